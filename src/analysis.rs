@@ -1,0 +1,265 @@
+//! Tokenization and typographic folding, shared by the index, search,
+//! answers and quote checks. Pure: no IO.
+//!
+//! Folding changes what *matches*, never what is stored: every token keeps
+//! the byte offsets of the original text it came from.
+//!
+//! The rules:
+//! - a word is a run of letters, digits and combining marks;
+//! - soft hyphens and zero-width characters inside a word are dropped;
+//! - apostrophes, quotes, hyphens and dashes of every kind separate words, so
+//!   `Japan’s` and `Japan's` both give `japan`, `s`, and `AI-enabled` and
+//!   `AI–enabled` both give `ai`, `enabled`;
+//! - `.` and `,` between two digits stay inside a number (`6.3`, `1,000`);
+//!   thousands commas are folded away, so `1,000` matches `1000`;
+//! - each word is NFKC-normalized and lowercased;
+//! - Han, kana and hangul runs give overlapping character bigrams (a lone
+//!   character gives itself), as Elasticsearch's `cjk` analyzer does.
+
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token as TantivyToken,
+    TokenStream, Tokenizer,
+};
+use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+
+/// Bump when tokenization or folding changes: it invalidates built indexes.
+pub const ANALYSIS_VERSION: u32 = 1;
+
+/// Name of the stemmed analyzer registered with Tantivy.
+pub const STEMMED: &str = "verbatim_stem";
+/// Name of the unstemmed analyzer registered with Tantivy.
+pub const EXACT: &str = "verbatim_exact";
+
+/// A word of the original text with its folded form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Byte offset of the first char in the original text.
+    pub start: usize,
+    /// Byte offset one past the last char in the original text.
+    pub end: usize,
+    /// Folded (NFKC, lowercased) form used for matching.
+    pub text: String,
+}
+
+/// Chars that are invisible inside a word and never change its meaning.
+pub fn is_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
+}
+
+/// Chars of scripts written without spaces, indexed as bigrams.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF   // hiragana, katakana
+        | 0x3400..=0x4DBF // CJK extension A
+        | 0x4E00..=0x9FFF // CJK unified ideographs
+        | 0xF900..=0xFAFF // compatibility ideographs
+        | 0xAC00..=0xD7AF // hangul syllables
+        | 0x1100..=0x11FF // hangul jamo
+        | 0xFF66..=0xFF9F // half-width katakana
+        | 0x20000..=0x2FA1F)
+}
+
+fn is_word_char(c: char) -> bool {
+    (c.is_alphanumeric() || is_combining_mark(c)) && !is_cjk(c)
+}
+
+/// Folds one raw word: drops ignorables and digit-group commas, NFKC, lowercase.
+fn fold(raw: &str) -> String {
+    let kept: String = raw
+        .chars()
+        .filter(|&c| !is_ignorable(c) && c != ',')
+        .collect();
+    kept.nfkc().flat_map(char::to_lowercase).collect()
+}
+
+/// Splits `text` into folded tokens with original byte offsets.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let end_of = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i].1;
+        if is_cjk(c) {
+            let run_start = i;
+            while i < chars.len() && is_cjk(chars[i].1) {
+                i += 1;
+            }
+            if i - run_start == 1 {
+                let (s, e) = (chars[run_start].0, end_of(run_start + 1));
+                out.push(Token {
+                    start: s,
+                    end: e,
+                    text: fold(&text[s..e]),
+                });
+            } else {
+                for k in run_start..i - 1 {
+                    let (s, e) = (chars[k].0, end_of(k + 2));
+                    out.push(Token {
+                        start: s,
+                        end: e,
+                        text: fold(&text[s..e]),
+                    });
+                }
+            }
+            continue;
+        }
+        if !is_word_char(c) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut last_word = i; // index of the last char that belongs to the word
+        i += 1;
+        while i < chars.len() {
+            let c = chars[i].1;
+            if is_word_char(c) {
+                last_word = i;
+                i += 1;
+            } else if is_ignorable(c) {
+                i += 1;
+            } else if (c == '.' || c == ',')
+                && chars[last_word].1.is_ascii_digit()
+                && last_word + 1 == i
+                && chars.get(i + 1).is_some_and(|&(_, d)| d.is_ascii_digit())
+            {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let (s, e) = (chars[start].0, end_of(last_word + 1));
+        let text_folded = fold(&text[s..e]);
+        if !text_folded.is_empty() {
+            out.push(Token {
+                start: s,
+                end: e,
+                text: text_folded,
+            });
+        }
+        i = last_word + 1;
+    }
+    out
+}
+
+/// The Tantivy tokenizer that wraps [`tokenize`].
+#[derive(Clone, Default)]
+pub struct VerbatimTokenizer {
+    /// Reused between calls to avoid reallocating.
+    tokens: Vec<TantivyToken>,
+}
+
+/// Stream over the tokens [`VerbatimTokenizer`] collected.
+pub struct VerbatimTokenStream<'a> {
+    /// The collected tokens.
+    tokens: &'a mut Vec<TantivyToken>,
+    /// Index of the current token plus one (0 before the first advance).
+    next: usize,
+}
+
+impl Tokenizer for VerbatimTokenizer {
+    type TokenStream<'a> = VerbatimTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        self.tokens.clear();
+        for (position, t) in tokenize(text).into_iter().enumerate() {
+            self.tokens.push(TantivyToken {
+                offset_from: t.start,
+                offset_to: t.end,
+                position,
+                text: t.text,
+                position_length: 1,
+            });
+        }
+        VerbatimTokenStream {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
+    }
+}
+
+impl TokenStream for VerbatimTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+    fn token(&self) -> &TantivyToken {
+        &self.tokens[self.next - 1]
+    }
+    fn token_mut(&mut self) -> &mut TantivyToken {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// Longest token kept in the index; longer ones are noise (hashes, base64).
+const MAX_TOKEN_BYTES: usize = 64;
+
+/// The stemmed analyzer, for ranked search.
+pub fn stemmed_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(VerbatimTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// The unstemmed analyzer, for exact phrases.
+pub fn exact_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(VerbatimTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .build()
+}
+
+/// Runs a Tantivy analyzer and returns its tokens as ours.
+pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        let t = stream.token();
+        out.push(Token {
+            start: t.offset_from,
+            end: t.offset_to,
+            text: t.text.clone(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        tokenize(s).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn folding_makes_typography_match() {
+        assert_eq!(words("Japan’s"), words("Japan's"));
+        assert_eq!(words("“physical AI”"), words("\"physical AI\""));
+        assert_eq!(words("AI-enabled"), words("AI–enabled"));
+        assert_eq!(words("AI—enabled"), words("AI‐enabled"));
+        assert_eq!(words("con\u{00AD}trol"), vec!["control"]);
+        assert_eq!(words("ＡＩ"), vec!["ai"]);
+        assert_eq!(words("1,000 and 1000"), vec!["1000", "and", "1000"]);
+        assert_eq!(words("$6.3 billion."), vec!["6.3", "billion"]);
+        assert_eq!(words("2040. Then"), vec!["2040", "then"]);
+    }
+
+    #[test]
+    fn offsets_point_at_original_text() {
+        let s = "“Physical AI” costs ¥1,000.";
+        for t in tokenize(s) {
+            assert_eq!(fold(&s[t.start..t.end]), t.text);
+        }
+    }
+
+    #[test]
+    fn cjk_gives_bigrams() {
+        assert_eq!(words("日本語"), vec!["日本", "本語"]);
+        assert_eq!(words("AI 日"), vec!["ai", "日"]);
+    }
+}

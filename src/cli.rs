@@ -1,0 +1,316 @@
+//! Command-line flags, their resolution into [`Config`], and the commands.
+//! `main.rs` only parses, sets up logging and maps errors to exit codes.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, RawConfig};
+use crate::engine::{ensure_index, Engine, IndexState, SearchRequest};
+use crate::ingest;
+use crate::search::Filters;
+use crate::wire::SearchResponse;
+
+/// verbatim: answers from your sources, in their own words, with citations.
+#[derive(Debug, Parser)]
+#[command(name = "verbatim", version, about)]
+pub struct Flags {
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub global: GlobalFlags,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalFlags {
+    /// Corpus directory [default: corpus].
+    #[arg(long, global = true, env = "VERBATIM_CORPUS", value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
+    /// Index directory [default: index].
+    #[arg(long, global = true, env = "VERBATIM_INDEX", value_name = "DIR")]
+    pub index: Option<PathBuf>,
+    /// Config file [default: ./verbatim.toml when it exists].
+    #[arg(long, global = true, env = "VERBATIM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(
+        long,
+        global = true,
+        env = "VERBATIM_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the index from the corpus (atomically; skipped when fresh unless --force).
+    Index {
+        /// Rebuild even when the index matches the corpus.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Search passages: words, "exact phrases", +required, -excluded, AND, OR, doc:ID, kind:KIND.
+    Search(SearchFlags),
+    /// Serve the HTTP API and the web page.
+    Serve(ServeFlags),
+}
+
+/// Flags of `verbatim search`.
+#[derive(Debug, Args)]
+pub struct SearchFlags {
+    /// The query.
+    pub query: String,
+    /// Hits per page (at most 100).
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Hits to skip.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Only this document.
+    #[arg(long)]
+    pub doc: Option<String>,
+    /// Only this kind of document.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Print the JSON the HTTP API returns.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `verbatim serve`.
+#[derive(Debug, Args)]
+pub struct ServeFlags {
+    /// Listen address [default: 127.0.0.1:7310].
+    #[arg(long, env = "VERBATIM_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    /// Largest request body in bytes [default: 1048576].
+    #[arg(long, env = "VERBATIM_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Longest query or question in chars [default: 2000].
+    #[arg(long, env = "VERBATIM_MAX_QUERY_CHARS")]
+    pub max_query_chars: Option<usize>,
+    /// Request timeout in milliseconds [default: 10000].
+    #[arg(long, env = "VERBATIM_REQUEST_TIMEOUT_MS")]
+    pub request_timeout_ms: Option<u64>,
+    /// Requests in flight before answering 503 overloaded [default: 256].
+    #[arg(long, env = "VERBATIM_MAX_CONCURRENCY")]
+    pub max_concurrency: Option<usize>,
+}
+
+impl Flags {
+    /// Merges flags (and the environment, via clap) over the config file.
+    pub fn resolve(&self) -> Result<Config, String> {
+        let g = &self.global;
+        let mut raw = RawConfig {
+            corpus: g.corpus.clone(),
+            index: g.index.clone(),
+            log_format: g.log_format.clone(),
+            ..Default::default()
+        };
+        if let Command::Serve(s) = &self.command {
+            raw.addr = s.addr.clone();
+            raw.max_body_bytes = s.max_body_bytes;
+            raw.max_query_chars = s.max_query_chars;
+            raw.request_timeout_ms = s.request_timeout_ms;
+            raw.max_concurrency = s.max_concurrency;
+        }
+        let file = match &g.config {
+            Some(p) => RawConfig::from_file(p)?,
+            None if std::path::Path::new("verbatim.toml").exists() => {
+                RawConfig::from_file("verbatim.toml".as_ref())?
+            }
+            None => RawConfig::default(),
+        };
+        Config::resolve(raw.or(file))
+    }
+}
+
+/// Whether to colour output: a terminal, and `NO_COLOR` unset.
+pub fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// `verbatim index`.
+pub fn index(config: &Config, force: bool) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let corpus = ingest::load_corpus(&config.corpus_dir)?;
+    let passages: usize = corpus.documents.iter().map(|d| d.passages.len()).sum();
+    let state = ensure_index(&corpus, &config.index_dir, force)?;
+    let secs = t.elapsed().as_secs_f64();
+    match state {
+        IndexState::Fresh => println!(
+            "index is up to date: {} documents, {passages} passages ({secs:.2}s)",
+            corpus.documents.len()
+        ),
+        IndexState::Rebuilt(why) => println!(
+            "indexed {} documents, {passages} passages into {} in {secs:.2}s ({why})",
+            corpus.documents.len(),
+            config.index_dir.display()
+        ),
+    }
+    Ok(())
+}
+
+/// Opens the engine, saying on stderr when the index had to be rebuilt.
+pub fn open_engine(config: &Config) -> anyhow::Result<Engine> {
+    let (engine, state) = Engine::open(&config.corpus_dir, &config.index_dir)?;
+    if let IndexState::Rebuilt(why) = state {
+        eprintln!(
+            "rebuilt the index in {} ({why})",
+            config.index_dir.display()
+        );
+    }
+    Ok(engine)
+}
+
+/// Marks `ranges` (byte ranges into `text`) for a terminal or a plain pipe.
+pub fn mark(text: &str, ranges: &[(usize, usize)], color: bool) -> String {
+    let (open, close) = if color {
+        ("\x1b[1;33m", "\x1b[0m")
+    } else {
+        ("**", "**")
+    };
+    let mut out = String::with_capacity(text.len() + ranges.len() * 8);
+    let mut at = 0;
+    for &(s, e) in ranges {
+        if s < at || e > text.len() {
+            continue;
+        }
+        out.push_str(&text[at..s]);
+        out.push_str(open);
+        out.push_str(&text[s..e]);
+        out.push_str(close);
+        at = e;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// `verbatim search`.
+pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
+    let engine = open_engine(config)?;
+    let t = Instant::now();
+    let req = SearchRequest {
+        query: f.query.clone(),
+        limit: f.limit,
+        offset: f.offset,
+        filters: Filters {
+            doc: f.doc.clone(),
+            kind: f.kind.clone(),
+        },
+    };
+    let page = engine.search(&req)?;
+    let resp = SearchResponse::new(
+        &f.query,
+        &page,
+        t.elapsed().as_millis() as u64,
+        f.limit,
+        f.offset,
+    );
+    let mut out = std::io::stdout().lock();
+    if f.json {
+        serde_json::to_writer_pretty(&mut out, &resp)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let color = use_color();
+    if resp.total == 0 {
+        writeln!(out, "no passage matches {:?}", f.query)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} passage{} match {:?}; showing {}-{}\n",
+        resp.total,
+        if resp.total == 1 { "" } else { "s" },
+        f.query,
+        f.offset + 1.min(resp.hits.len()),
+        f.offset + resp.hits.len()
+    )?;
+    for (i, hit) in resp.hits.iter().enumerate() {
+        // Highlights are document char offsets; turn them into byte ranges of the hit text.
+        let starts: Vec<usize> = hit
+            .text
+            .char_indices()
+            .map(|(b, _)| b)
+            .chain([hit.text.len()])
+            .collect();
+        let ranges: Vec<(usize, usize)> = hit
+            .highlights
+            .iter()
+            .filter_map(|h| {
+                Some((
+                    *starts.get(h.start - hit.citation.start)?,
+                    *starts.get(h.end - hit.citation.start)?,
+                ))
+            })
+            .collect();
+        writeln!(out, "{}. {}", f.offset + i + 1, hit.citation.label)?;
+        if let Some(s) = &hit.section {
+            writeln!(out, "   section: {s}")?;
+        }
+        for line in mark(&hit.text, &ranges, color).lines() {
+            writeln!(out, "   {line}")?;
+        }
+        writeln!(
+            out,
+            "   [{} · chars {}-{} · doc_version {} · score {:.2}]\n",
+            hit.passage_id,
+            hit.citation.start,
+            hit.citation.end,
+            hit.citation.doc_version,
+            hit.score
+        )?;
+    }
+    Ok(())
+}
+
+/// `verbatim serve`: binds, becomes ready once the index is open, and
+/// shuts down gracefully on SIGINT or SIGTERM.
+pub fn serve(config: &Config) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+        let addr = listener.local_addr()?;
+        let state = crate::http::AppState::starting(config.limits.clone());
+        tracing::info!(%addr, "listening on http://{addr}");
+        let opening = {
+            let state = state.clone();
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let engine = open_engine(&config)?;
+                tracing::info!(
+                    documents = engine.documents().len(),
+                    passages = engine.passage_count(),
+                    "index open; ready"
+                );
+                state.set_engine(engine);
+                Ok(())
+            })
+        };
+        let server = tokio::spawn(crate::http::run(
+            listener,
+            state,
+            crate::http::shutdown_signal(),
+        ));
+        match opening.await? {
+            Ok(()) => {}
+            Err(e) => {
+                server.abort();
+                return Err(e);
+            }
+        }
+        server.await??;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}

@@ -1,0 +1,193 @@
+//! One `Config`, resolved once and passed down.
+//!
+//! Precedence, highest first: command-line flags, `VERBATIM_*` environment
+//! variables, the config file (`--config FILE`, else `./verbatim.toml` when
+//! it exists), then the defaults below.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Default address: loopback only.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:7310";
+
+/// Settings as any one source gives them: everything optional.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Corpus directory.
+    pub corpus: Option<PathBuf>,
+    /// Index directory.
+    pub index: Option<PathBuf>,
+    /// Listen address.
+    pub addr: Option<String>,
+    /// `text` or `json`.
+    pub log_format: Option<String>,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Longest query or question, in chars.
+    pub max_query_chars: Option<usize>,
+    /// Request timeout, in milliseconds.
+    pub request_timeout_ms: Option<u64>,
+    /// Requests served at once before answering 503 `overloaded`.
+    pub max_concurrency: Option<usize>,
+    /// Origins allowed by CORS; empty means CORS is off.
+    pub cors_origins: Option<Vec<String>>,
+}
+
+impl RawConfig {
+    /// Fills unset fields from `lower` (a lower-precedence source).
+    pub fn or(self, lower: RawConfig) -> RawConfig {
+        RawConfig {
+            corpus: self.corpus.or(lower.corpus),
+            index: self.index.or(lower.index),
+            addr: self.addr.or(lower.addr),
+            log_format: self.log_format.or(lower.log_format),
+            max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            max_query_chars: self.max_query_chars.or(lower.max_query_chars),
+            request_timeout_ms: self.request_timeout_ms.or(lower.request_timeout_ms),
+            max_concurrency: self.max_concurrency.or(lower.max_concurrency),
+            cors_origins: self.cors_origins.or(lower.cors_origins),
+        }
+    }
+
+    /// Reads a TOML config file.
+    pub fn from_file(path: &Path) -> Result<RawConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Request limits of the HTTP API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Largest request body; larger gets 413.
+    pub max_body_bytes: usize,
+    /// Longest query or question; longer gets 400.
+    pub max_query_chars: usize,
+    /// Slowest request; slower gets 408.
+    pub request_timeout: Duration,
+    /// Requests in flight; more get 503 `overloaded`.
+    pub max_concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1 << 20,
+            max_query_chars: 2_000,
+            request_timeout: Duration::from_secs(10),
+            max_concurrency: 256,
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where corpus files are read from.
+    pub corpus_dir: PathBuf,
+    /// Where the index is built.
+    pub index_dir: PathBuf,
+    /// Where the server listens.
+    pub addr: SocketAddr,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// HTTP limits.
+    pub limits: Limits,
+    /// CORS origins; empty means CORS is off.
+    pub cors_origins: Vec<String>,
+}
+
+impl Config {
+    /// Validates a merged raw config, applying defaults.
+    pub fn resolve(raw: RawConfig) -> Result<Config, String> {
+        let d = Limits::default();
+        let addr_s = raw.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string());
+        let addr = addr_s.parse().map_err(|_| {
+            format!("invalid address `{addr_s}`: expected HOST:PORT such as {DEFAULT_ADDR}")
+        })?;
+        let log_format = match raw.log_format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(format!(
+                    "invalid log format `{other}`: expected `text` or `json`"
+                ))
+            }
+        };
+        let positive = |name: &str, v: Option<usize>, default: usize| match v {
+            Some(0) => Err(format!("{name} must be greater than 0")),
+            Some(v) => Ok(v),
+            None => Ok(default),
+        };
+        Ok(Config {
+            corpus_dir: raw.corpus.unwrap_or_else(|| "corpus".into()),
+            index_dir: raw.index.unwrap_or_else(|| "index".into()),
+            addr,
+            log_format,
+            limits: Limits {
+                max_body_bytes: positive("max_body_bytes", raw.max_body_bytes, d.max_body_bytes)?,
+                max_query_chars: positive(
+                    "max_query_chars",
+                    raw.max_query_chars,
+                    d.max_query_chars,
+                )?,
+                request_timeout: Duration::from_millis(positive(
+                    "request_timeout_ms",
+                    raw.request_timeout_ms.map(|v| v as usize),
+                    d.request_timeout.as_millis() as usize,
+                )? as u64),
+                max_concurrency: positive(
+                    "max_concurrency",
+                    raw.max_concurrency,
+                    d.max_concurrency,
+                )?,
+            },
+            cors_origins: raw.cors_origins.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_and_validation() {
+        let flags = RawConfig {
+            addr: Some("127.0.0.1:9".into()),
+            ..Default::default()
+        };
+        let file = RawConfig {
+            addr: Some("127.0.0.1:8".into()),
+            corpus: Some("c".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve(flags.or(file)).unwrap();
+        assert_eq!(c.addr.port(), 9);
+        assert_eq!(c.corpus_dir, PathBuf::from("c"));
+        assert_eq!(c.index_dir, PathBuf::from("index"));
+        assert!(Config::resolve(RawConfig {
+            addr: Some("nope".into()),
+            ..Default::default()
+        })
+        .is_err());
+        assert!(Config::resolve(RawConfig {
+            max_body_bytes: Some(0),
+            ..Default::default()
+        })
+        .is_err());
+    }
+}

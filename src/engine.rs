@@ -1,0 +1,224 @@
+//! The one facade the CLI and the HTTP API both call, so they can never
+//! disagree. Owns the corpus snapshot and the process-wide index reader.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::index::{self, OpenIndex};
+use crate::ingest;
+use crate::model::{parse_passage_id, Document, Passage, Span};
+use crate::search::{self, query, Filters};
+
+/// Largest page a search may ask for.
+pub const MAX_LIMIT: usize = 100;
+
+/// What a search asks for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// The query string in verbatim's syntax.
+    pub query: String,
+    /// Page size (1..=[`MAX_LIMIT`], or 0 for the total only).
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+    /// Extra filters.
+    pub filters: Filters,
+}
+
+/// One hit, resolved against the corpus.
+#[derive(Debug, Clone)]
+pub struct Hit<'a> {
+    /// Its document.
+    pub doc: &'a Document,
+    /// Its passage.
+    pub passage: &'a Passage,
+    /// BM25 score.
+    pub score: f32,
+    /// Matched terms, as absolute char spans into the document.
+    pub highlights: Vec<Span>,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone)]
+pub struct SearchPage<'a> {
+    /// Exact number of matching passages.
+    pub total: usize,
+    /// This page's hits, best first.
+    pub hits: Vec<Hit<'a>>,
+}
+
+/// What opening found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexState {
+    /// The index matched the corpus and was opened as is.
+    Fresh,
+    /// The index was (re)built; the reason says why.
+    Rebuilt(String),
+}
+
+/// The corpus snapshot and its open index.
+pub struct Engine {
+    /// Documents in corpus order; every hit resolves against these.
+    docs: Vec<Document>,
+    /// Document id to position in `docs`.
+    by_id: HashMap<String, usize>,
+    /// The open index generation.
+    index: OpenIndex,
+    /// Number of passages, counted once.
+    passages: usize,
+}
+
+/// Builds the index from the corpus unless it is already fresh.
+/// Returns what was done.
+pub fn ensure_index(corpus: &ingest::Corpus, index_dir: &Path, force: bool) -> Result<IndexState> {
+    let reason = if force {
+        Some("rebuild requested".to_string())
+    } else {
+        match index::current_manifest(index_dir) {
+            None => Some("no index yet".to_string()),
+            Some(m) if m.fingerprint != corpus.fingerprint => {
+                Some("the corpus or the analysis changed".to_string())
+            }
+            Some(_) => None,
+        }
+    };
+    match reason {
+        Some(r) => {
+            index::build(
+                index_dir,
+                &corpus.documents,
+                &corpus.fingerprint,
+                &mut |_| Ok(()),
+            )?;
+            Ok(IndexState::Rebuilt(r))
+        }
+        None => Ok(IndexState::Fresh),
+    }
+}
+
+impl Engine {
+    /// Reads the corpus, rebuilds the index if it is stale, and opens it.
+    pub fn open(corpus_dir: &Path, index_dir: &Path) -> Result<(Engine, IndexState)> {
+        let corpus = ingest::load_corpus(corpus_dir)?;
+        let mut state = ensure_index(&corpus, index_dir, false)?;
+        let index = match index::open(index_dir) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(error = %e, "index unreadable; rebuilding");
+                index::build(
+                    index_dir,
+                    &corpus.documents,
+                    &corpus.fingerprint,
+                    &mut |_| Ok(()),
+                )?;
+                state = IndexState::Rebuilt(format!("the index was unreadable ({e})"));
+                index::open(index_dir)?
+            }
+        };
+        Ok((Engine::from_parts(corpus.documents, index), state))
+    }
+
+    /// Assembles an engine from documents and the index built from them.
+    pub fn from_parts(docs: Vec<Document>, index: OpenIndex) -> Engine {
+        let by_id = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.meta.id.clone(), i))
+            .collect();
+        let passages = docs.iter().map(|d| d.passages.len()).sum();
+        Engine {
+            docs,
+            by_id,
+            index,
+            passages,
+        }
+    }
+
+    /// All documents, in corpus order.
+    pub fn documents(&self) -> &[Document] {
+        &self.docs
+    }
+
+    /// Total passages in the corpus.
+    pub fn passage_count(&self) -> usize {
+        self.passages
+    }
+
+    /// Bytes on disk of the open index generation.
+    pub fn index_size_bytes(&self) -> u64 {
+        index::dir_size(&self.index.dir)
+    }
+
+    /// A document by id.
+    pub fn document(&self, id: &str) -> Option<&Document> {
+        self.by_id.get(id).map(|&i| &self.docs[i])
+    }
+
+    /// A passage by id (`{doc}:p{n}`).
+    pub fn passage(&self, passage_id: &str) -> Option<(&Document, &Passage)> {
+        let (doc_id, n) = parse_passage_id(passage_id)?;
+        let doc = self.document(doc_id)?;
+        Some((doc, doc.passage(n)?))
+    }
+
+    /// Every hit of a query, best first, without highlights (for export).
+    pub fn search_all(
+        &self,
+        query: &str,
+        filters: &Filters,
+    ) -> Result<Vec<(f32, &Document, &Passage)>> {
+        let compiled = search::compile(&query::parse(query), filters, &self.index.fields)?;
+        let searcher = self.index.reader.searcher();
+        let total = searcher.search(compiled.query.as_ref(), &tantivy::collector::Count)?;
+        let (_, raw) = search::run(
+            &searcher,
+            &self.index.fields,
+            compiled.query.as_ref(),
+            total,
+            0,
+        )?;
+        raw.into_iter()
+            .map(|r| {
+                let (d, p) = self.resolve(&r.passage_id)?;
+                Ok((r.score, d, p))
+            })
+            .collect()
+    }
+
+    fn resolve(&self, passage_id: &str) -> Result<(&Document, &Passage)> {
+        self.passage(passage_id).ok_or_else(|| {
+            Error::IndexUnusable(format!("index names unknown passage {passage_id}"))
+        })
+    }
+
+    /// Runs a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchPage<'_>> {
+        if req.limit > MAX_LIMIT {
+            return Err(Error::InvalidParameter(format!(
+                "limit must be at most {MAX_LIMIT}"
+            )));
+        }
+        let parsed = query::parse(&req.query);
+        let compiled = search::compile(&parsed, &req.filters, &self.index.fields)?;
+        let searcher = self.index.reader.searcher();
+        let (total, raw) = search::run(
+            &searcher,
+            &self.index.fields,
+            compiled.query.as_ref(),
+            req.limit,
+            req.offset,
+        )?;
+        let mut hits = Vec::with_capacity(raw.len());
+        for r in raw {
+            let (doc, passage) = self.resolve(&r.passage_id)?;
+            hits.push(Hit {
+                doc,
+                passage,
+                score: r.score,
+                highlights: search::highlight(doc, passage, &compiled.patterns),
+            });
+        }
+        Ok(SearchPage { total, hits })
+    }
+}

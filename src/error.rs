@@ -1,0 +1,117 @@
+//! The library's error enum and the one table of stable error codes.
+//!
+//! Every failure the service can report maps to an [`ErrorCode`]: a stable
+//! string, an HTTP status and a one-line description. The HTTP layer, the CLI
+//! and the OpenAPI document all read this one table.
+
+use std::path::PathBuf;
+
+/// Declares [`ErrorCode`] and its table in one place so code, status and
+/// description can never drift apart.
+macro_rules! error_codes {
+    ($($variant:ident => ($code:literal, $status:literal, $desc:literal),)*) => {
+        /// A stable, machine-readable error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $($variant,)* }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The stable string clients match on.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// The HTTP status this code is answered with.
+            pub fn status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* }
+            }
+
+            /// What the code means, for documentation.
+            pub fn description(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $desc,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidQuery => ("invalid_query", 400, "The search query or question cannot be read."),
+    InvalidJson => ("invalid_json", 400, "The request body is not valid JSON of the expected shape."),
+    InvalidParameter => ("invalid_parameter", 400, "A path or query-string parameter is missing, malformed or out of range."),
+    NotFound => ("not_found", 404, "No document, passage or route has that name."),
+    MethodNotAllowed => ("method_not_allowed", 405, "The route exists but not with this HTTP method."),
+    Timeout => ("timeout", 408, "The request took longer than the configured request timeout."),
+    PayloadTooLarge => ("payload_too_large", 413, "The request body is larger than the configured limit."),
+    UnsupportedMediaType => ("unsupported_media_type", 415, "The request body must be application/json."),
+    Internal => ("internal", 500, "An unexpected failure inside the service; it is logged with the request id."),
+    NotReady => ("not_ready", 503, "The index is not open yet."),
+    Overloaded => ("overloaded", 503, "Too many requests are in flight; retry shortly."),
+}
+
+/// Everything the library can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A corpus file could not be parsed; names the file and, where known, the line.
+    #[error("{}{}: {message}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Corpus {
+        file: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    /// Two corpus files claim the same document id.
+    #[error("duplicate document id `{id}` in {} and {}", first.display(), second.display())]
+    DuplicateId {
+        id: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    /// A query that cannot be turned into a search.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// A parameter out of range or malformed.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+    /// A named document or passage does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A filesystem failure, with the path involved.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A failure inside Tantivy.
+    #[error("index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// The index on disk is missing or unreadable in a way a rebuild fixes.
+    #[error("index unusable: {0}")]
+    IndexUnusable(String),
+    /// A build was stopped on purpose before it finished (tests, cancellation).
+    #[error("index build aborted: {0}")]
+    Aborted(String),
+}
+
+impl Error {
+    /// Wraps an IO error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The stable code this error is reported with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidQuery(_) => ErrorCode::InvalidQuery,
+            Error::InvalidParameter(_) => ErrorCode::InvalidParameter,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
+/// Shorthand used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,362 @@
+//! `/v1/search`, `/v1/search/batch` and `/v1/search/export`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiQuery};
+use super::AppState;
+use crate::engine::{Engine, SearchRequest};
+use crate::error::ErrorCode;
+use crate::search::Filters;
+use crate::wire::{Citation, SearchResponse};
+
+/// Default page size.
+const DEFAULT_LIMIT: usize = 10;
+/// Most queries in one batch.
+pub const MAX_BATCH: usize = 100;
+
+/// Query-string parameters of `GET /v1/search`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// The query: words, "exact phrases", +required, -excluded, AND, OR, doc:ID, kind:KIND.
+    pub q: Option<String>,
+    /// Page size, 0 to 100 (0 returns only the total). Default 10.
+    pub limit: Option<usize>,
+    /// Hits to skip. Default 0.
+    pub offset: Option<usize>,
+    /// Only this document.
+    pub doc: Option<String>,
+    /// Only this kind of document.
+    pub kind: Option<String>,
+}
+
+/// Checks the query's presence and length.
+fn checked_query(state: &AppState, q: Option<String>) -> Result<String, ApiError> {
+    let q = q.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            "the query parameter `q` is required",
+        )
+    })?;
+    check_length(state, &q)?;
+    Ok(q)
+}
+
+fn check_length(state: &AppState, q: &str) -> Result<(), ApiError> {
+    let max = state.limits.max_query_chars;
+    if q.chars().count() > max {
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("the query is longer than {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The one search path that single and batch search share.
+fn search_one(
+    engine: &Engine,
+    query: String,
+    limit: usize,
+    offset: usize,
+    filters: Filters,
+) -> Result<SearchResponse, ApiError> {
+    let t = Instant::now();
+    let req = SearchRequest {
+        query,
+        limit,
+        offset,
+        filters,
+    };
+    let page = engine.search(&req)?;
+    Ok(SearchResponse::new(
+        &req.query,
+        &page,
+        t.elapsed().as_millis() as u64,
+        limit,
+        offset,
+    ))
+}
+
+/// Searches passages.
+#[utoipa::path(get, path = "/v1/search", tag = "search", params(SearchParams),
+    responses((status = 200, body = SearchResponse), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let q = checked_query(&state, p.q)?;
+    let engine = state.engine()?;
+    let filters = Filters {
+        doc: p.doc,
+        kind: p.kind,
+    };
+    let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
+    let offset = p.offset.unwrap_or(0);
+    let resp = tokio::task::spawn_blocking(move || search_one(&engine, q, limit, offset, filters))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))??;
+    Ok(Json(resp))
+}
+
+/// Body of `POST /v1/search/batch`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// Up to 100 queries.
+    pub queries: Vec<String>,
+    /// Page size for each, 0 to 100. Default 10.
+    pub limit: Option<usize>,
+    /// Only this document.
+    pub doc: Option<String>,
+    /// Only this kind.
+    pub kind: Option<String>,
+}
+
+/// One result per query, in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    /// Same shape as `GET /v1/search`.
+    pub results: Vec<SearchResponse>,
+}
+
+/// Runs several searches through the same path as `GET /v1/search`.
+#[utoipa::path(post, path = "/v1/search/batch", tag = "search", request_body = BatchRequest,
+    responses((status = 200, body = BatchResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn batch(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<BatchRequest>,
+) -> Result<Json<BatchResponse>, ApiError> {
+    if req.queries.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("at most {MAX_BATCH} queries per batch"),
+        ));
+    }
+    for q in &req.queries {
+        check_length(&state, q)?;
+    }
+    let engine = state.engine()?;
+    let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
+    let filters = Filters {
+        doc: req.doc,
+        kind: req.kind,
+    };
+    let results = tokio::task::spawn_blocking(move || {
+        req.queries
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| {
+                search_one(&engine, q, limit, 0, filters.clone())
+                    .map_err(|e| ApiError::new(e.code, format!("query {i}: {}", e.message)))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))??;
+    Ok(Json(BatchResponse { results }))
+}
+
+/// Query-string parameters of `GET /v1/search/export`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ExportParams {
+    /// The query, as for `/v1/search`.
+    pub q: Option<String>,
+    /// `csv` (default) or `jsonl`.
+    pub format: Option<String>,
+    /// Only this document.
+    pub doc: Option<String>,
+    /// Only this kind.
+    pub kind: Option<String>,
+}
+
+/// One exported hit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportRow {
+    /// Rank, from 1.
+    pub rank: usize,
+    /// Passage id.
+    pub passage_id: String,
+    /// Document id.
+    pub doc_id: String,
+    /// Document title.
+    pub title: String,
+    /// Document kind.
+    pub kind: String,
+    /// Section heading.
+    pub section: String,
+    /// Passage number.
+    pub paragraph: usize,
+    /// Char offset in the document.
+    pub start: usize,
+    /// Char offset one past the passage.
+    pub end: usize,
+    /// Where the original lives.
+    pub url: String,
+    /// Hash of the document text.
+    pub doc_version: String,
+    /// Citation label.
+    pub label: String,
+    /// BM25 score.
+    pub score: f32,
+    /// The passage text.
+    pub text: String,
+}
+
+const EXPORT_HEADERS: &[&str] = &[
+    "rank",
+    "passage_id",
+    "doc_id",
+    "title",
+    "kind",
+    "section",
+    "paragraph",
+    "start",
+    "end",
+    "url",
+    "doc_version",
+    "label",
+    "score",
+    "text",
+];
+
+/// Streams every hit of a query (not one page) as CSV or JSON Lines.
+#[utoipa::path(get, path = "/v1/search/export", tag = "search", params(ExportParams),
+    responses((status = 200, description = "Every hit, one row each", body = ExportRow, content_type = "text/csv"),
+              (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ExportParams>,
+) -> Result<Response, ApiError> {
+    let q = checked_query(&state, p.q)?;
+    let jsonl = match p.format.as_deref().unwrap_or("csv") {
+        "csv" => false,
+        "jsonl" => true,
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("format must be `csv` or `jsonl`, not `{other}`"),
+            ))
+        }
+    };
+    let engine = state.engine()?;
+    let filters = Filters {
+        doc: p.doc,
+        kind: p.kind,
+    };
+    // Validate before streaming so a bad query still gets a JSON error.
+    engine.search(&SearchRequest {
+        query: q.clone(),
+        limit: 0,
+        offset: 0,
+        filters: filters.clone(),
+    })?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    tokio::task::spawn_blocking(move || stream_rows(&engine, &q, filters, jsonl, &tx));
+    let content_type = if jsonl {
+        "application/x-ndjson; charset=utf-8"
+    } else {
+        "text/csv; charset=utf-8"
+    };
+    let name = if jsonl {
+        "verbatim-export.jsonl"
+    } else {
+        "verbatim-export.csv"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
+    )
+        .into_response())
+}
+
+/// Rows per chunk sent to the client.
+const CHUNK_ROWS: usize = 256;
+
+fn stream_rows(
+    engine: &Arc<Engine>,
+    q: &str,
+    filters: Filters,
+    jsonl: bool,
+    tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let hits = match engine.search_all(q, &filters) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+            return;
+        }
+    };
+    let new_csv = || {
+        csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new())
+    };
+    let mut csv = new_csv();
+    let mut buf: Vec<u8> = Vec::new();
+    if !jsonl {
+        let _ = csv.write_record(EXPORT_HEADERS);
+    }
+    for (i, (score, doc, p)) in hits.iter().enumerate() {
+        let c: Citation = doc.cite(p, p.span).into();
+        let row = ExportRow {
+            rank: i + 1,
+            passage_id: c.passage_id,
+            doc_id: c.doc_id,
+            title: c.title,
+            kind: c.kind,
+            section: p.section.clone().unwrap_or_default(),
+            paragraph: c.paragraph,
+            start: c.start,
+            end: c.end,
+            url: c.url.unwrap_or_default(),
+            doc_version: c.doc_version,
+            label: c.label,
+            score: *score,
+            text: doc.passage_text(p).to_string(),
+        };
+        if jsonl {
+            let _ = serde_json::to_writer(&mut buf, &row);
+            buf.push(b'\n');
+        } else {
+            let _ = csv.serialize(&row);
+        }
+        if (i + 1) % CHUNK_ROWS == 0 && !send(std::mem::replace(&mut csv, new_csv()), &mut buf, tx)
+        {
+            return;
+        }
+    }
+    send(csv, &mut buf, tx);
+}
+
+/// Sends what is buffered; false when the client went away.
+fn send(
+    csv: csv::Writer<Vec<u8>>,
+    buf: &mut Vec<u8>,
+    tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> bool {
+    if let Ok(mut bytes) = csv.into_inner() {
+        buf.append(&mut bytes);
+    }
+    if buf.is_empty() {
+        return true;
+    }
+    tx.blocking_send(Ok(Bytes::from(std::mem::take(buf))))
+        .is_ok()
+}

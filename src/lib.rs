@@ -1,0 +1,32 @@
+//! verbatim answers questions about a set of source documents in the
+//! sources' own words: cited passages, never generated claims.
+//!
+//! # Layout
+//! Data flows one way:
+//! `corpus files → ingest → segment → index → search → (http | cli)`.
+//!
+//! - [`model`]: documents, passages, sentences, citations and their offsets.
+//! - [`ingest`]: reading corpus files and front matter (IO).
+//! - [`segment`]: passages and sentences with exact offsets (pure).
+//! - [`analysis`]: tokenization and typographic folding (pure).
+//! - [`index`]: schema, atomic generational builds, staleness (IO).
+//! - [`search`]: the query language and highlights.
+//! - [`engine`]: the facade the CLI and HTTP both call.
+//! - [`wire`]: the JSON types of the API and `--json`.
+//! - [`http`]: the axum router.
+//! - [`cli`], [`config`], [`error`]: flags, settings, errors.
+
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod http;
+pub mod index;
+pub mod ingest;
+pub mod model;
+pub mod search;
+pub mod segment;
+pub mod wire;
+
+pub use error::{Error, ErrorCode, Result};

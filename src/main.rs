@@ -1,0 +1,42 @@
+//! The `verbatim` binary: flags → config → command. Everything else lives
+//! in the library.
+
+use clap::Parser;
+use verbatim::cli::{self, Command, Flags};
+use verbatim::config::LogFormat;
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let flags = Flags::parse();
+    let config = match flags.resolve() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_format);
+    let result = match &flags.command {
+        Command::Index { force } => cli::index(&config, *force),
+        Command::Search(f) => cli::search(&config, f),
+        Command::Serve(_) => cli::serve(&config),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

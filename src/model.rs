@@ -1,0 +1,199 @@
+//! Domain types: documents, passages, sentences and citations.
+//!
+//! Offsets come in two units. `bytes` ranges slice the Rust `String`;
+//! `span`s count Unicode scalar values (chars) and are what the API reports.
+//! Both always describe the same text.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+/// A half-open range of char (Unicode scalar value) offsets into a document's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Span {
+    /// First char of the range.
+    pub start: usize,
+    /// One past the last char.
+    pub end: usize,
+}
+
+/// Metadata from front matter, or derived from the file when there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DocMeta {
+    /// Unique URL-safe slug.
+    pub id: String,
+    /// Human title; used in citation labels.
+    pub title: String,
+    /// `article`, `source-note`, ...; a search filter.
+    pub kind: String,
+    /// The publisher.
+    pub source: Option<String>,
+    /// Where the original lives.
+    pub url: Option<String>,
+    /// Publication date as written (ISO 8601 recommended).
+    pub published: Option<String>,
+    /// Who wrote it.
+    pub author: Option<String>,
+    /// BCP 47 language tag.
+    pub language: Option<String>,
+}
+
+/// One corpus document after ingest and segmentation.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Its metadata.
+    pub meta: DocMeta,
+    /// Path relative to the corpus root, for messages.
+    pub origin: String,
+    /// The text every offset indexes into (the file body after front matter).
+    pub text: String,
+    /// Short hash of `text`, so a stored citation can be checked later.
+    pub version: String,
+    /// Paragraphs and bullet items, in document order, never overlapping.
+    pub passages: Vec<Passage>,
+}
+
+/// A paragraph or bullet item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passage {
+    /// 1-based number within the document; the `n` of `{doc}:p{n}`.
+    pub number: usize,
+    /// The heading above it, if any.
+    pub section: Option<String>,
+    /// Byte range into the document text.
+    pub bytes: Range<usize>,
+    /// Char range into the document text.
+    pub span: Span,
+    /// Its sentences, in order.
+    pub sentences: Vec<Sentence>,
+}
+
+/// A sentence inside a passage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sentence {
+    /// 1-based number within the passage; the `m` of `{doc}:p{n}.s{m}`.
+    pub number: usize,
+    /// Byte range into the document text.
+    pub bytes: Range<usize>,
+    /// Char range into the document text.
+    pub span: Span,
+}
+
+/// Where a presented text comes from, precisely enough to find it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Citation {
+    /// Document id.
+    pub doc_id: String,
+    /// Document title.
+    pub title: String,
+    /// Document kind.
+    pub kind: String,
+    /// The passage holding the cited text.
+    pub passage_id: String,
+    /// The passage's 1-based number (the paragraph).
+    pub paragraph: usize,
+    /// Char offset of the cited text in the document.
+    pub start: usize,
+    /// Char offset one past the cited text.
+    pub end: usize,
+    /// Where the original lives.
+    pub url: Option<String>,
+    /// Hash of the document text the offsets refer to.
+    pub doc_version: String,
+    /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7`.
+    pub label: String,
+}
+
+/// Formats a passage id.
+pub fn passage_id(doc_id: &str, number: usize) -> String {
+    format!("{doc_id}:p{number}")
+}
+
+/// Formats a sentence id.
+pub fn sentence_id(doc_id: &str, passage: usize, sentence: usize) -> String {
+    format!("{doc_id}:p{passage}.s{sentence}")
+}
+
+/// Splits `doc:p7` into (`doc`, 7).
+pub fn parse_passage_id(id: &str) -> Option<(&str, usize)> {
+    let (doc, p) = id.rsplit_once(":p")?;
+    let n: usize = p.parse().ok()?;
+    (n > 0 && !doc.is_empty()).then_some((doc, n))
+}
+
+impl Document {
+    /// The exact text of a passage.
+    pub fn passage_text(&self, p: &Passage) -> &str {
+        &self.text[p.bytes.clone()]
+    }
+
+    /// The passage with 1-based number `n`.
+    pub fn passage(&self, n: usize) -> Option<&Passage> {
+        self.passages.get(n.checked_sub(1)?)
+    }
+
+    /// A citation for `span` (char offsets) inside passage `p`.
+    pub fn cite(&self, p: &Passage, span: Span) -> Citation {
+        Citation {
+            doc_id: self.meta.id.clone(),
+            title: self.meta.title.clone(),
+            kind: self.meta.kind.clone(),
+            passage_id: passage_id(&self.meta.id, p.number),
+            paragraph: p.number,
+            start: span.start,
+            end: span.end,
+            url: self.meta.url.clone(),
+            doc_version: self.version.clone(),
+            label: format!("{}, ¶{}", self.meta.title, p.number),
+        }
+    }
+
+    /// Slices the document at char offsets; `None` when out of range.
+    pub fn slice_chars(&self, span: Span) -> Option<&str> {
+        let map = CharMap::new(&self.text);
+        let a = map.byte_of(span.start)?;
+        let b = map.byte_of(span.end)?;
+        (a <= b).then(|| &self.text[a..b])
+    }
+}
+
+/// Converts between byte and char offsets of one text in O(log n).
+pub struct CharMap {
+    /// Byte offset of every char boundary, plus the text length at the end.
+    bytes: Vec<usize>,
+}
+
+impl CharMap {
+    /// Indexes the char boundaries of `text`.
+    pub fn new(text: &str) -> Self {
+        let mut bytes: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+        bytes.push(text.len());
+        CharMap { bytes }
+    }
+
+    /// Char offset of a byte offset that lies on a char boundary.
+    pub fn char_of(&self, byte: usize) -> usize {
+        match self.bytes.binary_search(&byte) {
+            Ok(i) | Err(i) => i,
+        }
+    }
+
+    /// Byte offset of a char offset; `None` past the end.
+    pub fn byte_of(&self, ch: usize) -> Option<usize> {
+        self.bytes.get(ch).copied()
+    }
+
+    /// Converts a byte range to a char span.
+    pub fn span(&self, bytes: &Range<usize>) -> Span {
+        Span {
+            start: self.char_of(bytes.start),
+            end: self.char_of(bytes.end),
+        }
+    }
+}
+
+/// A short, stable hash of a text (first 12 hex digits of SHA-256).
+pub fn text_version(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(text.as_bytes())[..6])
+}

@@ -1,0 +1,287 @@
+//! Search: the query language compiled to Tantivy, hits with highlights as
+//! absolute char offsets into their document.
+
+pub mod query;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur as TOccur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Searcher, TantivyDocument, Term};
+
+use crate::analysis::{analyze, exact_analyzer, stemmed_analyzer, Token};
+use crate::error::{Error, Result};
+use crate::index::Fields;
+use crate::model::{CharMap, Document, Passage, Span};
+use query::{Clause, Node, Occur, Parsed};
+
+/// Which analysis a highlight pattern is matched with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Analysis {
+    /// Stemmed, as bare words are searched.
+    Stemmed,
+    /// Unstemmed, as quoted phrases are searched.
+    Exact,
+}
+
+/// A token sequence to highlight wherever it occurs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    /// How the passage must be analyzed to compare.
+    pub analysis: Analysis,
+    /// Consecutive analyzed tokens.
+    pub tokens: Vec<String>,
+}
+
+/// A query ready to run, plus what to highlight.
+pub struct Compiled {
+    /// The Tantivy query.
+    pub query: Box<dyn Query>,
+    /// Positive terms and phrases, for highlighting.
+    pub patterns: Vec<Pattern>,
+}
+
+/// Filters added outside the query string (CLI flags, API parameters).
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Keep only this document.
+    pub doc: Option<String>,
+    /// Keep only this kind.
+    pub kind: Option<String>,
+}
+
+fn terms_of(analysis: Analysis, text: &str) -> Vec<String> {
+    let mut a = match analysis {
+        Analysis::Stemmed => stemmed_analyzer(),
+        Analysis::Exact => exact_analyzer(),
+    };
+    analyze(&mut a, text).into_iter().map(|t| t.text).collect()
+}
+
+fn token_query(field: tantivy::schema::Field, tokens: &[String]) -> Box<dyn Query> {
+    let terms: Vec<Term> = tokens
+        .iter()
+        .map(|t| Term::from_field_text(field, t))
+        .collect();
+    if terms.len() == 1 {
+        Box::new(TermQuery::new(
+            terms[0].clone(),
+            IndexRecordOption::WithFreqs,
+        ))
+    } else {
+        Box::new(PhraseQuery::new(terms))
+    }
+}
+
+/// Compiles one node; `None` when it has no searchable tokens.
+fn compile_node(
+    node: &Node,
+    fields: &Fields,
+    positive: bool,
+    patterns: &mut Vec<Pattern>,
+) -> Option<Box<dyn Query>> {
+    let (analysis, field, text) = match node {
+        Node::Term(w) => (Analysis::Stemmed, fields.body, w),
+        Node::Phrase(p) => (Analysis::Exact, fields.exact, p),
+        Node::Group(clauses) => return compile_clauses(clauses, fields, positive, patterns),
+    };
+    let tokens = terms_of(analysis, text);
+    if tokens.is_empty() {
+        return None;
+    }
+    let q = token_query(field, &tokens);
+    if positive {
+        patterns.push(Pattern { analysis, tokens });
+    }
+    Some(q)
+}
+
+fn compile_clauses(
+    clauses: &[Clause],
+    fields: &Fields,
+    positive: bool,
+    patterns: &mut Vec<Pattern>,
+) -> Option<Box<dyn Query>> {
+    let mut subs: Vec<(TOccur, Box<dyn Query>)> = Vec::new();
+    let mut has_positive = false;
+    for c in clauses {
+        let occur = match c.occur {
+            Occur::Should => TOccur::Should,
+            Occur::Must => TOccur::Must,
+            Occur::MustNot => TOccur::MustNot,
+        };
+        let pos = positive && c.occur != Occur::MustNot;
+        if let Some(q) = compile_node(&c.node, fields, pos, patterns) {
+            has_positive |= occur != TOccur::MustNot;
+            subs.push((occur, q));
+        }
+    }
+    if subs.is_empty() {
+        return None;
+    }
+    if !has_positive {
+        subs.push((TOccur::Must, Box::new(AllQuery)));
+    }
+    Some(Box::new(BooleanQuery::new(subs)))
+}
+
+fn any_of(field: tantivy::schema::Field, values: &[String]) -> Box<dyn Query> {
+    let subs = values
+        .iter()
+        .map(|v| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(field, v),
+                IndexRecordOption::Basic,
+            ));
+            (TOccur::Should, q)
+        })
+        .collect();
+    Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(subs)), 0.0))
+}
+
+/// Compiles a parsed query and extra filters into a Tantivy query.
+pub fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Result<Compiled> {
+    let mut patterns = Vec::new();
+    let core = compile_clauses(&parsed.clauses, fields, true, &mut patterns);
+    let has_filter = !(parsed.docs.is_empty()
+        && parsed.kinds.is_empty()
+        && filters.doc.is_none()
+        && filters.kind.is_none());
+    let core = match core {
+        Some(q) => q,
+        None if has_filter || !(parsed.not_docs.is_empty() && parsed.not_kinds.is_empty()) => {
+            Box::new(AllQuery)
+        }
+        None => {
+            return Err(Error::InvalidQuery(
+                "the query has no searchable words".into(),
+            ))
+        }
+    };
+    let mut top: Vec<(TOccur, Box<dyn Query>)> = vec![(TOccur::Must, core)];
+    for (field, values) in [(fields.doc_id, &parsed.docs), (fields.kind, &parsed.kinds)] {
+        if !values.is_empty() {
+            top.push((TOccur::Must, any_of(field, values)));
+        }
+    }
+    for (field, value) in [(fields.doc_id, &filters.doc), (fields.kind, &filters.kind)] {
+        if let Some(v) = value {
+            top.push((TOccur::Must, any_of(field, std::slice::from_ref(v))));
+        }
+    }
+    for (field, values) in [
+        (fields.doc_id, &parsed.not_docs),
+        (fields.kind, &parsed.not_kinds),
+    ] {
+        if !values.is_empty() {
+            top.push((TOccur::MustNot, any_of(field, values)));
+        }
+    }
+    let query: Box<dyn Query> = if top.len() == 1 {
+        top.pop().expect("one clause").1
+    } else {
+        Box::new(BooleanQuery::new(top))
+    };
+    Ok(Compiled { query, patterns })
+}
+
+/// A scored passage address, before it is resolved against the corpus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawHit {
+    /// The passage id stored in the index.
+    pub passage_id: String,
+    /// BM25 score.
+    pub score: f32,
+}
+
+/// Runs a compiled query: the exact total and one page of hits.
+pub fn run(
+    searcher: &Searcher,
+    fields: &Fields,
+    query: &dyn Query,
+    limit: usize,
+    offset: usize,
+) -> Result<(usize, Vec<RawHit>)> {
+    // Counting first bounds the work of a far-off page by the hit count, so
+    // no offset can make the collector allocate more than the corpus holds.
+    let (top, total) = if limit == 0 || offset > 0 {
+        let total = searcher.search(query, &Count)?;
+        if limit == 0 || offset >= total {
+            return Ok((total, Vec::new()));
+        }
+        let top = searcher.search(
+            query,
+            &TopDocs::with_limit(limit.min(total - offset))
+                .and_offset(offset)
+                .order_by_score(),
+        )?;
+        (top, total)
+    } else {
+        searcher.search(query, &(TopDocs::with_limit(limit).order_by_score(), Count))?
+    };
+    let mut hits = Vec::with_capacity(top.len());
+    for (score, addr) in top {
+        let d: TantivyDocument = searcher.doc(addr)?;
+        let pid = d
+            .get_first(fields.passage_id)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Error::IndexUnusable("a passage has no stored id".into()))?;
+        hits.push(RawHit {
+            passage_id: pid.to_string(),
+            score,
+        });
+    }
+    Ok((total, hits))
+}
+
+/// Finds every occurrence of every pattern in a passage; returns absolute,
+/// merged char spans into the document.
+pub fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern]) -> Vec<Span> {
+    let text = doc.passage_text(passage);
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut cache: [Option<Vec<Token>>; 2] = [None, None];
+    for p in patterns {
+        let slot = match p.analysis {
+            Analysis::Stemmed => 0,
+            Analysis::Exact => 1,
+        };
+        let toks = cache[slot].get_or_insert_with(|| {
+            let mut a = if slot == 0 {
+                stemmed_analyzer()
+            } else {
+                exact_analyzer()
+            };
+            analyze(&mut a, text)
+        });
+        let n = p.tokens.len();
+        if n == 0 || toks.len() < n {
+            continue;
+        }
+        for w in 0..=toks.len() - n {
+            if toks[w..w + n]
+                .iter()
+                .zip(&p.tokens)
+                .all(|(a, b)| &a.text == b)
+            {
+                ranges.push((toks[w].start, toks[w + n - 1].end));
+            }
+        }
+    }
+    ranges.sort();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.0 < last.1 => last.1 = last.1.max(r.1),
+            _ => merged.push(r),
+        }
+    }
+    let map = CharMap::new(text);
+    merged
+        .into_iter()
+        .map(|(s, e)| Span {
+            start: passage.span.start + map.char_of(s),
+            end: passage.span.start + map.char_of(e),
+        })
+        .collect()
+}

@@ -1,0 +1,429 @@
+//! Splits a document's text into passages (paragraphs and bullet items) and
+//! passages into sentences, with exact offsets. Pure: no IO.
+//!
+//! Invariants, checked by property tests:
+//! - every passage and sentence range lies on char boundaries, is non-empty
+//!   and has no leading or trailing whitespace;
+//! - passages are in document order and never overlap;
+//! - sentences lie inside their passage, in order, never overlapping.
+
+use std::ops::Range;
+
+use crate::model::{CharMap, Passage, Sentence};
+
+/// How a text's block structure is marked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Markup {
+    /// Markdown: `#` headings; headings are never guessed.
+    Markdown,
+    /// Plain text: `#` headings, plus short title-case lines standing alone.
+    Plain,
+}
+
+/// A passage before ids and char offsets are attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Byte range of the passage text.
+    pub bytes: Range<usize>,
+    /// The heading above it.
+    pub section: Option<String>,
+}
+
+/// Segments `text` into passages with sentences and both kinds of offsets.
+pub fn segment(text: &str, markup: Markup) -> Vec<Passage> {
+    let map = CharMap::new(text);
+    blocks(text, markup)
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let sentences = split_sentences(&text[b.bytes.clone()])
+                .into_iter()
+                .enumerate()
+                .map(|(j, r)| {
+                    let bytes = b.bytes.start + r.start..b.bytes.start + r.end;
+                    Sentence {
+                        number: j + 1,
+                        span: map.span(&bytes),
+                        bytes,
+                    }
+                })
+                .collect();
+            Passage {
+                number: i + 1,
+                section: b.section,
+                span: map.span(&b.bytes),
+                bytes: b.bytes,
+                sentences,
+            }
+        })
+        .collect()
+}
+
+/// The first heading of a text, or else its first non-blank line.
+pub fn first_heading_or_line(text: &str, markup: Markup) -> Option<String> {
+    let lines = lines(text);
+    for l in &lines {
+        if let Some(h) = atx_heading(&text[l.clone()]) {
+            return Some(h.to_string());
+        }
+    }
+    let _ = markup;
+    lines
+        .iter()
+        .map(|l| text[l.clone()].trim())
+        .find(|l| !l.is_empty())
+        .map(|l| strip_bullet(l).map_or(l, |(_, rest)| rest).to_string())
+}
+
+/// Byte ranges of each line, without the line break (`\n` or `\r\n`).
+fn lines(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if c == '\n' {
+            let end = if text[start..i].ends_with('\r') {
+                i - 1
+            } else {
+                i
+            };
+            out.push(start..end);
+            start = i + 1;
+        }
+    }
+    if start < text.len() {
+        out.push(start..text.len());
+    }
+    out
+}
+
+/// `# Title` → `Title`.
+fn atx_heading(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    let hashes = t.bytes().take_while(|&b| b == b'#').count();
+    if !(1..=6).contains(&hashes) {
+        return None;
+    }
+    let rest = &t[hashes..];
+    if !rest.is_empty() && !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let h = rest.trim().trim_end_matches('#').trim();
+    (!h.is_empty()).then_some(h)
+}
+
+/// A bullet or numbered-list marker at the start of a line: returns the
+/// byte offset where the item text starts, and the item text.
+fn strip_bullet(line: &str) -> Option<(usize, &str)> {
+    let indent = line.len() - line.trim_start().len();
+    let t = &line[indent..];
+    let mut chars = t.char_indices();
+    let (_, first) = chars.next()?;
+    let marker_end = if matches!(first, '•' | '◦' | '▪' | '‣' | '●' | '-' | '*' | '+' | '–')
+    {
+        first.len_utf8()
+    } else if first.is_ascii_digit() {
+        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 3 || !matches!(t.as_bytes().get(digits), Some(b'.' | b')')) {
+            return None;
+        }
+        digits + 1
+    } else {
+        return None;
+    };
+    let after = &t[marker_end..];
+    let body = after.trim_start();
+    if body.is_empty() || body.len() == after.len() {
+        return None; // a marker must be followed by a space and some text
+    }
+    let start = indent + marker_end + (after.len() - body.len());
+    Some((start, &line[start..]))
+}
+
+/// A line made only of `-`, `*`, `_` or `=` (a rule), which is no text.
+fn is_rule(line: &str) -> bool {
+    let t: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    t.len() >= 3 && t.chars().all(|c| matches!(c, '-' | '*' | '_' | '='))
+}
+
+/// A short title-case line standing alone, such as `Story Snapshot`.
+fn looks_like_plain_heading(line: &str) -> bool {
+    let t = line.trim();
+    if t.is_empty() || t.chars().count() > 100 {
+        return false;
+    }
+    let last = t.chars().last().unwrap_or(' ');
+    if matches!(
+        last,
+        '.' | '!' | '?' | ',' | ';' | '"' | '”' | '’' | ')' | '…'
+    ) && !t.ends_with("?”")
+    {
+        return false;
+    }
+    let words: Vec<&str> = t.split_whitespace().collect();
+    if words.len() > 10 {
+        return false;
+    }
+    let long: Vec<&str> = words
+        .iter()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().count() >= 4)
+        .collect();
+    if long.is_empty() {
+        return words
+            .iter()
+            .any(|w| w.chars().next().is_some_and(char::is_uppercase));
+    }
+    let upper = long
+        .iter()
+        .filter(|w| {
+            w.chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_numeric())
+        })
+        .count();
+    upper * 3 >= long.len() * 2
+}
+
+/// Trims whitespace off a byte range of `text`.
+fn trim_range(text: &str, r: Range<usize>) -> Range<usize> {
+    let s = &text[r.clone()];
+    let lead = s.len() - s.trim_start().len();
+    let trail = s.len() - s.trim_end().len();
+    if lead == s.len() {
+        return r.start..r.start;
+    }
+    r.start + lead..r.end - trail
+}
+
+/// Splits `text` into passage blocks, tracking the current section heading.
+pub fn blocks(text: &str, markup: Markup) -> Vec<Block> {
+    let all = lines(text);
+    let mut out: Vec<Block> = Vec::new();
+    let mut section: Option<String> = None;
+    let mut current: Option<Range<usize>> = None;
+    let mut i = 0;
+
+    let flush = |cur: &mut Option<Range<usize>>, out: &mut Vec<Block>, section: &Option<String>| {
+        if let Some(r) = cur.take() {
+            let r = trim_range(text, r);
+            if !r.is_empty() {
+                out.push(Block {
+                    bytes: r,
+                    section: section.clone(),
+                });
+            }
+        }
+    };
+
+    while i < all.len() {
+        let lr = all[i].clone();
+        let line = &text[lr.clone()];
+        if line.trim().is_empty() || is_rule(line) {
+            flush(&mut current, &mut out, &section);
+            i += 1;
+            continue;
+        }
+        if let Some(h) = atx_heading(line) {
+            flush(&mut current, &mut out, &section);
+            section = Some(h.to_string());
+            i += 1;
+            continue;
+        }
+        let stands_alone = current.is_none()
+            && all
+                .get(i + 1)
+                .is_none_or(|n| text[n.clone()].trim().is_empty());
+        if markup == Markup::Plain
+            && stands_alone
+            && strip_bullet(line).is_none()
+            && looks_like_plain_heading(line)
+        {
+            section = Some(line.trim().to_string());
+            i += 1;
+            continue;
+        }
+        if let Some((off, _)) = strip_bullet(line) {
+            flush(&mut current, &mut out, &section);
+            current = Some(lr.start + off..lr.end);
+        } else {
+            match &mut current {
+                Some(r) => r.end = lr.end,
+                None => current = Some(lr.clone()),
+            }
+        }
+        i += 1;
+    }
+    flush(&mut current, &mut out, &section);
+    out
+}
+
+/// Words before a period that do not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "inc", "ltd", "co", "corp",
+    "vs", "e.g", "i.e", "cf", "no", "nos", "fig", "figs", "gen", "gov", "sen", "rep", "rev", "hon",
+    "capt", "col", "lt", "sgt", "cmdr", "adm", "jan", "feb", "apr", "aug", "sep", "sept", "oct",
+    "nov", "dec", "approx", "dept", "est", "al", "vol", "pp", "op", "ed", "eds",
+];
+
+/// Closing punctuation that may follow a sentence terminator.
+fn is_closer(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '”' | '’' | ')' | ']' | '»' | '」' | '』' | '）' | '】'
+    )
+}
+
+/// Opening punctuation that may precede a sentence's first word.
+fn is_opener(c: char) -> bool {
+    matches!(c, '"' | '\'' | '“' | '‘' | '(' | '[' | '«' | '¿' | '¡')
+}
+
+/// Whether the period at byte `dot` of `text` ends an abbreviation or initial.
+fn period_is_abbreviation(text: &str, dot: usize) -> bool {
+    let before = &text[..dot];
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_alphanumeric() || c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &before[word_start..];
+    if word.is_empty() {
+        return false;
+    }
+    let lower = word.to_lowercase();
+    if ABBREVIATIONS.contains(&lower.as_str()) {
+        return true;
+    }
+    let mut chars = word.chars();
+    // A single capital letter: an initial, as in `J. Smith`.
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        if c.is_uppercase() {
+            return true;
+        }
+    }
+    // Dotted initialisms such as `U.S` (the final dot is `dot` itself).
+    word.contains('.') && word.split('.').all(|p| p.chars().count() <= 2)
+}
+
+/// Splits a passage into sentence byte ranges (relative to `text`), trimmed.
+pub fn split_sentences(text: &str) -> Vec<Range<usize>> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        let (b, c) = chars[i];
+        let cjk_end = matches!(c, '。' | '！' | '？');
+        if !(cjk_end || matches!(c, '.' | '!' | '?')) {
+            i += 1;
+            continue;
+        }
+        // Swallow further terminators and closers: `?!`, `.”`, `.)`.
+        let mut j = i + 1;
+        while j < chars.len()
+            && (matches!(chars[j].1, '.' | '!' | '?' | '。' | '！' | '？') || is_closer(chars[j].1))
+        {
+            j += 1;
+        }
+        let end = chars.get(j).map_or(text.len(), |&(b, _)| b);
+        let boundary = if cjk_end {
+            true
+        } else {
+            let ws_end = (j..chars.len())
+                .find(|&k| !chars[k].1.is_whitespace())
+                .unwrap_or(chars.len());
+            let has_space = ws_end > j;
+            let at_end = ws_end == chars.len();
+            let next_starts = chars.get(ws_end).is_some_and(|&(_, n)| {
+                n.is_uppercase()
+                    || n.is_numeric()
+                    || (is_opener(n)
+                        && chars
+                            .get(ws_end + 1)
+                            .is_some_and(|&(_, m)| m.is_uppercase() || m.is_numeric()))
+            });
+            let abbreviation = c == '.' && j == i + 1 && period_is_abbreviation(text, b);
+            at_end || (has_space && next_starts && !abbreviation)
+        };
+        if boundary {
+            let r = trim_range(text, start..end);
+            if !r.is_empty() {
+                out.push(r);
+            }
+            start = end;
+        }
+        i = j;
+    }
+    let r = trim_range(text, start..text.len());
+    if !r.is_empty() {
+        out.push(r);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentences(s: &str) -> Vec<&str> {
+        split_sentences(s).into_iter().map(|r| &s[r]).collect()
+    }
+
+    #[test]
+    fn sentence_rules() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "It cost $6.3 billion. Then it grew.",
+                &["It cost $6.3 billion.", "Then it grew."],
+            ),
+            (
+                "Dr. Sato met U.S. officials. They agreed.",
+                &["Dr. Sato met U.S. officials.", "They agreed."],
+            ),
+            (
+                "Sony Group Inc. and NEC. Honda too.",
+                &["Sony Group Inc. and NEC.", "Honda too."],
+            ),
+            (
+                "J. R. Smith spoke. Then he left.",
+                &["J. R. Smith spoke.", "Then he left."],
+            ),
+            (
+                "He said “stop.” Then he left.",
+                &["He said “stop.”", "Then he left."],
+            ),
+            (
+                "Is it real? “Yes,” she said.",
+                &["Is it real?", "“Yes,” she said."],
+            ),
+            ("version 1.2.3 shipped. ok", &["version 1.2.3 shipped. ok"]),
+            (
+                "日本は投資する。ロボットも！本当？",
+                &["日本は投資する。", "ロボットも！", "本当？"],
+            ),
+            ("No terminator", &["No terminator"]),
+        ];
+        for (input, expect) in cases {
+            assert_eq!(&sentences(input), expect, "input: {input}");
+        }
+    }
+
+    #[test]
+    fn headings_and_bullets() {
+        let text = "Title Here\n\nIntro line\nstill intro.\n\n  • one\n  • two\ncontinued\n\n# Head\n\n1. first\n2) second\n";
+        let b: Vec<(&str, Option<&str>)> = blocks(text, Markup::Plain)
+            .iter()
+            .map(|b| (&text[b.bytes.clone()], b.section.as_deref()))
+            .collect();
+        assert_eq!(
+            b,
+            vec![
+                ("Intro line\nstill intro.", Some("Title Here")),
+                ("one", Some("Title Here")),
+                ("two\ncontinued", Some("Title Here")),
+                ("first", Some("Head")),
+                ("second", Some("Head")),
+            ]
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! Types that go on the wire: the JSON of the HTTP API and of `--json`.
+//! Built from domain types; field names here are the public contract.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::engine::{Hit, SearchPage};
+use crate::model::{self, Document, Passage, Span};
+
+/// Where a presented text comes from. Slicing the document text at
+/// `start..end` (char offsets) gives exactly the cited text.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Citation {
+    /// Document id.
+    pub doc_id: String,
+    /// Document title.
+    pub title: String,
+    /// Document kind.
+    pub kind: String,
+    /// Passage holding the cited text.
+    pub passage_id: String,
+    /// Passage number (1-based).
+    pub paragraph: usize,
+    /// Char offset of the cited text in the document text.
+    pub start: usize,
+    /// Char offset one past the cited text.
+    pub end: usize,
+    /// Where the original lives.
+    pub url: Option<String>,
+    /// Short hash of the document text the offsets refer to.
+    pub doc_version: String,
+    /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7`.
+    pub label: String,
+}
+
+impl From<model::Citation> for Citation {
+    fn from(c: model::Citation) -> Self {
+        Citation {
+            doc_id: c.doc_id,
+            title: c.title,
+            kind: c.kind,
+            passage_id: c.passage_id,
+            paragraph: c.paragraph,
+            start: c.start,
+            end: c.end,
+            url: c.url,
+            doc_version: c.doc_version,
+            label: c.label,
+        }
+    }
+}
+
+/// A highlighted range, in char offsets into the document text.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Highlight {
+    /// First char.
+    pub start: usize,
+    /// One past the last char.
+    pub end: usize,
+}
+
+impl From<Span> for Highlight {
+    fn from(s: Span) -> Self {
+        Highlight {
+            start: s.start,
+            end: s.end,
+        }
+    }
+}
+
+/// One search hit: a passage.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchHit {
+    /// `{doc_id}:p{n}`.
+    pub passage_id: String,
+    /// Document id.
+    pub doc_id: String,
+    /// Document title.
+    pub title: String,
+    /// Document kind.
+    pub kind: String,
+    /// Heading above the passage.
+    pub section: Option<String>,
+    /// BM25 score; comparable only within one query.
+    pub score: f32,
+    /// The passage text, exactly as in the document.
+    pub text: String,
+    /// Matched terms, in char offsets into the document text.
+    pub highlights: Vec<Highlight>,
+    /// Where the passage is.
+    pub citation: Citation,
+}
+
+impl From<&Hit<'_>> for SearchHit {
+    fn from(h: &Hit<'_>) -> Self {
+        SearchHit {
+            passage_id: model::passage_id(&h.doc.meta.id, h.passage.number),
+            doc_id: h.doc.meta.id.clone(),
+            title: h.doc.meta.title.clone(),
+            kind: h.doc.meta.kind.clone(),
+            section: h.passage.section.clone(),
+            score: h.score,
+            text: h.doc.passage_text(h.passage).to_string(),
+            highlights: h.highlights.iter().copied().map(Highlight::from).collect(),
+            citation: h.doc.cite(h.passage, h.passage.span).into(),
+        }
+    }
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchResponse {
+    /// The query as received.
+    pub query: String,
+    /// Exact number of matching passages (all pages).
+    pub total: usize,
+    /// Milliseconds spent searching.
+    pub took_ms: u64,
+    /// Page size used.
+    pub limit: usize,
+    /// Hits skipped.
+    pub offset: usize,
+    /// This page, best first.
+    pub hits: Vec<SearchHit>,
+}
+
+impl SearchResponse {
+    /// Builds the response for one page.
+    pub fn new(
+        query: &str,
+        page: &SearchPage<'_>,
+        took_ms: u64,
+        limit: usize,
+        offset: usize,
+    ) -> Self {
+        SearchResponse {
+            query: query.to_string(),
+            total: page.total,
+            took_ms,
+            limit,
+            offset,
+            hits: page.hits.iter().map(SearchHit::from).collect(),
+        }
+    }
+}
+
+/// A document's metadata, as listed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentSummary {
+    /// Document id.
+    pub doc_id: String,
+    /// Title.
+    pub title: String,
+    /// Kind (`article`, `source-note`, ...).
+    pub kind: String,
+    /// Publisher.
+    pub source: Option<String>,
+    /// Where the original lives.
+    pub url: Option<String>,
+    /// Publication date.
+    pub published: Option<String>,
+    /// Author.
+    pub author: Option<String>,
+    /// Language tag.
+    pub language: Option<String>,
+    /// Number of passages.
+    pub passages: usize,
+    /// Short hash of the document text.
+    pub doc_version: String,
+    /// Length of the text in chars.
+    pub chars: usize,
+}
+
+impl From<&Document> for DocumentSummary {
+    fn from(d: &Document) -> Self {
+        DocumentSummary {
+            doc_id: d.meta.id.clone(),
+            title: d.meta.title.clone(),
+            kind: d.meta.kind.clone(),
+            source: d.meta.source.clone(),
+            url: d.meta.url.clone(),
+            published: d.meta.published.clone(),
+            author: d.meta.author.clone(),
+            language: d.meta.language.clone(),
+            passages: d.passages.len(),
+            doc_version: d.version.clone(),
+            chars: d.text.chars().count(),
+        }
+    }
+}
+
+/// A sentence with its offsets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SentenceView {
+    /// `{doc_id}:p{n}.s{m}`.
+    pub sentence_id: String,
+    /// The sentence text, exactly as in the document.
+    pub text: String,
+    /// Char offset in the document text.
+    pub start: usize,
+    /// Char offset one past the sentence.
+    pub end: usize,
+}
+
+/// A passage in context: its sentences and neighbours.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PassageView {
+    /// `{doc_id}:p{n}`.
+    pub passage_id: String,
+    /// Document id.
+    pub doc_id: String,
+    /// Heading above the passage.
+    pub section: Option<String>,
+    /// The passage text.
+    pub text: String,
+    /// Where it is.
+    pub citation: Citation,
+    /// Its sentences.
+    pub sentences: Vec<SentenceView>,
+    /// The passage before, if any.
+    pub previous: Option<String>,
+    /// The passage after, if any.
+    pub next: Option<String>,
+}
+
+impl PassageView {
+    /// Builds the view of passage `p` of `doc`.
+    pub fn new(doc: &Document, p: &Passage) -> Self {
+        let id = &doc.meta.id;
+        PassageView {
+            passage_id: model::passage_id(id, p.number),
+            doc_id: id.clone(),
+            section: p.section.clone(),
+            text: doc.passage_text(p).to_string(),
+            citation: doc.cite(p, p.span).into(),
+            sentences: p
+                .sentences
+                .iter()
+                .map(|s| SentenceView {
+                    sentence_id: model::sentence_id(id, p.number, s.number),
+                    text: doc.text[s.bytes.clone()].to_string(),
+                    start: s.span.start,
+                    end: s.span.end,
+                })
+                .collect(),
+            previous: (p.number > 1).then(|| model::passage_id(id, p.number - 1)),
+            next: (p.number < doc.passages.len()).then(|| model::passage_id(id, p.number + 1)),
+        }
+    }
+}
