@@ -96,8 +96,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                     text: fold(&text[s..e]),
                 });
             } else {
-                for k in run_start..i - 1 {
-                    let (s, e) = (chars[k].0, end_of(k + 2));
+                for (k, &(s, _)) in chars.iter().enumerate().take(i - 1).skip(run_start) {
+                    let e = end_of(k + 2);
                     out.push(Token {
                         start: s,
                         end: e,
@@ -119,12 +119,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             if is_word_char(c) {
                 last_word = i;
                 i += 1;
-            } else if is_ignorable(c) {
-                i += 1;
-            } else if (c == '.' || c == ',')
-                && chars[last_word].1.is_ascii_digit()
-                && last_word + 1 == i
-                && chars.get(i + 1).is_some_and(|&(_, d)| d.is_ascii_digit())
+            } else if is_ignorable(c)
+                || ((c == '.' || c == ',')
+                    && chars[last_word].1.is_ascii_digit()
+                    && last_word + 1 == i
+                    && chars.get(i + 1).is_some_and(|&(_, d)| d.is_ascii_digit()))
             {
                 i += 1;
             } else {

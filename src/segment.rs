@@ -411,7 +411,8 @@ mod tests {
     #[test]
     fn headings_and_bullets() {
         let text = "Title Here\n\nIntro line\nstill intro.\n\n  • one\n  • two\ncontinued\n\n# Head\n\n1. first\n2) second\n";
-        let b: Vec<(&str, Option<&str>)> = blocks(text, Markup::Plain)
+        let found = blocks(text, Markup::Plain);
+        let b: Vec<(&str, Option<&str>)> = found
             .iter()
             .map(|b| (&text[b.bytes.clone()], b.section.as_deref()))
             .collect();

@@ -1,1 +1,10 @@
+//! All integration tests, built into one binary.
 
+mod corpus_errors;
+mod http_api;
+mod index_build;
+mod invariants;
+mod search;
+mod segmentation;
+mod server;
+mod support;

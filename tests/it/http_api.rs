@@ -1,0 +1,510 @@
+//! Every route and every error, through `app(state).oneshot(...)`.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use verbatim::config::Limits;
+use verbatim::engine::Engine;
+use verbatim::http::{app, AppState};
+
+use super::support::{corpus_words, default_corpus};
+
+fn state() -> AppState {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(&default_corpus(), dir.path()).unwrap();
+    std::mem::forget(dir); // the index must outlive the state
+    AppState::ready(engine, Limits::default())
+}
+
+/// Sends a request; returns status, content type and body.
+async fn send(state: &AppState, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        resp.headers().contains_key("x-request-id"),
+        "every response carries x-request-id"
+    );
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, ct, body)
+}
+
+async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
+    let (s, ct, body) = send(state, Request::get(uri).body(Body::empty()).unwrap()).await;
+    assert!(
+        ct.starts_with("application/json"),
+        "{uri}: content type {ct}"
+    );
+    (
+        s,
+        serde_json::from_slice(&body).unwrap_or_else(|_| panic!("{uri}: body is not JSON")),
+    )
+}
+
+async fn post(
+    state: &AppState,
+    uri: &str,
+    ct: Option<&str>,
+    body: impl Into<Body>,
+) -> (StatusCode, Value) {
+    let mut b = Request::post(uri);
+    if let Some(ct) = ct {
+        b = b.header("content-type", ct);
+    }
+    let (s, _, body) = send(state, b.body(body.into()).unwrap()).await;
+    (s, serde_json::from_slice(&body).unwrap())
+}
+
+/// Asserts the standard error shape with `code`.
+fn assert_error(got: (StatusCode, Value), status: u16, code: &str) {
+    assert_eq!(got.0.as_u16(), status, "{}", got.1);
+    assert_eq!(got.1["error"]["code"], code, "{}", got.1);
+    assert!(got.1["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let s = state();
+    assert_eq!(
+        get(&s, "/healthz").await,
+        (StatusCode::OK, serde_json::json!({"status": "ok"}))
+    );
+    assert_eq!(get(&s, "/readyz").await.0, StatusCode::OK);
+    let starting = AppState::starting(Limits::default());
+    assert_error(get(&starting, "/readyz").await, 503, "not_ready");
+    assert_error(get(&starting, "/v1/search?q=japan").await, 503, "not_ready");
+    assert_eq!(get(&starting, "/healthz").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn search_contract() {
+    let s = state();
+    let (st, v) = get(&s, "/v1/search?q=%22sovereign%20AI%22&limit=1").await;
+    assert_eq!(st, StatusCode::OK);
+    for k in ["query", "total", "took_ms", "hits"] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(v["total"], 2);
+    let hit = &v["hits"][0];
+    for k in [
+        "passage_id",
+        "doc_id",
+        "title",
+        "kind",
+        "section",
+        "score",
+        "text",
+        "highlights",
+        "citation",
+    ] {
+        assert!(hit.get(k).is_some(), "hit missing {k}");
+    }
+    for k in [
+        "doc_id",
+        "title",
+        "kind",
+        "passage_id",
+        "paragraph",
+        "start",
+        "end",
+        "url",
+        "doc_version",
+        "label",
+    ] {
+        assert!(hit["citation"].get(k).is_some(), "citation missing {k}");
+    }
+    assert_eq!(
+        hit["citation"]["label"],
+        "Japan’s Massive AI Experiment Begins, ¶3"
+    );
+    let (_, filtered) = get(&s, "/v1/search?q=sources&kind=source-note&limit=0").await;
+    assert_eq!(filtered["total"], 10);
+    assert_eq!(filtered["hits"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn search_errors() {
+    let s = state();
+    assert_error(get(&s, "/v1/search").await, 400, "invalid_parameter");
+    assert_error(
+        get(&s, "/v1/search?q=japan&limit=abc").await,
+        400,
+        "invalid_parameter",
+    );
+    assert_error(
+        get(&s, "/v1/search?q=japan&limit=101").await,
+        400,
+        "invalid_parameter",
+    );
+    assert_error(
+        get(&s, "/v1/search?q=japan&offset=-1").await,
+        400,
+        "invalid_parameter",
+    );
+    assert_error(get(&s, "/v1/search?q=").await, 400, "invalid_query");
+    let long = "a".repeat(Limits::default().max_query_chars + 1);
+    assert_error(
+        get(&s, &format!("/v1/search?q={long}")).await,
+        400,
+        "invalid_query",
+    );
+    // Lenient reading: unbalanced quotes and parentheses answer 200.
+    assert_eq!(get(&s, "/v1/search?q=%22japan").await.0, StatusCode::OK);
+    assert_eq!(
+        get(&s, &format!("/v1/search?q={}japan", "(".repeat(500)))
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn batch_agrees_with_single_search() {
+    let s = state();
+    let queries = [
+        "robots",
+        "\"physical AI\"",
+        "Honda -Sony",
+        "sources kind:source-note",
+    ];
+    let body = serde_json::json!({"queries": queries, "limit": 5}).to_string();
+    let (st, v) = post(&s, "/v1/search/batch", Some("application/json"), body).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), queries.len());
+    for (q, r) in queries.iter().zip(results) {
+        let (_, single) = get(&s, &format!("/v1/search?limit=5&q={}", urlencode(q))).await;
+        assert_eq!(r["total"], single["total"], "{q}");
+        assert_eq!(r["hits"], single["hits"], "{q}");
+    }
+}
+
+#[tokio::test]
+async fn body_errors() {
+    let s = state();
+    assert_error(
+        post(
+            &s,
+            "/v1/search/batch",
+            Some("application/json"),
+            "{not json",
+        )
+        .await,
+        400,
+        "invalid_json",
+    );
+    assert_error(
+        post(
+            &s,
+            "/v1/search/batch",
+            Some("application/json"),
+            r#"{"queries": "x"}"#,
+        )
+        .await,
+        400,
+        "invalid_json",
+    );
+    assert_error(
+        post(&s, "/v1/search/batch", Some("application/json"), r#"{}"#).await,
+        400,
+        "invalid_json",
+    );
+    assert_error(
+        post(&s, "/v1/search/batch", None, r#"{"queries": []}"#).await,
+        415,
+        "unsupported_media_type",
+    );
+    assert_error(
+        post(
+            &s,
+            "/v1/search/batch",
+            Some("text/plain"),
+            r#"{"queries": []}"#,
+        )
+        .await,
+        415,
+        "unsupported_media_type",
+    );
+    let huge = format!(r#"{{"queries": ["{}"]}}"#, "a".repeat(2 << 20));
+    assert_error(
+        post(&s, "/v1/search/batch", Some("application/json"), huge).await,
+        413,
+        "payload_too_large",
+    );
+    let too_many = serde_json::json!({"queries": vec!["a"; 101]}).to_string();
+    assert_error(
+        post(&s, "/v1/search/batch", Some("application/json"), too_many).await,
+        400,
+        "invalid_parameter",
+    );
+    assert_error(
+        post(
+            &s,
+            "/v1/search/batch",
+            Some("application/json"),
+            r#"{"queries": [""]}"#,
+        )
+        .await,
+        400,
+        "invalid_query",
+    );
+}
+
+#[tokio::test]
+async fn routing_errors() {
+    let s = state();
+    assert_error(get(&s, "/nope").await, 404, "not_found");
+    let (st, _, body) = send(
+        &s,
+        Request::delete("/v1/search").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_error(
+        (st, serde_json::from_slice(&body).unwrap()),
+        405,
+        "method_not_allowed",
+    );
+    assert_error(get(&s, "/v1/documents/no-such-doc").await, 404, "not_found");
+    assert_error(
+        get(&s, "/v1/passages/japan-ai-experiment:p999").await,
+        404,
+        "not_found",
+    );
+    assert_error(get(&s, "/v1/passages/garbage").await, 404, "not_found");
+    assert_error(
+        get(&s, "/v1/documents/..%2F..%2Fetc%2Fpasswd").await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        get(&s, "/v1/documents/%FF%FE").await,
+        400,
+        "invalid_parameter",
+    );
+}
+
+#[tokio::test]
+async fn documents_and_passages() {
+    let s = state();
+    let (_, list) = get(&s, "/v1/documents").await;
+    let docs = list["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 10);
+    for k in [
+        "doc_id",
+        "title",
+        "kind",
+        "source",
+        "url",
+        "published",
+        "passages",
+        "doc_version",
+    ] {
+        assert!(docs[0].get(k).is_some(), "document missing {k}");
+    }
+    let (_, p) = get(&s, "/v1/passages/japan-ai-experiment:p3").await;
+    assert_eq!(p["previous"], "japan-ai-experiment:p2");
+    assert_eq!(p["next"], "japan-ai-experiment:p4");
+    let (_, d) = get(&s, "/v1/documents/japan-ai-experiment").await;
+    let text: Vec<char> = d["text"].as_str().unwrap().chars().collect();
+    let slice = |a: &Value, b: &Value| {
+        text[a.as_u64().unwrap() as usize..b.as_u64().unwrap() as usize]
+            .iter()
+            .collect::<String>()
+    };
+    assert_eq!(
+        slice(&p["citation"]["start"], &p["citation"]["end"]),
+        p["text"].as_str().unwrap()
+    );
+    for sent in p["sentences"].as_array().unwrap() {
+        assert_eq!(
+            slice(&sent["start"], &sent["end"]),
+            sent["text"].as_str().unwrap()
+        );
+    }
+    let (_, first) = get(&s, "/v1/passages/japan-ai-experiment:p1").await;
+    assert!(first["previous"].is_null());
+}
+
+#[tokio::test]
+async fn export_streams_every_hit() {
+    let s = state();
+    let (_, v) = get(&s, "/v1/search?q=japan&limit=0").await;
+    let total = v["total"].as_u64().unwrap() as usize;
+    assert!(total > 10);
+    let (st, ct, body) = send(
+        &s,
+        Request::get("/v1/search/export?q=japan&format=csv")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(ct.starts_with("text/csv"));
+    let mut rdr = csv::Reader::from_reader(body.as_slice());
+    let headers = rdr.headers().unwrap().clone();
+    assert!(headers.iter().any(|h| h == "label") && headers.iter().any(|h| h == "text"));
+    assert_eq!(rdr.records().count(), total);
+    let (_, ct, body) = send(
+        &s,
+        Request::get("/v1/search/export?q=japan&format=jsonl")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(ct.starts_with("application/x-ndjson"));
+    let lines: Vec<Value> = body
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), total);
+    assert_eq!(lines[0]["rank"], 1);
+    assert_error(
+        get(&s, "/v1/search/export?q=japan&format=xml").await,
+        400,
+        "invalid_parameter",
+    );
+    assert_error(get(&s, "/v1/search/export?q=").await, 400, "invalid_query");
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text() {
+    let s = state();
+    get(&s, "/v1/search?q=japan").await;
+    let (st, ct, body) = send(&s, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(ct.starts_with("text/plain"));
+    let text = String::from_utf8(body).unwrap();
+    for needle in [
+        "verbatim_http_requests_total",
+        "route=\"/v1/search\"",
+        "verbatim_http_request_duration_seconds_bucket",
+        "verbatim_passages 67",
+        "verbatim_documents 10",
+        "verbatim_index_size_bytes",
+    ] {
+        assert!(text.contains(needle), "metrics lack {needle}:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn openapi_covers_every_route() {
+    let s = state();
+    let (st, doc) = get(&s, "/openapi.json").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    let served = [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/v1/search",
+        "/v1/search/batch",
+        "/v1/search/export",
+        "/v1/documents",
+        "/v1/documents/{doc_id}",
+        "/v1/passages/{passage_id}",
+    ];
+    for p in served {
+        assert!(paths.contains_key(p), "{p} is served but not documented");
+    }
+    // And every documented path is served (no 404 from the router).
+    for (p, item) in paths {
+        let uri = p
+            .replace("{doc_id}", "japan-ai-experiment")
+            .replace("{passage_id}", "japan-ai-experiment:p1");
+        for method in item.as_object().unwrap().keys() {
+            let req = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&uri);
+            let req = if method == "post" {
+                req.header("content-type", "application/json")
+                    .body(Body::from("{\"queries\":[]}"))
+            } else {
+                req.body(Body::empty())
+            };
+            let (st, _, _) = send(&s, req.unwrap()).await;
+            assert_ne!(st, StatusCode::NOT_FOUND, "{method} {uri}");
+            assert_ne!(st, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "ErrorBody",
+        "SearchResponse",
+        "Citation",
+        "PassageView",
+        "DocumentList",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn citations_slice_document_text_over_the_api() {
+    let s = state();
+    let mut texts: HashMap<String, Vec<char>> = HashMap::new();
+    let words = corpus_words();
+    let mut checked = 0;
+    for (i, w) in words.iter().enumerate().step_by(2) {
+        let q = if i % 4 == 0 {
+            format!("\"{w}\"")
+        } else {
+            format!("{w} {}", words[(i * 13) % words.len()])
+        };
+        let (st, v) = get(&s, &format!("/v1/search?limit=20&q={}", urlencode(&q))).await;
+        assert_eq!(st, StatusCode::OK, "{q}");
+        for hit in v["hits"].as_array().unwrap() {
+            let c = &hit["citation"];
+            let doc_id = c["doc_id"].as_str().unwrap().to_string();
+            if !texts.contains_key(&doc_id) {
+                let (_, d) = get(&s, &format!("/v1/documents/{doc_id}")).await;
+                texts.insert(
+                    doc_id.clone(),
+                    d["text"].as_str().unwrap().chars().collect(),
+                );
+            }
+            let t = &texts[&doc_id];
+            let (a, b) = (
+                c["start"].as_u64().unwrap() as usize,
+                c["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(
+                t[a..b].iter().collect::<String>(),
+                hit["text"].as_str().unwrap(),
+                "{q}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 300, "only {checked} hits checked");
+}

@@ -1,0 +1,110 @@
+//! Atomic, generational builds: staleness, interruption, recovery.
+
+use verbatim::engine::{Engine, IndexState, SearchRequest};
+use verbatim::error::Error;
+use verbatim::{index, ingest};
+
+use super::support::corpus_of;
+
+fn total(e: &Engine, q: &str) -> usize {
+    e.search(&SearchRequest {
+        query: q.into(),
+        limit: 10,
+        ..Default::default()
+    })
+    .unwrap()
+    .total
+}
+
+#[test]
+fn a_stale_index_is_rebuilt_and_says_why() {
+    let corpus = corpus_of(&[("a.md", "Alpha beta.")]);
+    let idx = tempfile::tempdir().unwrap();
+    let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert_eq!(s, IndexState::Rebuilt("no index yet".into()));
+    assert_eq!(total(&e, "gamma"), 0);
+    drop(e);
+    let (_, s) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert_eq!(s, IndexState::Fresh, "unchanged corpus: no rebuild");
+    std::fs::write(corpus.path().join("a.md"), "Alpha gamma.").unwrap();
+    let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(
+        matches!(s, IndexState::Rebuilt(ref r) if r.contains("changed")),
+        "{s:?}"
+    );
+    assert_eq!(total(&e, "gamma"), 1);
+    std::fs::write(corpus.path().join("b.txt"), "Gamma again.").unwrap();
+    let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(matches!(s, IndexState::Rebuilt(_)));
+    assert_eq!(total(&e, "gamma"), 2);
+}
+
+#[test]
+fn an_interrupted_build_leaves_the_old_index_readable() {
+    let corpus = corpus_of(&[
+        ("a.md", "Old text about robots."),
+        ("b.md", "More old text."),
+    ]);
+    let idx = tempfile::tempdir().unwrap();
+    let (old, _) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert_eq!(total(&old, "robots"), 1);
+
+    // A new corpus whose build fails after its first document.
+    std::fs::write(corpus.path().join("a.md"), "New text about cars.").unwrap();
+    let c = ingest::load_corpus(corpus.path()).unwrap();
+    let r = index::build(idx.path(), &c.documents, &c.fingerprint, &mut |n| {
+        if n >= 1 {
+            Err(Error::Aborted("simulated crash".into()))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(matches!(r, Err(Error::Aborted(_))));
+    // The running engine still answers from its generation...
+    assert_eq!(total(&old, "robots"), 1);
+    // ...and a fresh open still finds the old generation live (then rebuilds, as the corpus changed).
+    let live = index::open(idx.path()).unwrap();
+    assert_eq!(live.manifest.documents, 2);
+    assert_ne!(live.manifest.fingerprint, c.fingerprint);
+    // No half-built directory is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(idx.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".build-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn a_crashed_build_directory_is_ignored_and_cleaned() {
+    let corpus = corpus_of(&[("a.md", "Text.")]);
+    let idx = tempfile::tempdir().unwrap();
+    Engine::open(corpus.path(), idx.path()).unwrap();
+    // What a SIGKILLed build leaves: a half-written directory of a dead process.
+    let junk = idx.path().join(".build-999999999-1");
+    std::fs::create_dir(&junk).unwrap();
+    std::fs::write(junk.join("meta.json"), "{ half").unwrap();
+    let (_, s) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert_eq!(s, IndexState::Fresh);
+    std::fs::write(corpus.path().join("a.md"), "Changed.").unwrap();
+    Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(
+        !junk.exists(),
+        "the next build removes abandoned build directories"
+    );
+}
+
+#[test]
+fn an_unreadable_index_is_rebuilt() {
+    let corpus = corpus_of(&[("a.md", "Text about robots.")]);
+    let idx = tempfile::tempdir().unwrap();
+    Engine::open(corpus.path(), idx.path()).unwrap();
+    let gen = index::current_generation(idx.path()).unwrap();
+    std::fs::remove_file(gen.join("meta.json")).unwrap();
+    let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(
+        matches!(s, IndexState::Rebuilt(ref r) if r.contains("unreadable")),
+        "{s:?}"
+    );
+    assert_eq!(total(&e, "robots"), 1);
+}

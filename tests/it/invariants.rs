@@ -1,0 +1,175 @@
+//! The non-negotiable invariant, checked over many inputs: every text the
+//! service presents is an exact slice of its document at the cited offsets.
+
+use proptest::prelude::*;
+use verbatim::engine::SearchRequest;
+use verbatim::model::{CharMap, Span};
+use verbatim::segment::{segment, Markup};
+
+use super::support::{corpus_words, engine};
+
+/// Checks passage and sentence offsets of `text` for both markups.
+fn check_segmentation(text: &str) {
+    for markup in [Markup::Plain, Markup::Markdown] {
+        let map = CharMap::new(text);
+        let passages = segment(text, markup);
+        let mut prev_end = 0;
+        for (i, p) in passages.iter().enumerate() {
+            assert_eq!(p.number, i + 1);
+            assert!(
+                p.bytes.start >= prev_end,
+                "passages overlap or go backwards"
+            );
+            prev_end = p.bytes.end;
+            let slice = &text[p.bytes.clone()];
+            assert!(!slice.is_empty());
+            assert_eq!(slice.trim(), slice, "passage has outer whitespace");
+            assert_eq!(map.span(&p.bytes), p.span);
+            let by_chars: String = text
+                .chars()
+                .skip(p.span.start)
+                .take(p.span.end - p.span.start)
+                .collect();
+            assert_eq!(by_chars, slice, "char offsets do not slice the passage");
+            let mut s_prev = p.bytes.start;
+            for (j, s) in p.sentences.iter().enumerate() {
+                assert_eq!(s.number, j + 1);
+                assert!(
+                    s.bytes.start >= s_prev && s.bytes.end <= p.bytes.end,
+                    "sentence outside its passage"
+                );
+                s_prev = s.bytes.end;
+                let st = &text[s.bytes.clone()];
+                assert!(!st.is_empty());
+                assert_eq!(st.trim(), st);
+                let by_chars: String = text
+                    .chars()
+                    .skip(s.span.start)
+                    .take(s.span.end - s.span.start)
+                    .collect();
+                assert_eq!(by_chars, st);
+            }
+            assert!(
+                !p.sentences.is_empty(),
+                "a passage has at least one sentence"
+            );
+        }
+    }
+}
+
+/// Text built from the pieces that stress the rules.
+fn structured_text() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "\n",
+        "\n\n",
+        "\r\n",
+        "  • ",
+        "- ",
+        "* ",
+        "1. ",
+        "# ",
+        "## ",
+        "Mr. ",
+        "U.S. ",
+        "Dr. ",
+        "J. ",
+        ". ",
+        "? ",
+        "! ",
+        "“",
+        "”",
+        "’",
+        "\"",
+        "(",
+        ")",
+        "日本は。",
+        "ロボット！",
+        "word",
+        "Word",
+        "Japan",
+        " ",
+        "\t",
+        "$6.3 billion",
+        "…",
+        "\u{00AD}",
+        "\u{200B}",
+        "é",
+        "e\u{301}",
+        "---",
+        "+++",
+        "🤖",
+        "Inc.",
+        "2040.",
+        "\u{2028}",
+    ]);
+    prop::collection::vec(pieces, 0..60).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn segmentation_offsets_hold_for_any_unicode(text in "\\PC{0,400}") {
+        check_segmentation(&text);
+    }
+
+    #[test]
+    fn segmentation_offsets_hold_for_structured_text(text in structured_text()) {
+        check_segmentation(&text);
+    }
+
+    #[test]
+    fn tokens_point_into_the_text(text in "\\PC{0,200}") {
+        for t in verbatim::analysis::tokenize(&text) {
+            prop_assert!(t.start < t.end && t.end <= text.len());
+            prop_assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end));
+            prop_assert!(!t.text.is_empty());
+        }
+    }
+}
+
+/// Checks that every hit's text is the document sliced at its citation,
+/// and every highlight lies inside it.
+pub fn check_hits(query: &str) {
+    let e = engine();
+    let req = SearchRequest {
+        query: query.to_string(),
+        limit: 100,
+        ..Default::default()
+    };
+    let Ok(page) = e.search(&req) else { return };
+    for h in &page.hits {
+        let hit = verbatim::wire::SearchHit::from(h);
+        let span = Span {
+            start: hit.citation.start,
+            end: hit.citation.end,
+        };
+        assert_eq!(
+            h.doc.slice_chars(span),
+            Some(hit.text.as_str()),
+            "query {query:?}: citation does not slice the hit"
+        );
+        for hl in &hit.highlights {
+            assert!(
+                hl.start < hl.end && hl.start >= span.start && hl.end <= span.end,
+                "query {query:?}: highlight outside hit"
+            );
+        }
+    }
+}
+
+#[test]
+fn search_hits_are_exact_slices_for_many_queries() {
+    let words = corpus_words();
+    assert!(words.len() > 200);
+    let mut n = 0;
+    for (i, w) in words.iter().enumerate() {
+        check_hits(w);
+        let next = &words[(i * 7 + 3) % words.len()];
+        check_hits(&format!("{w} {next}"));
+        check_hits(&format!("\"{w} {next}\""));
+        check_hits(&format!("+{w} -{next}"));
+        n += 4;
+    }
+    assert!(n > 800);
+}

@@ -1,0 +1,212 @@
+//! Search semantics, data-driven: `check(query, expect)` compares the
+//! matching passage ids (in rank order) with what a reader would expect.
+
+use verbatim::engine::SearchRequest;
+use verbatim::search::Filters;
+
+use super::support::engine;
+
+/// Ids of every matching passage, best first, and the exact total.
+fn ids(query: &str, filters: Filters) -> (usize, Vec<String>) {
+    let req = SearchRequest {
+        query: query.into(),
+        limit: 100,
+        offset: 0,
+        filters,
+    };
+    let page = engine()
+        .search(&req)
+        .unwrap_or_else(|e| panic!("{query}: {e}"));
+    let ids = page
+        .hits
+        .iter()
+        .map(|h| format!("{}:p{}", h.doc.meta.id, h.passage.number))
+        .collect();
+    (page.total, ids)
+}
+
+const A: &str = "japan-ai-experiment";
+
+/// `expect` lists passage ids (article passages as `pN`) that must be the
+/// whole result set, in order when `ordered`.
+fn check(query: &str, expect: &[&str], ordered: bool) {
+    let (total, got) = ids(query, Filters::default());
+    let want: Vec<String> = expect
+        .iter()
+        .map(|e| {
+            if e.starts_with('p') {
+                format!("{A}:{e}")
+            } else {
+                e.to_string()
+            }
+        })
+        .collect();
+    assert_eq!(total, got.len(), "{query}: total must be exact");
+    if ordered {
+        assert_eq!(got, want, "{query}");
+    } else {
+        let (mut g, mut w) = (got.clone(), want.clone());
+        g.sort();
+        w.sort();
+        assert_eq!(g, w, "{query}");
+    }
+}
+
+#[test]
+fn phrases_match_exactly_and_typography_folds() {
+    // The bullet first, then the body mention.
+    check("\"sovereign AI\"", &["p3", "p14"], true);
+    // Straight quotes and apostrophes in the query find curly ones in the text.
+    check("\"Japan's Big AI\"", &[], true); // a heading, not a passage
+    check("\"Japan's semiconductor industry\"", &["p7"], true);
+    check("“physical AI”", &["p4", "p10"], false);
+    // Hyphen, en dash and em dash variants all match the hyphenated text.
+    check(
+        "\"1–trillion–parameter\"",
+        &["p4", "p13", "source-arxiv-org:p6"],
+        false,
+    );
+    check(
+        "\"1-trillion-parameter\"",
+        &["p4", "p13", "source-arxiv-org:p6"],
+        false,
+    );
+    check("\"AI—enabled robots\"", &["p5"], true);
+}
+
+#[test]
+fn phrases_are_unstemmed_but_words_are_stemmed() {
+    // "robot" as a word also finds "robots" and "robotics".
+    let (_, stemmed) = ids("robot", Filters::default());
+    assert!(stemmed.contains(&format!("{A}:p5")), "{stemmed:?}"); // "10 million AI-enabled robots"
+                                                                  // As a phrase, only the exact word counts: "robot movements", "robot motors", "robot interacting".
+    check("\"robot\"", &["p1", "p10", "p14"], false);
+    let notes = [
+        "asia-nikkei-com",
+        "channelnewsasia-com",
+        "finimize-com",
+        "insiderpaper-com",
+        "x-com",
+    ]
+    .map(|n| format!("source-{n}:p6"));
+    let mut expect = vec!["p5", "p8", "p11", "p13"];
+    expect.extend(notes.iter().map(String::as_str));
+    check("\"robots\"", &expect, false);
+}
+
+#[test]
+fn required_excluded_and_boolean() {
+    let (all, _) = ids("Honda", Filters::default());
+    assert_eq!(all, 3);
+    check("Honda -Sony", &[], true);
+    check("+Honda +April", &["p9"], true);
+    check("Honda AND April", &["p9"], true);
+    let (or_total, _) = ids("Honda OR Finimize", Filters::default());
+    assert!(or_total > all);
+    check("(Honda OR NEC) AND April", &["p9"], true);
+    check("\"10 million\" -media", &["p5", "p11"], false);
+}
+
+#[test]
+fn filters_by_document_and_kind() {
+    let (t, got) = ids("sources kind:source-note", Filters::default());
+    assert_eq!(t, 10, "{got:?}"); // nine notes name their sources, and the arXiv note quotes "Public sources"
+    assert!(got.iter().all(|id| id.starts_with("source-")));
+    let (t, got) = ids(
+        "sources",
+        Filters {
+            doc: Some("source-x-com".into()),
+            kind: None,
+        },
+    );
+    assert!(t >= 1 && got.iter().all(|id| id.starts_with("source-x-com:")));
+    let (t, _) = ids("sources -kind:source-note", Filters::default());
+    assert_eq!(t, 1); // the article's "Public sources do not yet show ..."
+    let (t, got) = ids("doc:source-arxiv-org", Filters::default());
+    assert_eq!(t, 6, "{got:?}");
+    assert_eq!(
+        got[0], "source-arxiv-org:p1",
+        "a filter alone lists the document's passages in order"
+    );
+}
+
+#[test]
+fn paging_reaches_every_hit() {
+    let (total, all) = ids("japan", Filters::default());
+    assert!(total > 20);
+    let mut paged = Vec::new();
+    for offset in (0..total).step_by(7) {
+        let req = SearchRequest {
+            query: "japan".into(),
+            limit: 7,
+            offset,
+            filters: Filters::default(),
+        };
+        let page = engine().search(&req).unwrap();
+        assert_eq!(page.total, total);
+        paged.extend(
+            page.hits
+                .iter()
+                .map(|h| format!("{}:p{}", h.doc.meta.id, h.passage.number)),
+        );
+    }
+    assert_eq!(paged, all);
+    let far = SearchRequest {
+        query: "japan".into(),
+        limit: 10,
+        offset: usize::MAX / 2,
+        filters: Filters::default(),
+    };
+    assert!(engine().search(&far).unwrap().hits.is_empty());
+}
+
+#[test]
+fn highlights_are_absolute_and_cover_the_matched_words() {
+    let req = SearchRequest {
+        query: "\"sovereign AI\" chips".into(),
+        limit: 1,
+        ..Default::default()
+    };
+    let page = engine().search(&req).unwrap();
+    let h = &page.hits[0];
+    let marked: Vec<&str> = h
+        .highlights
+        .iter()
+        .map(|s| h.doc.slice_chars(*s).unwrap())
+        .collect();
+    assert_eq!(marked, vec!["sovereign AI", "chips"]);
+}
+
+#[test]
+fn malformed_queries_are_lenient_or_clear() {
+    for q in [
+        "\"unbalanced",
+        "((japan",
+        "japan))",
+        "AND",
+        "OR OR",
+        "+",
+        "-",
+        "\"\"",
+        "(((((((((((((((((((((((((((((((((x",
+    ] {
+        let req = SearchRequest {
+            query: q.into(),
+            limit: 5,
+            ..Default::default()
+        };
+        match engine().search(&req) {
+            Ok(_) => {}
+            Err(e) => assert_eq!(e.code(), verbatim::ErrorCode::InvalidQuery, "{q}: {e}"),
+        }
+    }
+    let req = SearchRequest {
+        query: "  ".into(),
+        limit: 5,
+        ..Default::default()
+    };
+    assert_eq!(
+        engine().search(&req).unwrap_err().code(),
+        verbatim::ErrorCode::InvalidQuery
+    );
+}
