@@ -281,7 +281,8 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
         let addr = listener.local_addr()?;
-        let state = crate::http::AppState::starting(config.limits.clone());
+        let mut state = crate::http::AppState::starting(config.limits.clone());
+        state.cors_origins = config.cors_origins.clone();
         tracing::info!(%addr, "listening on http://{addr}");
         let opening = {
             let state = state.clone();

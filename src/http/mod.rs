@@ -12,13 +12,14 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -39,6 +40,8 @@ pub struct AppState {
     engine: Arc<RwLock<Option<Arc<Engine>>>>,
     /// Request limits.
     pub limits: Limits,
+    /// Origins allowed by CORS; empty leaves CORS off.
+    pub cors_origins: Vec<String>,
     /// Renders the Prometheus metrics.
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
@@ -49,6 +52,7 @@ impl AppState {
         AppState {
             engine: Arc::new(RwLock::new(None)),
             limits,
+            cors_origins: Vec::new(),
             metrics: ops::metrics_handle(),
         }
     }
@@ -118,15 +122,24 @@ pub fn app(state: AppState) -> Router {
     let (router, mut api) = routes();
     ops::document_openapi_route(&mut api);
     let api = Arc::new(api);
+    let router = router.route(
+        "/openapi.json",
+        axum::routing::get(move || {
+            let api = api.clone();
+            async move { axum::Json(api.as_ref().clone()) }
+        }),
+    );
+    with_layers(router, state)
+}
+
+/// Wraps routes in the service's middleware: JSON errors for unknown routes
+/// and methods, body limit, load shedding, timeout, panic catching, metrics,
+/// CORS (only when origins are configured) and request ids. Public so tests
+/// can put a misbehaving route under the very same layers.
+pub fn with_layers(router: Router<AppState>, state: AppState) -> Router {
     let limits = state.limits.clone();
+    let cors = cors_layer(&state.cors_origins);
     router
-        .route(
-            "/openapi.json",
-            axum::routing::get(move || {
-                let api = api.clone();
-                async move { axum::Json(api.as_ref().clone()) }
-            }),
-        )
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept that method")
@@ -152,7 +165,8 @@ pub fn app(state: AppState) -> Router {
             tracing::error!("handler panicked");
             ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()).into_response()
         }))
-        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(cors)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req
@@ -164,6 +178,23 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// CORS is off (no headers at all) unless origins are configured.
+fn cors_layer(origins: &[String]) -> tower::util::Either<CorsLayer, tower::layer::util::Identity> {
+    if origins.is_empty() {
+        return tower::util::Either::Right(tower::layer::util::Identity::new());
+    }
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    tower::util::Either::Left(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(list))
+            .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+            .allow_headers([header::CONTENT_TYPE]),
+    )
 }
 
 /// Rewrites any error response that is not JSON (made by a layer or by
@@ -183,7 +214,7 @@ async fn json_errors(req: Request, next: Next) -> Response {
 }
 
 /// Counts requests and times them per route.
-async fn record_metrics(State(_state): State<AppState>, req: Request, next: Next) -> Response {
+async fn record_metrics(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()

@@ -2,6 +2,7 @@
 
 mod corpus_errors;
 mod http_api;
+mod http_layers;
 mod index_build;
 mod invariants;
 mod search;
