@@ -60,6 +60,9 @@ pub enum Command {
     Search(SearchFlags),
     /// Serve the HTTP API and the web page.
     Serve(ServeFlags),
+    /// Check a quote (or every quotation in a draft) against the sources.
+    /// Exit status: 0 when every quote is verbatim, 1 when any is not, 2 on error.
+    Check(CheckFlags),
 }
 
 /// Flags of `verbatim search`.
@@ -79,6 +82,23 @@ pub struct SearchFlags {
     /// Only this kind of document.
     #[arg(long)]
     pub kind: Option<String>,
+    /// Print the JSON the HTTP API returns.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `verbatim check`.
+#[derive(Debug, Args)]
+pub struct CheckFlags {
+    /// The quote to check.
+    #[arg(required_unless_present = "draft", conflicts_with = "draft")]
+    pub quote: Option<String>,
+    /// Check every quotation in this draft file instead.
+    #[arg(long, value_name = "FILE")]
+    pub draft: Option<PathBuf>,
+    /// In a draft, also check quotations of one or two words.
+    #[arg(long)]
+    pub include_short: bool,
     /// Print the JSON the HTTP API returns.
     #[arg(long)]
     pub json: bool,
@@ -314,4 +334,94 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Renders a word diff: `[-source-]{+quote+}` on a pipe, red and green on a terminal.
+pub fn render_diff(diff: &[crate::wire::DiffOpView], color: bool) -> String {
+    let (del, ins, end) = if color {
+        ("\x1b[9;31m", "\x1b[1;32m", "\x1b[0m")
+    } else {
+        ("[-", "{+", "")
+    };
+    let (del_end, ins_end) = if color { (end, end) } else { ("-]", "+}") };
+    let mut out = Vec::new();
+    for d in diff {
+        out.push(match d.op.as_str() {
+            "equal" => d.source.clone(),
+            "insert" => format!("{ins}{}{ins_end}", d.quote),
+            "delete" => format!("{del}{}{del_end}", d.source),
+            _ => format!("{del}{}{del_end} {ins}{}{ins_end}", d.source, d.quote),
+        });
+    }
+    out.join(" ")
+}
+
+fn print_check(
+    out: &mut impl Write,
+    c: &crate::wire::QuoteCheckResponse,
+    color: bool,
+) -> std::io::Result<()> {
+    writeln!(out, "{}: “{}”", c.verdict.to_uppercase(), c.quote)?;
+    match &c.matched {
+        Some(m) => {
+            writeln!(
+                out,
+                "  source: {} [{} · chars {}-{}]",
+                m.citation.label, m.citation.passage_id, m.citation.start, m.citation.end
+            )?;
+            writeln!(out, "  similarity: {:.3}", m.similarity)?;
+            if c.verdict != "verbatim" || m.diff.iter().any(|d| d.op != "equal") {
+                writeln!(out, "  diff: {}", render_diff(&m.diff, color))?;
+            }
+            for n in &m.notes {
+                writeln!(out, "  note: {n}")?;
+            }
+        }
+        None => {
+            writeln!(out, "  no source span is close enough")?;
+            for h in &c.candidates {
+                writeln!(
+                    out,
+                    "  nearest passage (not a match): {} [{}]",
+                    h.citation.label, h.passage_id
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `verbatim check`: returns whether every quote was verbatim.
+pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
+    let engine = open_engine(config)?;
+    let color = use_color();
+    let mut out = std::io::stdout().lock();
+    if let Some(path) = &f.draft {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let resp = engine.check_draft(&text, f.include_short)?;
+        if f.json {
+            serde_json::to_writer_pretty(&mut out, &resp)?;
+            writeln!(out)?;
+        } else {
+            if resp.quotes.is_empty() {
+                writeln!(out, "no quotations found in {}", path.display())?;
+            }
+            for q in &resp.quotes {
+                write!(out, "[chars {}-{}] ", q.start, q.end)?;
+                print_check(&mut out, &q.check, color)?;
+                writeln!(out)?;
+            }
+        }
+        return Ok(resp.quotes.iter().all(|q| q.check.verdict == "verbatim"));
+    }
+    let quote = f.quote.as_deref().unwrap_or_default();
+    let c = crate::wire::QuoteCheckResponse::new(quote, &engine.check_quote(quote)?);
+    if f.json {
+        serde_json::to_writer_pretty(&mut out, &c)?;
+        writeln!(out)?;
+    } else {
+        print_check(&mut out, &c, color)?;
+    }
+    Ok(c.verdict == "verbatim")
 }

@@ -13,6 +13,9 @@ use crate::search::{self, query, Filters};
 /// Largest page a search may ask for.
 pub const MAX_LIMIT: usize = 100;
 
+/// Most quotations checked in one draft.
+pub const MAX_DRAFT_QUOTES: usize = 200;
+
 /// What a search asks for.
 #[derive(Debug, Clone, Default)]
 pub struct SearchRequest {
@@ -133,6 +136,54 @@ impl Engine {
             index,
             passages,
         }
+    }
+
+    /// The open index (for modules that query it directly, like quote checks).
+    pub fn open_index(&self) -> &OpenIndex {
+        &self.index
+    }
+
+    /// Checks one quote against the corpus.
+    pub fn check_quote(&self, quote: &str) -> Result<crate::quote::QuoteCheck<'_>> {
+        crate::quote::check(self, quote)
+    }
+
+    /// Finds and checks every quotation in a draft.
+    pub fn check_draft(
+        &self,
+        draft: &str,
+        include_short: bool,
+    ) -> Result<crate::wire::DraftResponse> {
+        let ranges = crate::draft::find_quotes(draft, include_short);
+        if ranges.len() > MAX_DRAFT_QUOTES {
+            return Err(Error::InvalidParameter(format!(
+                "the draft has {} quotations; at most {MAX_DRAFT_QUOTES} are checked per request",
+                ranges.len()
+            )));
+        }
+        let map = crate::model::CharMap::new(draft);
+        let mut quotes = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            let q = &draft[r.clone()];
+            let check = match self.check_quote(q) {
+                Ok(c) => crate::wire::QuoteCheckResponse::new(q, &c),
+                // Over-long quotations in a draft are reported, not fatal.
+                Err(Error::QuoteTooLong(_)) => crate::wire::QuoteCheckResponse {
+                    quote: q.to_string(),
+                    verdict: "not_checked".into(),
+                    matched: None,
+                    candidates: Vec::new(),
+                },
+                Err(e) => return Err(e),
+            };
+            let span = map.span(&r);
+            quotes.push(crate::wire::DraftQuote {
+                start: span.start,
+                end: span.end,
+                check,
+            });
+        }
+        Ok(crate::wire::DraftResponse { quotes })
     }
 
     /// All documents, in corpus order.

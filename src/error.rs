@@ -40,6 +40,8 @@ error_codes! {
     InvalidQuery => ("invalid_query", 400, "The search query or question cannot be read."),
     InvalidJson => ("invalid_json", 400, "The request body is not valid JSON of the expected shape."),
     InvalidParameter => ("invalid_parameter", 400, "A path or query-string parameter is missing, malformed or out of range."),
+    InvalidQuote => ("invalid_quote", 400, "The quote is empty or has no words to check."),
+    QuoteTooLong => ("quote_too_long", 400, "The quote has more words than the documented maximum (300)."),
     NotFound => ("not_found", 404, "No document, passage or route has that name."),
     MethodNotAllowed => ("method_not_allowed", 405, "The route exists but not with this HTTP method."),
     Timeout => ("timeout", 408, "The request took longer than the configured request timeout."),
@@ -70,6 +72,12 @@ pub enum Error {
     /// A query that cannot be turned into a search.
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// A quote with nothing to check.
+    #[error("invalid quote: {0}")]
+    InvalidQuote(String),
+    /// A quote over the word limit.
+    #[error("quote too long: {0}")]
+    QuoteTooLong(String),
     /// A parameter out of range or malformed.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
@@ -107,6 +115,8 @@ impl Error {
         match self {
             Error::InvalidQuery(_) => ErrorCode::InvalidQuery,
             Error::InvalidParameter(_) => ErrorCode::InvalidParameter,
+            Error::InvalidQuote(_) => ErrorCode::InvalidQuote,
+            Error::QuoteTooLong(_) => ErrorCode::QuoteTooLong,
             Error::NotFound(_) => ErrorCode::NotFound,
             _ => ErrorCode::Internal,
         }

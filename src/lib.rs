@@ -11,6 +11,7 @@
 //! - [`analysis`]: tokenization and typographic folding (pure).
 //! - [`index`]: schema, atomic generational builds, staleness (IO).
 //! - [`search`]: the query language and highlights.
+//! - [`quote`], [`draft`]: quote checking and finding quotations in drafts.
 //! - [`engine`]: the facade the CLI and HTTP both call.
 //! - [`wire`]: the JSON types of the API and `--json`.
 //! - [`http`]: the axum router.
@@ -19,12 +20,14 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod draft;
 pub mod engine;
 pub mod error;
 pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod quote;
 pub mod search;
 pub mod segment;
 pub mod wire;

@@ -27,16 +27,19 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_tracing(config.log_format);
+    // Exit status: 0 success, 1 a check found a quote that is not verbatim, 2 an error.
     let result = match &flags.command {
-        Command::Index { force } => cli::index(&config, *force),
-        Command::Search(f) => cli::search(&config, f),
-        Command::Serve(_) => cli::serve(&config),
+        Command::Index { force } => cli::index(&config, *force).map(|()| true),
+        Command::Search(f) => cli::search(&config, f).map(|()| true),
+        Command::Serve(_) => cli::serve(&config).map(|()| true),
+        Command::Check(f) => cli::check(&config, f),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(2)
         }
     }
 }

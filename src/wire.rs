@@ -248,3 +248,121 @@ impl PassageView {
         }
     }
 }
+
+/// One step of a word diff between a quote and its source.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DiffOpView {
+    /// `equal`, `insert` (words only in the quote), `delete` (source words the quote leaves out) or `replace`.
+    pub op: String,
+    /// The quote's words, as typed.
+    pub quote: String,
+    /// The source's words, exactly as in the document.
+    pub source: String,
+}
+
+/// The closest source span of a quote.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuoteMatchView {
+    /// The source span exactly as in the document, at the citation's offsets.
+    pub text: String,
+    /// Dice similarity of the words: 2 × equal words / (quote words + source words), 0 to 1.
+    pub similarity: f64,
+    /// Where the span is (the passage where it starts).
+    pub citation: Citation,
+    /// Word-level diff, quote against source.
+    pub diff: Vec<DiffOpView>,
+    /// Changes of meaning (numbers, dates, negations, names), case, omissions and insertions.
+    pub notes: Vec<String>,
+}
+
+/// The verdict on one quote.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuoteCheckResponse {
+    /// The quote as received.
+    pub quote: String,
+    /// `verbatim`, `altered` or `not_found`.
+    pub verdict: String,
+    /// The closest source span; null when not found.
+    #[serde(rename = "match")]
+    pub matched: Option<QuoteMatchView>,
+    /// Nearest passages when not found; never a match.
+    pub candidates: Vec<SearchHit>,
+}
+
+impl QuoteCheckResponse {
+    /// Builds the response for a check.
+    pub fn new(quote: &str, c: &crate::quote::QuoteCheck<'_>) -> Self {
+        QuoteCheckResponse {
+            quote: quote.to_string(),
+            verdict: c.verdict.as_str().to_string(),
+            matched: c.matched.as_ref().map(|m| QuoteMatchView {
+                text: m.doc.text[m.bytes.clone()].to_string(),
+                similarity: (m.similarity * 1000.0).round() / 1000.0,
+                citation: m.doc.cite(m.passage, m.span).into(),
+                diff: m
+                    .diff
+                    .iter()
+                    .map(|d| DiffOpView {
+                        op: d.op.to_string(),
+                        quote: d.quote.clone(),
+                        source: d.source.clone(),
+                    })
+                    .collect(),
+                notes: m.notes.clone(),
+            }),
+            candidates: c
+                .candidates
+                .iter()
+                .map(|&(doc, passage)| {
+                    SearchHit::from(&Hit {
+                        doc,
+                        passage,
+                        score: 0.0,
+                        highlights: Vec::new(),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// A one-line account of the differences, for spreadsheets and terminals.
+    pub fn summary(&self) -> String {
+        let Some(m) = &self.matched else {
+            return "no close source span".into();
+        };
+        let changes: Vec<String> = m
+            .diff
+            .iter()
+            .filter(|d| d.op != "equal")
+            .map(|d| match d.op.as_str() {
+                "insert" => format!("added “{}”", d.quote),
+                "delete" => format!("left out “{}”", d.source),
+                _ => format!("“{}” → “{}”", d.source, d.quote),
+            })
+            .collect();
+        if changes.is_empty() {
+            "no differences".into()
+        } else {
+            changes.join("; ")
+        }
+    }
+}
+
+/// One quotation found in a draft, with its check.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftQuote {
+    /// Char offset of the quotation (inside its quote marks) in the draft.
+    pub start: usize,
+    /// Char offset one past it.
+    pub end: usize,
+    /// The check, as for a single quote.
+    #[serde(flatten)]
+    pub check: QuoteCheckResponse,
+}
+
+/// Every quotation of a draft, checked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftResponse {
+    /// In draft order.
+    pub quotes: Vec<DraftQuote>,
+}

@@ -5,6 +5,7 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod ops;
+pub mod quotes;
 pub mod search;
 
 use std::future::Future;
@@ -107,6 +108,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(documents::list))
         .routes(routes!(documents::get))
         .routes(routes!(documents::passage))
+        .routes(routes!(quotes::check))
+        .routes(routes!(quotes::check_draft))
         .split_for_parts()
 }
 

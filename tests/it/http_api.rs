@@ -508,3 +508,121 @@ async fn citations_slice_document_text_over_the_api() {
     }
     assert!(checked > 300, "only {checked} hits checked");
 }
+
+#[tokio::test]
+async fn quote_check_contract_and_errors() {
+    let s = state();
+    let body = serde_json::json!({"quote": "Japan has approved about $8.3 billion"}).to_string();
+    let (st, v) = post(&s, "/v1/quotes/check", Some("application/json"), body).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["verdict"], "altered");
+    for k in ["text", "similarity", "citation", "diff", "notes"] {
+        assert!(v["match"].get(k).is_some(), "match missing {k}");
+    }
+    assert!(v["match"]["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["op"] == "replace" && d["quote"] == "8.3" && d["source"] == "6.3"));
+    let (_, v) = post(
+        &s,
+        "/v1/quotes/check",
+        Some("application/json"),
+        r#"{"quote":"Purple elephants govern the moon base"}"#,
+    )
+    .await;
+    assert_eq!(v["verdict"], "not_found");
+    assert!(v["match"].is_null());
+    assert_error(
+        post(
+            &s,
+            "/v1/quotes/check",
+            Some("application/json"),
+            r#"{"quote":""}"#,
+        )
+        .await,
+        400,
+        "invalid_quote",
+    );
+    let long = serde_json::json!({"quote": "word ".repeat(301)}).to_string();
+    assert_error(
+        post(&s, "/v1/quotes/check", Some("application/json"), long).await,
+        400,
+        "quote_too_long",
+    );
+    assert_error(
+        post(
+            &s,
+            "/v1/quotes/check",
+            Some("application/json"),
+            r#"{"quote": 5}"#,
+        )
+        .await,
+        400,
+        "invalid_json",
+    );
+    assert_error(
+        post(
+            &s,
+            "/v1/quotes/check",
+            Some("application/json"),
+            r#"{"text": "x"}"#,
+        )
+        .await,
+        400,
+        "invalid_json",
+    );
+}
+
+#[tokio::test]
+async fn draft_check_json_and_csv() {
+    let s = state();
+    let draft = r#"She said "Japan is losing workers fast" and "Japan is gaining workers fast, says nobody at all"."#;
+    let body = serde_json::json!({"text": draft}).to_string();
+    let (st, v) = post(
+        &s,
+        "/v1/quotes/check-draft",
+        Some("application/json"),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let quotes = v["quotes"].as_array().unwrap();
+    assert_eq!(quotes.len(), 2);
+    assert_eq!(quotes[0]["verdict"], "verbatim");
+    assert_eq!(quotes[0]["start"], 10);
+    for req in [
+        Request::post("/v1/quotes/check-draft?format=csv")
+            .header("content-type", "application/json")
+            .body(Body::from(body.clone()))
+            .unwrap(),
+        Request::post("/v1/quotes/check-draft")
+            .header("content-type", "application/json")
+            .header("accept", "text/csv")
+            .body(Body::from(body.clone()))
+            .unwrap(),
+    ] {
+        let (st, ct, bytes) = send(&s, req).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(ct.starts_with("text/csv"));
+        let mut rdr = csv::Reader::from_reader(bytes.as_slice());
+        let h = rdr.headers().unwrap().clone();
+        for col in ["quote", "verdict", "source_text", "label", "differences"] {
+            assert!(h.iter().any(|x| x == col), "csv lacks {col}");
+        }
+        let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(&rows[0][3], "verbatim");
+    }
+    assert_error(
+        post(
+            &s,
+            "/v1/quotes/check-draft?format=xml",
+            Some("application/json"),
+            body,
+        )
+        .await,
+        400,
+        "invalid_parameter",
+    );
+}

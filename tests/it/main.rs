@@ -5,6 +5,7 @@ mod http_api;
 mod http_layers;
 mod index_build;
 mod invariants;
+mod quotes;
 mod search;
 mod segmentation;
 mod server;

@@ -1,0 +1,145 @@
+//! `/v1/quotes/check` and `/v1/quotes/check-draft`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiQuery};
+use super::AppState;
+use crate::error::ErrorCode;
+use crate::wire::{DraftResponse, QuoteCheckResponse};
+
+/// Body of `POST /v1/quotes/check`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    /// The quote, with or without its quotation marks; `…`, `[...]`, `[words]` and `[sic]` are understood.
+    pub quote: String,
+}
+
+fn internal(_: tokio::task::JoinError) -> ApiError {
+    ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description())
+}
+
+/// Checks one quote: verbatim, altered (with a word diff) or not found.
+#[utoipa::path(post, path = "/v1/quotes/check", tag = "quotes", request_body = CheckRequest,
+    responses((status = 200, body = QuoteCheckResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn check(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<CheckRequest>,
+) -> Result<Json<QuoteCheckResponse>, ApiError> {
+    let engine = state.engine()?;
+    let resp = tokio::task::spawn_blocking(move || {
+        let c = engine.check_quote(&req.quote)?;
+        Ok::<_, crate::Error>(QuoteCheckResponse::new(&req.quote, &c))
+    })
+    .await
+    .map_err(internal)??;
+    Ok(Json(resp))
+}
+
+/// Body of `POST /v1/quotes/check-draft`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftRequest {
+    /// The draft text.
+    pub text: String,
+    /// Also check quotations of one or two words (scare quotes). Default false.
+    #[serde(default)]
+    pub include_short: bool,
+}
+
+/// Query-string parameters of `POST /v1/quotes/check-draft`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DraftParams {
+    /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
+    pub format: Option<String>,
+}
+
+/// Finds every quotation in a draft and checks each one.
+#[utoipa::path(post, path = "/v1/quotes/check-draft", tag = "quotes", request_body = DraftRequest, params(DraftParams),
+    responses((status = 200, body = DraftResponse), (status = 200, description = "CSV when asked for", content_type = "text/csv", body = String),
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn check_draft(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<DraftParams>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<DraftRequest>,
+) -> Result<Response, ApiError> {
+    let csv = match p.format.as_deref() {
+        Some("csv") => true,
+        Some("json") => false,
+        Some(other) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("format must be `json` or `csv`, not `{other}`"),
+            ))
+        }
+        None => headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv")),
+    };
+    let engine = state.engine()?;
+    let resp =
+        tokio::task::spawn_blocking(move || engine.check_draft(&req.text, req.include_short))
+            .await
+            .map_err(internal)??;
+    if !csv {
+        return Ok(Json(resp).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"verbatim-quotes.csv\"",
+            ),
+        ],
+        draft_csv(&resp),
+    )
+        .into_response())
+}
+
+/// The draft check as CSV rows for a newsroom spreadsheet.
+pub fn draft_csv(resp: &DraftResponse) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "start",
+        "end",
+        "quote",
+        "verdict",
+        "similarity",
+        "source_text",
+        "label",
+        "passage_id",
+        "source_start",
+        "source_end",
+        "differences",
+        "notes",
+    ]);
+    for q in &resp.quotes {
+        let c = &q.check;
+        let m = c.matched.as_ref();
+        let _ = w.write_record([
+            q.start.to_string(),
+            q.end.to_string(),
+            c.quote.clone(),
+            c.verdict.clone(),
+            m.map(|m| m.similarity.to_string()).unwrap_or_default(),
+            m.map(|m| m.text.clone()).unwrap_or_default(),
+            m.map(|m| m.citation.label.clone()).unwrap_or_default(),
+            m.map(|m| m.citation.passage_id.clone()).unwrap_or_default(),
+            m.map(|m| m.citation.start.to_string()).unwrap_or_default(),
+            m.map(|m| m.citation.end.to_string()).unwrap_or_default(),
+            c.summary(),
+            m.map(|m| m.notes.join("; ")).unwrap_or_default(),
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}

@@ -1,0 +1,536 @@
+//! Quote checking: is this quote in the sources word for word? If not, what
+//! differs and where is the closest original?
+//!
+//! 1. The quote is parsed for editorial marks ([`marks`]) and folded into
+//!    words with the same analysis as the index (typography, case, NFKC,
+//!    soft hyphens and zero-width characters never count).
+//! 2. Candidate passages come from the index only, never a corpus scan: an
+//!    exact phrase query for the longest run of words, then a ranked query
+//!    over the quote's words.
+//! 3. Each candidate is aligned at word level (Smith-Waterman) against a
+//!    window of itself and its neighbours, so a quote that straddles a
+//!    paragraph break is still found. The best span is diffed word by word.
+//! 4. The verdict: `verbatim` when every word matches in order (runs around
+//!    marks may skip source words: any number inside one passage for an
+//!    ellipsis, up to [`BRACKET_MAX_WORDS`] for a bracket); `altered` when
+//!    the similarity reaches [`ALTERED_MIN_SIMILARITY`]; else `not_found`.
+
+pub mod align;
+pub mod marks;
+
+use std::collections::HashSet;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::Term;
+
+use crate::analysis::{tokenize, Token};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::model::{Document, Passage, Span};
+use align::{Step, Word};
+use marks::{Mark, Part};
+
+/// Longest quote checked, in words; longer is rejected before any work.
+pub const MAX_QUOTE_WORDS: usize = 300;
+/// Most source words a `[bracket]` may stand for.
+pub const BRACKET_MAX_WORDS: usize = 12;
+/// Similarity from which a near match is reported as `altered` rather than
+/// `not_found`. Fitted on the SQuAD perturbation set's tuning split (articles
+/// 0-23) with `verbatim bench quotes`; see README.md.
+pub const ALTERED_MIN_SIMILARITY: f64 = 0.6;
+/// Candidate passages aligned per check.
+const CANDIDATES: usize = 12;
+/// Window words around the densest region when a window is very long.
+const WINDOW_SLACK: usize = 200;
+
+/// The three verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every word is in one document, in order.
+    Verbatim,
+    /// A similar source span exists, but words differ.
+    Altered,
+    /// Nothing close enough.
+    NotFound,
+}
+
+impl Verdict {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Verbatim => "verbatim",
+            Verdict::Altered => "altered",
+            Verdict::NotFound => "not_found",
+        }
+    }
+}
+
+/// One step of the word diff, as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffPart {
+    /// `equal`, `insert` (only in the quote), `delete` (only in the source) or `replace`.
+    pub op: &'static str,
+    /// The quote's words (original spelling), empty for `delete`.
+    pub quote: String,
+    /// The source's words (original spelling), empty for `insert`.
+    pub source: String,
+}
+
+/// The closest source span.
+#[derive(Debug, Clone)]
+pub struct QuoteMatch<'a> {
+    /// Its document.
+    pub doc: &'a Document,
+    /// The passage where the span starts.
+    pub passage: &'a Passage,
+    /// Byte range of the span in the document text.
+    pub bytes: std::ops::Range<usize>,
+    /// Char range of the span in the document text.
+    pub span: Span,
+    /// Dice similarity of the words (see [`align::similarity`]).
+    pub similarity: f64,
+    /// The word diff.
+    pub diff: Vec<DiffPart>,
+    /// Human notes: changes of meaning, case, omissions, insertions.
+    pub notes: Vec<String>,
+}
+
+/// The result of checking one quote.
+#[derive(Debug, Clone)]
+pub struct QuoteCheck<'a> {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The closest span, unless not found.
+    pub matched: Option<QuoteMatch<'a>>,
+    /// Nearest passages when not found (never a match).
+    pub candidates: Vec<(&'a Document, &'a Passage)>,
+}
+
+fn words_of(tokens: &[Token]) -> Vec<Word> {
+    tokens
+        .iter()
+        .map(|t| Word {
+            norm: t.text.clone(),
+            start: t.start,
+            end: t.end,
+        })
+        .collect()
+}
+
+/// Checks one quote against the engine's corpus.
+pub fn check<'a>(engine: &'a Engine, quote: &str) -> Result<QuoteCheck<'a>> {
+    let parts = marks::parse(quote);
+    let qwords = words_of(&marks::words(&parts));
+    if qwords.is_empty() {
+        return Err(Error::InvalidQuote("the quote has no words".into()));
+    }
+    if qwords.len() > MAX_QUOTE_WORDS {
+        return Err(Error::QuoteTooLong(format!(
+            "the quote has {} words; at most {MAX_QUOTE_WORDS} are checked",
+            qwords.len()
+        )));
+    }
+    let candidates = candidates(engine, &parts, &qwords)?;
+    let has_marks = parts.iter().any(|p| matches!(p, Part::Mark(_)));
+    if has_marks {
+        for &(doc, p) in &candidates {
+            if let Some(m) = match_with_marks(quote, &parts, doc, p) {
+                return Ok(QuoteCheck {
+                    verdict: Verdict::Verbatim,
+                    matched: Some(m),
+                    candidates: Vec::new(),
+                });
+            }
+        }
+    }
+    let qn: Vec<&str> = qwords.iter().map(|w| w.norm.as_str()).collect();
+    let mut best: Option<(i32, &Document, Vec<Word>, align::Local)> = None;
+    for &(doc, p) in &candidates {
+        let window = window_words(doc, p, &qn);
+        let wn: Vec<&str> = window.iter().map(|w| w.norm.as_str()).collect();
+        if let Some(local) = align::local_align(&qn, &wn) {
+            if best.as_ref().is_none_or(|b| local.score > b.0) {
+                best = Some((local.score, doc, window, local));
+            }
+        }
+    }
+    let Some((_, doc, window, local)) = best else {
+        return Ok(QuoteCheck {
+            verdict: Verdict::NotFound,
+            matched: None,
+            candidates: nearest(candidates),
+        });
+    };
+    let (s, e) = align::extend(local, qn.len(), window.len());
+    let span_words = &window[s..e];
+    let sn: Vec<&str> = span_words.iter().map(|w| w.norm.as_str()).collect();
+    let steps = align::diff(&qn, &sn);
+    let similarity = align::similarity(&steps, qn.len(), sn.len());
+    let all_equal = steps.iter().all(|s| matches!(s, Step::Equal { .. }));
+    let verdict = if all_equal && qn.len() == sn.len() {
+        Verdict::Verbatim
+    } else if similarity >= ALTERED_MIN_SIMILARITY {
+        Verdict::Altered
+    } else {
+        return Ok(QuoteCheck {
+            verdict: Verdict::NotFound,
+            matched: None,
+            candidates: nearest(candidates),
+        });
+    };
+    let bytes = span_words[0].start..span_words[span_words.len() - 1].end;
+    let (diff, mut notes) = describe(quote, &qwords, &doc.text, span_words, &steps);
+    if verdict == Verdict::Altered {
+        let mut a = qn.clone();
+        let mut b = sn.clone();
+        a.sort_unstable();
+        b.sort_unstable();
+        if a == b {
+            notes.push("words reordered: the quote has the source's words in another order".into());
+        }
+    }
+    if has_marks {
+        notes.push("the quote's editorial marks ([…], …) did not line up with one passage; compared as plain words".into());
+    }
+    Ok(QuoteCheck {
+        verdict,
+        matched: Some(make_match(doc, bytes, similarity, diff, notes)),
+        candidates: Vec::new(),
+    })
+}
+
+/// Builds a match, citing the passage where the span starts.
+fn make_match(
+    doc: &Document,
+    bytes: std::ops::Range<usize>,
+    similarity: f64,
+    diff: Vec<DiffPart>,
+    notes: Vec<String>,
+) -> QuoteMatch<'_> {
+    let passage = doc
+        .passages
+        .iter()
+        .rev()
+        .find(|p| p.bytes.start <= bytes.start)
+        .unwrap_or(&doc.passages[0]);
+    let char_at = |b: usize| passage.span.start + doc.text[passage.bytes.start..b].chars().count();
+    let span = Span {
+        start: char_at(bytes.start),
+        end: char_at(bytes.end),
+    };
+    QuoteMatch {
+        doc,
+        passage,
+        bytes,
+        span,
+        similarity,
+        diff,
+        notes,
+    }
+}
+
+fn nearest<'a>(c: Vec<(&'a Document, &'a Passage)>) -> Vec<(&'a Document, &'a Passage)> {
+    c.into_iter().take(3).collect()
+}
+
+/// Candidate passages from the index: exact phrase hits first, then ranked.
+fn candidates<'a>(
+    engine: &'a Engine,
+    parts: &[Part],
+    qwords: &[Word],
+) -> Result<Vec<(&'a Document, &'a Passage)>> {
+    let idx = engine.open_index();
+    let f = &idx.fields;
+    let searcher = idx.reader.searcher();
+    let mut ids: Vec<String> = Vec::new();
+    let longest = parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::Words(w) => Some(w),
+            Part::Mark(_) => None,
+        })
+        .max_by_key(|w| w.len());
+    if let Some(run) = longest.filter(|w| w.len() >= 2) {
+        let terms: Vec<Term> = run
+            .iter()
+            .map(|t| Term::from_field_text(f.exact, &t.text))
+            .collect();
+        let q = PhraseQuery::new(terms);
+        ids.extend(
+            crate::search::run(&searcher, f, &q, CANDIDATES / 2, 0)?
+                .1
+                .into_iter()
+                .map(|h| h.passage_id),
+        );
+    }
+    let mut seen = HashSet::new();
+    let subs: Vec<(Occur, Box<dyn Query>)> = qwords
+        .iter()
+        .filter(|w| seen.insert(w.norm.as_str()))
+        .take(64)
+        .map(|w| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(f.exact, &w.norm),
+                IndexRecordOption::WithFreqs,
+            ));
+            (Occur::Should, q)
+        })
+        .collect();
+    let ranked = searcher.search(
+        &BooleanQuery::new(subs),
+        &TopDocs::with_limit(CANDIDATES).order_by_score(),
+    )?;
+    for (_, addr) in ranked {
+        let d: tantivy::TantivyDocument = searcher.doc(addr)?;
+        if let Some(id) =
+            tantivy::schema::Value::as_str(&d.get_first(f.passage_id).expect("stored"))
+        {
+            ids.push(id.to_string());
+        }
+    }
+    let mut seen = HashSet::new();
+    Ok(ids
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .filter_map(|id| engine.passage(&id))
+        .collect())
+}
+
+/// Words of a passage and its neighbours, with document byte offsets;
+/// trimmed around the densest quote-word region when very long.
+fn window_words(doc: &Document, p: &Passage, quote_norms: &[&str]) -> Vec<Word> {
+    let i = p.number - 1;
+    let first = &doc.passages[i.saturating_sub(1)];
+    let last = &doc.passages[(i + 1).min(doc.passages.len() - 1)];
+    let base = first.bytes.start;
+    let mut words: Vec<Word> = tokenize(&doc.text[base..last.bytes.end])
+        .into_iter()
+        .map(|t| Word {
+            norm: t.text,
+            start: t.start + base,
+            end: t.end + base,
+        })
+        .collect();
+    let limit = quote_norms.len() * 2 + 2 * WINDOW_SLACK;
+    if words.len() > limit {
+        let set: HashSet<&str> = quote_norms.iter().copied().collect();
+        let hits: Vec<usize> = words
+            .iter()
+            .map(|w| usize::from(set.contains(w.norm.as_str())))
+            .collect();
+        let width = quote_norms.len().max(1);
+        let (mut best, mut best_at, mut sum) = (0usize, 0usize, 0usize);
+        for j in 0..hits.len() {
+            sum += hits[j];
+            if j >= width {
+                sum -= hits[j - width];
+            }
+            if sum > best {
+                best = sum;
+                best_at = j + 1 - width.min(j + 1);
+            }
+        }
+        let start = best_at.saturating_sub(WINDOW_SLACK);
+        let end = (best_at + width + WINDOW_SLACK).min(words.len());
+        words = words[start..end].to_vec();
+    }
+    words
+}
+
+/// Turns diff steps into text parts and notes.
+fn describe(
+    quote: &str,
+    q: &[Word],
+    text: &str,
+    s: &[Word],
+    steps: &[Step],
+) -> (Vec<DiffPart>, Vec<String>) {
+    let q_slice = |r: (usize, usize)| {
+        if r.0 < r.1 {
+            &quote[q[r.0].start..q[r.1 - 1].end]
+        } else {
+            ""
+        }
+    };
+    let s_slice = |r: (usize, usize)| {
+        if r.0 < r.1 {
+            &text[s[r.0].start..s[r.1 - 1].end]
+        } else {
+            ""
+        }
+    };
+    let mut parts = Vec::new();
+    let mut notes = Vec::new();
+    let mut case_diffs = Vec::new();
+    for step in steps {
+        let (op, qr, sr) = match *step {
+            Step::Equal { quote, source } => ("equal", quote, source),
+            Step::Insert { quote, at_source } => ("insert", quote, (at_source, at_source)),
+            Step::Delete { source, at_quote } => ("delete", (at_quote, at_quote), source),
+            Step::Replace { quote, source } => ("replace", quote, source),
+        };
+        if op == "equal" {
+            for k in 0..(qr.1 - qr.0) {
+                let (a, b) = (
+                    &quote[q[qr.0 + k].start..q[qr.0 + k].end],
+                    &text[s[sr.0 + k].start..s[sr.0 + k].end],
+                );
+                if a != b
+                    && crate::analysis::tokenize(a).first().map(|t| &t.text)
+                        == crate::analysis::tokenize(b).first().map(|t| &t.text)
+                    && a.to_lowercase() == b.to_lowercase()
+                {
+                    case_diffs.push(format!("“{a}” (source “{b}”)"));
+                }
+            }
+        } else {
+            let qn: Vec<&str> = (qr.0..qr.1).map(|i| q[i].norm.as_str()).collect();
+            let sn: Vec<&str> = (sr.0..sr.1).map(|i| s[i].norm.as_str()).collect();
+            let qraw: Vec<&str> = (qr.0..qr.1).map(|i| &quote[q[i].start..q[i].end]).collect();
+            let sraw: Vec<&str> = (sr.0..sr.1).map(|i| &text[s[i].start..s[i].end]).collect();
+            notes.extend(align::meaning_notes(
+                &qn,
+                &sn,
+                &qraw,
+                &sraw,
+                q_slice(qr),
+                s_slice(sr),
+            ));
+        }
+        parts.push(DiffPart {
+            op,
+            quote: q_slice(qr).to_string(),
+            source: s_slice(sr).to_string(),
+        });
+    }
+    if !case_diffs.is_empty() {
+        notes.push(format!("letter case differs: {}", case_diffs.join(", ")));
+    }
+    (parts, notes)
+}
+
+/// Tries to match a quote with editorial marks exactly inside one passage.
+fn match_with_marks<'a>(
+    quote: &str,
+    parts: &[Part],
+    doc: &'a Document,
+    p: &'a Passage,
+) -> Option<QuoteMatch<'a>> {
+    let base = p.bytes.start;
+    let pw: Vec<Word> = tokenize(doc.passage_text(p))
+        .into_iter()
+        .map(|t| Word {
+            norm: t.text,
+            start: t.start + base,
+            end: t.end + base,
+        })
+        .collect();
+    let runs: Vec<(Option<&Mark>, &Vec<Token>)> = {
+        let mut out = Vec::new();
+        let mut pending: Option<&Mark> = None;
+        for part in parts {
+            match part {
+                Part::Mark(m) => pending = Some(m),
+                Part::Words(w) => {
+                    out.push((pending.take(), w));
+                }
+            }
+        }
+        out
+    };
+    let trailing = match parts.last() {
+        Some(Part::Mark(m)) => Some(m),
+        _ => None,
+    };
+    let first_run = runs.first()?;
+    let occurrences = |run: &[Token], from: usize, to: usize| -> Vec<usize> {
+        (from..=to.min(pw.len()).saturating_sub(run.len()))
+            .filter(|&i| run.iter().zip(&pw[i..]).all(|(a, b)| a.text == b.norm))
+            .collect()
+    };
+    'starts: for start in occurrences(first_run.1, 0, pw.len()) {
+        let mut at = start + first_run.1.len();
+        let mut placed = vec![(start, at)];
+        for (mark, run) in &runs[1..] {
+            let limit = match mark {
+                Some(Mark::Bracket(_)) => at + BRACKET_MAX_WORDS + run.len(),
+                _ => pw.len(),
+            };
+            let Some(&i) = occurrences(run, at, limit).first() else {
+                continue 'starts;
+            };
+            placed.push((i, i + run.len()));
+            at = i + run.len();
+        }
+        // Build the diff and notes.
+        let mut diff = Vec::new();
+        let mut notes = Vec::new();
+        let src = |a: usize, b: usize| {
+            if a < b {
+                doc.text[pw[a].start..pw[b - 1].end].to_string()
+            } else {
+                String::new()
+            }
+        };
+        let qtext = |run: &[Token]| quote[run[0].start..run[run.len() - 1].end].to_string();
+        for (k, ((mark, run), &(a, b))) in runs.iter().zip(&placed).enumerate() {
+            if k > 0 {
+                let gap = src(placed[k - 1].1, a);
+                match mark {
+                    Some(Mark::Ellipsis) => {
+                        if !gap.is_empty() {
+                            notes.push(format!("the ellipsis leaves out “{gap}”"));
+                        }
+                        diff.push(DiffPart {
+                            op: "delete",
+                            quote: "…".into(),
+                            source: gap,
+                        });
+                    }
+                    Some(Mark::Bracket(b)) => {
+                        notes.push(bracket_note(b, &gap));
+                        diff.push(DiffPart {
+                            op: if gap.is_empty() { "insert" } else { "replace" },
+                            quote: format!("[{b}]"),
+                            source: gap,
+                        });
+                    }
+                    None => {}
+                }
+            } else if let Some(Mark::Bracket(b)) = mark {
+                notes.push(bracket_note(b, ""));
+                diff.push(DiffPart {
+                    op: "insert",
+                    quote: format!("[{b}]"),
+                    source: String::new(),
+                });
+            }
+            diff.push(DiffPart {
+                op: "equal",
+                quote: qtext(run),
+                source: src(a, b),
+            });
+        }
+        if let Some(Mark::Bracket(b)) = trailing {
+            notes.push(bracket_note(b, ""));
+            diff.push(DiffPart {
+                op: "insert",
+                quote: format!("[{b}]"),
+                source: String::new(),
+            });
+        }
+        let bytes = pw[placed[0].0].start..pw[placed[placed.len() - 1].1 - 1].end;
+        return Some(make_match(doc, bytes, 1.0, diff, notes));
+    }
+    None
+}
+
+fn bracket_note(b: &str, stands_for: &str) -> String {
+    if stands_for.is_empty() {
+        format!("“[{b}]” is an editorial insertion, not counted against the quote")
+    } else {
+        format!("“[{b}]” is an editorial substitution for “{stands_for}”, not counted against the quote")
+    }
+}

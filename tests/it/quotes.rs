@@ -1,0 +1,166 @@
+//! Quote checking: a table of cases over the seed article, and properties
+//! over every passage of the default corpus.
+
+use proptest::prelude::*;
+use verbatim::wire::QuoteCheckResponse;
+
+use super::support::engine;
+
+fn check(quote: &str) -> QuoteCheckResponse {
+    let c = engine()
+        .check_quote(quote)
+        .unwrap_or_else(|e| panic!("{quote}: {e}"));
+    let r = QuoteCheckResponse::new(quote, &c);
+    // The invariant: the match text is the document sliced at the citation.
+    if let Some(m) = &r.matched {
+        let doc = engine().document(&m.citation.doc_id).unwrap();
+        let span = verbatim::model::Span {
+            start: m.citation.start,
+            end: m.citation.end,
+        };
+        assert_eq!(doc.slice_chars(span), Some(m.text.as_str()), "{quote}");
+    }
+    r
+}
+
+/// `(quote, verdict, a fragment every listed note or diff must contain)`.
+const CASES: &[(&str, &str, &[&str])] = &[
+    // Verbatim, in curly and straight typography, any case, with marks.
+    ("Japan has approved about $6.3 billion for a homegrown “sovereign AI” model", "verbatim", &[]),
+    ("Japan has approved about $6.3 billion for a homegrown \"sovereign AI\" model", "verbatim", &[]),
+    ("to build a 1–trillion–parameter AI model for ‘physical AI’", "verbatim", &[]),
+    ("JAPAN IS LOSING WORKERS FAST", "verbatim", &["letter case differs"]),
+    ("Their goal is to create one of Japan’s largest foundation models … and then plug it into factories", "verbatim", &["leaves out “by around 2027”"]),
+    ("Their goal is to create one of Japan’s largest foundation models [...] and then plug it into factories", "verbatim", &["leaves out"]),
+    ("[The companies’] goal is to create one of Japan’s largest foundation models", "verbatim", &["editorial insertion"]),
+    ("The law avoids heavy fines, instead asking [firms] to “cooperate” with government guidance", "verbatim", &["substitution for “companies”"]),
+    ("Those gaps matter because they make it hard to judge [sic] making it difficult to evaluate", "verbatim", &[]),
+    ("con\u{00AD}trol their own artificial\u{200B} intelligence", "verbatim", &[]),
+    ("shrinking workforce.\n\nJapan’s push raises big questions", "verbatim", &[]),
+    // Altered: a number, a date, a negation, a name, a rephrased clause.
+    ("Japan has approved about $8.3 billion for a homegrown sovereign AI model", "altered", &["number changed: source “6.3” → quote “8.3”"]),
+    ("deploy up to 10 million AI-enabled robots by 2050 as Japan searches", "altered", &["number changed", "2050"]),
+    ("was formally set up in March 2026 by SoftBank, NEC, Sony, and Honda", "altered", &["date changed"]),
+    ("The law does not avoid heavy fines", "altered", &["negation added"]),
+    ("Public sources already show a detailed technical paper for the 1-trillion-parameter model", "altered", &[]),
+    ("SoftBank, Sony, NEC, and Toyota are leading a new venture", "altered", &["name changed", "Toyota"]),
+    ("Japan is losing workers fast, and sees AI robots as a way to keep its economy running", "altered", &[]),
+    // Fabricated.
+    ("The moon is made of cheese and robots dance at night", "not_found", &[]),
+    ("Honda will build ten thousand humanoid factories in Osaka next year", "not_found", &[]),
+];
+
+#[test]
+fn case_table() {
+    for (quote, verdict, fragments) in CASES {
+        let r = check(quote);
+        assert_eq!(
+            r.verdict,
+            *verdict,
+            "{quote}: {}",
+            serde_json::to_string_pretty(&r).unwrap()
+        );
+        let m = r.matched.as_ref();
+        let text = m
+            .map(|m| format!("{:?} {}", m.notes, r.summary()))
+            .unwrap_or_default();
+        for f in *fragments {
+            assert!(text.contains(f), "{quote}: expected {f:?} in {text}");
+        }
+        if *verdict == "not_found" {
+            assert!(m.is_none());
+        } else {
+            assert!(m.is_some_and(|m| !m.diff.is_empty()));
+        }
+    }
+}
+
+#[test]
+fn limits() {
+    assert_eq!(
+        engine().check_quote("").unwrap_err().code(),
+        verbatim::ErrorCode::InvalidQuote
+    );
+    assert_eq!(
+        engine().check_quote(" … [sic] ").unwrap_err().code(),
+        verbatim::ErrorCode::InvalidQuote
+    );
+    let long = "word ".repeat(verbatim::quote::MAX_QUOTE_WORDS + 1);
+    assert_eq!(
+        engine().check_quote(&long).unwrap_err().code(),
+        verbatim::ErrorCode::QuoteTooLong
+    );
+}
+
+/// Every (passage, start word, length) run of 5 to 12 words.
+fn runs() -> Vec<String> {
+    let mut out = Vec::new();
+    for d in engine().documents() {
+        for p in &d.passages {
+            let text = d.passage_text(p);
+            let toks = verbatim::analysis::tokenize(text);
+            for len in [5, 8, 12] {
+                for s in (0..toks.len().saturating_sub(len - 1)).step_by(3) {
+                    out.push(text[toks[s].start..toks[s + len - 1].end].to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_run_of_five_or_more_words_is_verbatim() {
+    let runs = runs();
+    assert!(runs.len() > 500, "{}", runs.len());
+    for q in &runs {
+        assert_eq!(check(q).verdict, "verbatim", "{q}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn changing_one_number_makes_it_altered(pick in 0usize..10_000, bump in 1u64..9) {
+        let with_numbers: Vec<String> = runs().into_iter().filter(|r| {
+            verbatim::analysis::tokenize(r).iter().any(|t| t.text.chars().all(|c| c.is_ascii_digit()))
+        }).collect();
+        let q = &with_numbers[pick % with_numbers.len()];
+        let toks = verbatim::analysis::tokenize(q);
+        let t = toks.iter().find(|t| t.text.chars().all(|c| c.is_ascii_digit())).unwrap();
+        let n: u64 = t.text.parse().unwrap();
+        let changed = format!("{}{}{}", &q[..t.start], n + bump, &q[t.end..]);
+        let r = check(&changed);
+        prop_assert_eq!(&r.verdict, "altered", "{}", changed);
+        let m = r.matched.unwrap();
+        prop_assert!(m.diff.iter().any(|d| d.op == "replace" && d.quote.contains(&(n + bump).to_string())), "{:?}", m.diff);
+        prop_assert!(m.notes.iter().any(|n| n.starts_with("number changed")), "{:?}", m.notes);
+    }
+}
+
+#[test]
+fn drafts_check_each_quotation_with_offsets() {
+    let draft = "Officials said Japan “has committed roughly 1 trillion yen” to the effort. \
+                 Critics call it a \"moonshot\". One report said \"up to 12 million AI-enabled robots by 2040\" \
+                 would be deployed, and an analyst said “robots will replace every worker in Tokyo by Friday.”";
+    let resp = engine().check_draft(draft, false).unwrap();
+    let verdicts: Vec<&str> = resp
+        .quotes
+        .iter()
+        .map(|q| q.check.verdict.as_str())
+        .collect();
+    assert_eq!(verdicts, vec!["verbatim", "altered", "not_found"]);
+    let chars: Vec<char> = draft.chars().collect();
+    for q in &resp.quotes {
+        assert_eq!(
+            chars[q.start..q.end].iter().collect::<String>(),
+            q.check.quote
+        );
+    }
+    assert_eq!(
+        engine().check_draft(draft, true).unwrap().quotes.len(),
+        4,
+        "scare quotes on request"
+    );
+}
