@@ -63,6 +63,9 @@ pub enum Command {
     /// Check a quote (or every quotation in a draft) against the sources.
     /// Exit status: 0 when every quote is verbatim, 1 when any is not, 2 on error.
     Check(CheckFlags),
+    /// Measure quality and speed on public benchmark data.
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 /// Flags of `verbatim search`.
@@ -85,6 +88,20 @@ pub struct SearchFlags {
     /// Print the JSON the HTTP API returns.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Quote verdicts on a SQuAD perturbation set: precision and recall per verdict, checks per second.
+    Quotes {
+        /// Path of SQuAD v1.1 dev (e.g. ../shared/bench/squad/dev-v1.1.json).
+        #[arg(long)]
+        data: PathBuf,
+        /// Seed of the perturbation set.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 /// Flags of `verbatim check`.

@@ -122,6 +122,13 @@ impl Engine {
         Ok((Engine::from_parts(corpus.documents, index), state))
     }
 
+    /// Indexes in-memory documents into `index_dir` and opens them (for
+    /// importers and benchmarks that do not read a corpus folder).
+    pub fn build(docs: Vec<Document>, index_dir: &Path) -> Result<Engine> {
+        index::build(index_dir, &docs, "in-memory", &mut |_| Ok(()))?;
+        Ok(Engine::from_parts(docs, index::open(index_dir)?))
+    }
+
     /// Assembles an engine from documents and the index built from them.
     pub fn from_parts(docs: Vec<Document>, index: OpenIndex) -> Engine {
         let by_id = docs

@@ -18,6 +18,7 @@
 //! - [`cli`], [`config`], [`error`]: flags, settings, errors.
 
 pub mod analysis;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod draft;

@@ -33,6 +33,9 @@ fn main() -> std::process::ExitCode {
         Command::Search(f) => cli::search(&config, f).map(|()| true),
         Command::Serve(_) => cli::serve(&config).map(|()| true),
         Command::Check(f) => cli::check(&config, f),
+        Command::Bench(cli::BenchCommand::Quotes { data, seed }) => {
+            verbatim::bench::quotes::run(data, *seed).map(|()| true)
+        }
     };
     match result {
         Ok(true) => std::process::ExitCode::SUCCESS,

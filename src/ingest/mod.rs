@@ -101,23 +101,34 @@ pub fn parse_document(origin: &Path, raw: &str) -> Result<Document> {
         .title
         .or_else(|| first_heading_or_line(&text, markup))
         .unwrap_or_else(|| stem.to_string());
-    let passages = segment(&text, markup);
-    Ok(Document {
-        meta: DocMeta {
-            id,
-            title,
-            kind: fm.kind.unwrap_or_else(|| "document".into()),
-            source: fm.source,
-            url: fm.url,
-            published: fm.published,
-            author: fm.author,
-            language: fm.language,
-        },
-        origin: origin.display().to_string(),
-        version: text_version(&text),
+    let meta = DocMeta {
+        id,
+        title,
+        kind: fm.kind.unwrap_or_else(|| "document".into()),
+        source: fm.source,
+        url: fm.url,
+        published: fm.published,
+        author: fm.author,
+        language: fm.language,
+    };
+    Ok(document_from_text(
+        meta,
+        origin.display().to_string(),
         text,
-        passages,
-    })
+        markup,
+    ))
+}
+
+/// Segments a text into a document with the given metadata (used by the
+/// file reader, importers and benchmarks alike).
+pub fn document_from_text(meta: DocMeta, origin: String, text: String, markup: Markup) -> Document {
+    Document {
+        passages: segment(&text, markup),
+        version: text_version(&text),
+        meta,
+        origin,
+        text,
+    }
 }
 
 /// Lists document files under `dir`, sorted, skipping hidden entries.

@@ -121,6 +121,12 @@ fn words_of(tokens: &[Token]) -> Vec<Word> {
 
 /// Checks one quote against the engine's corpus.
 pub fn check<'a>(engine: &'a Engine, quote: &str) -> Result<QuoteCheck<'a>> {
+    check_with(engine, quote, ALTERED_MIN_SIMILARITY)
+}
+
+/// [`check`] with another `altered` threshold (benchmarks sweep it with 0.0
+/// and read the similarity back).
+pub fn check_with<'a>(engine: &'a Engine, quote: &str, altered_min: f64) -> Result<QuoteCheck<'a>> {
     let parts = marks::parse(quote);
     let qwords = words_of(&marks::words(&parts));
     if qwords.is_empty() {
@@ -171,7 +177,7 @@ pub fn check<'a>(engine: &'a Engine, quote: &str) -> Result<QuoteCheck<'a>> {
     let all_equal = steps.iter().all(|s| matches!(s, Step::Equal { .. }));
     let verdict = if all_equal && qn.len() == sn.len() {
         Verdict::Verbatim
-    } else if similarity >= ALTERED_MIN_SIMILARITY {
+    } else if similarity >= altered_min {
         Verdict::Altered
     } else {
         return Ok(QuoteCheck {

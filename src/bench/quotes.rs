@@ -1,0 +1,373 @@
+//! `verbatim bench quotes`: precision and recall of the quote verdicts on a
+//! perturbation set built from SQuAD paragraphs, and checks per second.
+//!
+//! Articles 0-39 are indexed. Quotes come from their paragraphs: spans kept
+//! verbatim, and altered copies (a number changed, a negation added, a word
+//! swapped, a word deleted, a name replaced, three words reworded, or two
+//! edits at once). Not-found cases are spans of
+//! articles 40-47, which are not indexed. The `altered` threshold is swept
+//! on the tuning split only (quotes of articles 0-23, not-found from 40-43)
+//! and reported on the held-out split (24-39, not-found from 44-47).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use super::squad::{self, Squad};
+use super::Rng;
+use crate::analysis::tokenize;
+use crate::engine::Engine;
+use crate::quote::{self, Verdict, ALTERED_MIN_SIMILARITY};
+
+/// One benchmark quote with its truth.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The quote text.
+    pub quote: String,
+    /// What the verdict should be.
+    pub truth: Verdict,
+    /// How it was made: `verbatim`, `number`, `negation`, `swap`, `delete`, `name`,
+    /// `rephrase` (three words reworded), `two-edits`, `foreign`.
+    pub kind: &'static str,
+    /// Article it was drawn from.
+    pub article: usize,
+    /// Document it was drawn from (none for foreign quotes).
+    pub source: Option<String>,
+}
+
+const AUX: &[&str] = &[
+    "is", "was", "are", "were", "has", "have", "had", "will", "can", "could", "would", "should",
+    "does", "did", "may", "must",
+];
+
+/// A random span of 8 to 25 words of `text`, as an exact slice.
+fn span(text: &str, rng: &mut Rng) -> Option<String> {
+    let toks = tokenize(text);
+    if toks.len() < 8 {
+        return None;
+    }
+    let len = 8 + rng.below(18.min(toks.len() - 7));
+    let start = rng.below(toks.len() - len + 1);
+    Some(text[toks[start].start..toks[start + len - 1].end].to_string())
+}
+
+/// Words (of a foreign text) usable as replacements.
+fn pool(text: &str, capitalized: bool) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase) == capitalized)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Applies one alteration to `q`; `None` when that kind does not apply.
+fn alter(q: &str, kind: &str, rng: &mut Rng, words: &[String], names: &[String]) -> Option<String> {
+    let toks = tokenize(q);
+    let n = toks.len();
+    let replace =
+        |i: usize, with: &str| format!("{}{}{}", &q[..toks[i].start], with, &q[toks[i].end..]);
+    let pick = |cands: Vec<usize>, rng: &mut Rng| {
+        (!cands.is_empty()).then(|| cands[rng.below(cands.len())])
+    };
+    match kind {
+        "number" => {
+            let i = pick(
+                (0..n)
+                    .filter(|&i| toks[i].text.chars().all(|c| c.is_ascii_digit()))
+                    .collect(),
+                rng,
+            )?;
+            let v: u64 = toks[i].text.parse().ok()?;
+            Some(replace(i, &(v + 1 + rng.below(8) as u64).to_string()))
+        }
+        "negation" => {
+            let i = pick(
+                (0..n)
+                    .filter(|&i| AUX.contains(&toks[i].text.as_str()))
+                    .collect(),
+                rng,
+            )?;
+            Some(format!("{} not{}", &q[..toks[i].end], &q[toks[i].end..]))
+        }
+        "swap" => {
+            let i = pick(
+                (1..n - 1)
+                    .filter(|&i| {
+                        let raw = &q[toks[i].start..toks[i].end];
+                        raw.len() >= 4 && raw.chars().all(|c| c.is_lowercase())
+                    })
+                    .collect(),
+                rng,
+            )?;
+            let w = words.get(rng.below(words.len().max(1)))?;
+            (w.to_lowercase() != toks[i].text).then(|| replace(i, &w.to_lowercase()))
+        }
+        "delete" => {
+            let i = 1 + rng.below(n.saturating_sub(2).max(1));
+            (i < n - 1).then(|| format!("{}{}", &q[..toks[i].start], q[toks[i].end..].trim_start()))
+        }
+        "rephrase" => {
+            // Three consecutive inner words replaced by three others: a clause reworded.
+            if n < 6 {
+                return None;
+            }
+            let i = 1 + rng.below(n - 4);
+            let new: Vec<String> = (0..3)
+                .map(|_| words[rng.below(words.len().max(1))].to_lowercase())
+                .collect();
+            Some(format!(
+                "{}{}{}",
+                &q[..toks[i].start],
+                new.join(" "),
+                &q[toks[i + 2].end..]
+            ))
+        }
+        "two-edits" => {
+            let first = alter(
+                q,
+                ["swap", "delete", "number", "name"][rng.below(4)],
+                rng,
+                words,
+                names,
+            )?;
+            alter(
+                &first,
+                ["swap", "delete", "negation"][rng.below(3)],
+                rng,
+                words,
+                names,
+            )
+        }
+        "name" => {
+            let i = pick(
+                (1..n)
+                    .filter(|&i| {
+                        q[toks[i].start..]
+                            .chars()
+                            .next()
+                            .is_some_and(char::is_uppercase)
+                    })
+                    .collect(),
+                rng,
+            )?;
+            let w = names.get(rng.below(names.len().max(1)))?;
+            (w.to_lowercase() != toks[i].text).then(|| replace(i, w))
+        }
+        _ => None,
+    }
+}
+
+/// Builds the perturbation set.
+pub fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
+    let mut rng = Rng::new(seed);
+    let foreign_text: String = sq.data[40..]
+        .iter()
+        .flat_map(|a| a.paragraphs.iter().map(|p| p.context.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (words, names) = (pool(&foreign_text, false), pool(&foreign_text, true));
+    let kinds = [
+        "number",
+        "negation",
+        "swap",
+        "delete",
+        "name",
+        "rephrase",
+        "two-edits",
+    ];
+    let mut out = Vec::new();
+    for (a, art) in sq.data.iter().enumerate().take(40) {
+        for (p, para) in art.paragraphs.iter().enumerate() {
+            let id = squad::doc_id(a, p);
+            if let Some(q) = span(&para.context, &mut rng) {
+                out.push(Case {
+                    quote: q,
+                    truth: Verdict::Verbatim,
+                    kind: "verbatim",
+                    article: a,
+                    source: Some(id.clone()),
+                });
+            }
+            // An altered copy: try kinds from a random start until one applies.
+            if let Some(q) = span(&para.context, &mut rng) {
+                let first = rng.below(kinds.len());
+                for k in 0..kinds.len() {
+                    let kind = kinds[(first + k) % kinds.len()];
+                    if let Some(altered) = alter(&q, kind, &mut rng, &words, &names) {
+                        out.push(Case {
+                            quote: altered,
+                            truth: Verdict::Altered,
+                            kind,
+                            article: a,
+                            source: Some(id.clone()),
+                        });
+                        break;
+                    }
+                }
+            }
+            // A quote from an unindexed article: tune draws from 40-43, held-out from 44-47.
+            let fa = if a < 24 {
+                40 + rng.below(4)
+            } else {
+                44 + rng.below(4)
+            };
+            let fp = &sq.data[fa].paragraphs[rng.below(sq.data[fa].paragraphs.len())];
+            if let Some(q) = span(&fp.context, &mut rng) {
+                out.push(Case {
+                    quote: q,
+                    truth: Verdict::NotFound,
+                    kind: "foreign",
+                    article: a,
+                    source: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// One case's outcome at threshold 0: the raw verdict and similarity.
+struct Outcome {
+    verbatim: bool,
+    similarity: f64,
+    right_doc: bool,
+}
+
+fn verdict_at(o: &Outcome, t: f64) -> Verdict {
+    if o.verbatim {
+        Verdict::Verbatim
+    } else if o.similarity >= t && o.similarity > 0.0 {
+        Verdict::Altered
+    } else {
+        Verdict::NotFound
+    }
+}
+
+const VERDICTS: [Verdict; 3] = [Verdict::Verbatim, Verdict::Altered, Verdict::NotFound];
+
+/// Precision, recall and F1 per verdict.
+fn scores(pairs: &[(Verdict, Verdict)]) -> Vec<(Verdict, f64, f64, f64, usize)> {
+    VERDICTS
+        .iter()
+        .map(|&v| {
+            let tp = pairs.iter().filter(|(t, p)| *t == v && *p == v).count() as f64;
+            let pred = pairs.iter().filter(|(_, p)| *p == v).count() as f64;
+            let truth = pairs.iter().filter(|(t, _)| *t == v).count();
+            let (pr, re) = (
+                if pred > 0.0 { tp / pred } else { 0.0 },
+                if truth > 0 { tp / truth as f64 } else { 0.0 },
+            );
+            let f1 = if pr + re > 0.0 {
+                2.0 * pr * re / (pr + re)
+            } else {
+                0.0
+            };
+            (v, pr, re, f1, truth)
+        })
+        .collect()
+}
+
+fn macro_f1(pairs: &[(Verdict, Verdict)]) -> f64 {
+    scores(pairs).iter().map(|s| s.3).sum::<f64>() / 3.0
+}
+
+/// Runs the benchmark and prints its report.
+pub fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
+    let sq = squad::load(data)?;
+    anyhow::ensure!(
+        sq.data.len() >= 48,
+        "expected the 48 articles of SQuAD v1.1 dev"
+    );
+    let docs = squad::documents(&sq, |a| a < 40);
+    let passages: usize = docs.iter().map(|d| d.passages.len()).sum();
+    let dir = tempfile::tempdir()?;
+    let t = Instant::now();
+    let engine = Engine::build(docs, dir.path())?;
+    let index_s = t.elapsed().as_secs_f64();
+    let cases = cases(&sq, seed);
+    let t = Instant::now();
+    let mut outcomes = Vec::with_capacity(cases.len());
+    for c in &cases {
+        let r = quote::check_with(&engine, &c.quote, 0.0)?;
+        let m = r.matched.as_ref();
+        outcomes.push(Outcome {
+            verbatim: r.verdict == Verdict::Verbatim,
+            similarity: m.map_or(0.0, |m| m.similarity),
+            right_doc: m.is_some_and(|m| Some(&m.doc.meta.id) == c.source.as_ref()),
+        });
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let tune: Vec<usize> = (0..cases.len())
+        .filter(|&i| cases[i].article < 24)
+        .collect();
+    let test: Vec<usize> = (0..cases.len())
+        .filter(|&i| cases[i].article >= 24)
+        .collect();
+    let pairs = |idx: &[usize], t: f64| {
+        idx.iter()
+            .map(|&i| (cases[i].truth, verdict_at(&outcomes[i], t)))
+            .collect::<Vec<_>>()
+    };
+
+    println!("# verbatim bench quotes (seed {seed})");
+    println!(
+        "indexed the {} paragraphs of articles 0-39 ({passages} passages) in {index_s:.2}s",
+        engine.documents().len()
+    );
+    println!(
+        "{} quotes checked single-threaded in {secs:.2}s: {:.0} checks/s\n",
+        cases.len(),
+        cases.len() as f64 / secs
+    );
+    println!(
+        "threshold sweep on the tuning split (articles 0-23): altered_min_similarity -> macro F1"
+    );
+    let mut best = (0.0, 0.0);
+    let mut t = 0.30;
+    while t <= 0.951 {
+        let f = macro_f1(&pairs(&tune, t));
+        if f > best.1 + 1e-12 {
+            best = (t, f);
+        }
+        print!("  {t:.3}: {f:.4}");
+        t += 0.025;
+    }
+    println!("\nbest on tune: {:.3} (macro F1 {:.4}); shipped ALTERED_MIN_SIMILARITY = {ALTERED_MIN_SIMILARITY}\n", best.0, best.1);
+    for (name, idx) in [
+        ("tune (articles 0-23)", &tune),
+        ("held-out (articles 24-39)", &test),
+    ] {
+        println!("{name}, threshold {ALTERED_MIN_SIMILARITY}:");
+        println!("| verdict | cases | precision | recall | F1 |\n|---|---|---|---|---|");
+        for (v, p, r, f, n) in scores(&pairs(idx, ALTERED_MIN_SIMILARITY)) {
+            println!("| {} | {n} | {p:.4} | {r:.4} | {f:.4} |", v.as_str());
+        }
+        println!();
+    }
+    println!("by construction (all articles), threshold {ALTERED_MIN_SIMILARITY}:");
+    println!("| kind | cases | verbatim | altered | not_found | match in source paragraph |\n|---|---|---|---|---|---|");
+    let mut by: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, c) in cases.iter().enumerate() {
+        by.entry(c.kind).or_default().push(i);
+    }
+    for (kind, idx) in by {
+        let n = idx.len() as f64;
+        let share = |v: Verdict| {
+            idx.iter()
+                .filter(|&&i| verdict_at(&outcomes[i], ALTERED_MIN_SIMILARITY) == v)
+                .count() as f64
+                / n
+        };
+        let located = idx.iter().filter(|&&i| outcomes[i].right_doc).count() as f64 / n;
+        println!(
+            "| {kind} | {} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            idx.len(),
+            share(Verdict::Verbatim),
+            share(Verdict::Altered),
+            share(Verdict::NotFound),
+            located
+        );
+    }
+    Ok(())
+}
