@@ -75,6 +75,8 @@ pub struct Engine {
 /// Builds the index from the corpus unless it is already fresh.
 /// Returns what was done.
 pub fn ensure_index(corpus: &ingest::Corpus, index_dir: &Path, force: bool) -> Result<IndexState> {
+    // Checked under the lock: another process may have just built it.
+    let _lock = index::lock(index_dir)?;
     let reason = if force {
         Some("rebuild requested".to_string())
     } else {
@@ -109,6 +111,7 @@ impl Engine {
             Ok(i) => i,
             Err(e) => {
                 tracing::warn!(error = %e, "index unreadable; rebuilding");
+                let _lock = index::lock(index_dir)?;
                 index::build(
                     index_dir,
                     &corpus.documents,
@@ -125,6 +128,7 @@ impl Engine {
     /// Indexes in-memory documents into `index_dir` and opens them (for
     /// importers and benchmarks that do not read a corpus folder).
     pub fn build(docs: Vec<Document>, index_dir: &Path) -> Result<Engine> {
+        let _lock = index::lock(index_dir)?;
         index::build(index_dir, &docs, "in-memory", &mut |_| Ok(()))?;
         Ok(Engine::from_parts(docs, index::open(index_dir)?))
     }

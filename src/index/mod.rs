@@ -85,6 +85,22 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io(dir, e))
 }
 
+/// Takes the index directory's build lock (blocking until other builders
+/// finish). Builds are serialized across processes; readers never lock.
+/// The lock is released when the returned file is dropped.
+pub fn lock(index_dir: &Path) -> Result<fs::File> {
+    fs::create_dir_all(index_dir).map_err(|e| Error::io(index_dir, e))?;
+    let path = index_dir.join(".lock");
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    f.lock().map_err(|e| Error::io(&path, e))?;
+    Ok(f)
+}
+
 /// The live generation's directory, if there is one.
 pub fn current_generation(index_dir: &Path) -> Option<PathBuf> {
     let name = fs::read_to_string(index_dir.join(CURRENT)).ok()?;
@@ -157,6 +173,8 @@ pub fn add_document(
 }
 
 /// Builds a new generation from `docs` and makes it live atomically.
+/// Callers hold [`lock`] so concurrent builders cannot remove each other's
+/// generations.
 pub fn build(
     index_dir: &Path,
     docs: &[Document],

@@ -108,3 +108,30 @@ fn an_unreadable_index_is_rebuilt() {
     );
     assert_eq!(total(&e, "robots"), 1);
 }
+
+#[test]
+fn concurrent_builders_do_not_break_each_other() {
+    let corpus = corpus_of(&[("a.md", "Robots everywhere."), ("b.md", "More robots.")]);
+    let idx = tempfile::tempdir().unwrap();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    Engine::open(corpus.path(), idx.path()).map(|(e, _)| total(&e, "robots"))
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap().unwrap(), 2);
+        }
+    });
+    let gens = std::fs::read_dir(idx.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("gen-"))
+        .count();
+    assert_eq!(
+        gens, 1,
+        "one build; the others found the index fresh under the lock"
+    );
+}

@@ -1,0 +1,99 @@
+//! The binary's commands, as a user runs them.
+
+use std::process::{Command, Output};
+
+use super::support::default_corpus;
+
+fn run(args: &[&str]) -> Output {
+    static INDEX: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let idx = INDEX.get_or_init(|| tempfile::tempdir().unwrap());
+    Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(args)
+        .arg("--corpus")
+        .arg(default_corpus())
+        .arg("--index")
+        .arg(idx.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn search_prints_marked_passages_and_citations() {
+    let o = run(&["search", "\"sovereign AI\""]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert!(out.contains("homegrown “**sovereign AI**” model"), "{out}");
+    assert!(
+        out.contains("Japan’s Massive AI Experiment Begins, ¶3"),
+        "{out}"
+    );
+    assert!(
+        out.contains("japan-ai-experiment:p3 · chars 298-400"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["search", "\"sovereign AI\"", "--json"]).stdout).unwrap();
+    assert_eq!(json["total"], 2);
+}
+
+#[test]
+fn check_exit_status_says_whether_every_quote_was_verbatim() {
+    let ok = run(&["check", "Japan is losing workers fast"]);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(stdout(&ok).starts_with("VERBATIM"));
+    let bad = run(&[
+        "check",
+        "Japan has approved about $9.3 billion for a homegrown",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let out = stdout(&bad);
+    assert!(
+        out.contains("[-6.3-] {+9.3+}"),
+        "NO_COLOR gives a plain word diff: {out}"
+    );
+    assert!(!out.contains('\x1b'), "no escape codes under NO_COLOR");
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["check", "Japan is losing workers fast", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(json["verdict"], "verbatim");
+    let err = run(&["check", ""]);
+    assert_eq!(err.status.code(), Some(2), "an invalid quote is an error");
+}
+
+#[test]
+fn check_draft_checks_every_quotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("draft.txt");
+    std::fs::write(
+        &draft,
+        "They said “Japan is losing workers fast” and “Japan is gaining workers fast today”.",
+    )
+    .unwrap();
+    let o = run(&["check", "--draft", draft.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("VERBATIM") && out.contains("ALTERED"), "{out}");
+    let missing = run(&["check", "--draft", "/no/such/file"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn a_bad_corpus_is_reported_with_file_and_line() {
+    let corpus = super::support::corpus_of(&[("bad.md", "+++\nid = \"x\"\ntitle = = 1\n+++\n")]);
+    let idx = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["index", "--corpus"])
+        .arg(corpus.path())
+        .arg("--index")
+        .arg(idx.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.md:3"), "{err}");
+}
