@@ -60,6 +60,8 @@ pub enum Command {
     Search(SearchFlags),
     /// Serve the HTTP API and the web page.
     Serve(ServeFlags),
+    /// Ask a plain question; answers are sentences cut from the sources, cited.
+    Ask(AskFlags),
     /// Check a quote (or every quotation in a draft) against the sources.
     /// Exit status: 0 when every quote is verbatim, 1 when any is not, 2 on error.
     Check(CheckFlags),
@@ -102,6 +104,31 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Answer ranking on SQuAD: answer-sentence and paragraph top-k, abstention, questions per second.
+    Squad {
+        /// Path of SQuAD v1.1 dev (e.g. ../shared/bench/squad/dev-v1.1.json).
+        #[arg(long)]
+        data: PathBuf,
+        /// Fit the ranking weights on the tuning split (articles 0-23) and report with them.
+        #[arg(long)]
+        fit: bool,
+        /// Run the peers' answer-sentence script from this folder in the same run (needs PEERS_VENV).
+        #[arg(long, value_name = "DIR")]
+        peers: Option<PathBuf>,
+    },
+}
+
+/// Flags of `verbatim ask`.
+#[derive(Debug, Args)]
+pub struct AskFlags {
+    /// The question.
+    pub question: String,
+    /// Answers wanted (1 to 10).
+    #[arg(long, default_value_t = 3)]
+    pub limit: usize,
+    /// Print the JSON the HTTP API returns.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `verbatim check`.
@@ -441,4 +468,72 @@ pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
         print_check(&mut out, &c, color)?;
     }
     Ok(c.verdict == "verbatim")
+}
+
+/// `verbatim ask`.
+pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
+    let engine = open_engine(config)?;
+    let req = crate::answer::AskRequest {
+        question: f.question.clone(),
+        limit: f.limit,
+        filters: Filters::default(),
+    };
+    let resp = crate::wire::AskResponse::new(&f.question, &engine.ask(&req)?);
+    let mut out = std::io::stdout().lock();
+    if f.json {
+        serde_json::to_writer_pretty(&mut out, &resp)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let color = use_color();
+    if resp.status == "no_answer" {
+        writeln!(out, "No answer in these sources.")?;
+        if !resp.unmatched_terms.is_empty() {
+            writeln!(
+                out,
+                "These words of the question appear nowhere in the sources: {}",
+                resp.unmatched_terms.join(", ")
+            )?;
+        }
+        for h in &resp.related {
+            writeln!(
+                out,
+                "\n  nearest passage (NOT an answer): {} [{}]",
+                h.citation.label, h.passage_id
+            )?;
+            writeln!(out, "  {}", h.text.replace('\n', " "))?;
+        }
+        return Ok(());
+    }
+    for (i, a) in resp.answers.iter().enumerate() {
+        let starts: Vec<usize> = a
+            .text
+            .char_indices()
+            .map(|(b, _)| b)
+            .chain([a.text.len()])
+            .collect();
+        let ranges: Vec<(usize, usize)> = a
+            .highlights
+            .iter()
+            .filter(|h| h.kind == "answer")
+            .filter_map(|h| {
+                Some((
+                    *starts.get(h.start - a.citation.start)?,
+                    *starts.get(h.end - a.citation.start)?,
+                ))
+            })
+            .collect();
+        writeln!(
+            out,
+            "{}. {}",
+            i + 1,
+            mark(&a.text, &ranges, color).replace('\n', " ")
+        )?;
+        writeln!(
+            out,
+            "   — {} [{} · chars {}-{}]\n",
+            a.citation.label, a.passage_id, a.citation.start, a.citation.end
+        )?;
+    }
+    Ok(())
 }

@@ -154,6 +154,11 @@ impl Engine {
         &self.index
     }
 
+    /// Answers a question with cited sentences (or says it cannot).
+    pub fn ask(&self, req: &crate::answer::AskRequest) -> Result<crate::answer::AskResult<'_>> {
+        crate::answer::ask(self, req)
+    }
+
     /// Checks one quote against the corpus.
     pub fn check_quote(&self, quote: &str) -> Result<crate::quote::QuoteCheck<'_>> {
         crate::quote::check(self, quote)

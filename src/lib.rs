@@ -11,6 +11,7 @@
 //! - [`analysis`]: tokenization and typographic folding (pure).
 //! - [`index`]: schema, atomic generational builds, staleness (IO).
 //! - [`search`]: the query language and highlights.
+//! - [`answer`]: questions answered with cited sentences, and abstention.
 //! - [`quote`], [`draft`]: quote checking and finding quotations in drafts.
 //! - [`engine`]: the facade the CLI and HTTP both call.
 //! - [`wire`]: the JSON types of the API and `--json`.
@@ -18,6 +19,7 @@
 //! - [`cli`], [`config`], [`error`]: flags, settings, errors.
 
 pub mod analysis;
+pub mod answer;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -33,8 +33,13 @@ fn main() -> std::process::ExitCode {
         Command::Search(f) => cli::search(&config, f).map(|()| true),
         Command::Serve(_) => cli::serve(&config).map(|()| true),
         Command::Check(f) => cli::check(&config, f),
+        Command::Ask(f) => cli::ask(&config, f).map(|()| true),
         Command::Bench(cli::BenchCommand::Quotes { data, seed }) => {
             verbatim::bench::quotes::run(data, *seed).map(|()| true)
+        }
+        Command::Bench(cli::BenchCommand::Squad { data, fit, peers }) => {
+            verbatim::bench::answers::run(data, &config.corpus_dir, *fit, peers.clone())
+                .map(|()| true)
         }
     };
     match result {

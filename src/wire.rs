@@ -366,3 +366,88 @@ pub struct DraftResponse {
     /// In draft order.
     pub quotes: Vec<DraftQuote>,
 }
+
+/// A highlighted range of an answer: a question `term` or the `answer` span.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AnswerHighlight {
+    /// First char (document offset).
+    pub start: usize,
+    /// One past the last char.
+    pub end: usize,
+    /// `term` (a word of the question) or `answer` (the date, amount or names asked for).
+    pub kind: String,
+}
+
+/// One answer: sentences cut exactly from a document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AnswerView {
+    /// The answering sentence(s), exactly the document text at `citation.start..citation.end`.
+    pub text: String,
+    /// Ranking score; comparable only within one question.
+    pub score: f64,
+    /// Share of the question's IDF weight the answer covers (0 to 1).
+    pub coverage: f64,
+    /// The passage holding the answer.
+    pub passage_id: String,
+    /// Document id.
+    pub doc_id: String,
+    /// Where the answer is.
+    pub citation: Citation,
+    /// The whole passage around the answer.
+    pub context: String,
+    /// Question terms and the answer span, in document char offsets.
+    pub highlights: Vec<AnswerHighlight>,
+}
+
+/// The response to a question.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AskResponse {
+    /// The question as received.
+    pub question: String,
+    /// `answered`, or `no_answer` when the sources do not answer it.
+    pub status: String,
+    /// Answers, best first; empty when `no_answer`.
+    pub answers: Vec<AnswerView>,
+    /// The nearest passages. When `no_answer`, these are explicitly not an answer.
+    pub related: Vec<SearchHit>,
+    /// Key words of the question that appear nowhere in the corpus.
+    pub unmatched_terms: Vec<String>,
+}
+
+impl AskResponse {
+    /// Builds the response for a question's result.
+    pub fn new(question: &str, r: &crate::answer::AskResult<'_>) -> Self {
+        let answers = if r.answered {
+            r.answers
+                .iter()
+                .map(|a| AnswerView {
+                    text: a.doc.text[a.bytes.clone()].to_string(),
+                    score: (a.score * 1000.0).round() / 1000.0,
+                    coverage: (a.coverage * 1000.0).round() / 1000.0,
+                    passage_id: model::passage_id(&a.doc.meta.id, a.passage.number),
+                    doc_id: a.doc.meta.id.clone(),
+                    citation: a.doc.cite(a.passage, a.span).into(),
+                    context: a.doc.passage_text(a.passage).to_string(),
+                    highlights: a
+                        .highlights
+                        .iter()
+                        .map(|(s, k)| AnswerHighlight {
+                            start: s.start,
+                            end: s.end,
+                            kind: k.to_string(),
+                        })
+                        .collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        AskResponse {
+            question: question.to_string(),
+            status: if r.answered { "answered" } else { "no_answer" }.to_string(),
+            answers,
+            related: r.related.iter().map(SearchHit::from).collect(),
+            unmatched_terms: r.unmatched_terms.clone(),
+        }
+    }
+}

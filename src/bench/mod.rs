@@ -2,6 +2,7 @@
 //! the data's path as an argument and print figures; nothing here runs in
 //! the test suite except on tiny generated inputs.
 
+pub mod answers;
 pub mod quotes;
 pub mod squad;
 

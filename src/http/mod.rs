@@ -1,6 +1,7 @@
 //! The HTTP API: `app(state)` builds the router; `run` serves it until the
 //! shutdown future resolves, letting in-flight requests finish.
 
+pub mod ask;
 pub mod documents;
 pub mod error;
 pub mod extract;
@@ -108,6 +109,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(documents::list))
         .routes(routes!(documents::get))
         .routes(routes!(documents::passage))
+        .routes(routes!(ask::ask))
         .routes(routes!(quotes::check))
         .routes(routes!(quotes::check_draft))
         .split_for_parts()

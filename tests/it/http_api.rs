@@ -626,3 +626,102 @@ async fn draft_check_json_and_csv() {
         "invalid_parameter",
     );
 }
+
+#[tokio::test]
+async fn ask_contract_and_errors() {
+    let s = state();
+    let (st, v) = post(
+        &s,
+        "/v1/ask",
+        Some("application/json"),
+        r#"{"question":"When was the joint venture set up?","limit":2}"#,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "answered");
+    for k in [
+        "question",
+        "status",
+        "answers",
+        "related",
+        "unmatched_terms",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    let a = &v["answers"][0];
+    for k in [
+        "text",
+        "score",
+        "passage_id",
+        "doc_id",
+        "citation",
+        "context",
+        "highlights",
+    ] {
+        assert!(a.get(k).is_some(), "answer missing {k}");
+    }
+    assert!(a["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["kind"] == "answer"));
+    assert!(a["context"]
+        .as_str()
+        .unwrap()
+        .contains(a["text"].as_str().unwrap()));
+    let (_, v) = post(
+        &s,
+        "/v1/ask",
+        Some("application/json"),
+        r#"{"question":"How many robots does South Korea plan?"}"#,
+    )
+    .await;
+    assert_eq!(v["status"], "no_answer");
+    assert_eq!(v["answers"].as_array().unwrap().len(), 0);
+    assert_eq!(v["unmatched_terms"], serde_json::json!(["South", "Korea"]));
+    let (_, v) = post(
+        &s,
+        "/v1/ask",
+        Some("application/json"),
+        r#"{"question":"robots","kind":"source-note","limit":1}"#,
+    )
+    .await;
+    assert!(v["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["doc_id"].as_str().unwrap().starts_with("source-")));
+    assert_error(
+        post(
+            &s,
+            "/v1/ask",
+            Some("application/json"),
+            r#"{"question":""}"#,
+        )
+        .await,
+        400,
+        "invalid_query",
+    );
+    assert_error(
+        post(
+            &s,
+            "/v1/ask",
+            Some("application/json"),
+            r#"{"question":"x","limit":11}"#,
+        )
+        .await,
+        400,
+        "invalid_parameter",
+    );
+    assert_error(
+        post(&s, "/v1/ask", Some("application/json"), r#"{"q":"x"}"#).await,
+        400,
+        "invalid_json",
+    );
+    let long = serde_json::json!({"question": "why ".repeat(1000)}).to_string();
+    assert_error(
+        post(&s, "/v1/ask", Some("application/json"), long).await,
+        400,
+        "invalid_query",
+    );
+}

@@ -1,5 +1,6 @@
 //! All integration tests, built into one binary.
 
+mod answers;
 mod cli;
 mod corpus_errors;
 mod http_api;

@@ -1,0 +1,245 @@
+//! What a question asks for, and which of its words carry content. Pure.
+
+/// The kind of answer a question expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QType {
+    /// When, what year, what date: a date or year.
+    When,
+    /// How many, how much, what percentage: a number or amount.
+    Quantity,
+    /// Who, whom, whose, which person or company: a name.
+    Who,
+    /// Where: a place (a name).
+    Where,
+    /// Anything else.
+    Other,
+}
+
+/// Function words ignored when matching questions (they carry no content).
+pub const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "kind",
+    "many",
+    "me",
+    "more",
+    "most",
+    "much",
+    "my",
+    "myself",
+    "name",
+    "of",
+    "off",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "s",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "t",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "type",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "whose",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "according",
+    "called",
+    "did",
+    "does",
+    "known",
+    "use",
+    "used",
+    "say",
+    "said",
+    "says",
+];
+
+/// Whether a folded word is a stopword.
+pub fn is_stopword(w: &str) -> bool {
+    STOPWORDS.contains(&w)
+}
+
+/// Classifies a question by its wording.
+pub fn classify(question: &str) -> QType {
+    let q = question.to_lowercase();
+    let words: Vec<&str> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |w: &str| words.contains(&w);
+    let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
+    if has("when")
+        || pair("what", "year")
+        || pair("which", "year")
+        || pair("what", "date")
+        || pair("what", "day")
+        || pair("what", "month")
+        || pair("what", "century")
+        || pair("what", "decade")
+        || pair("which", "century")
+    {
+        QType::When
+    } else if pair("how", "many")
+        || pair("how", "much")
+        || pair("how", "long")
+        || pair("how", "old")
+        || pair("how", "far")
+        || pair("how", "large")
+        || pair("how", "big")
+        || pair("what", "percentage")
+        || pair("what", "percent")
+        || pair("what", "amount")
+        || pair("what", "number")
+        || pair("how", "often")
+    {
+        QType::Quantity
+    } else if has("who")
+        || has("whom")
+        || has("whose")
+        || pair("which", "company")
+        || pair("which", "companies")
+        || pair("which", "person")
+        || pair("what", "company")
+        || pair("which", "firms")
+    {
+        QType::Who
+    } else if has("where")
+        || pair("what", "country")
+        || pair("which", "country")
+        || pair("what", "city")
+        || pair("which", "city")
+    {
+        QType::Where
+    } else {
+        QType::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        assert_eq!(classify("When was the venture set up?"), QType::When);
+        assert_eq!(
+            classify("In what year will robots be deployed?"),
+            QType::When
+        );
+        assert_eq!(
+            classify("How much money did Japan approve?"),
+            QType::Quantity
+        );
+        assert_eq!(classify("How many robots by 2040?"), QType::Quantity);
+        assert_eq!(classify("Who leads the venture?"), QType::Who);
+        assert_eq!(classify("Which companies lead the venture?"), QType::Who);
+        assert_eq!(classify("Where is Super Bowl 50?"), QType::Where);
+        assert_eq!(classify("Why does Japan want robots?"), QType::Other);
+    }
+}

@@ -1,0 +1,228 @@
+//! Finding the span of a sentence that answers a question of a given type:
+//! the date for "when", the amount for "how many", the names for "who".
+//! Pure; returns byte ranges into the sentence.
+
+use std::ops::Range;
+
+use super::question::QType;
+use crate::analysis::{tokenize, Token};
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+const SCALES: &[&str] = &[
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "trillion",
+    "trillions",
+    "percent",
+    "per",
+    "cent",
+    "yen",
+    "dollars",
+    "euros",
+    "pounds",
+    "yuan",
+];
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
+    "ninety", "dozens", "several",
+];
+/// Capitalized words that start sentences or lists without naming anything.
+const NOT_NAMES: &[&str] = &[
+    "the", "a", "an", "this", "that", "these", "those", "their", "its", "his", "her", "it", "they",
+    "he", "she", "we", "in", "on", "at", "for", "by", "of", "and", "but", "or", "as", "if", "when",
+    "while", "after", "before", "since", "with", "from", "to", "some", "many", "most", "several",
+    "other", "instead", "today", "whether", "for", "there",
+];
+
+fn is_year(t: &Token) -> bool {
+    let d = t.text.trim_end_matches('s');
+    d.len() == 4
+        && d.chars().all(|c| c.is_ascii_digit())
+        && (1000..=2199).contains(&d.parse::<u32>().unwrap_or(0))
+}
+
+fn is_number(t: &Token) -> bool {
+    t.text.chars().next().is_some_and(|c| c.is_ascii_digit())
+        || NUMBER_WORDS.contains(&t.text.as_str())
+}
+
+/// Merges token index runs into byte ranges, extending over `$`, `¥`, `%`.
+fn runs_to_ranges(text: &str, toks: &[Token], runs: Vec<(usize, usize)>) -> Vec<Range<usize>> {
+    runs.into_iter()
+        .map(|(a, b)| {
+            let mut s = toks[a].start;
+            let mut e = toks[b].end;
+            if let Some(c) = text[..s]
+                .chars()
+                .last()
+                .filter(|c| matches!(c, '$' | '¥' | '€' | '£'))
+            {
+                s -= c.len_utf8();
+            }
+            if text[e..].starts_with('%') {
+                e += 1;
+            }
+            s..e
+        })
+        .collect()
+}
+
+/// Groups consecutive token indices satisfying `keep` (allowing `glue`
+/// tokens between them) into runs.
+fn group(
+    toks: &[Token],
+    keep: impl Fn(usize) -> bool,
+    glue: impl Fn(usize) -> bool,
+) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        if !keep(i) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = i;
+        let mut j = i + 1;
+        while j < toks.len() {
+            if keep(j) {
+                end = j;
+                j += 1;
+            } else if glue(j) && j + 1 < toks.len() && keep(j + 1) {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        runs.push((start, end));
+        i = end + 1;
+    }
+    runs
+}
+
+/// The answer spans of `sentence` for a question of type `qtype` whose
+/// folded words are `question_words`.
+pub fn answer_spans(sentence: &str, qtype: QType, question_words: &[String]) -> Vec<Range<usize>> {
+    let toks = tokenize(sentence);
+    let in_q = |i: usize| question_words.iter().any(|w| *w == toks[i].text);
+    let raw = |i: usize| &sentence[toks[i].start..toks[i].end];
+    let runs = match qtype {
+        QType::When => group(
+            &toks,
+            |i| {
+                (is_year(&toks[i])
+                    || MONTHS.contains(&toks[i].text.as_str())
+                    || (toks[i].text.len() <= 2
+                        && toks[i].text.chars().all(|c| c.is_ascii_digit())
+                        && i > 0
+                        && MONTHS.contains(&toks[i - 1].text.as_str())))
+                    && !in_q(i)
+            },
+            |_| false,
+        )
+        .into_iter()
+        .filter(|&(a, b)| (a..=b).any(|i| is_year(&toks[i])) || b > a)
+        .collect(),
+        QType::Quantity => group(
+            &toks,
+            |i| {
+                (is_number(&toks[i])
+                    || (i > 0
+                        && is_number(&toks[i - 1])
+                        && SCALES.contains(&toks[i].text.as_str())))
+                    && !in_q(i)
+            },
+            |_| false,
+        ),
+        QType::Who | QType::Where => {
+            let name = |i: usize| {
+                raw(i).chars().next().is_some_and(char::is_uppercase)
+                    && !in_q(i)
+                    && !NOT_NAMES.contains(&toks[i].text.as_str())
+            };
+            group(&toks, name, |j| {
+                matches!(toks[j].text.as_str(), "and" | "of" | "de" | "von")
+            })
+        }
+        QType::Other => Vec::new(),
+    };
+    runs_to_ranges(sentence, &toks, runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(s: &str, t: QType, q: &str) -> Vec<&'static str> {
+        let qw: Vec<String> = tokenize(q).into_iter().map(|t| t.text).collect();
+        let owned: &'static str = Box::leak(s.to_string().into_boxed_str());
+        answer_spans(owned, t, &qw)
+            .into_iter()
+            .map(|r| &owned[r])
+            .collect()
+    }
+
+    #[test]
+    fn finds_answers_by_type() {
+        assert_eq!(
+            spans(
+                "It was set up in April 2026 by SoftBank.",
+                QType::When,
+                "when was it set up"
+            ),
+            vec!["April 2026"]
+        );
+        assert_eq!(
+            spans(
+                "Japan has approved about $6.3 billion for AI.",
+                QType::Quantity,
+                "how much did japan approve"
+            ),
+            vec!["$6.3 billion"]
+        );
+        assert_eq!(
+            spans(
+                "SoftBank, Sony, NEC, and Honda are leading a new venture.",
+                QType::Who,
+                "which companies lead the venture"
+            ),
+            vec!["SoftBank", "Sony", "NEC", "Honda"]
+        );
+        assert_eq!(
+            spans("The 1980s effort failed.", QType::When, "when"),
+            vec!["1980s"]
+        );
+    }
+}

@@ -1,0 +1,311 @@
+//! Answers: golden questions a reader would ask about the seed article,
+//! abstention, question types, and the slice invariant over many questions.
+
+use verbatim::answer::AskRequest;
+use verbatim::model::Span;
+use verbatim::wire::AskResponse;
+
+use super::support::{corpus_words, engine};
+
+fn ask(q: &str, limit: usize) -> AskResponse {
+    let r = engine()
+        .ask(&AskRequest {
+            question: q.into(),
+            limit,
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{q}: {e}"));
+    let resp = AskResponse::new(q, &r);
+    for a in &resp.answers {
+        let doc = engine().document(&a.doc_id).unwrap();
+        let span = Span {
+            start: a.citation.start,
+            end: a.citation.end,
+        };
+        assert_eq!(
+            doc.slice_chars(span),
+            Some(a.text.as_str()),
+            "{q}: answer is not the cited slice"
+        );
+        for h in &a.highlights {
+            assert!(
+                h.start >= span.start && h.end <= span.end && h.start < h.end,
+                "{q}: highlight outside the answer"
+            );
+        }
+    }
+    resp
+}
+
+/// `(question, passage the top answer must come from, text the top answer must contain)`.
+const GOLDEN: &[(&str, &str, &str)] = &[
+    (
+        "How much money has Japan approved for its own AI model?",
+        "p3",
+        "$6.3 billion",
+    ),
+    (
+        "How much has the Japanese government committed to domestic AI and chips in yen?",
+        "p7",
+        "1 trillion yen",
+    ),
+    (
+        "Which companies are behind the new AI venture?",
+        "p4",
+        "SoftBank, Sony, NEC, and Honda",
+    ),
+    (
+        "How many parameters will the foundation model have?",
+        "p9",
+        "1 trillion parameters",
+    ),
+    (
+        "When was the joint venture formally set up?",
+        "p9",
+        "April 2026",
+    ),
+    (
+        "What is the joint venture often called?",
+        "p9",
+        "Japan AI Platform Model Development",
+    ),
+    (
+        "How many robots could Japan deploy by 2040?",
+        "p5",
+        "10 million AI-enabled robots",
+    ),
+    (
+        "By when does Japan hope to have one of its largest foundation models?",
+        "p8",
+        "2027",
+    ),
+    (
+        "Why is Japan investing in AI and robotics?",
+        "p2",
+        "aging population, labor shortages",
+    ),
+    (
+        "What is the physical AI model trained on?",
+        "p10",
+        "physics data, digital twins, and robot movements",
+    ),
+    (
+        "How many fewer workers will Japan have by 2040?",
+        "p11",
+        "more than 10 million fewer",
+    ),
+    (
+        "What does the AI Promotion Act favor?",
+        "p12",
+        "favors innovation over strict control",
+    ),
+    (
+        "Where is the AI Strategy Headquarters placed?",
+        "p12",
+        "inside the Cabinet",
+    ),
+    (
+        "Does the law impose heavy fines on companies?",
+        "p12",
+        "avoids heavy fines",
+    ),
+    (
+        "Is there a technical paper for the trillion-parameter model?",
+        "p13",
+        "do not yet show a detailed technical paper",
+    ),
+    (
+        "Where does the figure of 10 million robots come from?",
+        "p13",
+        "media and social posts",
+    ),
+    (
+        "What failed AI project did Japan try in the 1980s?",
+        "p14",
+        "Fifth Generation Computer",
+    ),
+    (
+        "What threats does the sovereign AI push face?",
+        "p14",
+        "export controls",
+    ),
+    (
+        "Who controls rare earth minerals needed for robot motors?",
+        "p14",
+        "China’s grip on rare earth minerals",
+    ),
+    (
+        "In which industries could AI-powered robots play a larger role?",
+        "p8",
+        "manufacturing, logistics, and elder care",
+    ),
+    (
+        "How does Japan want to protect factory and sensor data?",
+        "p10",
+        "domestic AI stack",
+    ),
+    (
+        "What does the law ask companies to do with government guidance?",
+        "p12",
+        "“cooperate” with government guidance",
+    ),
+];
+
+#[test]
+fn golden_questions_about_the_seed_article() {
+    let mut failures = Vec::new();
+    for (q, passage, must) in GOLDEN {
+        let r = ask(q, 3);
+        let top = r.answers.first();
+        let ok = r.status == "answered"
+            && top.is_some_and(|a| {
+                a.passage_id == format!("japan-ai-experiment:{passage}") && a.text.contains(must)
+            });
+        if !ok {
+            failures.push(format!(
+                "{q}\n   got {:?}: {:?}",
+                r.status,
+                top.map(|a| (&a.passage_id, &a.text))
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden questions failed:\n{}",
+        failures.len(),
+        GOLDEN.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn unanswerable_questions_say_so_with_unmatched_terms() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "How many robots does South Korea plan to build?",
+            &["South", "Korea"],
+        ),
+        ("What is the capital of France?", &["capital", "France"]),
+        (
+            "Who won the football world cup in 1998?",
+            &["won", "football", "cup", "1998"],
+        ), // "world" is in the article
+        ("How tall is Mount Fuji?", &["tall", "Mount", "Fuji"]),
+    ];
+    for (q, unmatched) in cases {
+        let r = ask(q, 3);
+        assert_eq!(
+            r.status,
+            "no_answer",
+            "{q}: {:?}",
+            r.answers.first().map(|a| &a.text)
+        );
+        assert!(r.answers.is_empty());
+        for u in *unmatched {
+            assert!(
+                r.unmatched_terms.iter().any(|t| t == u),
+                "{q}: {u} not in {:?}",
+                r.unmatched_terms
+            );
+        }
+    }
+    // Related passages may be offered, but never as answers.
+    let r = ask("How many robots does South Korea plan to build?", 3);
+    assert!(!r.related.is_empty());
+}
+
+#[test]
+fn answer_spans_follow_the_question_type() {
+    let cases: &[(&str, &str)] = &[
+        ("When was the joint venture set up?", "April 2026"),
+        (
+            "How much money did Japan approve for a sovereign AI model?",
+            "$6.3 billion",
+        ),
+        ("How many AI-enabled robots by 2040?", "10 million"),
+        (
+            "Which companies are leading the new venture?",
+            "SoftBank, Sony, NEC, and Honda",
+        ),
+        (
+            "When did Japan try the Fifth Generation Computer effort?",
+            "1980s",
+        ),
+    ];
+    for (q, span) in cases {
+        let r = ask(q, 1);
+        let a = &r.answers[0];
+        let doc = engine().document(&a.doc_id).unwrap();
+        let spans: Vec<&str> = a
+            .highlights
+            .iter()
+            .filter(|h| h.kind == "answer")
+            .map(|h| {
+                doc.slice_chars(Span {
+                    start: h.start,
+                    end: h.end,
+                })
+                .unwrap()
+            })
+            .collect();
+        assert!(spans.contains(span), "{q}: answer spans {spans:?}");
+        assert!(
+            a.highlights.iter().any(|h| h.kind == "term"),
+            "{q}: question terms are highlighted"
+        );
+    }
+}
+
+#[test]
+fn repeated_facts_are_not_repeated_answers() {
+    let r = ask(
+        "Which firms are SoftBank, Sony, NEC and Honda working with?",
+        10,
+    );
+    let mut texts: Vec<&str> = r.answers.iter().map(|a| a.text.as_str()).collect();
+    let n = texts.len();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), n, "no sentence is returned twice");
+}
+
+#[test]
+fn answers_are_exact_slices_for_many_questions() {
+    let words = corpus_words();
+    let mut asked = 0;
+    for (i, w) in words.iter().enumerate() {
+        let other = &words[(i * 11 + 5) % words.len()];
+        for q in [
+            format!("What about {w}?"),
+            format!("How many {w} {other}?"),
+            format!("When did {other} {w}?"),
+            format!("Who {w}"),
+        ] {
+            ask(&q, 3);
+            asked += 1;
+        }
+    }
+    assert!(asked > 800);
+}
+
+#[test]
+fn bad_questions_are_clear_errors() {
+    let e = engine()
+        .ask(&AskRequest {
+            question: " ?! ".into(),
+            limit: 3,
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), verbatim::ErrorCode::InvalidQuery);
+    let e = engine()
+        .ask(&AskRequest {
+            question: "robots".into(),
+            limit: 0,
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), verbatim::ErrorCode::InvalidParameter);
+    // A question of stopwords only is not an error: there is just nothing to answer.
+    assert_eq!(ask("Who is it?", 3).status, "no_answer");
+}
