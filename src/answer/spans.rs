@@ -218,7 +218,7 @@ mod tests {
                 QType::Who,
                 "which companies lead the venture"
             ),
-            vec!["SoftBank", "Sony", "NEC", "Honda"]
+            vec!["SoftBank, Sony, NEC, and Honda"]
         );
         assert_eq!(
             spans("The 1980s effort failed.", QType::When, "when"),
