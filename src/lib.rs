@@ -15,7 +15,7 @@
 //! - [`quote`], [`draft`]: quote checking and finding quotations in drafts.
 //! - [`engine`]: the facade the CLI and HTTP both call.
 //! - [`wire`]: the JSON types of the API and `--json`.
-//! - [`http`]: the axum router.
+//! - [`http`]: the axum router; [`web`]: the embedded page.
 //! - [`cli`], [`config`], [`error`]: flags, settings, errors.
 
 pub mod analysis;
@@ -33,6 +33,7 @@ pub mod model;
 pub mod quote;
 pub mod search;
 pub mod segment;
+pub mod web;
 pub mod wire;
 
 pub use error::{Error, ErrorCode, Result};

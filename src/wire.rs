@@ -169,6 +169,8 @@ pub struct DocumentSummary {
     pub doc_version: String,
     /// Length of the text in chars.
     pub chars: usize,
+    /// The first passage, exactly as in the document (what the document is about).
+    pub lead: Option<String>,
 }
 
 impl From<&Document> for DocumentSummary {
@@ -185,6 +187,7 @@ impl From<&Document> for DocumentSummary {
             passages: d.passages.len(),
             doc_version: d.version.clone(),
             chars: d.text.chars().count(),
+            lead: d.passages.first().map(|p| d.passage_text(p).to_string()),
         }
     }
 }

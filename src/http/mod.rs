@@ -8,6 +8,7 @@ pub mod extract;
 pub mod ops;
 pub mod quotes;
 pub mod search;
+pub mod web;
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -100,6 +101,10 @@ struct ApiDoc;
 /// The routes and the OpenAPI document generated from the same handlers.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(web::index))
+        .routes(routes!(web::passage_page))
+        .routes(routes!(web::app_js))
+        .routes(routes!(web::app_css))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

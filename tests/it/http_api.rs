@@ -725,3 +725,37 @@ async fn ask_contract_and_errors() {
         "invalid_query",
     );
 }
+
+#[tokio::test]
+async fn the_page_is_embedded_and_locked_down() {
+    let s = state();
+    for (uri, ct) in [
+        ("/", "text/html"),
+        ("/p/japan-ai-experiment:p3", "text/html"),
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/app.css", "text/css"),
+    ] {
+        let resp = app(s.clone())
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(ct),
+            "{uri}"
+        );
+        if ct == "text/html" {
+            let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("default-src 'self'"), "{csp}");
+        }
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "{uri} loads nothing from the network"
+        );
+    }
+}

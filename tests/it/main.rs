@@ -1,6 +1,7 @@
 //! All integration tests, built into one binary.
 
 mod answers;
+mod browser;
 mod cli;
 mod corpus_errors;
 mod http_api;

@@ -1,0 +1,63 @@
+//! Serves the embedded page: `/`, `/p/{passage_id}` and `/assets/*`.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::web;
+
+fn page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, web::CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        web::INDEX_HTML,
+    )
+        .into_response()
+}
+
+/// The page: ask, search, check quotes, documents. State lives in the URL
+/// (`/?ask=`, `/?q=`, `/?check=`).
+#[utoipa::path(get, path = "/", tag = "page",
+    responses((status = 200, description = "The web page", content_type = "text/html", body = String)))]
+pub async fn index() -> Response {
+    page()
+}
+
+/// The page, opened on one passage with the cited span (`?start=&end=`, document chars) highlighted.
+#[utoipa::path(get, path = "/p/{passage_id}", tag = "page",
+    params(("passage_id" = String, Path, description = "Passage id"), ("start" = Option<usize>, Query, description = "Cited span start"), ("end" = Option<usize>, Query, description = "Cited span end")),
+    responses((status = 200, description = "The web page", content_type = "text/html", body = String)))]
+pub async fn passage_page() -> Response {
+    page()
+}
+
+/// The page's script.
+#[utoipa::path(get, path = "/assets/app.js", tag = "page",
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript", body = String)))]
+pub async fn app_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        web::APP_JS,
+    )
+        .into_response()
+}
+
+/// The page's styles.
+#[utoipa::path(get, path = "/assets/app.css", tag = "page",
+    responses((status = 200, description = "CSS", content_type = "text/css", body = String)))]
+pub async fn app_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        web::APP_CSS,
+    )
+        .into_response()
+}

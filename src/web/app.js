@@ -1,0 +1,331 @@
+// verbatim's page: no framework, no network but this server. Corpus text is
+// only ever inserted as text nodes; offsets count Unicode scalar values, so
+// strings are split with Array.from (code points), never by UTF-16 units.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, attrs = {}, ...children) => {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") n.className = v;
+    else if (k === "text") n.textContent = v;
+    else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
+    else n.setAttribute(k, v);
+  }
+  for (const c of children) if (c != null) n.append(c);
+  return n;
+};
+
+async function api(method, path, body) {
+  const opts = { method, headers: {} };
+  if (body !== undefined) {
+    opts.headers["content-type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, opts);
+  const data = await r.json().catch(() => null);
+  if (!r.ok) throw new Error(data && data.error ? `${data.error.message} (${data.error.code})` : `HTTP ${r.status}`);
+  return data;
+}
+
+// Text with marks: `ranges` are [{start, end, kind}] in document chars; `base` is the text's own start.
+function marked(text, base, ranges) {
+  const chars = Array.from(text);
+  const frag = document.createDocumentFragment();
+  const sorted = [...ranges].sort((a, b) => a.start - b.start || (a.kind === "answer" ? -1 : 1));
+  let at = 0;
+  for (const r of sorted) {
+    const s = r.start - base, e = r.end - base;
+    if (s < at || e > chars.length || s >= e) continue;
+    frag.append(chars.slice(at, s).join(""));
+    frag.append(el("mark", { class: r.kind || "term", text: chars.slice(s, e).join("") }));
+    at = e;
+  }
+  frag.append(chars.slice(at).join(""));
+  return frag;
+}
+
+const citationText = (c) => `${c.label} (${c.passage_id}, chars ${c.start}–${c.end}${c.url ? ", " + c.url : ""})`;
+const permalink = (c) => `/p/${encodeURIComponent(c.passage_id)}?start=${c.start}&end=${c.end}`;
+
+function copyButton(c) {
+  const b = el("button", { type: "button", class: "secondary copy", text: "Copy citation" });
+  b.addEventListener("click", async () => {
+    const t = citationText(c);
+    try { await navigator.clipboard.writeText(t); }
+    catch {
+      const ta = el("textarea"); ta.value = t; document.body.append(ta); ta.select();
+      document.execCommand("copy"); ta.remove();
+    }
+    b.textContent = "Copied";
+    setTimeout(() => { b.textContent = "Copy citation"; }, 1500);
+  });
+  return b;
+}
+
+function citeLine(c, extra = []) {
+  return el("div", { class: "cite" },
+    el("span", { class: "label", text: c.label }),
+    el("a", { href: permalink(c), text: c.passage_id }),
+    ...extra, copyButton(c));
+}
+
+function showError(box, err) {
+  box.replaceChildren(el("p", { class: "error", role: "alert", text: err.message }));
+}
+
+// ---- tabs and URL state ----
+const TABS = ["ask", "search", "check", "docs"];
+function selectTab(name, focus = false) {
+  for (const t of TABS) {
+    const on = t === name;
+    $(`#panel-${t}`).hidden = !on;
+    const tab = $(`#tab-${t}`);
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+    if (on && focus) tab.focus();
+  }
+  $("#panel-passage").hidden = true;
+  if (name === "docs") loadDocs();
+}
+function setUrl(params, path = "/") {
+  const qs = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "" && v != null)).toString();
+  history.pushState(null, "", qs ? `${path}?${qs}` : path);
+}
+
+// ---- ask ----
+async function ask(question) {
+  const box = $("#ask-results");
+  box.replaceChildren(el("p", { class: "summary", text: "Looking in the sources…" }));
+  try {
+    const r = await api("POST", "/v1/ask", { question, limit: 3 });
+    box.replaceChildren();
+    if (r.status === "no_answer") {
+      const msg = el("div", { class: "no-answer", role: "status" },
+        el("strong", { text: "No answer in these sources." }),
+        el("p", { text: r.unmatched_terms.length
+          ? `These words of the question appear nowhere in the sources: ${r.unmatched_terms.join(", ")}.`
+          : "The sources do not cover enough of the question to answer it." }));
+      box.append(msg);
+      if (r.related.length) {
+        box.append(el("h3", { text: "Nearest passages — not an answer" }));
+        for (const h of r.related) {
+          box.append(el("article", { class: "card not-answer" },
+            el("span", { class: "badge", text: "Not an answer" }),
+            el("blockquote", { text: h.text }), citeLine(h.citation)));
+        }
+      }
+      return;
+    }
+    for (const a of r.answers) {
+      const card = el("article", { class: "card answer" },
+        el("blockquote", {}, marked(a.text, a.citation.start, a.highlights)));
+      const ctxBox = el("div", { class: "context", hidden: "" });
+      const toggle = el("button", { type: "button", class: "secondary", text: "Show in context", "aria-expanded": "false" });
+      toggle.addEventListener("click", () => showContext(a, ctxBox, toggle));
+      card.append(citeLine(a.citation, [toggle]), ctxBox);
+      box.append(card);
+    }
+  } catch (e) { showError(box, e); }
+}
+
+async function showContext(a, box, toggle) {
+  const open = toggle.getAttribute("aria-expanded") === "true";
+  toggle.setAttribute("aria-expanded", String(!open));
+  toggle.textContent = open ? "Show in context" : "Hide context";
+  box.hidden = open;
+  if (open || box.childElementCount) return;
+  try {
+    const p = await api("GET", `/v1/passages/${encodeURIComponent(a.passage_id)}`);
+    const [prev, next] = await Promise.all([p.previous, p.next].map((id) =>
+      id ? api("GET", `/v1/passages/${encodeURIComponent(id)}`).catch(() => null) : null));
+    if (prev) box.append(el("p", { class: "neighbour", text: prev.text }));
+    box.append(el("p", {}, marked(p.text, p.citation.start,
+      [{ start: a.citation.start, end: a.citation.end, kind: "answer" }])));
+    if (next) box.append(el("p", { class: "neighbour", text: next.text }));
+  } catch (e) { showError(box, e); }
+}
+
+// ---- search ----
+async function search(q, doc, kind, offset) {
+  const box = $("#search-results");
+  const params = new URLSearchParams({ q, limit: "10", offset: String(offset) });
+  if (doc) params.set("doc", doc);
+  if (kind) params.set("kind", kind);
+  box.replaceChildren(el("p", { class: "summary", text: "Searching…" }));
+  try {
+    const r = await api("GET", `/v1/search?${params}`);
+    const exp = new URLSearchParams(params); exp.delete("limit"); exp.delete("offset"); exp.set("format", "csv");
+    box.replaceChildren(el("p", { class: "summary" },
+      `${r.total} passage${r.total === 1 ? "" : "s"} match. `,
+      el("a", { href: `/v1/search/export?${exp}`, text: "Export all hits as CSV" })));
+    for (const h of r.hits) {
+      box.append(el("article", { class: "card hit" },
+        h.section ? el("div", { class: "cite", text: h.section }) : null,
+        el("blockquote", {}, marked(h.text, h.citation.start, h.highlights)),
+        citeLine(h.citation)));
+    }
+    const pager = el("nav", { class: "pager", "aria-label": "Pages" });
+    if (offset > 0) pager.append(el("button", { type: "button", class: "secondary", text: "← Previous",
+      onclick: () => runSearch(Math.max(0, offset - 10)) }));
+    if (r.total > 0) pager.append(el("span", { class: "summary", text: `${offset + 1}–${offset + r.hits.length} of ${r.total}` }));
+    if (offset + r.hits.length < r.total) pager.append(el("button", { type: "button", class: "secondary", text: "Next →",
+      onclick: () => runSearch(offset + 10) }));
+    box.append(pager);
+  } catch (e) { showError(box, e); }
+}
+function runSearch(offset = 0) {
+  const q = $("#search-input").value.trim(), doc = $("#search-doc").value, kind = $("#search-kind").value;
+  if (!q) return;
+  setUrl({ q, doc, kind, offset: offset || "" });
+  search(q, doc, kind, offset);
+}
+
+// ---- quote checks ----
+function renderDiff(diff) {
+  const p = el("p", { class: "diff" });
+  diff.forEach((d, i) => {
+    if (i > 0) p.append(" ");
+    if (d.op === "equal") p.append(d.source);
+    else if (d.op === "insert") p.append(el("ins", { title: "in the quote, not in the source", text: d.quote }));
+    else if (d.op === "delete") p.append(el("del", { title: "in the source, not in the quote", text: d.source }));
+    else p.append(el("del", { title: "source", text: d.source }), " ", el("ins", { title: "quote", text: d.quote }));
+  });
+  return p;
+}
+function checkCard(c) {
+  const card = el("article", { class: "card check" },
+    el("div", {}, el("span", { class: `verdict ${c.verdict}`, text: c.verdict.replace("_", " ") }), " ",
+      el("q", { text: c.quote })));
+  if (c.match) {
+    card.append(el("p", { class: "summary", text: `Closest source (similarity ${c.match.similarity.toFixed(3)}):` }));
+    card.append(renderDiff(c.match.diff));
+    card.append(citeLine(c.match.citation));
+    if (c.match.notes.length) card.append(el("ul", { class: "notes" }, ...c.match.notes.map((n) => el("li", { text: n }))));
+  } else {
+    card.append(el("p", { text: "Nothing in the sources is close enough to this quote." }));
+    for (const h of c.candidates) card.append(el("div", { class: "cite not-answer" },
+      el("span", { class: "badge", text: "Nearest passage, not a match" }), el("a", { href: permalink(h.citation), text: h.citation.label })));
+  }
+  return card;
+}
+async function check(text, includeShort) {
+  const box = $("#check-results");
+  box.replaceChildren(el("p", { class: "summary", text: "Checking…" }));
+  const looksLikeDraft = /["“”„«»]/.test(text) && !/^\s*["“„«][^"“”„«»]*["”“»]\s*$/.test(text);
+  try {
+    if (looksLikeDraft) {
+      const r = await api("POST", "/v1/quotes/check-draft", { text, include_short: includeShort });
+      box.replaceChildren(el("p", { class: "summary", text: `${r.quotes.length} quotation${r.quotes.length === 1 ? "" : "s"} found.` }));
+      for (const q of r.quotes) box.append(checkCard(q));
+    } else {
+      const quote = text.trim().replace(/^["“„«]|["”“»]$/g, "");
+      box.replaceChildren(checkCard(await api("POST", "/v1/quotes/check", { quote })));
+    }
+  } catch (e) { showError(box, e); }
+}
+
+// ---- documents ----
+let docsLoaded = null;
+function loadDocs() {
+  if (!docsLoaded) docsLoaded = api("GET", "/v1/documents").then((r) => r.documents);
+  return docsLoaded.then((docs) => {
+    const box = $("#docs-list");
+    if (box.childElementCount) return docs;
+    for (const d of docs) {
+      const meta = el("dl", { class: "meta" });
+      for (const [k, v] of [["id", d.doc_id], ["kind", d.kind], ["source", d.source], ["published", d.published], ["passages", d.passages], ["version", d.doc_version]]) {
+        if (v != null) meta.append(el("dt", { text: k }), el("dd", { text: String(v) }));
+      }
+      if (d.url) meta.append(el("dt", { text: "url" }), el("dd", {}, el("a", { href: d.url, rel: "noreferrer", text: d.url })));
+      box.append(el("article", { class: "card doc" }, el("h3", {},
+        el("a", { href: `/p/${encodeURIComponent(d.doc_id)}:p1`, text: d.title })),
+        d.lead ? el("p", { class: "lead", text: d.lead }) : null, meta));
+    }
+    return docs;
+  }).catch((e) => showError($("#docs-list"), e));
+}
+async function fillFilters() {
+  const docs = await loadDocs();
+  if (!Array.isArray(docs)) return;
+  const kinds = [...new Set(docs.map((d) => d.kind))].sort();
+  for (const d of docs) $("#search-doc").append(el("option", { value: d.doc_id, text: d.title }));
+  for (const k of kinds) $("#search-kind").append(el("option", { value: k, text: k }));
+}
+
+// ---- passage permalink view ----
+async function showPassage(id, start, end) {
+  for (const t of TABS) $(`#panel-${t}`).hidden = true;
+  $("#panel-passage").hidden = false;
+  const box = $("#passage-view");
+  try {
+    const p = await api("GET", `/v1/passages/${encodeURIComponent(id)}`);
+    const s = Number.isFinite(start) ? start : p.citation.start;
+    const e = Number.isFinite(end) ? end : p.citation.end;
+    const body = el("blockquote", {}, marked(p.text, p.citation.start, [{ start: s, end: e, kind: "cited" }]));
+    const nav = el("nav", { class: "pager", "aria-label": "Neighbouring passages" });
+    if (p.previous) nav.append(el("a", { href: `/p/${encodeURIComponent(p.previous)}`, text: "← Previous passage" }));
+    if (p.next) nav.append(el("a", { href: `/p/${encodeURIComponent(p.next)}`, text: "Next passage →" }));
+    box.replaceChildren(
+      el("h2", { text: p.citation.title }),
+      p.section ? el("p", { class: "summary", text: p.section }) : null,
+      el("article", { class: "card passage" }, body,
+        citeLine({ ...p.citation, start: s, end: e, label: p.citation.label })),
+      nav);
+    const m = box.querySelector("mark.cited");
+    if (m) { m.id = "cited"; m.tabIndex = -1; m.scrollIntoView({ block: "center" }); m.focus({ preventScroll: true }); }
+  } catch (err) { showError(box, err); }
+}
+
+// ---- routing ----
+function route() {
+  const url = new URL(location.href);
+  const p = url.searchParams;
+  const pm = url.pathname.match(/^\/p\/(.+)$/);
+  if (pm) {
+    const num = (k) => (p.has(k) ? Number(p.get(k)) : NaN);
+    showPassage(decodeURIComponent(pm[1]), num("start"), num("end"));
+  } else if (p.has("q")) {
+    selectTab("search");
+    $("#search-input").value = p.get("q");
+    $("#search-doc").value = p.get("doc") || "";
+    $("#search-kind").value = p.get("kind") || "";
+    search(p.get("q"), p.get("doc") || "", p.get("kind") || "", Number(p.get("offset") || 0));
+  } else if (p.has("check")) {
+    selectTab("check");
+    $("#check-input").value = p.get("check");
+    check(p.get("check"), p.get("short") === "1");
+  } else if (p.has("ask")) {
+    selectTab("ask");
+    $("#ask-input").value = p.get("ask");
+    ask(p.get("ask"));
+  } else {
+    selectTab(p.get("tab") && TABS.includes(p.get("tab")) ? p.get("tab") : "ask");
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const t of TABS) {
+    $(`#tab-${t}`).addEventListener("click", () => { setUrl(t === "ask" ? {} : { tab: t }); selectTab(t); });
+  }
+  $(".tabs").addEventListener("keydown", (e) => {
+    const i = TABS.findIndex((t) => $(`#tab-${t}`).getAttribute("aria-selected") === "true");
+    if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+      const n = TABS[(i + (e.key === "ArrowRight" ? 1 : TABS.length - 1)) % TABS.length];
+      setUrl({ tab: n }); selectTab(n, true); e.preventDefault();
+    }
+  });
+  $("#ask-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const q = $("#ask-input").value.trim();
+    if (q) { setUrl({ ask: q }); ask(q); }
+  });
+  $("#search-form").addEventListener("submit", (e) => { e.preventDefault(); runSearch(0); });
+  $("#check-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const t = $("#check-input").value;
+    if (t.trim()) { setUrl({ check: t, short: $("#check-short").checked ? "1" : "" }); check(t, $("#check-short").checked); }
+  });
+  window.addEventListener("popstate", route);
+  fillFilters().then(route);
+});
