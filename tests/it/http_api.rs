@@ -421,6 +421,13 @@ async fn openapi_covers_every_route() {
         "/v1/documents",
         "/v1/documents/{doc_id}",
         "/v1/passages/{passage_id}",
+        "/v1/quotes/check",
+        "/v1/quotes/check-draft",
+        "/v1/ask",
+        "/",
+        "/p/{passage_id}",
+        "/assets/app.js",
+        "/assets/app.css",
     ];
     for p in served {
         assert!(paths.contains_key(p), "{p} is served but not documented");
