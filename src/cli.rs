@@ -55,6 +55,9 @@ pub enum Command {
         /// Rebuild even when the index matches the corpus.
         #[arg(long)]
         force: bool,
+        /// Fail (exit 2) when any corpus file cannot be read, instead of skipping it.
+        #[arg(long)]
+        strict: bool,
     },
     /// Search passages: words, "exact phrases", +required, -excluded, AND, OR, doc:ID, kind:KIND.
     Search(SearchFlags),
@@ -201,22 +204,48 @@ pub fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Prints the corpus files that were skipped, as warnings.
+fn report_problems(problems: &[ingest::Problem]) {
+    for p in problems {
+        eprintln!("warning: skipped {}", p.error);
+    }
+}
+
 /// `verbatim index`.
-pub fn index(config: &Config, force: bool) -> anyhow::Result<()> {
+pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
     let t = Instant::now();
-    let corpus = ingest::load_corpus(&config.corpus_dir)?;
+    let previous = crate::index::current_manifest(&config.index_dir).map(|m| m.files);
+    let corpus = ingest::load_corpus_with(&config.corpus_dir, previous.as_ref())?;
+    report_problems(&corpus.problems);
+    if strict && !corpus.problems.is_empty() {
+        anyhow::bail!(
+            "{} corpus file(s) could not be read (--strict)",
+            corpus.problems.len()
+        );
+    }
     let passages: usize = corpus.documents.iter().map(|d| d.passages.len()).sum();
-    let state = ensure_index(&corpus, &config.index_dir, force)?;
+    let bytes: usize = corpus.documents.iter().map(|d| d.text.len()).sum();
+    let bar = indicatif::ProgressBar::new(corpus.documents.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} documents, {per_sec}, eta {eta}",
+        )
+        .expect("static template"),
+    );
+    let state = ensure_index(&corpus, &config.index_dir, force, &mut |n| {
+        bar.set_position(n as u64);
+        Ok(())
+    })?;
+    bar.finish_and_clear();
     let secs = t.elapsed().as_secs_f64();
+    let docs = corpus.documents.len();
     match state {
-        IndexState::Fresh => println!(
-            "index is up to date: {} documents, {passages} passages ({secs:.2}s)",
-            corpus.documents.len()
-        ),
-        IndexState::Rebuilt(why) => println!(
-            "indexed {} documents, {passages} passages into {} in {secs:.2}s ({why})",
-            corpus.documents.len(),
-            config.index_dir.display()
+        IndexState::Fresh => println!("index is up to date: {docs} documents, {passages} passages ({secs:.2}s)"),
+        IndexState::Rebuilt(why) | IndexState::Updated(why) => println!(
+            "indexed {docs} documents, {passages} passages ({:.1} MB of text) into {} in {secs:.2}s, {:.1} MB/s ({why})",
+            bytes as f64 / 1e6,
+            config.index_dir.display(),
+            bytes as f64 / 1e6 / secs.max(1e-9)
         ),
     }
     Ok(())
@@ -224,12 +253,18 @@ pub fn index(config: &Config, force: bool) -> anyhow::Result<()> {
 
 /// Opens the engine, saying on stderr when the index had to be rebuilt.
 pub fn open_engine(config: &Config) -> anyhow::Result<Engine> {
-    let (engine, state) = Engine::open(&config.corpus_dir, &config.index_dir)?;
-    if let IndexState::Rebuilt(why) = state {
-        eprintln!(
+    let (engine, state, problems) = Engine::open_reporting(&config.corpus_dir, &config.index_dir)?;
+    report_problems(&problems);
+    match state {
+        IndexState::Rebuilt(why) => eprintln!(
             "rebuilt the index in {} ({why})",
             config.index_dir.display()
-        );
+        ),
+        IndexState::Updated(why) => eprintln!(
+            "updated the index in {} ({why})",
+            config.index_dir.display()
+        ),
+        IndexState::Fresh => {}
     }
     Ok(engine)
 }

@@ -1,8 +1,9 @@
 //! The one facade the CLI and the HTTP API both call, so they can never
 //! disagree. Owns the corpus snapshot and the process-wide index reader.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::index::{self, OpenIndex};
@@ -58,55 +59,124 @@ pub enum IndexState {
     Fresh,
     /// The index was (re)built; the reason says why.
     Rebuilt(String),
+    /// Changed files were applied to the index in place.
+    Updated(String),
 }
 
-/// The corpus snapshot and its open index.
+/// A consistent snapshot: the documents and the index searcher taken
+/// together, so every hit resolves against the documents it was found in.
+/// Writes build a new `Engine` and swap it in; requests in flight keep theirs.
 pub struct Engine {
     /// Documents in corpus order; every hit resolves against these.
-    docs: Vec<Document>,
+    docs: Vec<Arc<Document>>,
     /// Document id to position in `docs`.
     by_id: HashMap<String, usize>,
-    /// The open index generation.
-    index: OpenIndex,
+    /// The open index (shared by every snapshot of this process).
+    index: Arc<OpenIndex>,
+    /// The searcher of this snapshot; cloned per request, never reloaded.
+    searcher: tantivy::Searcher,
     /// Number of passages, counted once.
     passages: usize,
 }
 
-/// Builds the index from the corpus unless it is already fresh.
-/// Returns what was done.
-pub fn ensure_index(corpus: &ingest::Corpus, index_dir: &Path, force: bool) -> Result<IndexState> {
+/// Brings the index in line with the corpus: nothing when fresh, an
+/// in-place update when only some files changed, a full build otherwise.
+pub fn ensure_index(
+    corpus: &ingest::Corpus,
+    index_dir: &Path,
+    force: bool,
+    progress: index::Progress,
+) -> Result<IndexState> {
     // Checked under the lock: another process may have just built it.
     let _lock = index::lock(index_dir)?;
-    let reason = if force {
-        Some("rebuild requested".to_string())
-    } else {
-        match index::current_manifest(index_dir) {
-            None => Some("no index yet".to_string()),
-            Some(m) if m.fingerprint != corpus.fingerprint => {
-                Some("the corpus or the analysis changed".to_string())
-            }
-            Some(_) => None,
-        }
+    index::remove_abandoned_builds(index_dir);
+    let manifest = index::current_manifest(index_dir);
+    let passages: usize = corpus.documents.iter().map(|d| d.passages.len()).sum();
+    let mut full = |why: &str| -> Result<IndexState> {
+        index::build(
+            index_dir,
+            &corpus.documents,
+            &corpus.files,
+            &corpus.fingerprint,
+            &mut *progress,
+        )?;
+        Ok(IndexState::Rebuilt(why.to_string()))
     };
-    match reason {
-        Some(r) => {
-            index::build(
-                index_dir,
-                &corpus.documents,
-                &corpus.fingerprint,
-                &mut |_| Ok(()),
-            )?;
-            Ok(IndexState::Rebuilt(r))
+    let m = match manifest {
+        _ if force => return full("rebuild requested"),
+        None => return full("no index yet"),
+        Some(m) if !m.is_current_version() || m.files.is_empty() => {
+            return full("the analysis or the schema changed")
         }
-        None => Ok(IndexState::Fresh),
+        Some(m) => m,
+    };
+    if index::open(index_dir).is_err() {
+        return full("the index was unreadable");
+    }
+    if m.fingerprint == corpus.fingerprint {
+        return Ok(IndexState::Fresh);
+    }
+    // Only the files whose content changed, appeared or disappeared.
+    let changed: Vec<&String> = corpus
+        .files
+        .iter()
+        .filter(|(p, r)| m.files.get(*p).is_none_or(|o| o.sha256 != r.sha256))
+        .map(|(p, _)| p)
+        .collect();
+    let removed: Vec<&String> = m
+        .files
+        .keys()
+        .filter(|p| !corpus.files.contains_key(*p))
+        .collect();
+    let mut remove_ids: Vec<String> = Vec::new();
+    for p in changed.iter().chain(removed.iter()) {
+        if let Some(old) = m.files.get(*p) {
+            remove_ids.extend(old.doc_ids.iter().cloned());
+        }
+    }
+    let add_ids: HashSet<&str> = changed
+        .iter()
+        .flat_map(|p| corpus.files[*p].doc_ids.iter().map(String::as_str))
+        .collect();
+    let add: Vec<&Document> = corpus
+        .documents
+        .iter()
+        .filter(|d| add_ids.contains(d.meta.id.as_str()))
+        .collect();
+    let manifest = index::Manifest::new(
+        &corpus.fingerprint,
+        corpus.documents.len(),
+        passages,
+        corpus.files.clone(),
+    );
+    match index::update(index_dir, &remove_ids, &add, &manifest) {
+        Ok(()) => Ok(IndexState::Updated(format!(
+            "{} changed or new and {} removed file(s) applied in place",
+            changed.len(),
+            removed.len()
+        ))),
+        Err(e) => {
+            tracing::warn!(error = %e, "in-place update failed; rebuilding");
+            full("an in-place update failed")
+        }
     }
 }
 
 impl Engine {
     /// Reads the corpus, rebuilds the index if it is stale, and opens it.
     pub fn open(corpus_dir: &Path, index_dir: &Path) -> Result<(Engine, IndexState)> {
-        let corpus = ingest::load_corpus(corpus_dir)?;
-        let mut state = ensure_index(&corpus, index_dir, false)?;
+        let (engine, state, _) = Engine::open_reporting(corpus_dir, index_dir)?;
+        Ok((engine, state))
+    }
+
+    /// [`Engine::open`], also returning the corpus files that were skipped.
+    pub fn open_reporting(
+        corpus_dir: &Path,
+        index_dir: &Path,
+    ) -> Result<(Engine, IndexState, Vec<ingest::Problem>)> {
+        let previous = index::current_manifest(index_dir).map(|m| m.files);
+        let mut corpus = ingest::load_corpus_with(corpus_dir, previous.as_ref())?;
+        let mut state = ensure_index(&corpus, index_dir, false, &mut |_| Ok(()))?;
         let index = match index::open(index_dir) {
             Ok(i) => i,
             Err(e) => {
@@ -115,6 +185,7 @@ impl Engine {
                 index::build(
                     index_dir,
                     &corpus.documents,
+                    &corpus.files,
                     &corpus.fingerprint,
                     &mut |_| Ok(()),
                 )?;
@@ -122,31 +193,69 @@ impl Engine {
                 index::open(index_dir)?
             }
         };
-        Ok((Engine::from_parts(corpus.documents, index), state))
+        let problems = std::mem::take(&mut corpus.problems);
+        Ok((Engine::from_parts(corpus.documents, index), state, problems))
     }
 
     /// Indexes in-memory documents into `index_dir` and opens them (for
     /// importers and benchmarks that do not read a corpus folder).
     pub fn build(docs: Vec<Document>, index_dir: &Path) -> Result<Engine> {
         let _lock = index::lock(index_dir)?;
-        index::build(index_dir, &docs, "in-memory", &mut |_| Ok(()))?;
+        index::build(
+            index_dir,
+            &docs,
+            &Default::default(),
+            "in-memory",
+            &mut |_| Ok(()),
+        )?;
         Ok(Engine::from_parts(docs, index::open(index_dir)?))
     }
 
     /// Assembles an engine from documents and the index built from them.
     pub fn from_parts(docs: Vec<Document>, index: OpenIndex) -> Engine {
+        Engine::snapshot(docs.into_iter().map(Arc::new).collect(), Arc::new(index))
+    }
+
+    /// A snapshot of `docs` with a fresh searcher of `index`.
+    pub fn snapshot(docs: Vec<Arc<Document>>, index: Arc<OpenIndex>) -> Engine {
         let by_id = docs
             .iter()
             .enumerate()
             .map(|(i, d)| (d.meta.id.clone(), i))
             .collect();
         let passages = docs.iter().map(|d| d.passages.len()).sum();
+        let searcher = index.reader.searcher();
         Engine {
             docs,
             by_id,
             index,
+            searcher,
             passages,
         }
+    }
+
+    /// A new snapshot after a committed write: `replace` documents added or
+    /// replaced, `remove` ids dropped. Reloads the reader first.
+    pub fn with_changes(&self, replace: Vec<Document>, remove: &[String]) -> Result<Engine> {
+        self.index.reader.reload()?;
+        let drop: HashSet<&str> = remove
+            .iter()
+            .map(String::as_str)
+            .chain(replace.iter().map(|d| d.meta.id.as_str()))
+            .collect();
+        let mut docs: Vec<Arc<Document>> = self
+            .docs
+            .iter()
+            .filter(|d| !drop.contains(d.meta.id.as_str()))
+            .cloned()
+            .collect();
+        docs.extend(replace.into_iter().map(Arc::new));
+        Ok(Engine::snapshot(docs, self.index.clone()))
+    }
+
+    /// This snapshot's searcher.
+    pub fn searcher(&self) -> &tantivy::Searcher {
+        &self.searcher
     }
 
     /// The open index (for modules that query it directly, like quote checks).
@@ -203,7 +312,7 @@ impl Engine {
     }
 
     /// All documents, in corpus order.
-    pub fn documents(&self) -> &[Document] {
+    pub fn documents(&self) -> &[Arc<Document>] {
         &self.docs
     }
 
@@ -219,7 +328,7 @@ impl Engine {
 
     /// A document by id.
     pub fn document(&self, id: &str) -> Option<&Document> {
-        self.by_id.get(id).map(|&i| &self.docs[i])
+        self.by_id.get(id).map(|&i| self.docs[i].as_ref())
     }
 
     /// A passage by id (`{doc}:p{n}`).
@@ -236,7 +345,7 @@ impl Engine {
         filters: &Filters,
     ) -> Result<Vec<(f32, &Document, &Passage)>> {
         let compiled = search::compile(&query::parse(query), filters, &self.index.fields)?;
-        let searcher = self.index.reader.searcher();
+        let searcher = &self.searcher;
         let total = searcher.search(compiled.query.as_ref(), &tantivy::collector::Count)?;
         let (_, raw) = search::run(
             &searcher,
@@ -268,7 +377,7 @@ impl Engine {
         }
         let parsed = query::parse(&req.query);
         let compiled = search::compile(&parsed, &req.filters, &self.index.fields)?;
-        let searcher = self.index.reader.searcher();
+        let searcher = &self.searcher;
         let (total, raw) = search::run(
             &searcher,
             &self.index.fields,

@@ -29,7 +29,7 @@ fn main() -> std::process::ExitCode {
     init_tracing(config.log_format);
     // Exit status: 0 success, 1 a check found a quote that is not verbatim, 2 an error.
     let result = match &flags.command {
-        Command::Index { force } => cli::index(&config, *force).map(|()| true),
+        Command::Index { force, strict } => cli::index(&config, *force, *strict).map(|()| true),
         Command::Search(f) => cli::search(&config, f).map(|()| true),
         Command::Serve(_) => cli::serve(&config).map(|()| true),
         Command::Check(f) => cli::check(&config, f),

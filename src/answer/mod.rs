@@ -138,7 +138,7 @@ pub fn analyze_question(engine: &Engine, text: &str) -> Result<Question> {
         return Err(Error::InvalidQuery("the question has no words".into()));
     }
     let idx = engine.open_index();
-    let searcher = idx.reader.searcher();
+    let searcher = engine.searcher();
     let n = searcher.num_docs() as f64;
     let mut stemmer = stemmed_analyzer();
     let mut seen = HashSet::new();
@@ -229,7 +229,7 @@ pub fn candidates<'a>(
     filters: &Filters,
 ) -> Result<(Vec<Candidate<'a>>, Vec<ScoredPassage<'a>>)> {
     let idx = engine.open_index();
-    let searcher = idx.reader.searcher();
+    let searcher = engine.searcher();
     let mut subs: Vec<(Occur, Box<dyn Query>)> = q
         .terms
         .iter()

@@ -37,7 +37,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<DocumentList>, A
         documents: engine
             .documents()
             .iter()
-            .map(DocumentSummary::from)
+            .map(|d| DocumentSummary::from(d.as_ref()))
             .collect(),
     }))
 }

@@ -13,6 +13,7 @@
 
 pub mod schema;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 use crate::error::{Error, Result};
+use crate::ingest::FileRecord;
 use crate::model::{passage_id, Document};
 pub use schema::Fields;
 
@@ -39,6 +41,41 @@ pub struct Manifest {
     pub passages: usize,
     /// Unix time of the build, in seconds.
     pub built_at: u64,
+    /// `ANALYSIS_VERSION` the generation was built with.
+    #[serde(default)]
+    pub analysis_version: u32,
+    /// `SCHEMA_VERSION` the generation was built with.
+    #[serde(default)]
+    pub schema_version: u32,
+    /// A record per corpus file, to find what changed without a rebuild.
+    #[serde(default)]
+    pub files: BTreeMap<String, FileRecord>,
+}
+
+impl Manifest {
+    /// A manifest for the current versions.
+    pub fn new(
+        fingerprint: &str,
+        documents: usize,
+        passages: usize,
+        files: BTreeMap<String, FileRecord>,
+    ) -> Self {
+        Manifest {
+            fingerprint: fingerprint.to_string(),
+            documents,
+            passages,
+            built_at: (now_nanos() / 1_000_000_000) as u64,
+            analysis_version: crate::analysis::ANALYSIS_VERSION,
+            schema_version: SCHEMA_VERSION,
+            files,
+        }
+    }
+
+    /// Whether the generation was built with this binary's analysis and schema.
+    pub fn is_current_version(&self) -> bool {
+        self.analysis_version == crate::analysis::ANALYSIS_VERSION
+            && self.schema_version == SCHEMA_VERSION
+    }
 }
 
 /// An opened generation: one reader per process, searchers per request.
@@ -178,6 +215,7 @@ pub fn add_document(
 pub fn build(
     index_dir: &Path,
     docs: &[Document],
+    files: &BTreeMap<String, FileRecord>,
     fingerprint: &str,
     progress: Progress,
 ) -> Result<Manifest> {
@@ -186,7 +224,7 @@ pub fn build(
     let stamp = now_nanos();
     let tmp = index_dir.join(format!(".build-{}-{stamp}", std::process::id()));
     fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let result = build_into(&tmp, docs, fingerprint, progress);
+    let result = build_into(&tmp, docs, files, fingerprint, progress);
     let manifest = match result {
         Ok(m) => m,
         Err(e) => {
@@ -207,6 +245,7 @@ pub fn build(
 fn build_into(
     dir: &Path,
     docs: &[Document],
+    files: &BTreeMap<String, FileRecord>,
     fingerprint: &str,
     progress: Progress,
 ) -> Result<Manifest> {
@@ -226,19 +265,42 @@ fn build_into(
     }
     writer.commit()?;
     writer.wait_merging_threads()?;
-    let manifest = Manifest {
-        fingerprint: fingerprint.to_string(),
-        documents: docs.len(),
-        passages,
-        built_at: (now_nanos() / 1_000_000_000) as u64,
-    };
+    let manifest = Manifest::new(fingerprint, docs.len(), passages, files.clone());
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
     write_atomic(&dir.join(MANIFEST), &json)?;
     Ok(manifest)
 }
 
+/// Applies a change to the live generation in place: removes the
+/// documents `remove`, adds `add` (replacing any with the same id), commits
+/// (atomically, as every Tantivy commit is), then records `manifest`.
+/// Callers hold [`lock`].
+pub fn update(
+    index_dir: &Path,
+    remove: &[String],
+    add: &[&Document],
+    manifest: &Manifest,
+) -> Result<()> {
+    let dir = current_generation(index_dir)
+        .ok_or_else(|| Error::IndexUnusable("no index to update".into()))?;
+    let index = Index::open_in_dir(&dir)?;
+    schema::register_analyzers(&index);
+    let fields = schema::fields_of(&index.schema())?;
+    let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 50_000_000)?;
+    for id in remove.iter().chain(add.iter().map(|d| &d.meta.id)) {
+        writer.delete_term(tantivy::Term::from_field_text(fields.doc_id, id));
+    }
+    for d in add {
+        add_document(&writer, &fields, d)?;
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    let json = serde_json::to_vec_pretty(manifest).expect("manifest serializes");
+    write_atomic(&dir.join(MANIFEST), &json)
+}
+
 /// Removes `.build-*` directories whose process is gone.
-fn remove_abandoned_builds(index_dir: &Path) {
+pub fn remove_abandoned_builds(index_dir: &Path) {
     let Ok(entries) = fs::read_dir(index_dir) else {
         return;
     };

@@ -1,34 +1,102 @@
-//! Reading the corpus directory into [`Document`]s, and the corpus
-//! fingerprint that tells whether a built index is stale.
+//! Reading the corpus directory into [`Document`]s, with a record per file
+//! (size, modification time, content hash, document ids) from which the
+//! corpus fingerprint is computed and changes are found.
 //!
-//! This is one of the few modules that does IO; parsing and segmentation
-//! below it are pure.
+//! Formats, by file ending: Markdown (`.md`, `.markdown`), plain text
+//! (`.txt`), HTML (`.html`, `.htm`) and JSON Lines (`.jsonl`, one document
+//! per line). A file that cannot be read (bad UTF-8, malformed front
+//! matter, a duplicate id, a bad JSON line) is reported as a [`Problem`]
+//! naming the file and line, and skipped; the rest of the corpus still loads.
 
 pub mod frontmatter;
+pub mod html;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::{text_version, DocMeta, Document};
 use crate::segment::{first_heading_or_line, segment, Markup};
 
-/// File endings read as documents, with their markup.
-const FORMATS: &[(&str, Markup)] = &[
-    ("md", Markup::Markdown),
-    ("markdown", Markup::Markdown),
-    ("txt", Markup::Plain),
+/// How a file ending is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Text with optional front matter, in this markup.
+    Text(Markup),
+    /// An HTML page.
+    Html,
+    /// One JSON document per line.
+    JsonLines,
+}
+
+/// File endings read as documents.
+const FORMATS: &[(&str, Format)] = &[
+    ("md", Format::Text(Markup::Markdown)),
+    ("markdown", Format::Text(Markup::Markdown)),
+    ("txt", Format::Text(Markup::Plain)),
+    ("html", Format::Html),
+    ("htm", Format::Html),
+    ("jsonl", Format::JsonLines),
 ];
+
+/// The format of a path, by its ending.
+pub fn format_of(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_str()?;
+    FORMATS
+        .iter()
+        .find(|(x, _)| x.eq_ignore_ascii_case(ext))
+        .map(|f| f.1)
+}
+
+/// What is known of one corpus file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch (a hash is reused while size and time match).
+    pub mtime_ns: u128,
+    /// SHA-256 of the content.
+    pub sha256: String,
+    /// Ids of the documents the file holds (none when it was skipped).
+    pub doc_ids: Vec<String>,
+}
+
+/// A file that could not be read, and why.
+#[derive(Debug)]
+pub struct Problem {
+    /// The error, naming the file and, where known, the line.
+    pub error: Error,
+}
 
 /// A corpus read from disk.
 #[derive(Debug)]
 pub struct Corpus {
     /// Documents sorted by corpus-relative path.
     pub documents: Vec<Document>,
+    /// A record per corpus-relative path.
+    pub files: BTreeMap<String, FileRecord>,
+    /// Files skipped, with the reason.
+    pub problems: Vec<Problem>,
     /// Hash of every file's path, size and content, plus analysis versions.
     pub fingerprint: String,
+}
+
+/// The corpus fingerprint from file records (no IO).
+pub fn fingerprint(files: &BTreeMap<String, FileRecord>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!(
+        "verbatim corpus; analysis v{}; schema v{}\n",
+        crate::analysis::ANALYSIS_VERSION,
+        crate::index::SCHEMA_VERSION
+    ));
+    for (path, r) in files {
+        hasher.update(format!("{path}\t{}\t{}\n", r.size, r.sha256));
+    }
+    hex::encode(hasher.finalize())
 }
 
 /// Whether `id` is a valid document id: 1-128 chars of ASCII letters, digits,
@@ -63,16 +131,10 @@ pub fn slug(name: &str) -> String {
 /// Parses one file's text into a document. `origin` names it in errors.
 pub fn parse_document(origin: &Path, raw: &str) -> Result<Document> {
     let raw = raw.strip_prefix('\u{FEFF}').unwrap_or(raw);
-    let markup = origin
-        .extension()
-        .and_then(|e| e.to_str())
-        .and_then(|e| {
-            FORMATS
-                .iter()
-                .find(|(x, _)| x.eq_ignore_ascii_case(e))
-                .map(|f| f.1)
-        })
-        .unwrap_or(Markup::Plain);
+    let markup = match format_of(origin) {
+        Some(Format::Text(m)) => m,
+        _ => Markup::Plain,
+    };
     let split = frontmatter::split(raw).map_err(|e| Error::Corpus {
         file: origin.to_path_buf(),
         line: e.line,
@@ -146,11 +208,7 @@ fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
             if ft.is_dir() {
                 stack.push(path);
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| FORMATS.iter().any(|(x, _)| x.eq_ignore_ascii_case(e)))
-            {
+            } else if ft.is_file() && format_of(&path).is_some() {
                 out.push(path);
             }
         }
@@ -159,51 +217,207 @@ fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Reads and parses every document under `dir`.
-pub fn load_corpus(dir: &Path) -> Result<Corpus> {
-    let files = list_files(dir)?;
-    let mut hasher = Sha256::new();
-    hasher.update(format!(
-        "verbatim corpus; analysis v{}; schema v{}\n",
-        crate::analysis::ANALYSIS_VERSION,
-        crate::index::SCHEMA_VERSION
-    ));
-    let mut documents = Vec::with_capacity(files.len());
-    let mut seen: HashMap<String, PathBuf> = HashMap::new();
-    for path in files {
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
-        hasher.update(format!(
-            "{}\t{}\t{}\n",
-            rel.display(),
-            bytes.len(),
-            hex::encode(Sha256::digest(&bytes))
-        ));
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let valid = e.utf8_error().valid_up_to();
-            let line = 1 + e.as_bytes()[..valid]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            Error::Corpus {
-                file: rel.clone(),
+/// A document of a JSON Lines file.
+#[derive(Debug, Deserialize)]
+struct JsonDoc {
+    #[serde(alias = "_id")]
+    id: String,
+    #[serde(default)]
+    title: Option<String>,
+    text: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+}
+
+/// Parses a file's bytes into its documents, or the reason it cannot be read.
+/// JSON Lines problems on single lines are returned beside the good documents.
+pub fn parse_file(rel: &Path, bytes: &[u8]) -> (Vec<Document>, Vec<Error>) {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.valid_up_to();
+            let line = 1 + bytes[..valid].iter().filter(|&&b| b == b'\n').count();
+            let err = Error::Corpus {
+                file: rel.to_path_buf(),
                 line: Some(line),
-                message: format!("invalid UTF-8 at byte {valid}; save the file as UTF-8"),
-            }
-        })?;
-        let doc = parse_document(&rel, &text)?;
-        if let Some(first) = seen.get(&doc.meta.id) {
-            return Err(Error::DuplicateId {
-                id: doc.meta.id.clone(),
-                first: first.clone(),
-                second: rel,
-            });
+                message: format!(
+                    "invalid UTF-8 at byte {valid}; the file is skipped (save it as UTF-8)"
+                ),
+            };
+            return (Vec::new(), vec![err]);
         }
-        seen.insert(doc.meta.id.clone(), rel);
-        documents.push(doc);
+    };
+    match format_of(rel) {
+        Some(Format::Html) => {
+            let (title, body) = html::extract(text);
+            let stem = rel
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("document");
+            let meta = DocMeta {
+                id: slug(stem),
+                title: title
+                    .or_else(|| first_heading_or_line(&body, Markup::Markdown))
+                    .unwrap_or_else(|| stem.to_string()),
+                kind: "document".into(),
+                ..Default::default()
+            };
+            (
+                vec![document_from_text(
+                    meta,
+                    rel.display().to_string(),
+                    body,
+                    Markup::Markdown,
+                )],
+                Vec::new(),
+            )
+        }
+        Some(Format::JsonLines) => {
+            let mut docs = Vec::new();
+            let mut errors = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let err = |message: String| Error::Corpus {
+                    file: rel.to_path_buf(),
+                    line: Some(i + 1),
+                    message,
+                };
+                match serde_json::from_str::<JsonDoc>(line) {
+                    Ok(j) if !is_valid_id(&j.id) => {
+                        errors.push(err(format!("id `{}` is not a URL-safe slug", j.id)))
+                    }
+                    Ok(j) => {
+                        let meta = DocMeta {
+                            title: j
+                                .title
+                                .filter(|t| !t.trim().is_empty())
+                                .unwrap_or_else(|| j.id.clone()),
+                            id: j.id,
+                            kind: j.kind.unwrap_or_else(|| "document".into()),
+                            source: j.source,
+                            url: j.url,
+                            published: j.published,
+                            author: j.author,
+                            language: j.language,
+                        };
+                        docs.push(document_from_text(
+                            meta,
+                            format!("{}:{}", rel.display(), i + 1),
+                            j.text,
+                            Markup::Markdown,
+                        ));
+                    }
+                    Err(e) => errors.push(err(format!(
+                        "not a JSON document with `id` and `text`: {e}"
+                    ))),
+                }
+            }
+            (docs, errors)
+        }
+        _ => match parse_document(rel, text) {
+            Ok(d) => (vec![d], Vec::new()),
+            Err(e) => (Vec::new(), vec![e]),
+        },
+    }
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// Reads and parses every document under `dir`. `previous` records (from
+/// the index manifest) let unchanged files skip re-hashing.
+pub fn load_corpus_with(
+    dir: &Path,
+    previous: Option<&BTreeMap<String, FileRecord>>,
+) -> Result<Corpus> {
+    let files = list_files(dir)?;
+    let mut documents = Vec::with_capacity(files.len());
+    let mut records = BTreeMap::new();
+    let mut problems = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for path in files {
+        let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+        let key = rel.display().to_string();
+        let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                problems.push(Problem {
+                    error: Error::io(&rel, e),
+                });
+                continue;
+            }
+        };
+        let (size, mtime) = (meta.len(), mtime_ns(&meta));
+        let sha256 = match previous.and_then(|p| p.get(&key)) {
+            Some(r) if r.size == size && r.mtime_ns == mtime && size == bytes.len() as u64 => {
+                r.sha256.clone()
+            }
+            _ => hex::encode(Sha256::digest(&bytes)),
+        };
+        let (docs, errors) = parse_file(&rel, &bytes);
+        problems.extend(errors.into_iter().map(|error| Problem { error }));
+        let mut ids = Vec::new();
+        for d in docs {
+            if let Some(first) = seen.get(&d.meta.id) {
+                problems.push(Problem {
+                    error: Error::DuplicateId {
+                        id: d.meta.id.clone(),
+                        first: first.into(),
+                        second: d.origin.clone().into(),
+                    },
+                });
+                continue;
+            }
+            seen.insert(d.meta.id.clone(), d.origin.clone());
+            ids.push(d.meta.id.clone());
+            documents.push(d);
+        }
+        records.insert(
+            key,
+            FileRecord {
+                size,
+                mtime_ns: mtime,
+                sha256,
+                doc_ids: ids,
+            },
+        );
     }
     Ok(Corpus {
+        fingerprint: fingerprint(&records),
         documents,
-        fingerprint: hex::encode(hasher.finalize()),
+        files: records,
+        problems,
     })
+}
+
+/// Reads and parses every document under `dir`.
+pub fn load_corpus(dir: &Path) -> Result<Corpus> {
+    load_corpus_with(dir, None)
+}
+
+/// Reads the corpus and fails on the first problem (for callers that want
+/// strictness, such as `verbatim index --strict`).
+pub fn load_corpus_strict(dir: &Path) -> Result<Corpus> {
+    let mut c = load_corpus(dir)?;
+    match c.problems.is_empty() {
+        true => Ok(c),
+        false => Err(c.problems.remove(0).error),
+    }
 }

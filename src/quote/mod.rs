@@ -249,7 +249,7 @@ fn candidates<'a>(
 ) -> Result<Vec<(&'a Document, &'a Passage)>> {
     let idx = engine.open_index();
     let f = &idx.fields;
-    let searcher = idx.reader.searcher();
+    let searcher = engine.searcher();
     let mut ids: Vec<String> = Vec::new();
     let longest = parts
         .iter()

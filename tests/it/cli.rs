@@ -86,14 +86,24 @@ fn check_draft_checks_every_quotation() {
 fn a_bad_corpus_is_reported_with_file_and_line() {
     let corpus = super::support::corpus_of(&[("bad.md", "+++\nid = \"x\"\ntitle = = 1\n+++\n")]);
     let idx = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_verbatim"))
-        .args(["index", "--corpus"])
-        .arg(corpus.path())
-        .arg("--index")
-        .arg(idx.path())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let index = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_verbatim"))
+            .arg("index")
+            .args(extra)
+            .arg("--corpus")
+            .arg(corpus.path())
+            .arg("--index")
+            .arg(idx.path())
+            .output()
+            .unwrap()
+    };
+    // By default the file is reported and skipped; the rest indexes.
+    let o = index(&[]);
+    assert_eq!(o.status.code(), Some(0));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("bad.md:3"), "{err}");
+    assert!(err.contains("warning: skipped bad.md:3"), "{err}");
+    // --strict makes it an error.
+    let o = index(&["--strict"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.md:3"));
 }

@@ -1,12 +1,15 @@
 //! Bad corpus files give errors that name the file and, where possible, the line.
 
-use verbatim::ingest::load_corpus;
+use verbatim::ingest::{load_corpus, load_corpus_strict};
 
 use super::support::corpus_of;
 
 fn error_of(files: &[(&str, &str)]) -> String {
     let dir = corpus_of(files);
-    load_corpus(dir.path()).map(|_| ()).unwrap_err().to_string()
+    load_corpus_strict(dir.path())
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -44,7 +47,7 @@ fn malformed_front_matter_names_file_and_line() {
     ];
     for (name, text, want) in cases {
         let dir = corpus_of(&[(name, text)]);
-        match load_corpus(dir.path()) {
+        match load_corpus_strict(dir.path()) {
             Err(e) => assert!(
                 e.to_string().starts_with(want),
                 "{text:?}: got `{e}`, want prefix `{want}`"
@@ -62,7 +65,7 @@ fn invalid_utf8_names_file_and_line() {
         b"line one\nline two caf\xe9\n",
     )
     .unwrap();
-    let e = load_corpus(dir.path()).unwrap_err().to_string();
+    let e = load_corpus_strict(dir.path()).unwrap_err().to_string();
     assert!(e.starts_with("latin1.txt:2") && e.contains("UTF-8"), "{e}");
 }
 
@@ -75,4 +78,48 @@ fn defaults_without_front_matter() {
     assert_eq!(d.meta.title, "The Heading");
     assert_eq!(d.passages.len(), 1);
     assert_eq!(d.passages[0].section.as_deref(), Some("The Heading"));
+}
+
+#[test]
+fn unreadable_files_are_reported_and_skipped_while_the_rest_loads() {
+    let dir = corpus_of(&[
+        ("good.md", "# Good\n\nRobots everywhere."),
+        ("bad.md", "+++\nid = = 1\n+++\nBody"),
+        ("dup.txt", "---\nid: good\n---\nSame id."),
+        ("bulk.jsonl", "{\"id\":\"j1\",\"title\":\"One\",\"text\":\"First line.\"}\nnot json\n{\"_id\":\"42\",\"text\":\"SciFact style.\"}\n"),
+    ]);
+    std::fs::write(dir.path().join("latin1.txt"), b"caf\xe9").unwrap();
+    let c = load_corpus(dir.path()).unwrap();
+    let ids: Vec<&str> = c.documents.iter().map(|d| d.meta.id.as_str()).collect();
+    assert_eq!(ids, vec!["j1", "42", "good"]);
+    let problems: Vec<String> = c.problems.iter().map(|p| p.error.to_string()).collect();
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    for want in [
+        "bad.md:2",
+        "duplicate document id `good`",
+        "bulk.jsonl:2",
+        "latin1.txt:1",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.contains(want)),
+            "{want} not in {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn html_pages_index_their_main_text() {
+    let dir = corpus_of(&[(
+        "page.html",
+        "<html><head><title>Robot news</title><script>var hidden = 'no';</script></head><body><nav>Menu</nav>\
+         <article><h2>Factories</h2><p>Japan deploys robots.</p></article></body></html>",
+    )]);
+    let c = load_corpus(dir.path()).unwrap();
+    let d = &c.documents[0];
+    assert_eq!(d.meta.id, "page");
+    assert_eq!(d.meta.title, "Robot news");
+    assert_eq!(d.passages.len(), 1);
+    assert_eq!(d.passage_text(&d.passages[0]), "Japan deploys robots.");
+    assert_eq!(d.passages[0].section.as_deref(), Some("Factories"));
+    assert!(!d.text.contains("hidden") && !d.text.contains("Menu"));
 }

@@ -17,7 +17,7 @@ fn total(e: &Engine, q: &str) -> usize {
 }
 
 #[test]
-fn a_stale_index_is_rebuilt_and_says_why() {
+fn a_stale_index_is_updated_in_place_and_says_why() {
     let corpus = corpus_of(&[("a.md", "Alpha beta.")]);
     let idx = tempfile::tempdir().unwrap();
     let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
@@ -26,17 +26,34 @@ fn a_stale_index_is_rebuilt_and_says_why() {
     drop(e);
     let (_, s) = Engine::open(corpus.path(), idx.path()).unwrap();
     assert_eq!(s, IndexState::Fresh, "unchanged corpus: no rebuild");
+    let gen = index::current_generation(idx.path()).unwrap();
     std::fs::write(corpus.path().join("a.md"), "Alpha gamma.").unwrap();
     let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
     assert!(
-        matches!(s, IndexState::Rebuilt(ref r) if r.contains("changed")),
+        matches!(s, IndexState::Updated(ref r) if r.contains("1 changed")),
         "{s:?}"
     );
     assert_eq!(total(&e, "gamma"), 1);
+    assert_eq!(total(&e, "beta"), 0, "the old version of a.md is gone");
     std::fs::write(corpus.path().join("b.txt"), "Gamma again.").unwrap();
     let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
-    assert!(matches!(s, IndexState::Rebuilt(_)));
+    assert!(matches!(s, IndexState::Updated(_)), "{s:?}");
     assert_eq!(total(&e, "gamma"), 2);
+    std::fs::remove_file(corpus.path().join("a.md")).unwrap();
+    let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(
+        matches!(s, IndexState::Updated(ref r) if r.contains("1 removed")),
+        "{s:?}"
+    );
+    assert_eq!(total(&e, "gamma"), 1);
+    assert_eq!(
+        index::current_generation(idx.path()).unwrap(),
+        gen,
+        "changes were applied in place, with no rebuild"
+    );
+    let c = verbatim::ingest::load_corpus(corpus.path()).unwrap();
+    let s = verbatim::engine::ensure_index(&c, idx.path(), true, &mut |_| Ok(())).unwrap();
+    assert_eq!(s, IndexState::Rebuilt("rebuild requested".into()));
 }
 
 #[test]
@@ -52,13 +69,19 @@ fn an_interrupted_build_leaves_the_old_index_readable() {
     // A new corpus whose build fails after its first document.
     std::fs::write(corpus.path().join("a.md"), "New text about cars.").unwrap();
     let c = ingest::load_corpus(corpus.path()).unwrap();
-    let r = index::build(idx.path(), &c.documents, &c.fingerprint, &mut |n| {
-        if n >= 1 {
-            Err(Error::Aborted("simulated crash".into()))
-        } else {
-            Ok(())
-        }
-    });
+    let r = index::build(
+        idx.path(),
+        &c.documents,
+        &c.files,
+        &c.fingerprint,
+        &mut |n| {
+            if n >= 1 {
+                Err(Error::Aborted("simulated crash".into()))
+            } else {
+                Ok(())
+            }
+        },
+    );
     assert!(matches!(r, Err(Error::Aborted(_))));
     // The running engine still answers from its generation...
     assert_eq!(total(&old, "robots"), 1);
