@@ -348,7 +348,7 @@ impl Engine {
         let searcher = &self.searcher;
         let total = searcher.search(compiled.query.as_ref(), &tantivy::collector::Count)?;
         let (_, raw) = search::run(
-            &searcher,
+            searcher,
             &self.index.fields,
             compiled.query.as_ref(),
             total,
@@ -379,7 +379,7 @@ impl Engine {
         let compiled = search::compile(&parsed, &req.filters, &self.index.fields)?;
         let searcher = &self.searcher;
         let (total, raw) = search::run(
-            &searcher,
+            searcher,
             &self.index.fields,
             compiled.query.as_ref(),
             req.limit,

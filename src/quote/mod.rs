@@ -265,7 +265,7 @@ fn candidates<'a>(
             .collect();
         let q = PhraseQuery::new(terms);
         ids.extend(
-            crate::search::run(&searcher, f, &q, CANDIDATES / 2, 0)?
+            crate::search::run(searcher, f, &q, CANDIDATES / 2, 0)?
                 .1
                 .into_iter()
                 .map(|h| h.passage_id),
