@@ -63,6 +63,17 @@ pub enum Command {
     Search(SearchFlags),
     /// Serve the HTTP API and the web page.
     Serve(ServeFlags),
+    /// Add or replace documents from files (.md, .txt, .html, .jsonl), durably.
+    Add {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Remove a document by id.
+    Remove {
+        /// The document id.
+        id: String,
+    },
     /// Ask a plain question; answers are sentences cut from the sources, cited.
     Ask(AskFlags),
     /// Check a quote (or every quotation in a draft) against the sources.
@@ -188,6 +199,9 @@ impl Flags {
             raw.request_timeout_ms = s.request_timeout_ms;
             raw.max_concurrency = s.max_concurrency;
         }
+        raw.token = std::env::var("VERBATIM_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty());
         let file = match &g.config {
             Some(p) => RawConfig::from_file(p)?,
             None if std::path::Path::new("verbatim.toml").exists() => {
@@ -382,6 +396,11 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let mut state = crate::http::AppState::starting(config.limits.clone());
         state.cors_origins = config.cors_origins.clone();
+        state.token = config.token.clone();
+        state.live = Some(crate::live::Live {
+            corpus_dir: config.corpus_dir.clone(),
+            index_dir: config.index_dir.clone(),
+        });
         tracing::info!(%addr, "listening on http://{addr}");
         let opening = {
             let state = state.clone();
@@ -570,5 +589,34 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
             a.citation.label, a.passage_id, a.citation.start, a.citation.end
         )?;
     }
+    Ok(())
+}
+
+/// `verbatim add`.
+pub fn add(config: &Config, files: &[PathBuf]) -> anyhow::Result<()> {
+    let mut engine = open_engine(config)?;
+    let live = crate::live::Live {
+        corpus_dir: config.corpus_dir.clone(),
+        index_dir: config.index_dir.clone(),
+    };
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+        let name = crate::live::safe_file_name(&f.display().to_string())?;
+        let (next, ids) = live.write_file(&engine, &name, bytes, crate::live::Mode::Replace)?;
+        println!("added {} as corpus/{name}: {}", f.display(), ids.join(", "));
+        engine = next;
+    }
+    Ok(())
+}
+
+/// `verbatim remove`.
+pub fn remove(config: &Config, id: &str) -> anyhow::Result<()> {
+    let engine = open_engine(config)?;
+    let live = crate::live::Live {
+        corpus_dir: config.corpus_dir.clone(),
+        index_dir: config.index_dir.clone(),
+    };
+    live.remove(&engine, id)?;
+    println!("removed {id}");
     Ok(())
 }

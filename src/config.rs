@@ -35,6 +35,35 @@ pub struct RawConfig {
     pub max_concurrency: Option<usize>,
     /// Origins allowed by CORS; empty means CORS is off.
     pub cors_origins: Option<Vec<String>>,
+    /// Bearer token for the write routes (also `VERBATIM_TOKEN`); none turns writes off.
+    pub token: Option<String>,
+}
+
+/// A secret that never appears in logs or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+
+    /// Compares with `other` in time independent of where they differ.
+    pub fn matches(&self, other: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), other.as_bytes());
+        let mut diff = a.len() ^ b.len();
+        for i in 0..a.len().max(b.len()) {
+            diff |= usize::from(a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0));
+        }
+        diff == 0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 impl RawConfig {
@@ -50,6 +79,7 @@ impl RawConfig {
             request_timeout_ms: self.request_timeout_ms.or(lower.request_timeout_ms),
             max_concurrency: self.max_concurrency.or(lower.max_concurrency),
             cors_origins: self.cors_origins.or(lower.cors_origins),
+            token: self.token.or(lower.token),
         }
     }
 
@@ -108,6 +138,8 @@ pub struct Config {
     pub limits: Limits,
     /// CORS origins; empty means CORS is off.
     pub cors_origins: Vec<String>,
+    /// Write token; `None` turns the write routes off.
+    pub token: Option<Secret>,
 }
 
 impl Config {
@@ -156,6 +188,13 @@ impl Config {
                 )?,
             },
             cors_origins: raw.cors_origins.unwrap_or_default(),
+            token: match raw.token {
+                Some(t) if t.len() < 16 => {
+                    return Err("the write token must be at least 16 characters".into())
+                }
+                Some(t) => Some(Secret::new(t)),
+                None => None,
+            },
         })
     }
 }

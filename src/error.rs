@@ -42,9 +42,13 @@ error_codes! {
     InvalidParameter => ("invalid_parameter", 400, "A path or query-string parameter is missing, malformed or out of range."),
     InvalidQuote => ("invalid_quote", 400, "The quote is empty or has no words to check."),
     QuoteTooLong => ("quote_too_long", 400, "The quote has more words than the documented maximum (300)."),
+    InvalidDocument => ("invalid_document", 400, "The document cannot be stored: a bad id, an empty text, an unsupported or unreadable file."),
+    Unauthorized => ("unauthorized", 401, "Writes need the header `Authorization: Bearer <token>` with the configured token."),
+    WritesDisabled => ("writes_disabled", 403, "No write token is configured (VERBATIM_TOKEN), so the write routes are off."),
     NotFound => ("not_found", 404, "No document, passage or route has that name."),
     MethodNotAllowed => ("method_not_allowed", 405, "The route exists but not with this HTTP method."),
     Timeout => ("timeout", 408, "The request took longer than the configured request timeout."),
+    Conflict => ("conflict", 409, "A document with that id exists (POST), or it lives in a file holding others."),
     PayloadTooLarge => ("payload_too_large", 413, "The request body is larger than the configured limit."),
     UnsupportedMediaType => ("unsupported_media_type", 415, "The request body must be application/json."),
     Internal => ("internal", 500, "An unexpected failure inside the service; it is logged with the request id."),
@@ -78,6 +82,12 @@ pub enum Error {
     /// A quote over the word limit.
     #[error("quote too long: {0}")]
     QuoteTooLong(String),
+    /// A document that cannot be stored.
+    #[error("invalid document: {0}")]
+    InvalidDocument(String),
+    /// A write that clashes with what exists.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A parameter out of range or malformed.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
@@ -118,6 +128,8 @@ impl Error {
             Error::InvalidQuote(_) => ErrorCode::InvalidQuote,
             Error::QuoteTooLong(_) => ErrorCode::QuoteTooLong,
             Error::NotFound(_) => ErrorCode::NotFound,
+            Error::InvalidDocument(_) => ErrorCode::InvalidDocument,
+            Error::Conflict(_) => ErrorCode::Conflict,
             _ => ErrorCode::Internal,
         }
     }

@@ -13,6 +13,7 @@
 //! - [`search`]: the query language and highlights.
 //! - [`answer`]: questions answered with cited sentences, and abstention.
 //! - [`quote`], [`draft`]: quote checking and finding quotations in drafts.
+//! - [`live`]: durable writes while serving.
 //! - [`engine`]: the facade the CLI and HTTP both call.
 //! - [`wire`]: the JSON types of the API and `--json`.
 //! - [`http`]: the axum router; [`web`]: the embedded page.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod http;
 pub mod index;
 pub mod ingest;
+pub mod live;
 pub mod model;
 pub mod quote;
 pub mod search;

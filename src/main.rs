@@ -34,6 +34,8 @@ fn main() -> std::process::ExitCode {
         Command::Serve(_) => cli::serve(&config).map(|()| true),
         Command::Check(f) => cli::check(&config, f),
         Command::Ask(f) => cli::ask(&config, f).map(|()| true),
+        Command::Add { files } => cli::add(&config, files).map(|()| true),
+        Command::Remove { id } => cli::remove(&config, id).map(|()| true),
         Command::Bench(cli::BenchCommand::Quotes { data, seed }) => {
             verbatim::bench::quotes::run(data, *seed).map(|()| true)
         }

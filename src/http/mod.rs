@@ -9,6 +9,7 @@ pub mod ops;
 pub mod quotes;
 pub mod search;
 pub mod web;
+pub mod writes;
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -45,6 +46,12 @@ pub struct AppState {
     pub limits: Limits,
     /// Origins allowed by CORS; empty leaves CORS off.
     pub cors_origins: Vec<String>,
+    /// Write token; `None` turns the write routes off (403).
+    pub token: Option<crate::config::Secret>,
+    /// Where writes go; `None` when serving without a corpus folder.
+    pub live: Option<crate::live::Live>,
+    /// Serializes read-current, write, swap: two writes never build on the same snapshot.
+    write_lock: Arc<std::sync::Mutex<()>>,
     /// Renders the Prometheus metrics.
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
@@ -56,6 +63,9 @@ impl AppState {
             engine: Arc::new(RwLock::new(None)),
             limits,
             cors_origins: Vec::new(),
+            token: None,
+            live: None,
+            write_lock: Arc::new(std::sync::Mutex::new(())),
             metrics: ops::metrics_handle(),
         }
     }
@@ -70,6 +80,25 @@ impl AppState {
     /// Makes the engine available (the server becomes ready).
     pub fn set_engine(&self, engine: Engine) {
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(engine));
+    }
+
+    /// Runs a write against the current engine and swaps in its result,
+    /// serialized with every other write of this process.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&crate::live::Live, &Engine) -> crate::Result<(Engine, T)>,
+    ) -> Result<T, ApiError> {
+        let live = self.live.as_ref().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::WritesDisabled,
+                "this server has no corpus to write to",
+            )
+        })?;
+        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.engine()?;
+        let (next, out) = f(live, &current)?;
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));
+        Ok(out)
     }
 
     /// The engine, or 503 `not_ready`.
@@ -111,8 +140,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(search::search))
         .routes(routes!(search::batch))
         .routes(routes!(search::export))
-        .routes(routes!(documents::list))
-        .routes(routes!(documents::get))
+        .routes(routes!(documents::list, writes::create))
+        .routes(routes!(documents::get, writes::replace, writes::delete))
         .routes(routes!(documents::passage))
         .routes(routes!(ask::ask))
         .routes(routes!(quotes::check))

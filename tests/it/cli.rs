@@ -107,3 +107,37 @@ fn a_bad_corpus_is_reported_with_file_and_line() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad.md:3"));
 }
+
+#[test]
+fn add_and_remove_documents_from_the_command_line() {
+    let corpus = super::support::corpus_of(&[("a.md", "Robots build cars.")]);
+    let idx = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let page = files.path().join("Field Report.html");
+    std::fs::write(
+        &page,
+        "<html><title>Report</title><body><p>Drones inspect bridges.</p></body></html>",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_verbatim"))
+            .args(args)
+            .arg("--corpus")
+            .arg(corpus.path())
+            .arg("--index")
+            .arg(idx.path())
+            .output()
+            .unwrap()
+    };
+    let o = run(&["add", page.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(corpus.path().join("field-report.html").exists());
+    let o = run(&["search", "drones", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 1);
+    assert!(run(&["remove", "field-report"]).status.success());
+    let v: serde_json::Value =
+        serde_json::from_slice(&run(&["search", "drones", "--json"]).stdout).unwrap();
+    assert_eq!(v["total"], 0);
+    assert_eq!(run(&["remove", "field-report"]).status.code(), Some(2));
+}

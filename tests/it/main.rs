@@ -2,12 +2,14 @@
 
 mod answers;
 mod browser;
+mod cjk;
 mod cli;
 mod corpus_errors;
 mod http_api;
 mod http_layers;
 mod index_build;
 mod invariants;
+mod live;
 mod quotes;
 mod search;
 mod segmentation;

@@ -1,0 +1,210 @@
+//! `POST /v1/documents`, `PUT` and `DELETE /v1/documents/{doc_id}`: live
+//! updates, behind a bearer token compared in constant time.
+
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath};
+use super::AppState;
+use crate::error::ErrorCode;
+use crate::live::{safe_file_name, Mode, NewDocument};
+use crate::wire::DocumentSummary;
+
+/// A document sent as JSON: the fields of front matter plus the text.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentBody {
+    /// URL-safe slug (required for POST; for PUT it must match the path when given).
+    pub id: Option<String>,
+    /// Title (default: the first heading or line).
+    pub title: Option<String>,
+    /// The text, exactly as it will be stored and cited.
+    pub text: String,
+    /// `article`, `source-note`, ...
+    pub kind: Option<String>,
+    /// Publisher.
+    pub source: Option<String>,
+    /// Original address.
+    pub url: Option<String>,
+    /// Publication date.
+    pub published: Option<String>,
+    /// Author.
+    pub author: Option<String>,
+    /// BCP 47 language tag.
+    pub language: Option<String>,
+}
+
+impl DocumentBody {
+    fn into_new(self, id: String) -> NewDocument {
+        NewDocument {
+            id,
+            title: self.title,
+            text: self.text,
+            kind: self.kind,
+            source: self.source,
+            url: self.url,
+            published: self.published,
+            author: self.author,
+            language: self.language,
+        }
+    }
+}
+
+/// The documents a write stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WriteResponse {
+    /// Each stored document's metadata.
+    pub documents: Vec<DocumentSummary>,
+}
+
+/// Checks the bearer token: 403 when writes are off, 401 when it is missing or wrong.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = &state.token else {
+        return Err(ApiError::new(
+            ErrorCode::WritesDisabled,
+            "writes are off: set VERBATIM_TOKEN (or `token` in verbatim.toml) to turn them on",
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if given.is_empty() || !token.matches(given) {
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "a valid `Authorization: Bearer <token>` header is required",
+        ));
+    }
+    Ok(())
+}
+
+fn respond(state: &AppState, ids: &[String], status: StatusCode) -> Result<Response, ApiError> {
+    let engine = state.engine()?;
+    let documents = ids
+        .iter()
+        .filter_map(|id| engine.document(id))
+        .map(DocumentSummary::from)
+        .collect();
+    Ok((status, Json(WriteResponse { documents })).into_response())
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))?
+}
+
+/// Adds a document: JSON, or a file uploaded as `multipart/form-data` (field `file`). 409 when the id exists.
+#[utoipa::path(post, path = "/v1/documents", tag = "documents", request_body = DocumentBody,
+    security(("bearer" = [])),
+    responses((status = 201, body = WriteResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let is_multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let ids = if is_multipart {
+        let mut mp = Multipart::from_request(req, &state)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InvalidDocument, e.body_text()))?;
+        let mut file: Option<(String, Vec<u8>)> = None;
+        while let Some(field) = mp
+            .next_field()
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InvalidDocument, e.body_text()))?
+        {
+            if field.name() == Some("file") {
+                let name = field.file_name().unwrap_or("upload.txt").to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::new(ErrorCode::PayloadTooLarge, e.body_text()))?;
+                file = Some((name, bytes.to_vec()));
+            }
+        }
+        let (name, bytes) = file.ok_or_else(|| {
+            ApiError::new(ErrorCode::InvalidDocument, "the upload has no `file` field")
+        })?;
+        let rel = safe_file_name(&name)?;
+        let st = state.clone();
+        blocking(move || {
+            st.write(|live, engine| live.write_file(engine, &rel, bytes, Mode::Create))
+        })
+        .await?
+    } else {
+        let ApiJson(body) = ApiJson::<DocumentBody>::from_request(req, &state).await?;
+        let id = body.id.clone().ok_or_else(|| {
+            ApiError::new(ErrorCode::InvalidDocument, "the document needs an `id`")
+        })?;
+        let doc = body.into_new(id);
+        let st = state.clone();
+        blocking(move || st.write(|live, engine| live.put_document(engine, &doc, Mode::Create)))
+            .await?
+    };
+    respond(&state, &ids, StatusCode::CREATED)
+}
+
+/// Adds or replaces a document from JSON.
+#[utoipa::path(put, path = "/v1/documents/{doc_id}", tag = "documents", request_body = DocumentBody,
+    params(("doc_id" = String, Path, description = "Document id")), security(("bearer" = [])),
+    responses((status = 200, body = WriteResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn replace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(doc_id): ApiPath<String>,
+    ApiJson(body): ApiJson<DocumentBody>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    if body.id.as_ref().is_some_and(|id| *id != doc_id) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidDocument,
+            "the body's `id` differs from the path",
+        ));
+    }
+    let doc = body.into_new(doc_id);
+    let st = state.clone();
+    let ids =
+        blocking(move || st.write(|live, engine| live.put_document(engine, &doc, Mode::Replace)))
+            .await?;
+    respond(&state, &ids, StatusCode::OK)
+}
+
+/// Removes a document (and its file).
+#[utoipa::path(delete, path = "/v1/documents/{doc_id}", tag = "documents",
+    params(("doc_id" = String, Path, description = "Document id")), security(("bearer" = [])),
+    responses((status = 200, description = "Removed", body = WriteResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(doc_id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let st = state.clone();
+    let id = doc_id.clone();
+    blocking(move || st.write(|live, engine| Ok((live.remove(engine, &id)?, ())))).await?;
+    Ok((
+        StatusCode::OK,
+        Json(WriteResponse {
+            documents: Vec::new(),
+        }),
+    )
+        .into_response())
+}

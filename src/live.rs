@@ -1,0 +1,312 @@
+//! Live updates: adding, replacing and removing documents while serving.
+//!
+//! A write is acknowledged only once it is durable:
+//! 1. the file is written to a hidden temporary name in the corpus and
+//!    fsynced (hidden files are never read as documents);
+//! 2. the index change is committed together with the manifest's record of
+//!    the file (a Tantivy commit is atomic);
+//! 3. the file is renamed into place and the directory fsynced;
+//! 4. a new engine snapshot is returned for the caller to swap in.
+//!
+//! A crash before step 3 leaves no visible file, so the next start's sync
+//! removes the committed document again: the previous state. A crash after
+//! step 3 leaves the file, which the sync keeps. Removal runs the other way
+//! round (commit, then unlink), with the same guarantee. Writes are
+//! serialized by the index directory's lock.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::index;
+use crate::ingest::{self, FileRecord};
+use crate::model::Document;
+
+/// Whether a write may replace existing documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Fails with a conflict when an id exists.
+    Create,
+    /// Replaces documents with the same ids.
+    Replace,
+}
+
+/// Metadata and text of a document sent as JSON.
+#[derive(Debug, Clone, Default)]
+pub struct NewDocument {
+    /// Id (a URL-safe slug).
+    pub id: String,
+    /// Title; defaults to the first heading or line.
+    pub title: Option<String>,
+    /// The text, exactly as it will be stored and cited.
+    pub text: String,
+    /// Kind, source, url, published, author, language.
+    pub kind: Option<String>,
+    /// Publisher.
+    pub source: Option<String>,
+    /// Original address.
+    pub url: Option<String>,
+    /// Publication date.
+    pub published: Option<String>,
+    /// Author.
+    pub author: Option<String>,
+    /// Language tag.
+    pub language: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FrontMatterOut<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<&'a str>,
+}
+
+impl NewDocument {
+    /// The Markdown file (TOML front matter, then the text verbatim).
+    pub fn to_file(&self) -> Result<Vec<u8>> {
+        if !ingest::is_valid_id(&self.id) {
+            return Err(Error::InvalidDocument(format!(
+                "id `{}` is not a URL-safe slug (ASCII letters, digits, `-`, `_`, `.`; at most 128)",
+                self.id
+            )));
+        }
+        if self.text.trim().is_empty() {
+            return Err(Error::InvalidDocument("the text is empty".into()));
+        }
+        let fm = FrontMatterOut {
+            id: &self.id,
+            title: self.title.as_deref(),
+            kind: self.kind.as_deref(),
+            source: self.source.as_deref(),
+            url: self.url.as_deref(),
+            published: self.published.as_deref(),
+            author: self.author.as_deref(),
+            language: self.language.as_deref(),
+        };
+        let toml = toml::to_string(&fm).map_err(|e| Error::InvalidDocument(e.to_string()))?;
+        Ok(format!("+++\n{toml}+++\n{}", self.text).into_bytes())
+    }
+}
+
+/// Writes into one corpus and its index.
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// The corpus directory documents are stored in.
+    pub corpus_dir: PathBuf,
+    /// The index directory.
+    pub index_dir: PathBuf,
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
+/// A corpus-relative file name that is safe: one component, a known
+/// format, no leading dot. User input never reaches the file system otherwise.
+pub fn safe_file_name(name: &str) -> Result<String> {
+    let base = Path::new(name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    let path = Path::new(base);
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ingest::format_of(path).is_none() {
+        return Err(Error::InvalidDocument(format!(
+            "`{name}` is not a supported file (.md, .markdown, .txt, .html, .htm, .jsonl)"
+        )));
+    }
+    Ok(format!("{}.{ext}", ingest::slug(stem)))
+}
+
+impl Live {
+    /// The file a document id lives in, if any.
+    fn file_of(&self, engine: &Engine, id: &str) -> Option<String> {
+        let m = index::current_manifest(&self.index_dir)?;
+        let _ = engine;
+        m.files
+            .into_iter()
+            .find(|(_, r)| r.doc_ids.iter().any(|d| d == id))
+            .map(|(p, _)| p)
+    }
+
+    /// Stores a JSON document (as `{id}.md`, or in the file it already lives in).
+    pub fn put_document(
+        &self,
+        engine: &Engine,
+        doc: &NewDocument,
+        mode: Mode,
+    ) -> Result<(Engine, Vec<String>)> {
+        let bytes = doc.to_file()?;
+        let rel = match self.file_of(engine, &doc.id) {
+            Some(p)
+                if mode == Mode::Replace
+                    && matches!(
+                        ingest::format_of(Path::new(&p)),
+                        Some(ingest::Format::Text(_))
+                    ) =>
+            {
+                p
+            }
+            Some(p) if mode == Mode::Replace => {
+                return Err(Error::Conflict(format!(
+                    "document `{}` comes from `{p}`; change that file instead",
+                    doc.id
+                )))
+            }
+            _ => format!("{}.md", doc.id),
+        };
+        self.write_file(engine, &rel, bytes, mode)
+    }
+
+    /// Stores a file (uploaded or from the CLI) and indexes its documents.
+    pub fn write_file(
+        &self,
+        engine: &Engine,
+        rel: &str,
+        bytes: Vec<u8>,
+        mode: Mode,
+    ) -> Result<(Engine, Vec<String>)> {
+        let (docs, errors) = ingest::parse_file(Path::new(rel), &bytes);
+        if let Some(e) = errors.into_iter().next() {
+            return Err(Error::InvalidDocument(e.to_string()));
+        }
+        if docs.is_empty() {
+            return Err(Error::InvalidDocument(format!("`{rel}` holds no document")));
+        }
+        let _lock = index::lock(&self.index_dir)?;
+        let mut manifest = index::current_manifest(&self.index_dir)
+            .ok_or_else(|| Error::IndexUnusable("no index".into()))?;
+        let old_ids: Vec<String> = manifest
+            .files
+            .get(rel)
+            .map(|r| r.doc_ids.clone())
+            .unwrap_or_default();
+        if mode == Mode::Create && manifest.files.contains_key(rel) {
+            return Err(Error::Conflict(format!(
+                "`{rel}` already exists; use PUT to replace it"
+            )));
+        }
+        for d in &docs {
+            let elsewhere = manifest
+                .files
+                .iter()
+                .any(|(p, r)| p != rel && r.doc_ids.contains(&d.meta.id));
+            if elsewhere || (mode == Mode::Create && engine.document(&d.meta.id).is_some()) {
+                return Err(Error::Conflict(format!(
+                    "a document with id `{}` already exists",
+                    d.meta.id
+                )));
+            }
+        }
+        // 1. The file, durable under a hidden name.
+        let final_path = self.corpus_dir.join(rel);
+        let tmp = self
+            .corpus_dir
+            .join(format!(".{rel}.tmp-{}", std::process::id()));
+        {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+            f.write_all(&bytes).map_err(|e| Error::io(&tmp, e))?;
+            f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        }
+        let meta = std::fs::metadata(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        use sha2::Digest;
+        let record = FileRecord {
+            size: meta.len(),
+            mtime_ns: meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos()),
+            sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            doc_ids: docs.iter().map(|d| d.meta.id.clone()).collect(),
+        };
+        // 2. The index commit with the manifest's record.
+        manifest.files.insert(rel.to_string(), record);
+        let added: Vec<&Document> = docs.iter().collect();
+        self.commit(
+            engine,
+            &mut manifest,
+            &old_ids,
+            &added,
+            docs.len() as isize - old_ids.len() as isize,
+        )
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
+        // 3. The file in place.
+        std::fs::rename(&tmp, &final_path).map_err(|e| Error::io(&final_path, e))?;
+        sync_dir(&self.corpus_dir)?;
+        let ids = docs.iter().map(|d| d.meta.id.clone()).collect();
+        let next = engine.with_changes(docs, &old_ids)?;
+        Ok((next, ids))
+    }
+
+    /// Removes a document (and the file holding it, which must hold only it).
+    pub fn remove(&self, engine: &Engine, id: &str) -> Result<Engine> {
+        let _lock = index::lock(&self.index_dir)?;
+        let mut manifest = index::current_manifest(&self.index_dir)
+            .ok_or_else(|| Error::IndexUnusable("no index".into()))?;
+        let Some((rel, record)) = manifest
+            .files
+            .iter()
+            .find(|(_, r)| r.doc_ids.iter().any(|d| d == id))
+            .map(|(p, r)| (p.clone(), r.clone()))
+        else {
+            return Err(Error::NotFound(format!("document `{id}`")));
+        };
+        if record.doc_ids.len() > 1 {
+            return Err(Error::Conflict(format!(
+                "document `{id}` is one of {} in `{rel}`; change that file instead",
+                record.doc_ids.len()
+            )));
+        }
+        manifest.files.remove(&rel);
+        self.commit(engine, &mut manifest, &[id.to_string()], &[], -1)?;
+        let path = self.corpus_dir.join(&rel);
+        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        sync_dir(&self.corpus_dir)?;
+        engine.with_changes(Vec::new(), &[id.to_string()])
+    }
+
+    fn commit(
+        &self,
+        engine: &Engine,
+        manifest: &mut index::Manifest,
+        remove: &[String],
+        add: &[&Document],
+        doc_delta: isize,
+    ) -> Result<()> {
+        manifest.fingerprint = ingest::fingerprint(&manifest.files);
+        manifest.documents = (manifest.documents as isize + doc_delta).max(0) as usize;
+        let removed_passages: usize = remove
+            .iter()
+            .filter_map(|id| engine.document(id))
+            .map(|d| d.passages.len())
+            .sum();
+        let added_passages: usize = add.iter().map(|d| d.passages.len()).sum();
+        manifest.passages = (manifest.passages + added_passages).saturating_sub(removed_passages);
+        index::update(&self.index_dir, remove, add, manifest)
+    }
+}

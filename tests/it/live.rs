@@ -1,0 +1,314 @@
+//! Live updates over HTTP: tokens, durability, visibility, conflicts, path safety.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use verbatim::config::{Limits, Secret};
+use verbatim::engine::{Engine, IndexState, SearchRequest};
+use verbatim::http::{app, AppState};
+use verbatim::live::Live;
+
+use super::support::corpus_of;
+
+const TOKEN: &str = "test-token-0123456789";
+
+struct Fixture {
+    corpus: tempfile::TempDir,
+    index: tempfile::TempDir,
+    state: AppState,
+}
+
+fn fixture(token: Option<&str>) -> Fixture {
+    let corpus = corpus_of(&[("a.md", "# A\n\nRobots build cars.")]);
+    let index = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(corpus.path(), index.path()).unwrap();
+    let mut state = AppState::ready(engine, Limits::default());
+    state.token = token.map(|t| Secret::new(t.into()));
+    state.live = Some(Live {
+        corpus_dir: corpus.path().into(),
+        index_dir: index.path().into(),
+    });
+    Fixture {
+        corpus,
+        index,
+        state,
+    }
+}
+
+async fn call(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(v) => b
+            .header("content-type", "application/json")
+            .body(Body::from(v.to_string())),
+        None => b.body(Body::empty()),
+    };
+    let resp = app(state.clone()).oneshot(req.unwrap()).await.unwrap();
+    let st = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (st, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn hits(state: &AppState, q: &str) -> u64 {
+    let (_, v) = call(
+        state,
+        "GET",
+        &format!("/v1/search?q={q}&limit=0"),
+        None,
+        None,
+    )
+    .await;
+    v["total"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn writes_need_a_configured_token() {
+    let off = fixture(None);
+    let doc = json!({"id": "n1", "text": "New text."});
+    let (st, v) = call(
+        &off.state,
+        "POST",
+        "/v1/documents",
+        Some(TOKEN),
+        Some(doc.clone()),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["error"]["code"].as_str()),
+        (403, Some("writes_disabled"))
+    );
+    let on = fixture(Some(TOKEN));
+    for t in [None, Some("wrong-token-0123456789"), Some("")] {
+        let (st, v) = call(&on.state, "POST", "/v1/documents", t, Some(doc.clone())).await;
+        assert_eq!(
+            (st.as_u16(), v["error"]["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{t:?}"
+        );
+    }
+    let (st, _) = call(&on.state, "DELETE", "/v1/documents/a", None, None).await;
+    assert_eq!(st.as_u16(), 401);
+    // Reads stay open.
+    assert_eq!(hits(&on.state, "robots").await, 1);
+}
+
+#[tokio::test]
+async fn create_replace_delete_are_visible_at_once_and_durable() {
+    let f = fixture(Some(TOKEN));
+    let s = &f.state;
+    let text =
+        "# Note\n\nJapan’s “physical AI” push needs sensors.\n\nA second paragraph about lidar.";
+    let (st, v) = call(
+        s,
+        "POST",
+        "/v1/documents",
+        Some(TOKEN),
+        Some(json!({"id": "note-1", "title": "Note", "text": text, "kind": "memo"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["documents"][0]["doc_id"], "note-1");
+    assert_eq!(hits(s, "lidar").await, 1, "visible without a restart");
+    let (_, d) = call(s, "GET", "/v1/documents/note-1", None, None).await;
+    assert_eq!(d["text"], text, "stored exactly");
+    assert!(f.corpus.path().join("note-1.md").exists());
+    let (st, v) = call(
+        s,
+        "POST",
+        "/v1/documents",
+        Some(TOKEN),
+        Some(json!({"id": "note-1", "text": "Again."})),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    let (st, _) = call(
+        s,
+        "PUT",
+        "/v1/documents/note-1",
+        Some(TOKEN),
+        Some(json!({"text": "Replaced text about radar."})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!((hits(s, "lidar").await, hits(s, "radar").await), (0, 1));
+    let (st, _) = call(
+        s,
+        "PUT",
+        "/v1/documents/note-1",
+        Some(TOKEN),
+        Some(json!({"id": "other", "text": "x"})),
+    )
+    .await;
+    assert_eq!(st.as_u16(), 400);
+    // Replacing a document that came from the corpus folder rewrites its file.
+    let (st, _) = call(
+        s,
+        "PUT",
+        "/v1/documents/a",
+        Some(TOKEN),
+        Some(json!({"text": "Robots build trains."})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(hits(s, "trains").await, 1);
+    assert!(std::fs::read_to_string(f.corpus.path().join("a.md"))
+        .unwrap()
+        .ends_with("Robots build trains."));
+    // Everything acknowledged survives a restart, with no rebuild.
+    let (reopened, state) = Engine::open(f.corpus.path(), f.index.path()).unwrap();
+    assert_eq!(
+        state,
+        IndexState::Fresh,
+        "the manifest recorded every write"
+    );
+    let total = |q: &str| {
+        reopened
+            .search(&SearchRequest {
+                query: q.into(),
+                limit: 5,
+                ..Default::default()
+            })
+            .unwrap()
+            .total
+    };
+    assert_eq!((total("radar"), total("trains"), total("cars")), (1, 1, 0));
+    drop(reopened);
+    let (st, _) = call(s, "DELETE", "/v1/documents/note-1", Some(TOKEN), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(hits(s, "radar").await, 0);
+    assert!(!f.corpus.path().join("note-1.md").exists());
+    let (st, v) = call(s, "DELETE", "/v1/documents/note-1", Some(TOKEN), None).await;
+    assert_eq!(
+        (st.as_u16(), v["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn bad_ids_and_file_names_never_reach_the_file_system() {
+    let f = fixture(Some(TOKEN));
+    for id in ["../../etc/passwd", "a/b", ".hidden", "", "x y", "ünï"] {
+        let (st, v) = call(
+            &f.state,
+            "POST",
+            "/v1/documents",
+            Some(TOKEN),
+            Some(json!({"id": id, "text": "t"})),
+        )
+        .await;
+        assert_eq!(
+            (st.as_u16(), v["error"]["code"].as_str()),
+            (400, Some("invalid_document")),
+            "{id}"
+        );
+    }
+    let (st, v) = call(
+        &f.state,
+        "POST",
+        "/v1/documents",
+        Some(TOKEN),
+        Some(json!({"id": "ok", "text": "  "})),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["error"]["code"].as_str()),
+        (400, Some("invalid_document"))
+    );
+    // An upload's file name is reduced to a safe base name inside the corpus.
+    let boundary = "XBOUNDARY";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../Evil Page.html\"\r\nContent-Type: text/html\r\n\r\n\
+         <html><title>Evil</title><body><p>Uploaded pages are indexed.</p></body></html>\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/v1/documents")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert!(f.corpus.path().join("evil-page.html").exists());
+    assert!(!f
+        .corpus
+        .path()
+        .parent()
+        .unwrap()
+        .join("Evil Page.html")
+        .exists());
+    assert_eq!(hits(&f.state, "uploaded").await, 1);
+}
+
+#[test]
+fn a_crash_before_the_file_lands_leaves_the_previous_state() {
+    // The index commit happened, but the crash came before the rename: the
+    // file is not in the corpus. The next start must not show the document.
+    let corpus = corpus_of(&[("a.md", "Robots build cars.")]);
+    let index = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(corpus.path(), index.path()).unwrap();
+    let live = Live {
+        corpus_dir: corpus.path().into(),
+        index_dir: index.path().into(),
+    };
+    let doc = verbatim::live::NewDocument {
+        id: "late".into(),
+        text: "Unacknowledged words.".into(),
+        ..Default::default()
+    };
+    let (engine2, _) = live
+        .put_document(&engine, &doc, verbatim::live::Mode::Create)
+        .unwrap();
+    assert_eq!(
+        engine2
+            .search(&SearchRequest {
+                query: "unacknowledged".into(),
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap()
+            .total,
+        1
+    );
+    drop((engine, engine2));
+    std::fs::remove_file(corpus.path().join("late.md")).unwrap(); // as if step 3 never ran
+    let (reopened, state) = Engine::open(corpus.path(), index.path()).unwrap();
+    assert!(matches!(state, IndexState::Updated(_)), "{state:?}");
+    assert_eq!(
+        reopened
+            .search(&SearchRequest {
+                query: "unacknowledged".into(),
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        reopened
+            .search(&SearchRequest {
+                query: "cars".into(),
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap()
+            .total,
+        1
+    );
+}
