@@ -118,6 +118,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Generate a large corpus of real text (recombined SciFact sentences) as JSON Lines.
+    Generate {
+        /// Path of the SciFact corpus (e.g. ../shared/bench/beir/scifact/corpus.jsonl).
+        #[arg(long)]
+        scifact: PathBuf,
+        /// About how many passages to make.
+        #[arg(long, default_value_t = 1_000_000)]
+        passages: usize,
+        /// Folder to write the .jsonl files into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Answer ranking on SQuAD: answer-sentence and paragraph top-k, abstention, questions per second.
     Squad {
         /// Path of SQuAD v1.1 dev (e.g. ../shared/bench/squad/dev-v1.1.json).
@@ -228,7 +243,24 @@ fn report_problems(problems: &[ingest::Problem]) {
 /// `verbatim index`.
 pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
     let t = Instant::now();
-    let previous = crate::index::current_manifest(&config.index_dir).map(|m| m.files);
+    let manifest = crate::index::current_manifest(&config.index_dir);
+    if let Some(m) = manifest
+        .as_ref()
+        .filter(|m| !force && m.is_current_version() && !m.files.is_empty())
+    {
+        if ingest::unchanged(&config.corpus_dir, &m.files)?
+            && crate::index::open(&config.index_dir).is_ok()
+        {
+            println!(
+                "index is up to date: {} documents, {} passages ({:.2}s)",
+                m.documents,
+                m.passages,
+                t.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+    }
+    let previous = manifest.map(|m| m.files);
     let corpus = ingest::load_corpus_with(&config.corpus_dir, previous.as_ref())?;
     report_problems(&corpus.problems);
     if strict && !corpus.problems.is_empty() {

@@ -378,12 +378,17 @@ impl Engine {
         let parsed = query::parse(&req.query);
         let compiled = search::compile(&parsed, &req.filters, &self.index.fields)?;
         let searcher = &self.searcher;
-        let (total, raw) = search::run(
+        let (total, raw) = search::run_ordered(
             searcher,
             &self.index.fields,
             compiled.query.as_ref(),
             req.limit,
             req.offset,
+            if compiled.patterns.is_empty() {
+                search::Order::Position
+            } else {
+                search::Order::Relevance
+            },
         )?;
         let mut hits = Vec::with_capacity(raw.len());
         for r in raw {

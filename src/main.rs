@@ -39,6 +39,12 @@ fn main() -> std::process::ExitCode {
         Command::Bench(cli::BenchCommand::Quotes { data, seed }) => {
             verbatim::bench::quotes::run(data, *seed).map(|()| true)
         }
+        Command::Bench(cli::BenchCommand::Generate {
+            scifact,
+            passages,
+            out,
+            seed,
+        }) => verbatim::bench::generate::run(scifact, *passages, out, *seed).map(|()| true),
         Command::Bench(cli::BenchCommand::Squad { data, fit, peers }) => {
             verbatim::bench::answers::run(data, &config.corpus_dir, *fit, peers.clone())
                 .map(|()| true)

@@ -60,6 +60,8 @@ pub struct Passage {
     pub number: usize,
     /// The heading above it, if any.
     pub section: Option<String>,
+    /// The page it starts on, for paged sources (PDF).
+    pub page: Option<usize>,
     /// Byte range into the document text.
     pub bytes: Range<usize>,
     /// Char range into the document text.
@@ -100,6 +102,8 @@ pub struct Citation {
     pub url: Option<String>,
     /// Hash of the document text the offsets refer to.
     pub doc_version: String,
+    /// The page, for paged sources (PDF).
+    pub page: Option<usize>,
     /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7`.
     pub label: String,
 }
@@ -144,7 +148,11 @@ impl Document {
             end: span.end,
             url: self.meta.url.clone(),
             doc_version: self.version.clone(),
-            label: format!("{}, ¶{}", self.meta.title, p.number),
+            page: p.page,
+            label: match p.page {
+                Some(page) => format!("{}, p. {page}, ¶{}", self.meta.title, p.number),
+                None => format!("{}, ¶{}", self.meta.title, p.number),
+            },
         }
     }
 

@@ -51,6 +51,7 @@ pub fn segment(text: &str, markup: Markup) -> Vec<Passage> {
             Passage {
                 number: i + 1,
                 section: b.section,
+                page: None,
                 span: map.span(&b.bytes),
                 bytes: b.bytes,
                 sentences,

@@ -29,7 +29,10 @@ pub struct Citation {
     pub url: Option<String>,
     /// Short hash of the document text the offsets refer to.
     pub doc_version: String,
-    /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7`.
+    /// The page the passage starts on, for paged sources (PDF).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
+    /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7` (`…, p. 3, ¶7` for PDFs).
     pub label: String,
 }
 
@@ -45,6 +48,7 @@ impl From<model::Citation> for Citation {
             end: c.end,
             url: c.url,
             doc_version: c.doc_version,
+            page: c.page,
             label: c.label,
         }
     }

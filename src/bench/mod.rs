@@ -3,6 +3,7 @@
 //! the test suite except on tiny generated inputs.
 
 pub mod answers;
+pub mod generate;
 pub mod quotes;
 pub mod squad;
 

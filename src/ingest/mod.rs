@@ -3,13 +3,14 @@
 //! corpus fingerprint is computed and changes are found.
 //!
 //! Formats, by file ending: Markdown (`.md`, `.markdown`), plain text
-//! (`.txt`), HTML (`.html`, `.htm`) and JSON Lines (`.jsonl`, one document
-//! per line). A file that cannot be read (bad UTF-8, malformed front
+//! (`.txt`), HTML (`.html`, `.htm`), PDF (`.pdf`, its text layer, with page
+//! numbers) and JSON Lines (`.jsonl`, one document per line). A file that cannot be read (bad UTF-8, malformed front
 //! matter, a duplicate id, a bad JSON line) is reported as a [`Problem`]
 //! naming the file and line, and skipped; the rest of the corpus still loads.
 
 pub mod frontmatter;
 pub mod html;
+pub mod pdf;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ pub enum Format {
     Html,
     /// One JSON document per line.
     JsonLines,
+    /// A PDF's text layer, page by page.
+    Pdf,
 }
 
 /// File endings read as documents.
@@ -41,6 +44,7 @@ const FORMATS: &[(&str, Format)] = &[
     ("html", Format::Html),
     ("htm", Format::Html),
     ("jsonl", Format::JsonLines),
+    ("pdf", Format::Pdf),
 ];
 
 /// The format of a path, by its ending.
@@ -242,6 +246,12 @@ struct JsonDoc {
 /// Parses a file's bytes into its documents, or the reason it cannot be read.
 /// JSON Lines problems on single lines are returned beside the good documents.
 pub fn parse_file(rel: &Path, bytes: &[u8]) -> (Vec<Document>, Vec<Error>) {
+    if format_of(rel) == Some(Format::Pdf) {
+        return match pdf::document(rel, bytes) {
+            Ok(d) => (vec![d], Vec::new()),
+            Err(e) => (Vec::new(), vec![e]),
+        };
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -405,6 +415,29 @@ pub fn load_corpus_with(
         files: records,
         problems,
     })
+}
+
+/// Whether every corpus file still has the size and modification time
+/// recorded in `files`, and no file was added or removed: a stat-only check
+/// that needs no reading, so an unchanged corpus is confirmed at once.
+pub fn unchanged(dir: &Path, files: &BTreeMap<String, FileRecord>) -> Result<bool> {
+    let paths = list_files(dir)?;
+    if paths.len() != files.len() {
+        return Ok(false);
+    }
+    for path in paths {
+        let key = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+        match files.get(&key) {
+            Some(r) if r.size == meta.len() && r.mtime_ns == mtime_ns(&meta) => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
 }
 
 /// Reads and parses every document under `dir`.

@@ -195,6 +195,15 @@ pub struct RawHit {
     pub score: f32,
 }
 
+/// How a page of hits is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Best BM25 score first.
+    Relevance,
+    /// Passage order (for filter-only queries, where every score ties).
+    Position,
+}
+
 /// Runs a compiled query: the exact total and one page of hits.
 pub fn run(
     searcher: &Searcher,
@@ -203,19 +212,37 @@ pub fn run(
     limit: usize,
     offset: usize,
 ) -> Result<(usize, Vec<RawHit>)> {
+    run_ordered(searcher, fields, query, limit, offset, Order::Relevance)
+}
+
+/// [`run`] with a choice of order.
+pub fn run_ordered(
+    searcher: &Searcher,
+    fields: &Fields,
+    query: &dyn Query,
+    limit: usize,
+    offset: usize,
+    order: Order,
+) -> Result<(usize, Vec<RawHit>)> {
     // Counting first bounds the work of a far-off page by the hit count, so
     // no offset can make the collector allocate more than the corpus holds.
-    let (top, total) = if limit == 0 || offset > 0 {
+    let (top, total) = if limit == 0 || offset > 0 || order == Order::Position {
         let total = searcher.search(query, &Count)?;
         if limit == 0 || offset >= total {
             return Ok((total, Vec::new()));
         }
-        let top = searcher.search(
-            query,
-            &TopDocs::with_limit(limit.min(total - offset))
-                .and_offset(offset)
-                .order_by_score(),
-        )?;
+        let page = TopDocs::with_limit(limit.min(total - offset)).and_offset(offset);
+        let top: Vec<(f32, tantivy::DocAddress)> = match order {
+            Order::Relevance => searcher.search(query, &page.order_by_score())?,
+            Order::Position => searcher
+                .search(
+                    query,
+                    &page.order_by_fast_field::<u64>("paragraph", tantivy::Order::Asc),
+                )?
+                .into_iter()
+                .map(|(_, addr)| (0.0, addr))
+                .collect(),
+        };
         (top, total)
     } else {
         searcher.search(query, &(TopDocs::with_limit(limit).order_by_score(), Count))?

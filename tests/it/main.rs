@@ -10,6 +10,7 @@ mod http_layers;
 mod index_build;
 mod invariants;
 mod live;
+mod pdf;
 mod quotes;
 mod search;
 mod segmentation;

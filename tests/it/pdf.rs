@@ -1,0 +1,110 @@
+//! PDFs: the text layer is indexed with page numbers, and a broken PDF is
+//! reported and skipped.
+
+use lopdf::content::{Content, Operation};
+use lopdf::{dictionary, Document, Object, Stream};
+use verbatim::engine::{Engine, SearchRequest};
+
+/// A PDF with one line of text per page, made with lopdf.
+fn pdf(pages: &[&str]) -> Vec<u8> {
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(
+        dictionary! {"Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica"},
+    );
+    let resources_id = doc.add_object(dictionary! {"Font" => dictionary! {"F1" => font_id}});
+    let kids: Vec<Object> = pages
+        .iter()
+        .map(|text| {
+            let content = Content {
+                operations: vec![
+                    Operation::new("BT", vec![]),
+                    Operation::new("Tf", vec!["F1".into(), 12.into()]),
+                    Operation::new("Td", vec![72.into(), 720.into()]),
+                    Operation::new("Tj", vec![Object::string_literal(*text)]),
+                    Operation::new("ET", vec![]),
+                ],
+            };
+            let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+            doc.add_object(
+                dictionary! {"Type" => "Page", "Parent" => pages_id, "Contents" => content_id},
+            )
+            .into()
+        })
+        .collect();
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => kids, "Count" => count, "Resources" => resources_id,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! {"Type" => "Catalog", "Pages" => pages_id});
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn pdf_text_is_cited_with_its_page() {
+    let corpus = tempfile::tempdir().unwrap();
+    std::fs::write(
+        corpus.path().join("Ministry Report.pdf"),
+        pdf(&[
+            "Robot subsidies grow this year.",
+            "Factories adopt humanoid robots.",
+        ]),
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.path().join("broken.pdf"),
+        b"%PDF-1.5 this is not really a pdf",
+    )
+    .unwrap();
+    let idx = tempfile::tempdir().unwrap();
+    let (e, _, problems) = Engine::open_reporting(corpus.path(), idx.path()).unwrap();
+    assert_eq!(problems.len(), 1, "the broken PDF is reported");
+    assert!(
+        problems[0]
+            .error
+            .to_string()
+            .starts_with("broken.pdf: unreadable PDF"),
+        "{}",
+        problems[0].error
+    );
+    let page = e
+        .search(&SearchRequest {
+            query: "humanoid".into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let hit = verbatim::wire::SearchHit::from(&page.hits[0]);
+    assert_eq!(hit.doc_id, "ministry-report");
+    assert!(
+        hit.text.contains("Factories adopt humanoid robots."),
+        "{}",
+        hit.text
+    );
+    assert_eq!(hit.citation.page, Some(2));
+    assert!(
+        hit.citation.label.contains("p. 2"),
+        "{}",
+        hit.citation.label
+    );
+    let first = e
+        .search(&SearchRequest {
+            query: "subsidies".into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        verbatim::wire::SearchHit::from(&first.hits[0])
+            .citation
+            .page,
+        Some(1)
+    );
+}
