@@ -30,6 +30,34 @@ pub const STEMMED: &str = "verbatim_stem";
 /// Name of the unstemmed analyzer registered with Tantivy.
 pub const EXACT: &str = "verbatim_exact";
 
+/// English month names and abbreviations, folded (dates in answers and quote notes).
+pub const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+
 /// A word of the original text with its folded form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {

@@ -338,6 +338,28 @@ pub fn mark(text: &str, ranges: &[(usize, usize)], color: bool) -> String {
     out
 }
 
+/// Byte ranges of `text` for spans given in document chars, where `text`
+/// starts at document char `base`. Spans outside the text are dropped.
+fn byte_ranges(
+    text: &str,
+    base: usize,
+    spans: impl Iterator<Item = (usize, usize)>,
+) -> Vec<(usize, usize)> {
+    let starts: Vec<usize> = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain([text.len()])
+        .collect();
+    spans
+        .filter_map(|(s, e)| {
+            Some((
+                *starts.get(s.checked_sub(base)?)?,
+                *starts.get(e.checked_sub(base)?)?,
+            ))
+        })
+        .collect()
+}
+
 /// `verbatim search`.
 pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
     let engine = open_engine(config)?;
@@ -381,22 +403,11 @@ pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
     )?;
     for (i, hit) in resp.hits.iter().enumerate() {
         // Highlights are document char offsets; turn them into byte ranges of the hit text.
-        let starts: Vec<usize> = hit
-            .text
-            .char_indices()
-            .map(|(b, _)| b)
-            .chain([hit.text.len()])
-            .collect();
-        let ranges: Vec<(usize, usize)> = hit
-            .highlights
-            .iter()
-            .filter_map(|h| {
-                Some((
-                    *starts.get(h.start - hit.citation.start)?,
-                    *starts.get(h.end - hit.citation.start)?,
-                ))
-            })
-            .collect();
+        let ranges = byte_ranges(
+            &hit.text,
+            hit.citation.start,
+            hit.highlights.iter().map(|h| (h.start, h.end)),
+        );
         writeln!(out, "{}. {}", f.offset + i + 1, hit.citation.label)?;
         if let Some(s) = &hit.section {
             writeln!(out, "   section: {s}")?;
@@ -592,23 +603,12 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
         return Ok(());
     }
     for (i, a) in resp.answers.iter().enumerate() {
-        let starts: Vec<usize> = a
-            .text
-            .char_indices()
-            .map(|(b, _)| b)
-            .chain([a.text.len()])
-            .collect();
-        let ranges: Vec<(usize, usize)> = a
+        let answer_spans = a
             .highlights
             .iter()
             .filter(|h| h.kind == "answer")
-            .filter_map(|h| {
-                Some((
-                    *starts.get(h.start - a.citation.start)?,
-                    *starts.get(h.end - a.citation.start)?,
-                ))
-            })
-            .collect();
+            .map(|h| (h.start, h.end));
+        let ranges = byte_ranges(&a.text, a.citation.start, answer_spans);
         writeln!(
             out,
             "{}. {}",

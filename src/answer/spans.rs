@@ -7,32 +7,6 @@ use std::ops::Range;
 use super::question::QType;
 use crate::analysis::{tokenize, Token};
 
-const MONTHS: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-];
 const SCALES: &[&str] = &[
     "hundred",
     "hundreds",
@@ -143,11 +117,11 @@ pub fn answer_spans(sentence: &str, qtype: QType, question_words: &[String]) -> 
             &toks,
             |i| {
                 (is_year(&toks[i])
-                    || MONTHS.contains(&toks[i].text.as_str())
+                    || crate::analysis::MONTHS.contains(&toks[i].text.as_str())
                     || (toks[i].text.len() <= 2
                         && toks[i].text.chars().all(|c| c.is_ascii_digit())
                         && i > 0
-                        && MONTHS.contains(&toks[i - 1].text.as_str())))
+                        && crate::analysis::MONTHS.contains(&toks[i - 1].text.as_str())))
                     && !in_q(i)
             },
             |_| false,

@@ -219,21 +219,6 @@ const NUMBER_WORDS: &[&str] = &[
     "half",
     "percent",
 ];
-const MONTHS: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
 /// What kind of meaning a set of changed words carries.
 fn is_number(w: &str) -> bool {
     w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w)
@@ -262,7 +247,9 @@ pub fn meaning_notes(
     if any(q_norm, &is_number) || any(s_norm, &is_number) {
         notes.push(format!("number changed: {change}"));
     }
-    if any(q_norm, &|w| MONTHS.contains(&w)) || any(s_norm, &|w| MONTHS.contains(&w)) {
+    if any(q_norm, &|w| crate::analysis::MONTHS.contains(&w))
+        || any(s_norm, &|w| crate::analysis::MONTHS.contains(&w))
+    {
         notes.push(format!("date changed: {change}"));
     }
     let neg_q = q_norm.iter().filter(|w| NEGATIONS.contains(w)).count();
