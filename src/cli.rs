@@ -118,6 +118,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Search ranking on BEIR SciFact: nDCG@10 and Recall@100 (trec_eval definitions), queries per second.
+    Scifact {
+        /// The BEIR scifact folder (e.g. ../shared/bench/beir/scifact).
+        #[arg(long)]
+        data: PathBuf,
+        /// `test` (report) or `train` (tune).
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Run the peers' SciFact script from this folder in the same run (needs PEERS_VENV).
+        #[arg(long, value_name = "DIR")]
+        peers: Option<PathBuf>,
+    },
     /// Generate a large corpus of real text (recombined SciFact sentences) as JSON Lines.
     Generate {
         /// Path of the SciFact corpus (e.g. ../shared/bench/beir/scifact/corpus.jsonl).

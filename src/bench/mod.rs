@@ -5,6 +5,7 @@
 pub mod answers;
 pub mod generate;
 pub mod quotes;
+pub mod scifact;
 pub mod squad;
 
 /// A small deterministic PRNG (xorshift64*), so benchmark sets are
