@@ -123,9 +123,29 @@ impl AppState {
         title = "verbatim",
         description = "Answers from your sources in their own words, with citations."
     ),
-    components(schemas(error::ErrorBody))
+    components(schemas(error::ErrorBody)),
+    modifiers(&BearerScheme)
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` security scheme the write routes require.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("VERBATIM_TOKEN"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The routes and the OpenAPI document generated from the same handlers.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {

@@ -452,6 +452,10 @@ async fn openapi_covers_every_route() {
             assert_ne!(st, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
         }
     }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer",
+        "the write routes' scheme is declared"
+    );
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     for name in [
         "ErrorBody",
