@@ -222,7 +222,7 @@ impl TokenStream for VerbatimTokenStream<'_> {
 }
 
 /// Longest token kept in the index; longer ones are noise (hashes, base64).
-const MAX_TOKEN_BYTES: usize = 64;
+pub const MAX_TOKEN_BYTES: usize = 64;
 
 /// The stemmed analyzer, for ranked search.
 pub fn stemmed_analyzer() -> TextAnalyzer {

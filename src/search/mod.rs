@@ -3,6 +3,8 @@
 
 pub mod query;
 
+use std::collections::HashSet;
+
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Occur as TOccur, PhraseQuery, Query, TermQuery,
@@ -10,7 +12,7 @@ use tantivy::query::{
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Searcher, TantivyDocument, Term};
 
-use crate::analysis::{analyze, exact_analyzer, stemmed_analyzer, Token};
+use crate::analysis::{analyze, exact_analyzer, stemmed_analyzer, Token, MAX_TOKEN_BYTES};
 use crate::error::{Error, Result};
 use crate::index::Fields;
 use crate::model::{CharMap, Document, Passage, Span};
@@ -267,31 +269,47 @@ pub fn run_ordered(
 pub fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern]) -> Vec<Span> {
     let text = doc.passage_text(passage);
     let mut ranges: Vec<(usize, usize)> = Vec::new();
-    let mut cache: [Option<Vec<Token>>; 2] = [None, None];
+    // The passage's words, folded, as both analyzers see them (long tokens
+    // are dropped by both). Stems are computed only for words that can match:
+    // Snowball English rewrites suffixes only, so a word whose first two
+    // chars differ from every stemmed pattern token's cannot stem to it.
+    let words: Vec<Token> = crate::analysis::tokenize(text)
+        .into_iter()
+        .filter(|t| t.text.len() <= MAX_TOKEN_BYTES)
+        .collect();
+    let head = |w: &str| w.chars().take(2).collect::<String>();
+    let heads: HashSet<String> = patterns
+        .iter()
+        .filter(|p| p.analysis == Analysis::Stemmed)
+        .flat_map(|p| p.tokens.iter().map(|t| head(t)))
+        .collect();
+    let mut stemmer = stemmed_analyzer();
+    let stems: Vec<Option<String>> = words
+        .iter()
+        .map(|w| {
+            heads
+                .contains(&head(&w.text))
+                .then(|| {
+                    analyze(&mut stemmer, &w.text)
+                        .into_iter()
+                        .next()
+                        .map(|t| t.text)
+                })
+                .flatten()
+        })
+        .collect();
     for p in patterns {
-        let slot = match p.analysis {
-            Analysis::Stemmed => 0,
-            Analysis::Exact => 1,
-        };
-        let toks = cache[slot].get_or_insert_with(|| {
-            let mut a = if slot == 0 {
-                stemmed_analyzer()
-            } else {
-                exact_analyzer()
-            };
-            analyze(&mut a, text)
-        });
         let n = p.tokens.len();
-        if n == 0 || toks.len() < n {
+        if n == 0 || words.len() < n {
             continue;
         }
-        for w in 0..=toks.len() - n {
-            if toks[w..w + n]
-                .iter()
-                .zip(&p.tokens)
-                .all(|(a, b)| &a.text == b)
-            {
-                ranges.push((toks[w].start, toks[w + n - 1].end));
+        for w in 0..=words.len() - n {
+            let matches = (0..n).all(|k| match p.analysis {
+                Analysis::Exact => words[w + k].text == p.tokens[k],
+                Analysis::Stemmed => stems[w + k].as_deref() == Some(p.tokens[k].as_str()),
+            });
+            if matches {
+                ranges.push((words[w].start, words[w + n - 1].end));
             }
         }
     }
