@@ -138,26 +138,27 @@ async fn search_contract() {
     assert_eq!(filtered["hits"].as_array().unwrap().len(), 0);
 }
 
+/// Every GET error case: `(uri, status, code)`.
+const GET_ERRORS: &[(&str, u16, &str)] = &[
+    ("/v1/search", 400, "invalid_parameter"),
+    ("/v1/search?q=japan&limit=abc", 400, "invalid_parameter"),
+    ("/v1/search?q=japan&limit=101", 400, "invalid_parameter"),
+    ("/v1/search?q=japan&offset=-1", 400, "invalid_parameter"),
+    ("/v1/search?q=", 400, "invalid_query"),
+    ("/nope", 404, "not_found"),
+    ("/v1/documents/no-such-doc", 404, "not_found"),
+    ("/v1/passages/japan-ai-experiment:p999", 404, "not_found"),
+    ("/v1/passages/garbage", 404, "not_found"),
+    ("/v1/documents/..%2F..%2Fetc%2Fpasswd", 404, "not_found"),
+    ("/v1/documents/%FF%FE", 400, "invalid_parameter"),
+];
+
 #[tokio::test]
-async fn search_errors() {
+async fn get_errors() {
     let s = state();
-    assert_error(get(&s, "/v1/search").await, 400, "invalid_parameter");
-    assert_error(
-        get(&s, "/v1/search?q=japan&limit=abc").await,
-        400,
-        "invalid_parameter",
-    );
-    assert_error(
-        get(&s, "/v1/search?q=japan&limit=101").await,
-        400,
-        "invalid_parameter",
-    );
-    assert_error(
-        get(&s, "/v1/search?q=japan&offset=-1").await,
-        400,
-        "invalid_parameter",
-    );
-    assert_error(get(&s, "/v1/search?q=").await, 400, "invalid_query");
+    for (uri, status, code) in GET_ERRORS {
+        assert_error(get(&s, uri).await, *status, code);
+    }
     let long = "a".repeat(Limits::default().max_query_chars + 1);
     assert_error(
         get(&s, &format!("/v1/search?q={long}")).await,
@@ -171,6 +172,16 @@ async fn search_errors() {
             .await
             .0,
         StatusCode::OK
+    );
+    let (st, _, body) = send(
+        &s,
+        Request::delete("/v1/search").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_error(
+        (st, serde_json::from_slice(&body).unwrap()),
+        405,
+        "method_not_allowed",
     );
 }
 
@@ -263,39 +274,6 @@ async fn body_errors() {
         .await,
         400,
         "invalid_query",
-    );
-}
-
-#[tokio::test]
-async fn routing_errors() {
-    let s = state();
-    assert_error(get(&s, "/nope").await, 404, "not_found");
-    let (st, _, body) = send(
-        &s,
-        Request::delete("/v1/search").body(Body::empty()).unwrap(),
-    )
-    .await;
-    assert_error(
-        (st, serde_json::from_slice(&body).unwrap()),
-        405,
-        "method_not_allowed",
-    );
-    assert_error(get(&s, "/v1/documents/no-such-doc").await, 404, "not_found");
-    assert_error(
-        get(&s, "/v1/passages/japan-ai-experiment:p999").await,
-        404,
-        "not_found",
-    );
-    assert_error(get(&s, "/v1/passages/garbage").await, 404, "not_found");
-    assert_error(
-        get(&s, "/v1/documents/..%2F..%2Fetc%2Fpasswd").await,
-        404,
-        "not_found",
-    );
-    assert_error(
-        get(&s, "/v1/documents/%FF%FE").await,
-        400,
-        "invalid_parameter",
     );
 }
 
