@@ -16,11 +16,10 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::index;
+use crate::ingest::frontmatter::FrontMatter;
 use crate::ingest::{self, FileRecord};
 use crate::model::Document;
 
@@ -36,68 +35,31 @@ pub enum Mode {
 /// Metadata and text of a document sent as JSON.
 #[derive(Debug, Clone, Default)]
 pub struct NewDocument {
-    /// Id (a URL-safe slug).
-    pub id: String,
-    /// Title; defaults to the first heading or line.
-    pub title: Option<String>,
+    /// Its front matter; `id` is required (a URL-safe slug).
+    pub front: FrontMatter,
     /// The text, exactly as it will be stored and cited.
     pub text: String,
-    /// Kind, source, url, published, author, language.
-    pub kind: Option<String>,
-    /// Publisher.
-    pub source: Option<String>,
-    /// Original address.
-    pub url: Option<String>,
-    /// Publication date.
-    pub published: Option<String>,
-    /// Author.
-    pub author: Option<String>,
-    /// Language tag.
-    pub language: Option<String>,
-}
-
-#[derive(Serialize)]
-struct FrontMatterOut<'a> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    title: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kind: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    published: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    author: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    language: Option<&'a str>,
 }
 
 impl NewDocument {
+    /// The id (empty when missing, which [`NewDocument::to_file`] rejects).
+    pub fn id(&self) -> &str {
+        self.front.id.as_deref().unwrap_or("")
+    }
+
     /// The Markdown file (TOML front matter, then the text verbatim).
     pub fn to_file(&self) -> Result<Vec<u8>> {
-        if !ingest::is_valid_id(&self.id) {
+        if !ingest::is_valid_id(self.id()) {
             return Err(Error::InvalidDocument(format!(
                 "id `{}` is not a URL-safe slug (ASCII letters, digits, `-`, `_`, `.`; at most 128)",
-                self.id
+                self.id()
             )));
         }
         if self.text.trim().is_empty() {
             return Err(Error::InvalidDocument("the text is empty".into()));
         }
-        let fm = FrontMatterOut {
-            id: &self.id,
-            title: self.title.as_deref(),
-            kind: self.kind.as_deref(),
-            source: self.source.as_deref(),
-            url: self.url.as_deref(),
-            published: self.published.as_deref(),
-            author: self.author.as_deref(),
-            language: self.language.as_deref(),
-        };
-        let toml = toml::to_string(&fm).map_err(|e| Error::InvalidDocument(e.to_string()))?;
+        let toml =
+            toml::to_string(&self.front).map_err(|e| Error::InvalidDocument(e.to_string()))?;
         Ok(format!("+++\n{toml}+++\n{}", self.text).into_bytes())
     }
 }
@@ -140,16 +102,6 @@ pub fn safe_file_name(name: &str) -> Result<String> {
 }
 
 impl Live {
-    /// The file a document id lives in, if any.
-    fn file_of(&self, engine: &Engine, id: &str) -> Option<String> {
-        let m = index::current_manifest(&self.index_dir)?;
-        let _ = engine;
-        m.files
-            .into_iter()
-            .find(|(_, r)| r.doc_ids.iter().any(|d| d == id))
-            .map(|(p, _)| p)
-    }
-
     /// Stores a JSON document (as `{id}.md`, or in the file it already lives in).
     pub fn put_document(
         &self,
@@ -158,7 +110,7 @@ impl Live {
         mode: Mode,
     ) -> Result<(Engine, Vec<String>)> {
         let bytes = doc.to_file()?;
-        let rel = match self.file_of(engine, &doc.id) {
+        let rel = match engine.document(doc.id()).map(|d| d.origin.clone()) {
             Some(p)
                 if mode == Mode::Replace
                     && matches!(
@@ -171,10 +123,10 @@ impl Live {
             Some(p) if mode == Mode::Replace => {
                 return Err(Error::Conflict(format!(
                     "document `{}` comes from `{p}`; change that file instead",
-                    doc.id
+                    doc.id()
                 )))
             }
-            _ => format!("{}.md", doc.id),
+            _ => format!("{}.md", doc.id()),
         };
         self.write_file(engine, &rel, bytes, mode)
     }

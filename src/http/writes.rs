@@ -12,6 +12,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::AppState;
 use crate::error::ErrorCode;
+use crate::ingest::frontmatter::FrontMatter;
 use crate::live::{safe_file_name, Mode, NewDocument};
 use crate::wire::DocumentSummary;
 
@@ -41,16 +42,19 @@ pub struct DocumentBody {
 
 impl DocumentBody {
     fn into_new(self, id: String) -> NewDocument {
-        NewDocument {
-            id,
+        let front = FrontMatter {
+            id: Some(id),
             title: self.title,
-            text: self.text,
             kind: self.kind,
             source: self.source,
             url: self.url,
             published: self.published,
             author: self.author,
             language: self.language,
+        };
+        NewDocument {
+            front,
+            text: self.text,
         }
     }
 }

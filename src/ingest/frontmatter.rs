@@ -4,24 +4,33 @@
 
 use std::collections::BTreeMap;
 
-/// Front-matter fields as read, before defaults are applied.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// Front-matter fields as read, before defaults are applied. Serializes to
+/// the TOML that [`split`] reads back (unset fields are left out).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FrontMatter {
     /// `id`: the document's slug.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `kind`: `article`, `source-note`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// `source`: the publisher.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// `url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `published`: a date.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
     /// `author`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// `language`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
 

@@ -266,10 +266,13 @@ fn a_crash_before_the_file_lands_leaves_the_previous_state() {
         corpus_dir: corpus.path().into(),
         index_dir: index.path().into(),
     };
-    let doc = verbatim::live::NewDocument {
-        id: "late".into(),
-        text: "Unacknowledged words.".into(),
+    let front = verbatim::ingest::frontmatter::FrontMatter {
+        id: Some("late".into()),
         ..Default::default()
+    };
+    let doc = verbatim::live::NewDocument {
+        front,
+        text: "Unacknowledged words.".into(),
     };
     let (engine2, _) = live
         .put_document(&engine, &doc, verbatim::live::Mode::Create)
