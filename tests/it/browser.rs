@@ -12,7 +12,7 @@ use verbatim::config::Limits;
 use verbatim::engine::Engine;
 use verbatim::http::{run, AppState};
 
-use super::support::default_corpus;
+use super::support::{default_corpus, urlencode};
 
 /// Kills chromedriver when the test ends, however it ends.
 struct Driver(Child);
@@ -50,18 +50,6 @@ async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,7 +117,7 @@ async fn the_page_in_a_real_browser() {
     // 1. Ask a question and see the cited sentence with the answer span.
     c.goto(&format!(
         "{base}/?ask={}",
-        enc("When was the joint venture set up?")
+        urlencode("When was the joint venture set up?")
     ))
     .await
     .unwrap();
@@ -154,7 +142,7 @@ async fn the_page_in_a_real_browser() {
     // 2. An unanswerable question gets the honest no-answer.
     c.goto(&format!(
         "{base}/?ask={}",
-        enc("How many robots does South Korea plan to build?")
+        urlencode("How many robots does South Korea plan to build?")
     ))
     .await
     .unwrap();
@@ -206,7 +194,7 @@ async fn the_page_in_a_real_browser() {
     // 4. Check an altered quote and see the changed number marked.
     c.goto(&format!(
         "{base}/?check={}",
-        enc("Japan has approved about $8.3 billion for a homegrown sovereign AI model")
+        urlencode("Japan has approved about $8.3 billion for a homegrown sovereign AI model")
     ))
     .await
     .unwrap();
@@ -273,7 +261,7 @@ async fn the_page_in_a_real_browser() {
     c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!(
         "{base}/?ask={}",
-        enc("Which companies are leading the new venture?")
+        urlencode("Which companies are leading the new venture?")
     ))
     .await
     .unwrap();

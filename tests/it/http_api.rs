@@ -11,7 +11,7 @@ use verbatim::config::Limits;
 use verbatim::engine::Engine;
 use verbatim::http::{app, AppState};
 
-use super::support::{corpus_words, default_corpus};
+use super::support::{corpus_words, default_corpus, urlencode};
 
 fn state() -> AppState {
     let dir = tempfile::tempdir().unwrap();
@@ -444,18 +444,6 @@ async fn openapi_covers_every_route() {
     ] {
         assert!(schemas.contains_key(name), "schema {name} missing");
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -52,3 +52,16 @@ pub fn corpus_words() -> Vec<String> {
     words.dedup();
     words
 }
+
+/// Percent-encodes everything but ASCII letters and digits.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
