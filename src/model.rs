@@ -49,6 +49,9 @@ pub struct Document {
     pub text: String,
     /// Short hash of `text`, so a stored citation can be checked later.
     pub version: String,
+    /// Length of `text` in chars, counted once (documents listings would
+    /// otherwise count the whole corpus on every request).
+    pub chars: usize,
     /// Paragraphs and bullet items, in document order, never overlapping.
     pub passages: Vec<Passage>,
 }

@@ -190,7 +190,7 @@ impl From<&Document> for DocumentSummary {
             language: d.meta.language.clone(),
             passages: d.passages.len(),
             doc_version: d.version.clone(),
-            chars: d.text.chars().count(),
+            chars: d.chars,
             lead: d.passages.first().map(|p| d.passage_text(p).to_string()),
         }
     }

@@ -191,6 +191,7 @@ pub fn document_from_text(meta: DocMeta, origin: String, text: String, markup: M
     Document {
         passages: segment(&text, markup),
         version: text_version(&text),
+        chars: text.chars().count(),
         meta,
         origin,
         text,
