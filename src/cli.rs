@@ -207,6 +207,13 @@ pub struct ServeFlags {
     /// Requests in flight before answering 503 overloaded [default: 256].
     #[arg(long, env = "VERBATIM_MAX_CONCURRENCY")]
     pub max_concurrency: Option<usize>,
+    /// Open connections before new ones wait in the backlog [default: 1024].
+    #[arg(long, env = "VERBATIM_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Time to send request headers, and idle keep-alive time, in
+    /// milliseconds [default: 10000].
+    #[arg(long, env = "VERBATIM_HEADER_TIMEOUT_MS")]
+    pub header_timeout_ms: Option<u64>,
 }
 
 impl Flags {
@@ -225,6 +232,8 @@ impl Flags {
             raw.max_query_chars = s.max_query_chars;
             raw.request_timeout_ms = s.request_timeout_ms;
             raw.max_concurrency = s.max_concurrency;
+            raw.max_connections = s.max_connections;
+            raw.header_timeout_ms = s.header_timeout_ms;
         }
         raw.token = std::env::var("VERBATIM_TOKEN")
             .ok()

@@ -33,6 +33,11 @@ pub struct RawConfig {
     pub request_timeout_ms: Option<u64>,
     /// Requests served at once before answering 503 `overloaded`.
     pub max_concurrency: Option<usize>,
+    /// Open connections accepted at once; more wait in the listen backlog.
+    pub max_connections: Option<usize>,
+    /// Time a client has to send a request's headers, in milliseconds (also
+    /// how long an idle keep-alive connection is kept).
+    pub header_timeout_ms: Option<u64>,
     /// Origins allowed by CORS; empty means CORS is off.
     pub cors_origins: Option<Vec<String>>,
     /// Bearer token for the write routes (also `VERBATIM_TOKEN`); none turns writes off.
@@ -78,6 +83,8 @@ impl RawConfig {
             max_query_chars: self.max_query_chars.or(lower.max_query_chars),
             request_timeout_ms: self.request_timeout_ms.or(lower.request_timeout_ms),
             max_concurrency: self.max_concurrency.or(lower.max_concurrency),
+            max_connections: self.max_connections.or(lower.max_connections),
+            header_timeout_ms: self.header_timeout_ms.or(lower.header_timeout_ms),
             cors_origins: self.cors_origins.or(lower.cors_origins),
             token: self.token.or(lower.token),
         }
@@ -110,6 +117,12 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Requests in flight; more get 503 `overloaded`.
     pub max_concurrency: usize,
+    /// Open connections; more wait in the kernel's listen backlog, so idle
+    /// or slow clients cannot exhaust file descriptors.
+    pub max_connections: usize,
+    /// Time to send a request's headers, and to keep an idle keep-alive
+    /// connection; slower clients are disconnected (slowloris).
+    pub header_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -119,6 +132,8 @@ impl Default for Limits {
             max_query_chars: 2_000,
             request_timeout: Duration::from_secs(10),
             max_concurrency: 256,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -186,6 +201,16 @@ impl Config {
                     raw.max_concurrency,
                     d.max_concurrency,
                 )?,
+                max_connections: positive(
+                    "max_connections",
+                    raw.max_connections,
+                    d.max_connections,
+                )?,
+                header_timeout: Duration::from_millis(positive(
+                    "header_timeout_ms",
+                    raw.header_timeout_ms.map(|v| v as usize),
+                    d.header_timeout.as_millis() as usize,
+                )? as u64),
             },
             cors_origins: raw.cors_origins.unwrap_or_default(),
             token: match raw.token {

@@ -2,8 +2,11 @@
 //! same JSON error shape as everything else.
 
 use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use percent_encoding::percent_decode_str;
 
 use super::error::ApiError;
+use crate::error::ErrorCode;
 
 /// JSON body; rejections become `invalid_json`, `payload_too_large` or
 /// `unsupported_media_type`.
@@ -11,10 +14,34 @@ use super::error::ApiError;
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
-/// Query string; rejections become `invalid_parameter`.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+/// Query string; rejections become `invalid_parameter`. A value that is not
+/// UTF-8 once percent-decoded is refused rather than read with replacement
+/// characters, which would silently search for something else.
 pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = parts.uri.query().unwrap_or_default();
+        if raw
+            .split('&')
+            .any(|pair| percent_decode_str(pair).decode_utf8().is_err())
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "the query string is not valid UTF-8 once percent-decoded",
+            ));
+        }
+        let axum::extract::Query(v) =
+            axum::extract::Query::from_request_parts(parts, state).await?;
+        Ok(ApiQuery(v))
+    }
+}
 
 /// Path parameters; rejections become `invalid_parameter`.
 #[derive(FromRequestParts)]

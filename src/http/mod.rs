@@ -8,6 +8,7 @@ pub mod extract;
 pub mod ops;
 pub mod quotes;
 pub mod search;
+pub mod serve;
 pub mod web;
 pub mod writes;
 
@@ -204,6 +205,10 @@ pub fn with_layers(router: Router<AppState>, state: AppState) -> Router {
             ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept that method")
         })
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            limits.max_body_bytes,
+            declared_body_limit,
+        ))
         .layer(middleware::from_fn(json_errors))
         .layer(
             ServiceBuilder::new()
@@ -256,6 +261,29 @@ fn cors_layer(origins: &[String]) -> tower::util::Either<CorsLayer, tower::layer
     )
 }
 
+/// Answers 413 at once when `Content-Length` declares a body over the
+/// limit, instead of reading it (or waiting for it) first. Bodies without a
+/// length are cut off by `DefaultBodyLimit` as they are read.
+async fn declared_body_limit(
+    axum::extract::State(max): axum::extract::State<usize>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the request body is larger than {max} bytes"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 /// Rewrites any error response that is not JSON (made by a layer or by
 /// axum itself) into the standard error shape.
 async fn json_errors(req: Request, next: Next) -> Response {
@@ -299,9 +327,8 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits.clone();
+    serve::serve(listener, app(state), &limits, shutdown).await
 }
 
 /// Resolves on SIGINT or SIGTERM.

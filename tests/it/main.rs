@@ -1,6 +1,7 @@
 //! All integration tests, built into one binary.
 
 mod answers;
+mod bad_input;
 mod browser;
 mod cjk;
 mod cli;
