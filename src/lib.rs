@@ -18,6 +18,8 @@
 //! - [`wire`]: the JSON types of the API and `--json`.
 //! - [`http`]: the axum router; [`web`]: the embedded page.
 //! - [`cli`], [`config`], [`error`]: flags, settings, errors.
+//! - [`fuzz`]: fuzz harnesses (any bytes in, invariants checked), shared by
+//!   the cargo-fuzz targets in `fuzz/` and the tests.
 
 pub mod analysis;
 pub mod answer;
@@ -27,6 +29,7 @@ pub mod config;
 pub mod draft;
 pub mod engine;
 pub mod error;
+pub mod fuzz;
 pub mod http;
 pub mod index;
 pub mod ingest;

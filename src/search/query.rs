@@ -88,7 +88,10 @@ fn lex(input: &str) -> Vec<Lex> {
                 }
                 s.push(c);
             }
-            out.push(Lex::Phrase(s));
+            // `""` or `" "` asks for nothing: no clause.
+            if !s.trim().is_empty() {
+                out.push(Lex::Phrase(s));
+            }
         } else if c == '(' {
             chars.next();
             out.push(Lex::Open);

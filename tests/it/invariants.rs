@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use verbatim::engine::SearchRequest;
-use verbatim::model::{CharMap, Span};
+use verbatim::fuzz::check_passages;
+use verbatim::model::Span;
 use verbatim::segment::{segment, Markup};
 
 use super::support::{corpus_words, engine};
@@ -11,49 +12,7 @@ use super::support::{corpus_words, engine};
 /// Checks passage and sentence offsets of `text` for both markups.
 fn check_segmentation(text: &str) {
     for markup in [Markup::Plain, Markup::Markdown] {
-        let map = CharMap::new(text);
-        let passages = segment(text, markup);
-        let mut prev_end = 0;
-        for (i, p) in passages.iter().enumerate() {
-            assert_eq!(p.number, i + 1);
-            assert!(
-                p.bytes.start >= prev_end,
-                "passages overlap or go backwards"
-            );
-            prev_end = p.bytes.end;
-            let slice = &text[p.bytes.clone()];
-            assert!(!slice.is_empty());
-            assert_eq!(slice.trim(), slice, "passage has outer whitespace");
-            assert_eq!(map.span(&p.bytes), p.span);
-            let by_chars: String = text
-                .chars()
-                .skip(p.span.start)
-                .take(p.span.end - p.span.start)
-                .collect();
-            assert_eq!(by_chars, slice, "char offsets do not slice the passage");
-            let mut s_prev = p.bytes.start;
-            for (j, s) in p.sentences.iter().enumerate() {
-                assert_eq!(s.number, j + 1);
-                assert!(
-                    s.bytes.start >= s_prev && s.bytes.end <= p.bytes.end,
-                    "sentence outside its passage"
-                );
-                s_prev = s.bytes.end;
-                let st = &text[s.bytes.clone()];
-                assert!(!st.is_empty());
-                assert_eq!(st.trim(), st);
-                let by_chars: String = text
-                    .chars()
-                    .skip(s.span.start)
-                    .take(s.span.end - s.span.start)
-                    .collect();
-                assert_eq!(by_chars, st);
-            }
-            assert!(
-                !p.sentences.is_empty(),
-                "a passage has at least one sentence"
-            );
-        }
+        check_passages(text, &segment(text, markup));
     }
 }
 

@@ -6,6 +6,8 @@ mod browser;
 mod cjk;
 mod cli;
 mod corpus_errors;
+mod crash;
+mod fuzz;
 mod http_api;
 mod http_layers;
 mod index_build;

@@ -1,7 +1,10 @@
 //! Shared fixtures: the repo's default corpus, temporary corpora and engines.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use verbatim::engine::Engine;
 
@@ -64,4 +67,47 @@ pub fn urlencode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Starts `verbatim serve` on 127.0.0.1:0 over `corpus` and `index` with
+/// `env` set; returns the child and its address once it answers `/readyz`.
+/// Its log is drained in a thread so it never blocks on a full pipe.
+pub async fn spawn_serve(corpus: &Path, index: &Path, env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--corpus")
+        .arg(corpus)
+        .arg("--index")
+        .arg(index)
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The server logs the address it listens on.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(i) = line.find("http://") {
+            let rest = &line[i + 7..];
+            break rest[..rest
+                .find(|c: char| c == '"' || c.is_whitespace())
+                .unwrap_or(rest.len())]
+                .to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match client.get(format!("http://{addr}/readyz")).send().await {
+            Ok(r) if r.status() == 200 => break,
+            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => panic!("server never became ready: {other:?}"),
+        }
+    }
+    (child, addr)
 }

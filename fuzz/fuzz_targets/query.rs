@@ -1,0 +1,3 @@
+#![no_main]
+// See verbatim::fuzz::query.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| verbatim::fuzz::query(data));
