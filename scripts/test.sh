@@ -14,4 +14,7 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 
 cargo test --locked --all-targets "$@"
+
+# The OpenAPI contract, probed by schemathesis against a real server.
+bash scripts/schemathesis.sh
 echo "browser screenshots: $(pwd)/target/browser-screenshots"

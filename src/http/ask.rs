@@ -18,8 +18,11 @@ use crate::wire::AskResponse;
 #[serde(deny_unknown_fields)]
 pub struct AskBody {
     /// A plain question.
+    #[schema(min_length = 1)]
     pub question: String,
     /// Answers wanted, 1 to 10. Default 3.
+    #[schema(minimum = 1, maximum = 10)]
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     pub limit: Option<usize>,
     /// Only this document.
     pub doc: Option<String>,

@@ -14,6 +14,28 @@ use crate::error::ErrorCode;
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
+/// Deserializes an optional whole number that JSON may spell `37` or `37.0`
+/// (JSON Schema's `integer` admits both); `37.5` and negatives are refused.
+pub fn whole_number<'de, D>(d: D) -> Result<Option<usize>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let Some(n) = <Option<serde_json::Number> as serde::Deserialize>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(u) = n.as_u64() {
+        return usize::try_from(u)
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("number too large"));
+    }
+    match n.as_f64() {
+        Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= usize::MAX as f64 => Ok(Some(f as usize)),
+        _ => Err(serde::de::Error::custom(format!(
+            "expected a whole number of 0 or more, got {n}"
+        ))),
+    }
+}
+
 /// Query string; rejections become `invalid_parameter`. A value that is not
 /// UTF-8 once percent-decoded is refused rather than read with replacement
 /// characters, which would silently search for something else.

@@ -18,6 +18,7 @@ use crate::wire::{DraftResponse, QuoteCheckResponse};
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
     /// The quote, with or without its quotation marks; `…`, `[...]`, `[words]` and `[sic]` are understood.
+    #[schema(min_length = 1)]
     pub quote: String,
 }
 
@@ -56,14 +57,17 @@ pub struct DraftRequest {
 
 /// Query-string parameters of `POST /v1/quotes/check-draft`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DraftParams {
     /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
 /// Finds every quotation in a draft and checks each one.
 #[utoipa::path(post, path = "/v1/quotes/check-draft", tag = "quotes", request_body = DraftRequest, params(DraftParams),
-    responses((status = 200, body = DraftResponse), (status = 200, description = "CSV when asked for", content_type = "text/csv", body = String),
+    responses((status = 200, description = "Each quotation's check: JSON, or CSV when asked for",
+                content((DraftResponse = "application/json"), (String = "text/csv"))),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn check_draft(
     State(state): State<AppState>,

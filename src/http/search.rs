@@ -21,17 +21,24 @@ use crate::wire::{Citation, SearchResponse};
 
 /// Default page size.
 const DEFAULT_LIMIT: usize = 10;
+/// Largest `offset` (a corpus has fewer passages).
+const MAX_OFFSET: usize = u32::MAX as usize;
 /// Most queries in one batch.
 pub const MAX_BATCH: usize = 100;
 
 /// Query-string parameters of `GET /v1/search`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The query: words, "exact phrases", +required, -excluded, AND, OR, doc:ID, kind:KIND.
+    /// May be empty when `doc` or `kind` is given (every passage they keep).
+    #[param(required = true)]
     pub q: Option<String>,
     /// Page size, 0 to 100 (0 returns only the total). Default 10.
+    #[param(maximum = 100)]
     pub limit: Option<usize>,
     /// Hits to skip. Default 0.
+    #[param(maximum = 4294967295_u64)]
     pub offset: Option<usize>,
     /// Only this document.
     pub doc: Option<String>,
@@ -102,6 +109,12 @@ pub async fn search(
     };
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     let offset = p.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("offset must be at most {MAX_OFFSET}"),
+        ));
+    }
     let resp = tokio::task::spawn_blocking(move || search_one(&engine, q, limit, offset, filters))
         .await
         .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))??;
@@ -113,8 +126,11 @@ pub async fn search(
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// Up to 100 queries.
+    #[schema(max_items = 100)]
     pub queries: Vec<String>,
     /// Page size for each, 0 to 100. Default 10.
+    #[schema(maximum = 100)]
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     pub limit: Option<usize>,
     /// Only this document.
     pub doc: Option<String>,
@@ -143,11 +159,17 @@ pub async fn batch(
             format!("at most {MAX_BATCH} queries per batch"),
         ));
     }
+    let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit > crate::engine::MAX_LIMIT {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("limit must be at most {}", crate::engine::MAX_LIMIT),
+        ));
+    }
     for q in &req.queries {
         check_length(&state, q)?;
     }
     let engine = state.engine()?;
-    let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
     let filters = Filters {
         doc: req.doc,
         kind: req.kind,
@@ -169,10 +191,13 @@ pub async fn batch(
 
 /// Query-string parameters of `GET /v1/search/export`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// The query, as for `/v1/search`.
+    #[param(required = true)]
     pub q: Option<String>,
     /// `csv` (default) or `jsonl`.
+    #[param(pattern = "^(csv|jsonl)$")]
     pub format: Option<String>,
     /// Only this document.
     pub doc: Option<String>,
@@ -232,7 +257,8 @@ const EXPORT_HEADERS: &[&str] = &[
 
 /// Streams every hit of a query (not one page) as CSV or JSON Lines.
 #[utoipa::path(get, path = "/v1/search/export", tag = "search", params(ExportParams),
-    responses((status = 200, description = "Every hit, one row each", body = ExportRow, content_type = "text/csv"),
+    responses((status = 200, description = "Every hit, one row each: CSV, or JSON Lines with `format=jsonl`",
+                content((ExportRow = "text/csv"), (ExportRow = "application/x-ndjson"))),
               (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,

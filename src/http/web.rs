@@ -28,7 +28,7 @@ pub async fn index() -> Response {
 
 /// The page, opened on one passage with the cited span (`?start=&end=`, document chars) highlighted.
 #[utoipa::path(get, path = "/p/{passage_id}", tag = "page",
-    params(("passage_id" = String, Path, description = "Passage id"), ("start" = Option<usize>, Query, description = "Cited span start"), ("end" = Option<usize>, Query, description = "Cited span end")),
+    params(("passage_id" = String, Path, description = "Passage id"), ("start" = Option<String>, Query, description = "Cited span start (document chars); the page ignores it unless it is a number"), ("end" = Option<String>, Query, description = "Cited span end, likewise")),
     responses((status = 200, description = "The web page", content_type = "text/html", body = String)))]
 pub async fn passage_page() -> Response {
     page()

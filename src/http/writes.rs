@@ -13,18 +13,23 @@ use super::extract::{ApiJson, ApiPath};
 use super::AppState;
 use crate::error::ErrorCode;
 use crate::ingest::frontmatter::FrontMatter;
+use crate::ingest::slug;
 use crate::live::{safe_file_name, Mode, NewDocument};
+use crate::segment::{first_heading_or_line, Markup};
 use crate::wire::DocumentSummary;
 
 /// A document sent as JSON: the fields of front matter plus the text.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentBody {
-    /// URL-safe slug (required for POST; for PUT it must match the path when given).
+    /// URL-safe slug. POST: default, a slug of the title or first line. PUT:
+    /// must match the path when given.
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
     pub id: Option<String>,
     /// Title (default: the first heading or line).
     pub title: Option<String>,
     /// The text, exactly as it will be stored and cited.
+    #[schema(min_length = 1)]
     pub text: String,
     /// `article`, `source-note`, ...
     pub kind: Option<String>,
@@ -57,6 +62,17 @@ impl DocumentBody {
             text: self.text,
         }
     }
+}
+
+/// The id of a document posted without one: a slug of its title, or else
+/// of its first heading or line (`document` when neither has a letter).
+fn derived_id(body: &DocumentBody) -> String {
+    let title = body
+        .title
+        .clone()
+        .or_else(|| first_heading_or_line(&body.text, Markup::Markdown))
+        .unwrap_or_default();
+    slug(&title)
 }
 
 /// The documents a write stored.
@@ -152,9 +168,10 @@ pub async fn create(
         .await?
     } else {
         let ApiJson(body) = ApiJson::<DocumentBody>::from_request(req, &state).await?;
-        let id = body.id.clone().ok_or_else(|| {
-            ApiError::new(ErrorCode::InvalidDocument, "the document needs an `id`")
-        })?;
+        let id = match &body.id {
+            Some(id) => id.clone(),
+            None => derived_id(&body),
+        };
         let doc = body.into_new(id);
         let st = state.clone();
         blocking(move || st.write(|live, engine| live.put_document(engine, &doc, Mode::Create)))

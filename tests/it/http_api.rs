@@ -410,6 +410,21 @@ async fn openapi_covers_every_route() {
     for p in served {
         assert!(paths.contains_key(p), "{p} is served but not documented");
     }
+    // Parameters are where the route reads them: `{name}` in the path,
+    // everything else in the query string.
+    for (p, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                let place = if p.contains(&format!("{{{name}}}")) {
+                    "path"
+                } else {
+                    "query"
+                };
+                assert_eq!(param["in"], place, "{method} {p} {name}");
+            }
+        }
+    }
     // And every documented path is served (no 404 from the router).
     for (p, item) in paths {
         let uri = p

@@ -315,3 +315,23 @@ fn a_crash_before_the_file_lands_leaves_the_previous_state() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_document_posted_without_an_id_takes_a_slug_of_its_title() {
+    let f = fixture(Some(TOKEN));
+    let doc = json!({"title": "Chips & Robots: 2040 Plan", "text": "Factories add robots."});
+    let (st, v) = call(&f.state, "POST", "/v1/documents", Some(TOKEN), Some(doc)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["documents"][0]["doc_id"], "chips-robots-2040-plan");
+    let untitled = json!({"text": "# Night Shift\n\nRobots work nights."});
+    let (st, v) = call(
+        &f.state,
+        "POST",
+        "/v1/documents",
+        Some(TOKEN),
+        Some(untitled),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["documents"][0]["doc_id"], "night-shift");
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Load soak: a mixed load of searches, questions, quote checks and writes
+# for MINUTES (default 3) in 30-second windows, while hostile clients hold
+# idle and slowloris connections. Reports per window: throughput, p50/p99,
+# errors and the server's RSS. Fails if any request errs.
+#
+#   bash benches/soak.sh [MINUTES]
+#
+# Needs wrk (Debian package `wrk`) and python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes="${1:-3}"
+windows=$(( minutes * 2 ))
+command -v wrk >/dev/null || { echo "soak: needs wrk (apt-get install wrk)" >&2; exit 2; }
+cargo build --release --quiet
+work="$(mktemp -d)"
+trap 'kill "$server" "$slow" 2>/dev/null || true; rm -rf "$work"' EXIT
+cp -r corpus "$work/corpus"
+export VERBATIM_TOKEN="soak-token-$(date +%s)-0123456789"
+port=$(( 20000 + RANDOM % 20000 ))
+target/release/verbatim serve --corpus "$work/corpus" --index "$work/index" \
+  --addr "127.0.0.1:$port" --max-connections 512 >"$work/server.log" 2>&1 &
+server=$!
+until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.2; done
+rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+wrk -t2 -c16 -d10s -s benches/wrk/mixed.lua "http://127.0.0.1:$port" >/dev/null
+rss_before=$(rss)
+python3 benches/slowclients.py "127.0.0.1:$port" $(( minutes * 60 + 5 )) 300 300 >"$work/slow.json" &
+slow=$!
+echo "| window | requests/s | p50 ms | p99 ms | max ms | non-2xx | socket errors | RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|"
+errors=0
+for w in $(seq 1 "$windows"); do
+  line=$(wrk -t2 -c16 -d30s -s benches/wrk/mixed.lua "http://127.0.0.1:$port" | tail -n 1)
+  r=$(rss)
+  python3 - "$w" "$line" "$r" <<'PY'
+import json, sys
+w, d, rss = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+print(f"| {w} | {d['rps']:.0f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} | {d['max_ms']:.1f} | {d['non_2xx']} | {d['socket_errors']} | {rss/1024:.1f} |")
+PY
+  errors=$(( errors + $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["non_2xx"]+d["socket_errors"])' "$line") ))
+done
+wait "$slow" || true
+rss_after=$(rss)
+echo
+echo "hostile clients: $(cat "$work/slow.json")"
+echo "RSS after warm-up $(( rss_before / 1024 )) MiB, after the soak $(( rss_after / 1024 )) MiB"
+echo "errors: $errors"
+[ "$errors" -eq 0 ]
