@@ -7,6 +7,13 @@ M.queries = {
   "billion", "humanoid+robot", "kind:source-note+arxiv", "(japan+OR+korea)+AND+robots",
 }
 
+-- Plain words, for comparing with Datasette's FTS5 search (same queries).
+M.plain = {
+  "robots", "sovereign+AI", "Japan+robotics+chips", "labor+shortages",
+  "Honda", "million", "aging+population", "foreign+technology",
+  "billion", "humanoid+robot", "arxiv", "workforce",
+}
+
 M.questions = {
   "How many robots could Japan deploy by 2040?",
   "How much has Japan approved for sovereign AI?",
@@ -28,8 +35,26 @@ local function json_string(s)
   return '"' .. s:gsub('\\', '\\\\'):gsub('"', '\\"') .. '"'
 end
 
+-- The query language: phrases, exclusion, filters, boolean groups.
 function M.search(i)
   return wrk.format("GET", "/v1/search?limit=10&q=" .. M.queries[i % #M.queries + 1])
+end
+
+-- Plain words, ten hits.
+function M.plain_search(i)
+  return wrk.format("GET", "/v1/search?limit=10&q=" .. M.plain[i % #M.plain + 1])
+end
+
+-- Datasette's full-text search of the same passages, ten rows, JSON.
+function M.datasette(i)
+  return wrk.format("GET", "/seed/passages.json?_size=10&_search=" .. M.plain[i % #M.plain + 1])
+end
+
+-- JSON bodies, one per line, from the file BODIES names; POSTed to BODIES_PATH.
+function M.bodies()
+  local list = {}
+  for line in io.lines(os.getenv("BODIES")) do list[#list + 1] = line end
+  return list
 end
 
 function M.ask(i)
