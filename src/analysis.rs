@@ -91,20 +91,85 @@ pub fn is_cjk(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
     (c.is_alphanumeric() || is_combining_mark(c)) && !is_cjk(c)
 }
 
 /// Folds one raw word: drops ignorables and digit-group commas, NFKC, lowercase.
 fn fold(raw: &str) -> String {
+    // Fast path (most words): ASCII is its own NFKC and has no ignorables.
+    if raw.is_ascii() {
+        return raw
+            .bytes()
+            .filter(|&b| b != b',')
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     let kept: String = raw
         .chars()
         .filter(|&c| !is_ignorable(c) && c != ',')
         .collect();
+    if unicode_normalization::is_nfkc_quick(kept.chars())
+        == unicode_normalization::IsNormalized::Yes
+    {
+        return kept.chars().flat_map(char::to_lowercase).collect();
+    }
     kept.nfkc().flat_map(char::to_lowercase).collect()
 }
 
 /// Splits `text` into folded tokens with original byte offsets.
 pub fn tokenize(text: &str) -> Vec<Token> {
+    if text.is_ascii() {
+        return tokenize_ascii(text.as_bytes());
+    }
+    tokenize_unicode(text)
+}
+
+/// [`tokenize`] for ASCII text (most text, and the hot path of indexing and
+/// highlighting): the same rules on bytes. ASCII has no ignorable or CJK
+/// chars and is its own NFKC, so a word is a run of letters and digits,
+/// with `.` or `,` kept between two digits.
+fn tokenize_ascii(b: &[u8]) -> Vec<Token> {
+    let mut out = Vec::with_capacity(b.len() / 5);
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = i + 1;
+        let mut text = String::with_capacity(8);
+        text.push(char::from(b[i].to_ascii_lowercase()));
+        i += 1;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_alphanumeric() {
+                text.push(char::from(c.to_ascii_lowercase()));
+                i += 1;
+                end = i;
+            } else if (c == b'.' || c == b',')
+                && end == i
+                && b[i - 1].is_ascii_digit()
+                && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            {
+                if c == b'.' {
+                    text.push('.');
+                }
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        out.push(Token { start, end, text });
+        i = end;
+    }
+    out
+}
+
+fn tokenize_unicode(text: &str) -> Vec<Token> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let end_of = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
     let mut out = Vec::new();
@@ -258,6 +323,36 @@ pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_tokenizing_agrees_with_the_general_rules(
+            text in "[A-Za-z0-9 .,;'\"()\n-]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(tokenize_ascii(text.as_bytes()), tokenize_unicode(&text));
+        }
+    }
+
+    /// `fold` without its fast paths: the definition they must agree with.
+    fn fold_by_definition(raw: &str) -> String {
+        let kept: String = raw
+            .chars()
+            .filter(|&c| !is_ignorable(c) && c != ',')
+            .collect();
+        kept.nfkc().flat_map(char::to_lowercase).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_folding_agrees_with_the_definition(raw in ".{0,12}") {
+            proptest::prop_assert_eq!(fold(&raw), fold_by_definition(&raw));
+        }
+
+        #[test]
+        fn fast_folding_agrees_on_words(raw in "[A-Za-z0-9,.’'ÉéﬁＡ①\u{00AD}\u{200B}]{1,10}") {
+            proptest::prop_assert_eq!(fold(&raw), fold_by_definition(&raw));
+        }
+    }
 
     fn words(s: &str) -> Vec<String> {
         tokenize(s).into_iter().map(|t| t.text).collect()

@@ -2,6 +2,13 @@
 //! in the library.
 
 use clap::Parser;
+
+/// Indexing, highlighting and answering allocate many small strings; glibc's
+/// malloc took about a fifth of a search request's CPU time (perf, see
+/// BENCHMARKS.md). mimalloc is built for exactly that pattern.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use verbatim::cli::{self, Command, Flags};
 use verbatim::config::LogFormat;
 

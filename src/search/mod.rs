@@ -3,7 +3,7 @@
 
 pub mod query;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -15,7 +15,7 @@ use tantivy::{Searcher, TantivyDocument, Term};
 use crate::analysis::{analyze, exact_analyzer, stemmed_analyzer, Token, MAX_TOKEN_BYTES};
 use crate::error::{Error, Result};
 use crate::index::Fields;
-use crate::model::{CharMap, Document, Passage, Span};
+use crate::model::{Document, Passage, Span};
 use query::{Clause, Node, Occur, Parsed};
 
 /// Which analysis a highlight pattern is matched with.
@@ -277,25 +277,33 @@ pub fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern]) -> Vec
         .into_iter()
         .filter(|t| t.text.len() <= MAX_TOKEN_BYTES)
         .collect();
-    let head = |w: &str| w.chars().take(2).collect::<String>();
-    let heads: HashSet<String> = patterns
+    let head = |w: &str| {
+        let mut c = w.chars();
+        (c.next(), c.next())
+    };
+    let heads: HashSet<(Option<char>, Option<char>)> = patterns
         .iter()
         .filter(|p| p.analysis == Analysis::Stemmed)
         .flat_map(|p| p.tokens.iter().map(|t| head(t)))
         .collect();
     let mut stemmer = stemmed_analyzer();
+    // A passage repeats its words: stem each distinct one once.
+    let mut cache: HashMap<&str, Option<String>> = HashMap::new();
     let stems: Vec<Option<String>> = words
         .iter()
         .map(|w| {
-            heads
-                .contains(&head(&w.text))
-                .then(|| {
+            if !heads.contains(&head(&w.text)) {
+                return None;
+            }
+            cache
+                .entry(w.text.as_str())
+                .or_insert_with(|| {
                     analyze(&mut stemmer, &w.text)
                         .into_iter()
                         .next()
                         .map(|t| t.text)
                 })
-                .flatten()
+                .clone()
         })
         .collect();
     for p in patterns {
@@ -321,12 +329,19 @@ pub fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern]) -> Vec
             _ => merged.push(r),
         }
     }
-    let map = CharMap::new(text);
+    // Byte to char offsets in one pass over the text up to the last span
+    // (the spans are sorted and disjoint).
+    let (mut byte, mut chars) = (0, passage.span.start);
+    let mut to_char = |b: usize| {
+        chars += text[byte..b].chars().count();
+        byte = b;
+        chars
+    };
     merged
         .into_iter()
         .map(|(s, e)| Span {
-            start: passage.span.start + map.char_of(s),
-            end: passage.span.start + map.char_of(e),
+            start: to_char(s),
+            end: to_char(e),
         })
         .collect()
 }
