@@ -95,7 +95,12 @@ pub fn split(text: &str) -> Result<Split, FrontMatterError> {
         });
     };
     let content = &text[content_start..content_end];
-    let line_of = |byte: usize| 2 + content[..byte.min(content.len())].matches('\n').count();
+    let line_of = |byte: usize| {
+        2 + content.as_bytes()[..byte.min(content.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+    };
     let fields: BTreeMap<String, Value> = match syntax {
         Syntax::Toml => {
             let table: toml::Table = toml::from_str(content).map_err(|e| FrontMatterError {
@@ -113,7 +118,8 @@ pub fn split(text: &str) -> Result<Split, FrontMatterError> {
             } else {
                 let v: serde_yaml_ng::Value =
                     serde_yaml_ng::from_str(content).map_err(|e| FrontMatterError {
-                        line: e.location().map(|l| l.line() + 1),
+                        // YAML counts a lone `\r` as a line break; files count `\n`.
+                        line: e.location().map(|l| line_of(l.index())),
                         message: format!("malformed YAML front matter: {e}"),
                     })?;
                 match v {
