@@ -11,6 +11,7 @@
 //!    Raw BM25 scores are never compared across queries.
 
 pub mod question;
+pub mod ranker;
 pub mod spans;
 pub mod weights;
 
@@ -27,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::model::{Document, Passage, Span};
 use crate::search::Filters;
 use question::{classify, is_stopword, QType};
-use weights::{FEATURES, MIN_COVERAGE, WEIGHTS};
+use weights::{FEATURES, MIN_COVERAGE};
 
 /// Candidate passages scored per question.
 pub const CANDIDATE_PASSAGES: usize = 15;
@@ -519,11 +520,6 @@ fn proximity(stems: &[String], q: &HashMap<&str, f64>) -> f64 {
     k as f64 / best as f64
 }
 
-/// The weighted score of a feature vector.
-pub fn score(f: &[f64; FEATURES], w: &[f64; FEATURES]) -> f64 {
-    f.iter().zip(w).map(|(a, b)| a * b).sum()
-}
-
 /// Pronouns that make a sentence lean on the one before it.
 const ANAPHORA: &[&str] = &[
     "it", "its", "this", "these", "they", "their", "he", "she", "his", "her", "that", "those",
@@ -544,7 +540,7 @@ pub fn ask<'a>(engine: &'a Engine, req: &AskRequest) -> Result<AskResult<'a>> {
         .map(|t| t.raw.clone())
         .collect();
     let (mut cands, passages) = candidates(engine, &q, &req.filters)?;
-    cands.sort_by(|a, b| score(&b.features, &WEIGHTS).total_cmp(&score(&a.features, &WEIGHTS)));
+    cands.sort_by(|a, b| ranker::score(&b.features).total_cmp(&ranker::score(&a.features)));
     let mut answers: Vec<Answer<'a>> = Vec::new();
     let mut seen_text = HashSet::new();
     // A few extra answers so an original can be moved ahead of a sentence quoting it.
@@ -600,7 +596,7 @@ pub fn ask<'a>(engine: &'a Engine, req: &AskRequest) -> Result<AskResult<'a>> {
             sentences: range,
             bytes,
             span,
-            score: score(&c.features, &WEIGHTS),
+            score: ranker::score(&c.features),
             coverage: cov,
         });
     }

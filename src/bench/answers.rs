@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::squad;
-use crate::answer::weights::{FEATURES, MIN_COVERAGE, NAMES, WEIGHTS};
+use super::Rng;
+use crate::answer::ranker::{linear, score_with, Residual, HIDDEN};
+use crate::answer::weights::{FEATURES, MIN_COVERAGE, NAMES, RESIDUAL, WEIGHTS};
 use crate::answer::{self, AskRequest};
 use crate::engine::Engine;
 use crate::search::Filters;
@@ -27,19 +29,25 @@ struct Case {
     passages: Vec<String>,
 }
 
-fn rank(c: &Case, w: &[f64; FEATURES]) -> Vec<usize> {
+/// A ranking model: linear weights plus the residual network.
+type Model = ([f64; FEATURES], Residual);
+
+fn rank(c: &Case, m: &Model) -> Vec<usize> {
+    let s: Vec<f64> = c
+        .cands
+        .iter()
+        .map(|x| score_with(&x.0, &m.0, &m.1))
+        .collect();
     let mut idx: Vec<usize> = (0..c.cands.len()).collect();
-    idx.sort_by(|&a, &b| {
-        answer::score(&c.cands[b].0, w).total_cmp(&answer::score(&c.cands[a].0, w))
-    });
+    idx.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
     idx
 }
 
 /// (sentence top-1, sentence top-5) over `cases`.
-fn accuracy(cases: &[&Case], w: &[f64; FEATURES]) -> (f64, f64) {
+fn accuracy(cases: &[&Case], m: &Model) -> (f64, f64) {
     let (mut t1, mut t5) = (0usize, 0usize);
     for c in cases {
-        let r = rank(c, w);
+        let r = rank(c, m);
         t1 += usize::from(r.first().is_some_and(|&i| c.cands[i].1));
         t5 += usize::from(r.iter().take(5).any(|&i| c.cands[i].1));
     }
@@ -60,7 +68,7 @@ fn fit_listwise(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
         let mut grad = [0.0; FEATURES];
         let mut ll = 0.0;
         for c in &useful {
-            let scores: Vec<f64> = c.cands.iter().map(|x| answer::score(&x.0, &w)).collect();
+            let scores: Vec<f64> = c.cands.iter().map(|x| linear(&x.0, &w)).collect();
             let m = scores.iter().cloned().fold(f64::MIN, f64::max);
             let e: Vec<f64> = scores.iter().map(|s| (s - m).exp()).collect();
             let z: f64 = e.iter().sum();
@@ -88,7 +96,7 @@ fn fit_listwise(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
                 "listwise epoch {}: mean log-likelihood {:.4}, tune top-1 {:.4}",
                 epoch + 1,
                 ll / n,
-                accuracy(cases, &w).0
+                accuracy(cases, &(w, Residual::ZERO)).0
             );
         }
     }
@@ -99,7 +107,7 @@ fn fit_listwise(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
 fn fit(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
     let mut w = start;
     let objective = |w: &[f64; FEATURES]| {
-        let (a, b) = accuracy(cases, w);
+        let (a, b) = accuracy(cases, &(*w, Residual::ZERO));
         a + 0.01 * b
     };
     let mut best = objective(&w);
@@ -133,6 +141,103 @@ fn fit(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
         eprintln!("fit pass {}: tune objective {best:.4}", pass + 1);
     }
     w
+}
+
+/// Fits the residual network on top of fixed linear weights `w`: listwise
+/// softmax loss (as [`fit_listwise`]), Adam, mini-batches of questions,
+/// a fixed number of epochs (no early stopping, so held-out figures stay
+/// unseen). Output weights start at zero: the first step is the linear model.
+fn fit_residual(cases: &[&Case], w: &[f64; FEATURES]) -> Residual {
+    const EPOCHS: usize = 40;
+    const BATCH: usize = 128;
+    const LR: f64 = 0.003;
+    let mut rng = Rng::new(17);
+    let mut r = Residual::ZERO;
+    for row in r.w1.iter_mut() {
+        for x in row.iter_mut() {
+            *x = (rng.below(2001) as f64 / 1000.0 - 1.0) * 0.5;
+        }
+    }
+    // Parameters flattened: w1 (HIDDEN x FEATURES), b1, w2.
+    let n_params = HIDDEN * FEATURES + 2 * HIDDEN;
+    let (mut m1, mut m2) = (vec![0.0; n_params], vec![0.0; n_params]);
+    let mut step = 0;
+    let mut useful: Vec<&&Case> = cases
+        .iter()
+        .filter(|c| c.cands.iter().any(|x| x.1) && c.cands.iter().any(|x| !x.1))
+        .collect();
+    for epoch in 0..EPOCHS {
+        for i in (1..useful.len()).rev() {
+            useful.swap(i, rng.below(i + 1));
+        }
+        let mut ll = 0.0;
+        for batch in useful.chunks(BATCH) {
+            let mut grad = vec![0.0; n_params];
+            for c in batch {
+                let hidden: Vec<[f64; HIDDEN]> = c.cands.iter().map(|x| r.hidden(&x.0)).collect();
+                let scores: Vec<f64> = c
+                    .cands
+                    .iter()
+                    .zip(&hidden)
+                    .map(|(x, a)| {
+                        linear(&x.0, w) + a.iter().zip(&r.w2).map(|(a, b)| a * b).sum::<f64>()
+                    })
+                    .collect();
+                let mx = scores.iter().cloned().fold(f64::MIN, f64::max);
+                let e: Vec<f64> = scores.iter().map(|s| (s - mx).exp()).collect();
+                let z: f64 = e.iter().sum();
+                let zp: f64 = e
+                    .iter()
+                    .zip(&c.cands)
+                    .filter(|(_, x)| x.1)
+                    .map(|(v, _)| v)
+                    .sum();
+                ll += (zp / z).ln();
+                for (k, x) in c.cands.iter().enumerate() {
+                    // d(-log likelihood)/d(score_k)
+                    let d = e[k] / z - if x.1 { e[k] / zp } else { 0.0 };
+                    if d.abs() < 1e-12 {
+                        continue;
+                    }
+                    for h in 0..HIDDEN {
+                        let a = hidden[k][h];
+                        grad[HIDDEN * FEATURES + HIDDEN + h] += d * a;
+                        let dz = d * r.w2[h] * (1.0 - a * a);
+                        grad[HIDDEN * FEATURES + h] += dz;
+                        for (j, f) in x.0.iter().enumerate() {
+                            grad[h * FEATURES + j] += dz * f;
+                        }
+                    }
+                }
+            }
+            step += 1;
+            let (b1, b2) = (0.9f64, 0.999f64);
+            for p in 0..n_params {
+                let g = grad[p] / batch.len() as f64;
+                m1[p] = b1 * m1[p] + (1.0 - b1) * g;
+                m2[p] = b2 * m2[p] + (1.0 - b2) * g * g;
+                let upd = LR * (m1[p] / (1.0 - b1.powi(step)))
+                    / ((m2[p] / (1.0 - b2.powi(step))).sqrt() + 1e-8);
+                let param = if p < HIDDEN * FEATURES {
+                    &mut r.w1[p / FEATURES][p % FEATURES]
+                } else if p < HIDDEN * FEATURES + HIDDEN {
+                    &mut r.b1[p - HIDDEN * FEATURES]
+                } else {
+                    &mut r.w2[p - HIDDEN * FEATURES - HIDDEN]
+                };
+                *param -= upd;
+            }
+        }
+        if epoch % 10 == 9 {
+            eprintln!(
+                "residual epoch {}: mean log-likelihood {:.4}, tune top-1 {:.4}",
+                epoch + 1,
+                ll / useful.len() as f64,
+                accuracy(cases, &(*w, r.clone())).0
+            );
+        }
+    }
+    r
 }
 
 fn collect(engine: &Engine, sq: &squad::Squad) -> anyhow::Result<Vec<Case>> {
@@ -187,15 +292,17 @@ pub fn run(
     let tune: Vec<&Case> = cases.iter().filter(|c| c.article < 24).collect();
     let held: Vec<&Case> = cases.iter().filter(|c| c.article >= 24).collect();
     let all: Vec<&Case> = cases.iter().collect();
-    let weights = if do_fit {
+    let weights: Model = if do_fit {
         let w = fit(&tune, fit_listwise(&tune, WEIGHTS));
         println!("fitted weights (paste into src/answer/weights.rs):\npub const WEIGHTS: [f64; FEATURES] = {w:?};");
         for (n, v) in NAMES.iter().zip(w) {
             println!("  {n:>18}: {v:.3}");
         }
-        w
+        let r = fit_residual(&tune, &w);
+        println!("pub const RESIDUAL: Residual = {r:?};");
+        (w, r)
     } else {
-        WEIGHTS
+        (WEIGHTS, RESIDUAL)
     };
     if std::env::var_os("VERBATIM_BENCH_DEBUG").is_some() {
         let (mut right_para, mut wrong_para, mut gold_in_top_para) = (0, 0, 0);
