@@ -129,6 +129,9 @@ pub enum BenchCommand {
         /// Run the peers' SciFact script from this folder in the same run (needs PEERS_VENV).
         #[arg(long, value_name = "DIR")]
         peers: Option<PathBuf>,
+        /// Instead: grid-search BM25's k1 and b on the train split (rescoring), then test the best once.
+        #[arg(long)]
+        tune_bm25: bool,
     },
     /// Generate a large corpus of real text (recombined SciFact sentences) as JSON Lines.
     Generate {

@@ -50,9 +50,14 @@ fn main() -> std::process::ExitCode {
         Command::Bench(cli::BenchCommand::Quotes { data, seed }) => {
             verbatim::bench::quotes::run(data, *seed).map(|()| true)
         }
-        Command::Bench(cli::BenchCommand::Scifact { data, split, peers }) => {
-            verbatim::bench::scifact::run(data, split, peers.clone()).map(|()| true)
-        }
+        Command::Bench(cli::BenchCommand::Scifact {
+            tune_bm25: true,
+            data,
+            ..
+        }) => verbatim::bench::scifact::tune_bm25(data).map(|()| true),
+        Command::Bench(cli::BenchCommand::Scifact {
+            data, split, peers, ..
+        }) => verbatim::bench::scifact::run(data, split, peers.clone()).map(|()| true),
         Command::Bench(cli::BenchCommand::Generate {
             scifact,
             passages,
