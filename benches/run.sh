@@ -17,8 +17,10 @@ command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 
 venv=target/bench-venv
 [ -x "$venv/bin/datasette" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet "datasette==0.65.5"; }
 cargo build --release --locked --quiet
-bin="$PWD/target/release/verbatim"
 work="$(mktemp -d)"
+# A copy, so rebuilding during the run cannot change the binary under test.
+cp target/release/verbatim "$work/verbatim"
+bin="$work/verbatim"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT

@@ -79,6 +79,10 @@ pub enum Command {
     /// Check a quote (or every quotation in a draft) against the sources.
     /// Exit status: 0 when every quote is verbatim, 1 when any is not, 2 on error.
     Check(CheckFlags),
+    /// Internal: extract one PDF's text (stdin → JSON on stdout), run by
+    /// the corpus reader in a child process so a looping extractor can be killed.
+    #[command(name = "extract-pdf", hide = true)]
+    ExtractPdf,
     /// Measure quality and speed on public benchmark data.
     #[command(subcommand)]
     Bench(BenchCommand),

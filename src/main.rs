@@ -30,6 +30,7 @@ fn init_tracing(format: LogFormat) {
 
 fn main() -> std::process::ExitCode {
     let flags = Flags::parse();
+
     let config = match flags.resolve() {
         Ok(c) => c,
         Err(e) => {
@@ -40,6 +41,9 @@ fn main() -> std::process::ExitCode {
     init_tracing(config.log_format);
     // Exit status: 0 success, 1 a check found a quote that is not verbatim, 2 an error.
     let result = match &flags.command {
+        Command::ExtractPdf => verbatim::ingest::pdf::run_helper()
+            .map(|()| true)
+            .map_err(Into::into),
         Command::Index { force, strict } => cli::index(&config, *force, *strict).map(|()| true),
         Command::Search(f) => cli::search(&config, f).map(|()| true),
         Command::Serve(_) => cli::serve(&config).map(|()| true),

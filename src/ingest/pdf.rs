@@ -2,7 +2,10 @@
 //! text joined by a blank line and a form feed (U+000C), so every passage
 //! knows the page it starts on: one plus the form feeds before it.
 
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::model::{DocMeta, Document};
@@ -11,6 +14,107 @@ use crate::segment::Markup;
 /// Separates pages in the document text.
 pub const PAGE_BREAK: &str = "\n\n\u{c}\n\n";
 
+/// Longest a PDF's text extraction may run (`VERBATIM_PDF_TIMEOUT_MS`
+/// overrides): a malformed file can send the extractor into a loop.
+pub const EXTRACT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The hidden subcommand of the `verbatim` binary that extracts one PDF:
+/// the file on stdin, `{"pages": [...]}` or `{"error": "..."}` on stdout.
+pub const HELPER_COMMAND: &str = "extract-pdf";
+
+fn timeout() -> Duration {
+    std::env::var("VERBATIM_PDF_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(EXTRACT_TIMEOUT, Duration::from_millis)
+}
+
+/// The program that extracts PDFs in a child process: `VERBATIM_PDF_HELPER`,
+/// else this process when it is the `verbatim` binary. `None` (the library
+/// inside another program, e.g. the tests) extracts in-process.
+fn helper() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("VERBATIM_PDF_HELPER") {
+        return Some(p.into());
+    }
+    let exe = std::env::current_exe().ok()?;
+    (exe.file_stem()? == "verbatim").then_some(exe)
+}
+
+/// Each page's text, extracted in this process. The extractor can panic on
+/// malformed files; the panic is caught and reported as an error.
+pub fn pages_in_process(bytes: &[u8]) -> std::result::Result<Vec<String>, String> {
+    std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes))
+        .map_err(|_| "the text layer could not be parsed".to_string())?
+        .map_err(|e| e.to_string())
+}
+
+/// Each page's text, extracted by `exe extract-pdf` in a child process that
+/// is killed after `timeout`: a looping or crashing extractor costs one
+/// file, never the index build or the server.
+fn pages_in_child(
+    exe: &Path,
+    bytes: &[u8],
+    timeout: Duration,
+) -> std::result::Result<Vec<String>, String> {
+    let mut child = Command::new(exe)
+        .arg(HELPER_COMMAND)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("the extractor could not start: {e}"))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "extracting its text took longer than {} ms",
+                    timeout.as_millis()
+                ));
+            }
+        }
+    };
+    let _ = writer.join();
+    let out = reader.join().unwrap_or_default();
+    if !status.success() {
+        return Err("the text layer could not be parsed".into());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out)
+        .map_err(|_| "the extractor gave no readable answer".to_string())?;
+    if let Some(e) = v["error"].as_str() {
+        return Err(e.to_string());
+    }
+    serde_json::from_value(v["pages"].clone())
+        .map_err(|_| "the extractor gave no readable answer".to_string())
+}
+
+/// The body of `verbatim extract-pdf`: reads a PDF on stdin, writes its
+/// pages (or the error) as JSON on stdout.
+pub fn run_helper() -> std::io::Result<()> {
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes)?;
+    let answer = match pages_in_process(&bytes) {
+        Ok(pages) => serde_json::json!({ "pages": pages }),
+        Err(e) => serde_json::json!({ "error": e }),
+    };
+    std::io::stdout().write_all(answer.to_string().as_bytes())
+}
+
 /// Reads a PDF's text layer into a document with page numbers.
 pub fn document(rel: &Path, bytes: &[u8]) -> Result<Document> {
     let unreadable = |why: String| Error::Corpus {
@@ -18,10 +122,11 @@ pub fn document(rel: &Path, bytes: &[u8]) -> Result<Document> {
         line: None,
         message: format!("unreadable PDF: {why}"),
     };
-    // The extractor can panic on malformed files; a bad file must never take the process down.
-    let pages = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes))
-        .map_err(|_| unreadable("the text layer could not be parsed".into()))?
-        .map_err(|e| unreadable(e.to_string()))?;
+    let pages = match helper() {
+        Some(exe) => pages_in_child(&exe, bytes, timeout()),
+        None => pages_in_process(bytes),
+    }
+    .map_err(unreadable)?;
     let text = pages
         .iter()
         .map(|p| p.trim())

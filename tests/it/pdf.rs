@@ -3,6 +3,8 @@
 
 use lopdf::content::{Content, Operation};
 use lopdf::{dictionary, Document, Object, Stream};
+use std::path::Path;
+
 use verbatim::engine::{Engine, SearchRequest};
 
 /// A PDF with one line of text per page, made with lopdf.
@@ -107,4 +109,38 @@ fn pdf_text_is_cited_with_its_page() {
             .page,
         Some(1)
     );
+}
+
+/// A 914-byte PDF (found by cargo-fuzz) on which pdf-extract never returns.
+/// The `verbatim` binary extracts PDFs in a child process that it kills
+/// after `VERBATIM_PDF_TIMEOUT_MS`, so the build skips that file, names it,
+/// and indexes the rest.
+#[test]
+fn a_looping_pdf_costs_one_file_not_the_build() {
+    let corpus = super::support::corpus_of(&[("note.md", "# Note\n\nRobots build cars.")]);
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/looping.pdf"),
+        corpus.path().join("looping.pdf"),
+    )
+    .unwrap();
+    std::fs::write(corpus.path().join("good.pdf"), pdf(&["Page one text."])).unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["index", "--corpus"])
+        .arg(corpus.path())
+        .arg("--index")
+        .arg(index.path())
+        .env("VERBATIM_PDF_TIMEOUT_MS", "1000")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("looping.pdf") && stderr.contains("took longer than 1000 ms"),
+        "{stderr}"
+    );
+    // (Read the index directly: opening an Engine here would extract the
+    // PDFs in this test process, where no helper binary is used.)
+    let open = verbatim::index::open(index.path()).unwrap();
+    assert_eq!(open.manifest.documents, 2, "good.pdf and note.md");
 }
