@@ -72,13 +72,17 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2
   echo "## SciFact (BEIR), test split: search ranking"
   echo
   echo '```'
-  "$bin" bench scifact --data "$data/beir/scifact" --peers "$data/peers" 2>&1
+  "$bin" bench scifact --data "$data/beir/scifact" --peers "$data/peers" 2>&1 | tee "$work/scifact.txt"
   echo '```'
+  echo
+  echo "## SciFact: would other BM25 parameters help? (train split grid, then test once)"
+  echo
+  "$bin" bench scifact --data "$data/beir/scifact" --tune-bm25 2>&1
   echo
   echo "## SQuAD v1.1 dev: answers (\`/v1/ask\` ranking)"
   echo
   echo '```'
-  "$bin" bench squad --data "$data/squad/dev-v1.1.json" --peers "$data/peers" 2>&1
+  "$bin" bench squad --data "$data/squad/dev-v1.1.json" --peers "$data/peers" 2>&1 | tee "$work/squad.txt"
   echo
   echo "paragraph retrieval peers, same run:"
   (cd "$data/peers" && "$peers_py" bench_squad.py bm25s sqlite_fts5 tantivy xapian 2>&1)
@@ -160,5 +164,36 @@ PY
   rm -rf "$c" "$c.index"
 done
 echo | tee -a "$out"
+
+# --- the targets, measured -----------------------------------------------
+python3 - "$out" "$work" "$(ratio "$(rps plain)" "$(rps healthz)")" "$(ratio "$(rps plain)" "$(rps datasette)")" <<'PY'
+import json, os, re, sys
+out, work, search_ratio, ds_ratio = sys.argv[1:]
+def read(name):
+    p = os.path.join(work, name)
+    return open(p).read() if os.path.exists(p) else ""
+rows = []
+m = re.search(r"nDCG@10 ([0-9.]+)", read("scifact.txt"))
+peers = [json.loads(l)["ndcg10"] for l in read("scifact.txt").splitlines() if l.startswith("{")]
+if m:
+    rows.append(("SciFact nDCG@10 (test)", ">= 0.70", m.group(1), f"peers {min(peers):.3f}-{max(peers):.3f}" if peers else ""))
+m = re.search(r"\| all 48 articles \| \d+ \| ([0-9.]+) \|", read("squad.txt"))
+peers = [json.loads(l)["answer_sentence_top1"] for l in read("squad.txt").splitlines() if l.startswith("{") and "answer_sentence_top1" in l]
+if m:
+    rows.append(("SQuAD answer-sentence top-1 (all)", ">= 0.75", m.group(1), f"peers {min(peers):.3f}-{max(peers):.3f}" if peers else ""))
+rows.append(("/v1/search ÷ /healthz throughput (seed)", ">= 0.5", search_ratio, ""))
+rows.append(("/v1/search ÷ Datasette throughput (seed)", ">= 20", ds_ratio, ""))
+big = [l for l in open(out).read().splitlines() if l.startswith("| 1,000,000 |")]
+if big:
+    c = [x.strip() for x in big[0].strip("|").split("|")]
+    rows.append(("1M passages: ask p99 ms", "<= 50", c[8].split("/")[1].strip(), ""))
+    rows.append(("1M passages: quote check p99 ms", "<= 100", c[10].split("/")[1].split("(")[0].strip(), ""))
+    rows.append(("1M passages: server RSS MiB", "<= 2048", c[6], ""))
+table = ["## Targets", "", "| target | goal | measured | beside |", "|---|---|---|---|"]
+table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+text = open(out).read()
+head, sep, rest = text.partition("\n## ")
+open(out, "w").write(head + "\n\n" + "\n".join(table) + "\n\n## " + rest)
+PY
 cp "$out" BENCHMARKS.md
 echo "wrote BENCHMARKS.md"
