@@ -179,6 +179,11 @@ impl Config {
             Some(v) => Ok(v),
             None => Ok(default),
         };
+        let millis = |name: &str, v: Option<u64>, default: Duration| match v {
+            Some(0) => Err(format!("{name} must be greater than 0")),
+            Some(ms) => Ok(Duration::from_millis(ms)),
+            None => Ok(default),
+        };
         Ok(Config {
             corpus_dir: raw.corpus.unwrap_or_else(|| "corpus".into()),
             index_dir: raw.index.unwrap_or_else(|| "index".into()),
@@ -191,11 +196,11 @@ impl Config {
                     raw.max_query_chars,
                     d.max_query_chars,
                 )?,
-                request_timeout: Duration::from_millis(positive(
+                request_timeout: millis(
                     "request_timeout_ms",
-                    raw.request_timeout_ms.map(|v| v as usize),
-                    d.request_timeout.as_millis() as usize,
-                )? as u64),
+                    raw.request_timeout_ms,
+                    d.request_timeout,
+                )?,
                 max_concurrency: positive(
                     "max_concurrency",
                     raw.max_concurrency,
@@ -206,11 +211,11 @@ impl Config {
                     raw.max_connections,
                     d.max_connections,
                 )?,
-                header_timeout: Duration::from_millis(positive(
+                header_timeout: millis(
                     "header_timeout_ms",
-                    raw.header_timeout_ms.map(|v| v as usize),
-                    d.header_timeout.as_millis() as usize,
-                )? as u64),
+                    raw.header_timeout_ms,
+                    d.header_timeout,
+                )?,
             },
             cors_origins: raw.cors_origins.unwrap_or_default(),
             token: match raw.token {

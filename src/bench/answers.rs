@@ -55,6 +55,27 @@ fn accuracy(cases: &[&Case], m: &Model) -> (f64, f64) {
     (t1 as f64 / n, t5 as f64 / n)
 }
 
+/// The listwise softmax loss of one question: the log of the probability
+/// mass on its gold-holding candidates, and the derivative of the negative
+/// log-likelihood with respect to each candidate's score.
+fn listwise(scores: &[f64], c: &Case) -> (f64, Vec<f64>) {
+    let m = scores.iter().cloned().fold(f64::MIN, f64::max);
+    let e: Vec<f64> = scores.iter().map(|s| (s - m).exp()).collect();
+    let z: f64 = e.iter().sum();
+    let zp: f64 = e
+        .iter()
+        .zip(&c.cands)
+        .filter(|(_, x)| x.1)
+        .map(|(v, _)| v)
+        .sum();
+    let d = e
+        .iter()
+        .zip(&c.cands)
+        .map(|(ek, x)| ek / z - if x.1 { ek / zp } else { 0.0 })
+        .collect();
+    ((zp / z).ln(), d)
+}
+
 /// Listwise training: maximizes the softmax probability mass of the
 /// gold-holding sentences of each question, by full-batch gradient ascent.
 fn fit_listwise(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
@@ -69,21 +90,11 @@ fn fit_listwise(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
         let mut ll = 0.0;
         for c in &useful {
             let scores: Vec<f64> = c.cands.iter().map(|x| linear(&x.0, &w)).collect();
-            let m = scores.iter().cloned().fold(f64::MIN, f64::max);
-            let e: Vec<f64> = scores.iter().map(|s| (s - m).exp()).collect();
-            let z: f64 = e.iter().sum();
-            let zp: f64 = e
-                .iter()
-                .zip(&c.cands)
-                .filter(|(_, x)| x.1)
-                .map(|(v, _)| v)
-                .sum();
-            ll += (zp / z).ln();
-            for (k, x) in c.cands.iter().enumerate() {
-                let p_all = e[k] / z;
-                let p_pos = if x.1 { e[k] / zp } else { 0.0 };
+            let (l, d) = listwise(&scores, c);
+            ll += l;
+            for (x, dk) in c.cands.iter().zip(d) {
                 for (g, f) in grad.iter_mut().zip(&x.0) {
-                    *g += (p_pos - p_all) * f;
+                    *g -= dk * f;
                 }
             }
         }
@@ -183,19 +194,10 @@ fn fit_residual(cases: &[&Case], w: &[f64; FEATURES]) -> Residual {
                         linear(&x.0, w) + a.iter().zip(&r.w2).map(|(a, b)| a * b).sum::<f64>()
                     })
                     .collect();
-                let mx = scores.iter().cloned().fold(f64::MIN, f64::max);
-                let e: Vec<f64> = scores.iter().map(|s| (s - mx).exp()).collect();
-                let z: f64 = e.iter().sum();
-                let zp: f64 = e
-                    .iter()
-                    .zip(&c.cands)
-                    .filter(|(_, x)| x.1)
-                    .map(|(v, _)| v)
-                    .sum();
-                ll += (zp / z).ln();
+                let (l, ds) = listwise(&scores, c);
+                ll += l;
                 for (k, x) in c.cands.iter().enumerate() {
-                    // d(-log likelihood)/d(score_k)
-                    let d = e[k] / z - if x.1 { e[k] / zp } else { 0.0 };
+                    let d = ds[k];
                     if d.abs() < 1e-12 {
                         continue;
                     }

@@ -186,17 +186,14 @@ async fn sigkilled_server_keeps_every_acknowledged_write() {
     );
 }
 
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// Every acknowledged document is present, whole and searchable, and every
 /// visible document is whole.
 async fn check_server(client: &reqwest::Client, addr: &str, acked: &BTreeMap<String, String>) {
-    let list: Value = client
-        .get(format!("http://{addr}/v1/documents"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(client, &format!("http://{addr}/v1/documents")).await;
     let visible: Vec<String> = list["documents"]
         .as_array()
         .unwrap()
@@ -207,14 +204,7 @@ async fn check_server(client: &reqwest::Client, addr: &str, acked: &BTreeMap<Str
         assert!(visible.contains(id), "acknowledged {id} is missing");
     }
     for id in &visible {
-        let d: Value = client
-            .get(format!("http://{addr}/v1/documents/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let d: Value = get_json(client, &format!("http://{addr}/v1/documents/{id}")).await;
         let text = d["text"].as_str().unwrap();
         let expected = if id.starts_with("doc-") {
             text_of(id, 0)
@@ -225,14 +215,11 @@ async fn check_server(client: &reqwest::Client, addr: &str, acked: &BTreeMap<Str
     }
     for id in acked.keys() {
         let marker = format!("zq{}v1", id.replace('-', ""));
-        let r: Value = client
-            .get(format!("http://{addr}/v1/search?q={marker}&limit=1"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r: Value = get_json(
+            client,
+            &format!("http://{addr}/v1/search?q={marker}&limit=1"),
+        )
+        .await;
         assert_eq!(r["total"], 1, "acknowledged {id} is not searchable");
         assert_eq!(r["hits"][0]["doc_id"], id.as_str());
     }
