@@ -30,6 +30,22 @@ pub const STEMMED: &str = "verbatim_stem";
 /// Name of the unstemmed analyzer registered with Tantivy.
 pub const EXACT: &str = "verbatim_exact";
 
+/// Words that scale a number, folded ("6.3 billion", "40 percent"): part
+/// of an amount in answers, and a number in quote notes.
+pub const NUMBER_SCALES: &[&str] = &[
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "trillion",
+    "trillions",
+    "percent",
+];
+
 /// English month names and abbreviations, folded (dates in answers and quote notes).
 pub const MONTHS: &[&str] = &[
     "january",

@@ -5,28 +5,11 @@
 use std::ops::Range;
 
 use super::question::QType;
-use crate::analysis::{tokenize, Token};
+use crate::analysis::{tokenize, Token, NUMBER_SCALES};
 
-const SCALES: &[&str] = &[
-    "hundred",
-    "hundreds",
-    "thousand",
-    "thousands",
-    "million",
-    "millions",
-    "billion",
-    "billions",
-    "trillion",
-    "trillions",
-    "percent",
-    "per",
-    "cent",
-    "yen",
-    "dollars",
-    "euros",
-    "pounds",
-    "yuan",
-];
+/// Words that belong to an amount beside the scales ("per cent", "yen").
+const UNITS: &[&str] = &["per", "cent", "yen", "dollars", "euros", "pounds", "yuan"];
+
 const NUMBER_WORDS: &[&str] = &[
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
     "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
@@ -135,7 +118,8 @@ pub fn answer_spans(sentence: &str, qtype: QType, question_words: &[String]) -> 
                 (is_number(&toks[i])
                     || (i > 0
                         && is_number(&toks[i - 1])
-                        && SCALES.contains(&toks[i].text.as_str())))
+                        && (NUMBER_SCALES.contains(&toks[i].text.as_str())
+                            || UNITS.contains(&toks[i].text.as_str()))))
                     && !in_q(i)
             },
             |_| false,

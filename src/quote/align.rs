@@ -188,40 +188,17 @@ const NEGATIONS: &[&str] = &[
     "not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "t",
     "nowhere",
 ];
+/// Number words that are not scales (those are [`crate::analysis::NUMBER_SCALES`]).
 const NUMBER_WORDS: &[&str] = &[
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "hundred",
-    "hundreds",
-    "thousand",
-    "thousands",
-    "million",
-    "millions",
-    "billion",
-    "billions",
-    "trillion",
-    "trillions",
-    "dozen",
-    "half",
-    "percent",
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "twenty", "thirty", "forty", "fifty", "dozen", "half",
 ];
+
 /// What kind of meaning a set of changed words carries.
 fn is_number(w: &str) -> bool {
-    w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w)
+    w.chars().any(|c| c.is_ascii_digit())
+        || NUMBER_WORDS.contains(&w)
+        || crate::analysis::NUMBER_SCALES.contains(&w)
 }
 
 /// Notes on changes of meaning between changed words. `q_raw` and `s_raw`
