@@ -402,6 +402,24 @@ pub fn run(
         questions.len(),
         n / secs
     );
+    // The /v1/search ranking over the same questions (plain words, as the
+    // peers' paragraph script queries), 5 hits with highlights each.
+    let t = Instant::now();
+    for (q, _) in &questions {
+        let words: Vec<String> = crate::analysis::tokenize(q)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        engine.search(&crate::engine::SearchRequest {
+            query: words.join(" "),
+            limit: 5,
+            ..Default::default()
+        })?;
+    }
+    println!(
+        "search (/v1/search ranking, 5 hits with highlights) over the same questions: {:.0} queries/s single-threaded",
+        n / t.elapsed().as_secs_f64()
+    );
     println!(
         "answered (coverage >= {MIN_COVERAGE}) against the right corpus: {:.4}",
         answered as f64 / n
