@@ -193,7 +193,7 @@ table = ["## Targets", "", "| target | goal | measured | beside |", "|---|---|--
 table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
 text = open(out).read()
 head, sep, rest = text.partition("\n## ")
-open(out, "w").write(head + "\n\n" + "\n".join(table) + "\n\n## " + rest)
+open(out, "w").write(head.rstrip("\n") + "\n\n" + "\n".join(table) + "\n\n## " + rest)
 PY
 cp "$out" BENCHMARKS.md
 echo "wrote BENCHMARKS.md"
