@@ -411,8 +411,7 @@ pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
     );
     let mut out = std::io::stdout().lock();
     if f.json {
-        serde_json::to_writer_pretty(&mut out, &resp)?;
-        writeln!(out)?;
+        write_json(&mut out, &resp)?;
         return Ok(());
     }
     let color = use_color();
@@ -570,8 +569,7 @@ pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let resp = engine.check_draft(&text, f.include_short)?;
         if f.json {
-            serde_json::to_writer_pretty(&mut out, &resp)?;
-            writeln!(out)?;
+            write_json(&mut out, &resp)?;
         } else {
             if resp.quotes.is_empty() {
                 writeln!(out, "no quotations found in {}", path.display())?;
@@ -587,8 +585,7 @@ pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
     let quote = f.quote.as_deref().unwrap_or_default();
     let c = crate::wire::QuoteCheckResponse::new(quote, &engine.check_quote(quote)?);
     if f.json {
-        serde_json::to_writer_pretty(&mut out, &c)?;
-        writeln!(out)?;
+        write_json(&mut out, &c)?;
     } else {
         print_check(&mut out, &c, color)?;
     }
@@ -606,8 +603,7 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
     let resp = crate::wire::AskResponse::new(&f.question, &engine.ask(&req)?);
     let mut out = std::io::stdout().lock();
     if f.json {
-        serde_json::to_writer_pretty(&mut out, &resp)?;
-        writeln!(out)?;
+        write_json(&mut out, &resp)?;
         return Ok(());
     }
     let color = use_color();
@@ -678,5 +674,12 @@ pub fn remove(config: &Config, id: &str) -> anyhow::Result<()> {
     };
     live.remove(&engine, id)?;
     println!("removed {id}");
+    Ok(())
+}
+
+/// `--json` output: the value as the HTTP API returns it, pretty, one newline.
+fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use super::support::default_corpus;
+use super::support::{default_corpus, verbatim_cmd};
 
 fn run(args: &[&str]) -> Output {
     static INDEX: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
@@ -87,13 +87,10 @@ fn a_bad_corpus_is_reported_with_file_and_line() {
     let corpus = super::support::corpus_of(&[("bad.md", "+++\nid = \"x\"\ntitle = = 1\n+++\n")]);
     let idx = tempfile::tempdir().unwrap();
     let index = |extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_verbatim"))
-            .arg("index")
-            .args(extra)
-            .arg("--corpus")
-            .arg(corpus.path())
-            .arg("--index")
-            .arg(idx.path())
+        let args: Vec<&str> = std::iter::once("index")
+            .chain(extra.iter().copied())
+            .collect();
+        verbatim_cmd(&args, corpus.path(), idx.path())
             .output()
             .unwrap()
     };
@@ -120,12 +117,7 @@ fn add_and_remove_documents_from_the_command_line() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_verbatim"))
-            .args(args)
-            .arg("--corpus")
-            .arg(corpus.path())
-            .arg("--index")
-            .arg(idx.path())
+        verbatim_cmd(args, corpus.path(), idx.path())
             .output()
             .unwrap()
     };

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use verbatim::index;
 
-use super::support::spawn_serve;
+use super::support::{spawn_serve, verbatim_cmd};
 
 const TOKEN: &str = "crash-test-token-0123456789";
 
@@ -66,12 +66,8 @@ fn write_corpus(dir: &Path, docs: usize, version: usize) {
 }
 
 fn index_cmd(corpus: &Path, idx: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_verbatim"));
-    c.args(["index", "--force", "--corpus"])
-        .arg(corpus)
-        .arg("--index")
-        .arg(idx)
-        .stdout(std::process::Stdio::null())
+    let mut c = verbatim_cmd(&["index", "--force"], corpus, idx);
+    c.stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     c
 }

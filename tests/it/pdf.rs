@@ -125,11 +125,7 @@ fn a_looping_pdf_costs_one_file_not_the_build() {
     .unwrap();
     std::fs::write(corpus.path().join("good.pdf"), pdf(&["Page one text."])).unwrap();
     let index = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
-        .args(["index", "--corpus"])
-        .arg(corpus.path())
-        .arg("--index")
-        .arg(index.path())
+    let out = super::support::verbatim_cmd(&["index"], corpus.path(), index.path())
         .env("VERBATIM_PDF_TIMEOUT_MS", "1000")
         .output()
         .unwrap();

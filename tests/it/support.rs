@@ -69,21 +69,31 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// `verbatim ARGS --corpus CORPUS --index INDEX`, ready to run.
+pub fn verbatim_cmd(args: &[&str], corpus: &Path, index: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_verbatim"));
+    c.args(args)
+        .arg("--corpus")
+        .arg(corpus)
+        .arg("--index")
+        .arg(index);
+    c
+}
+
 /// Starts `verbatim serve` on 127.0.0.1:0 over `corpus` and `index` with
 /// `env` set; returns the child and its address once it answers `/readyz`.
 /// Its log is drained in a thread so it never blocks on a full pipe.
 pub async fn spawn_serve(corpus: &Path, index: &Path, env: &[(&str, &str)]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_verbatim"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json"])
-        .arg("--corpus")
-        .arg(corpus)
-        .arg("--index")
-        .arg(index)
-        .env("RUST_LOG", "info")
-        .envs(env.iter().copied())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = verbatim_cmd(
+        &["serve", "--addr", "127.0.0.1:0", "--log-format", "json"],
+        corpus,
+        index,
+    )
+    .env("RUST_LOG", "info")
+    .envs(env.iter().copied())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // The server logs the address it listens on.
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = loop {
