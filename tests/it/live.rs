@@ -60,6 +60,11 @@ async fn call(
     (st, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+/// Status and error code of a response, for comparing with the expected pair.
+fn error_of((st, v): (StatusCode, Value)) -> (u16, Option<String>) {
+    (st.as_u16(), v["error"]["code"].as_str().map(str::to_string))
+}
+
 async fn hits(state: &AppState, q: &str) -> u64 {
     let (_, v) = call(
         state,
@@ -76,24 +81,24 @@ async fn hits(state: &AppState, q: &str) -> u64 {
 async fn writes_need_a_configured_token() {
     let off = fixture(None);
     let doc = json!({"id": "n1", "text": "New text."});
-    let (st, v) = call(
-        &off.state,
-        "POST",
-        "/v1/documents",
-        Some(TOKEN),
-        Some(doc.clone()),
-    )
-    .await;
     assert_eq!(
-        (st.as_u16(), v["error"]["code"].as_str()),
-        (403, Some("writes_disabled"))
+        error_of(
+            call(
+                &off.state,
+                "POST",
+                "/v1/documents",
+                Some(TOKEN),
+                Some(doc.clone())
+            )
+            .await
+        ),
+        (403, Some("writes_disabled".into()))
     );
     let on = fixture(Some(TOKEN));
     for t in [None, Some("wrong-token-0123456789"), Some("")] {
-        let (st, v) = call(&on.state, "POST", "/v1/documents", t, Some(doc.clone())).await;
         assert_eq!(
-            (st.as_u16(), v["error"]["code"].as_str()),
-            (401, Some("unauthorized")),
+            error_of(call(&on.state, "POST", "/v1/documents", t, Some(doc.clone())).await),
+            (401, Some("unauthorized".into())),
             "{t:?}"
         );
     }
@@ -123,17 +128,10 @@ async fn create_replace_delete_are_visible_at_once_and_durable() {
     let (_, d) = call(s, "GET", "/v1/documents/note-1", None, None).await;
     assert_eq!(d["text"], text, "stored exactly");
     assert!(f.corpus.path().join("note-1.md").exists());
-    let (st, v) = call(
-        s,
-        "POST",
-        "/v1/documents",
-        Some(TOKEN),
-        Some(json!({"id": "note-1", "text": "Again."})),
-    )
-    .await;
+    let again = json!({"id": "note-1", "text": "Again."});
     assert_eq!(
-        (st.as_u16(), v["error"]["code"].as_str()),
-        (409, Some("conflict"))
+        error_of(call(s, "POST", "/v1/documents", Some(TOKEN), Some(again)).await),
+        (409, Some("conflict".into()))
     );
     let (st, _) = call(
         s,
@@ -191,10 +189,9 @@ async fn create_replace_delete_are_visible_at_once_and_durable() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(hits(s, "radar").await, 0);
     assert!(!f.corpus.path().join("note-1.md").exists());
-    let (st, v) = call(s, "DELETE", "/v1/documents/note-1", Some(TOKEN), None).await;
     assert_eq!(
-        (st.as_u16(), v["error"]["code"].as_str()),
-        (404, Some("not_found"))
+        error_of(call(s, "DELETE", "/v1/documents/note-1", Some(TOKEN), None).await),
+        (404, Some("not_found".into()))
     );
 }
 
@@ -202,31 +199,17 @@ async fn create_replace_delete_are_visible_at_once_and_durable() {
 async fn bad_ids_and_file_names_never_reach_the_file_system() {
     let f = fixture(Some(TOKEN));
     for id in ["../../etc/passwd", "a/b", ".hidden", "", "x y", "ünï"] {
-        let (st, v) = call(
-            &f.state,
-            "POST",
-            "/v1/documents",
-            Some(TOKEN),
-            Some(json!({"id": id, "text": "t"})),
-        )
-        .await;
+        let doc = json!({"id": id, "text": "t"});
         assert_eq!(
-            (st.as_u16(), v["error"]["code"].as_str()),
-            (400, Some("invalid_document")),
+            error_of(call(&f.state, "POST", "/v1/documents", Some(TOKEN), Some(doc)).await),
+            (400, Some("invalid_document".into())),
             "{id}"
         );
     }
-    let (st, v) = call(
-        &f.state,
-        "POST",
-        "/v1/documents",
-        Some(TOKEN),
-        Some(json!({"id": "ok", "text": "  "})),
-    )
-    .await;
+    let blank = json!({"id": "ok", "text": "  "});
     assert_eq!(
-        (st.as_u16(), v["error"]["code"].as_str()),
-        (400, Some("invalid_document"))
+        error_of(call(&f.state, "POST", "/v1/documents", Some(TOKEN), Some(blank)).await),
+        (400, Some("invalid_document".into()))
     );
     // An upload's file name is reduced to a safe base name inside the corpus.
     let boundary = "XBOUNDARY";
