@@ -23,16 +23,16 @@ use tantivy::tokenizer::{
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
 
 /// Bump when tokenization or folding changes: it invalidates built indexes.
-pub const ANALYSIS_VERSION: u32 = 1;
+pub(crate) const ANALYSIS_VERSION: u32 = 1;
 
 /// Name of the stemmed analyzer registered with Tantivy.
-pub const STEMMED: &str = "verbatim_stem";
+pub(crate) const STEMMED: &str = "verbatim_stem";
 /// Name of the unstemmed analyzer registered with Tantivy.
-pub const EXACT: &str = "verbatim_exact";
+pub(crate) const EXACT: &str = "verbatim_exact";
 
 /// Words that scale a number, folded ("6.3 billion", "40 percent"): part
 /// of an amount in answers, and a number in quote notes.
-pub const NUMBER_SCALES: &[&str] = &[
+pub(crate) const NUMBER_SCALES: &[&str] = &[
     "hundred",
     "hundreds",
     "thousand",
@@ -47,7 +47,7 @@ pub const NUMBER_SCALES: &[&str] = &[
 ];
 
 /// English month names and abbreviations, folded (dates in answers and quote notes).
-pub const MONTHS: &[&str] = &[
+pub(crate) const MONTHS: &[&str] = &[
     "january",
     "february",
     "march",
@@ -86,7 +86,7 @@ pub struct Token {
 }
 
 /// Chars that are invisible inside a word and never change its meaning.
-pub fn is_ignorable(c: char) -> bool {
+pub(crate) fn is_ignorable(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
@@ -94,7 +94,7 @@ pub fn is_ignorable(c: char) -> bool {
 }
 
 /// Chars of scripts written without spaces, indexed as bigrams.
-pub fn is_cjk(c: char) -> bool {
+pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF   // hiragana, katakana
         | 0x3400..=0x4DBF // CJK extension A
@@ -255,13 +255,13 @@ fn tokenize_unicode(text: &str) -> Vec<Token> {
 
 /// The Tantivy tokenizer that wraps [`tokenize`].
 #[derive(Clone, Default)]
-pub struct VerbatimTokenizer {
+pub(crate) struct VerbatimTokenizer {
     /// Reused between calls to avoid reallocating.
     tokens: Vec<TantivyToken>,
 }
 
 /// Stream over the tokens [`VerbatimTokenizer`] collected.
-pub struct VerbatimTokenStream<'a> {
+pub(crate) struct VerbatimTokenStream<'a> {
     /// The collected tokens.
     tokens: &'a mut Vec<TantivyToken>,
     /// Index of the current token plus one (0 before the first advance).
@@ -303,7 +303,7 @@ impl TokenStream for VerbatimTokenStream<'_> {
 }
 
 /// Longest token kept in the index; longer ones are noise (hashes, base64).
-pub const MAX_TOKEN_BYTES: usize = 64;
+pub(crate) const MAX_TOKEN_BYTES: usize = 64;
 
 /// The stemmed analyzer, for ranked search.
 pub fn stemmed_analyzer() -> TextAnalyzer {
@@ -315,7 +315,7 @@ pub fn stemmed_analyzer() -> TextAnalyzer {
 }
 
 /// The unstemmed analyzer, for exact phrases.
-pub fn exact_analyzer() -> TextAnalyzer {
+pub(crate) fn exact_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(VerbatimTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .build()

@@ -8,9 +8,11 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, RawConfig};
-use crate::engine::{ensure_index, Engine, IndexState, SearchRequest};
+use crate::engine::Engine;
+use crate::index::{ensure_index, IndexState};
 use crate::ingest;
-use crate::search::Filters;
+use crate::quote::{DiffOp, Verdict};
+use crate::search::{Filters, SearchRequest};
 use crate::wire::SearchResponse;
 
 /// verbatim: answers from your sources, in their own words, with citations.
@@ -514,11 +516,11 @@ pub fn render_diff(diff: &[crate::wire::DiffOpView], color: bool) -> String {
     let (del_end, ins_end) = if color { (end, end) } else { ("-]", "+}") };
     let mut out = Vec::new();
     for d in diff {
-        out.push(match d.op.as_str() {
-            "equal" => d.source.clone(),
-            "insert" => format!("{ins}{}{ins_end}", d.quote),
-            "delete" => format!("{del}{}{del_end}", d.source),
-            _ => format!("{del}{}{del_end} {ins}{}{ins_end}", d.source, d.quote),
+        out.push(match d.op {
+            DiffOp::Equal => d.source.clone(),
+            DiffOp::Insert => format!("{ins}{}{ins_end}", d.quote),
+            DiffOp::Delete => format!("{del}{}{del_end}", d.source),
+            DiffOp::Replace => format!("{del}{}{del_end} {ins}{}{ins_end}", d.source, d.quote),
         });
     }
     out.join(" ")
@@ -529,7 +531,7 @@ fn print_check(
     c: &crate::wire::QuoteCheckResponse,
     color: bool,
 ) -> std::io::Result<()> {
-    writeln!(out, "{}: “{}”", c.verdict.to_uppercase(), c.quote)?;
+    writeln!(out, "{}: “{}”", c.verdict.as_str().to_uppercase(), c.quote)?;
     match &c.matched {
         Some(m) => {
             writeln!(
@@ -538,7 +540,7 @@ fn print_check(
                 m.citation.label, m.citation.passage_id, m.citation.start, m.citation.end
             )?;
             writeln!(out, "  similarity: {:.3}", m.similarity)?;
-            if c.verdict != "verbatim" || m.diff.iter().any(|d| d.op != "equal") {
+            if c.verdict != Verdict::Verbatim || m.diff.iter().any(|d| d.op != DiffOp::Equal) {
                 writeln!(out, "  diff: {}", render_diff(&m.diff, color))?;
             }
             for n in &m.notes {
@@ -567,7 +569,7 @@ pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
     if let Some(path) = &f.draft {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let resp = engine.check_draft(&text, f.include_short)?;
+        let resp = crate::wire::DraftResponse::from(&engine.check_draft(&text, f.include_short)?);
         if f.json {
             write_json(&mut out, &resp)?;
         } else {
@@ -580,7 +582,10 @@ pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
                 writeln!(out)?;
             }
         }
-        return Ok(resp.quotes.iter().all(|q| q.check.verdict == "verbatim"));
+        return Ok(resp
+            .quotes
+            .iter()
+            .all(|q| q.check.verdict == Verdict::Verbatim));
     }
     let quote = f.quote.as_deref().unwrap_or_default();
     let c = crate::wire::QuoteCheckResponse::new(quote, &engine.check_quote(quote)?);
@@ -589,7 +594,7 @@ pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
     } else {
         print_check(&mut out, &c, color)?;
     }
-    Ok(c.verdict == "verbatim")
+    Ok(c.verdict == Verdict::Verbatim)
 }
 
 /// `verbatim ask`.
@@ -607,7 +612,7 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
         return Ok(());
     }
     let color = use_color();
-    if resp.status == "no_answer" {
+    if resp.status == crate::answer::AskStatus::NoAnswer {
         writeln!(out, "No answer in these sources.")?;
         if !resp.unmatched_terms.is_empty() {
             writeln!(
@@ -630,7 +635,7 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
         let answer_spans = a
             .highlights
             .iter()
-            .filter(|h| h.kind == "answer")
+            .filter(|h| h.kind == crate::answer::HighlightKind::Answer)
             .map(|h| (h.start, h.end));
         let ranges = byte_ranges(&a.text, a.citation.start, answer_spans);
         writeln!(
@@ -682,4 +687,41 @@ fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> anyhow::Re
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// Runs the command: `Ok(false)` when a check found a quote that is not
+/// verbatim (exit status 1), `Err` for any failure (exit status 2).
+pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
+    match &flags.command {
+        Command::ExtractPdf => crate::ingest::pdf::run_helper()
+            .map(|()| true)
+            .map_err(Into::into),
+        Command::Index { force, strict } => index(config, *force, *strict).map(|()| true),
+        Command::Search(f) => search(config, f).map(|()| true),
+        Command::Serve(_) => serve(config).map(|()| true),
+        Command::Check(f) => check(config, f),
+        Command::Ask(f) => ask(config, f).map(|()| true),
+        Command::Add { files } => add(config, files).map(|()| true),
+        Command::Remove { id } => remove(config, id).map(|()| true),
+        Command::Bench(BenchCommand::Quotes { data, seed }) => {
+            crate::bench::quotes::run(data, *seed).map(|()| true)
+        }
+        Command::Bench(BenchCommand::Scifact {
+            tune_bm25: true,
+            data,
+            ..
+        }) => crate::bench::scifact::tune_bm25(data).map(|()| true),
+        Command::Bench(BenchCommand::Scifact {
+            data, split, peers, ..
+        }) => crate::bench::scifact::run(data, split, peers.clone()).map(|()| true),
+        Command::Bench(BenchCommand::Generate {
+            scifact,
+            passages,
+            out,
+            seed,
+        }) => crate::bench::generate::run(scifact, *passages, out, *seed).map(|()| true),
+        Command::Bench(BenchCommand::Squad { data, fit, peers }) => {
+            crate::bench::answers::run(data, &config.corpus_dir, *fit, peers.clone()).map(|()| true)
+        }
+    }
 }

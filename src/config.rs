@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// Default address: loopback only.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:7310";
+pub(crate) const DEFAULT_ADDR: &str = "127.0.0.1:7310";
 
 /// Settings as any one source gives them: everything optional.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -9,10 +9,10 @@
 use std::ops::Range;
 
 /// Words a quotation needs to be checked when short ones are skipped.
-pub const MIN_WORDS: usize = 3;
+pub(crate) const MIN_WORDS: usize = 3;
 
 /// Byte ranges (into `draft`) of the text inside each quotation, trimmed.
-pub fn find_quotes(draft: &str, include_short: bool) -> Vec<Range<usize>> {
+pub(crate) fn find_quotes(draft: &str, include_short: bool) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut open: Option<(usize, char)> = None; // content start, expected closer
     for (i, c) in draft.char_indices() {

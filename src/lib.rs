@@ -1,44 +1,67 @@
 //! verbatim answers questions about a set of source documents in the
 //! sources' own words: cited passages, never generated claims.
 //!
-//! # Layout
-//! Data flows one way:
-//! `corpus files → ingest → segment → index → search → (http | cli)`.
+//! # Layers
+//! Imports point down, never up and never in a circle (a test,
+//! `tests/it/layers.rs`, keeps it so; ARCHITECTURE.md has the map):
 //!
-//! - [`model`]: documents, passages, sentences, citations and their offsets.
-//! - [`ingest`]: reading corpus files and front matter (IO).
-//! - [`segment`]: passages and sentences with exact offsets (pure).
-//! - [`analysis`]: tokenization and typographic folding (pure).
-//! - [`index`]: schema, atomic generational builds, staleness (IO).
-//! - [`search`]: the query language and highlights.
-//! - [`answer`]: questions answered with cited sentences, and abstention.
-//! - [`quote`], [`draft`]: quote checking and finding quotations in drafts.
-//! - [`live`]: durable writes while serving.
-//! - [`engine`]: the facade the CLI and HTTP both call.
-//! - [`wire`]: the JSON types of the API and `--json`.
-//! - [`http`]: the axum router; [`web`]: the embedded page.
-//! - [`cli`], [`config`], [`error`]: flags, settings, errors.
-//! - [`fuzz`]: fuzz harnesses (any bytes in, invariants checked), shared by
-//!   the cargo-fuzz targets in `fuzz/` and the tests.
+//! ```text
+//! cli | http | bench | fuzz     faces: flags, routes, benchmarks, harnesses
+//! live                          durable writes while serving
+//! engine                        opens, swaps and hands out snapshots; delegates
+//! wire                          JSON types, built from domain types
+//! answer | quote | draft        ranking, alignment, quotation finding
+//! search                        query language → Tantivy; hits with highlights
+//! snapshot                      documents + searcher of one moment; retrieve()
+//! index                         schema, manifest, fingerprint, atomic builds
+//! ingest                        corpus files → documents
+//! segment | analysis | model    offsets, folding, domain types (pure)
+//! config | error                settings and the error-code table
+//! ```
+//!
+//! Modules are private; this file re-exports what the binary, the fuzz
+//! targets, the benchmarks and the integration tests need.
 
-pub mod analysis;
-pub mod answer;
-pub mod bench;
+#![warn(unreachable_pub)]
+
+mod analysis;
+mod answer;
+mod bench;
 pub mod cli;
-pub mod config;
-pub mod draft;
-pub mod engine;
-pub mod error;
+mod config;
+mod draft;
+mod engine;
+mod error;
 pub mod fuzz;
-pub mod http;
-pub mod index;
-pub mod ingest;
-pub mod live;
-pub mod model;
-pub mod quote;
-pub mod search;
-pub mod segment;
-pub mod web;
+mod http;
+mod index;
+mod ingest;
+mod live;
+mod model;
+mod quote;
+mod search;
+mod segment;
+mod snapshot;
+mod web;
 pub mod wire;
 
+pub use analysis::{analyze, stemmed_analyzer, tokenize, Token};
+pub use answer::{Answer, AskRequest, AskResult, AskStatus, HighlightKind, MAX_ANSWERS};
+pub use config::{Config, Limits, LogFormat, Secret};
+pub use engine::Engine;
 pub use error::{Error, ErrorCode, Result};
+pub use http::{app, run as serve, shutdown_signal, with_layers, AppState};
+pub use index::{
+    build as build_index, current_generation, ensure_index, fingerprint, open as open_index,
+    IndexState, Manifest, OpenIndex,
+};
+pub use ingest::frontmatter::FrontMatter;
+pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRecord, Problem};
+pub use live::{Live, Mode, NewDocument};
+pub use model::{Citation, DocMeta, Document, Passage, Sentence, Span};
+pub use quote::{
+    DiffOp, DiffPart, DraftCheck, DraftQuote, QuoteCheck, QuoteMatch, Verdict, MAX_DRAFT_QUOTES,
+    MAX_QUOTE_WORDS,
+};
+pub use search::{Filters, Hit, SearchPage, SearchRequest, MAX_LIMIT};
+pub use segment::{segment, Markup};

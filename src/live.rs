@@ -81,7 +81,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
 
 /// A corpus-relative file name that is safe: one component, a known
 /// format, no leading dot. User input never reaches the file system otherwise.
-pub fn safe_file_name(name: &str) -> Result<String> {
+pub(crate) fn safe_file_name(name: &str) -> Result<String> {
     let base = Path::new(name)
         .file_name()
         .and_then(|n| n.to_str())
@@ -250,7 +250,7 @@ impl Live {
         add: &[&Document],
         doc_delta: isize,
     ) -> Result<()> {
-        manifest.fingerprint = ingest::fingerprint(&manifest.files);
+        manifest.fingerprint = index::fingerprint(&manifest.files);
         manifest.documents = (manifest.documents as isize + doc_delta).max(0) as usize;
         let removed_passages: usize = remove
             .iter()

@@ -9,8 +9,8 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use verbatim::cli::{self, Command, Flags};
-use verbatim::config::LogFormat;
+use verbatim::cli::{self, Flags};
+use verbatim::LogFormat;
 
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -40,39 +40,7 @@ fn main() -> std::process::ExitCode {
     };
     init_tracing(config.log_format);
     // Exit status: 0 success, 1 a check found a quote that is not verbatim, 2 an error.
-    let result = match &flags.command {
-        Command::ExtractPdf => verbatim::ingest::pdf::run_helper()
-            .map(|()| true)
-            .map_err(Into::into),
-        Command::Index { force, strict } => cli::index(&config, *force, *strict).map(|()| true),
-        Command::Search(f) => cli::search(&config, f).map(|()| true),
-        Command::Serve(_) => cli::serve(&config).map(|()| true),
-        Command::Check(f) => cli::check(&config, f),
-        Command::Ask(f) => cli::ask(&config, f).map(|()| true),
-        Command::Add { files } => cli::add(&config, files).map(|()| true),
-        Command::Remove { id } => cli::remove(&config, id).map(|()| true),
-        Command::Bench(cli::BenchCommand::Quotes { data, seed }) => {
-            verbatim::bench::quotes::run(data, *seed).map(|()| true)
-        }
-        Command::Bench(cli::BenchCommand::Scifact {
-            tune_bm25: true,
-            data,
-            ..
-        }) => verbatim::bench::scifact::tune_bm25(data).map(|()| true),
-        Command::Bench(cli::BenchCommand::Scifact {
-            data, split, peers, ..
-        }) => verbatim::bench::scifact::run(data, split, peers.clone()).map(|()| true),
-        Command::Bench(cli::BenchCommand::Generate {
-            scifact,
-            passages,
-            out,
-            seed,
-        }) => verbatim::bench::generate::run(scifact, *passages, out, *seed).map(|()| true),
-        Command::Bench(cli::BenchCommand::Squad { data, fit, peers }) => {
-            verbatim::bench::answers::run(data, &config.corpus_dir, *fit, peers.clone())
-                .map(|()| true)
-        }
-    };
+    let result = cli::run(&flags, &config);
     match result {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::from(1),

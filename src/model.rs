@@ -84,8 +84,9 @@ pub struct Sentence {
     pub span: Span,
 }
 
-/// Where a presented text comes from, precisely enough to find it again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a presented text comes from. Slicing the document text at
+/// `start..end` (char offsets) gives exactly the cited text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Citation {
     /// Document id.
     pub doc_id: String,
@@ -93,36 +94,37 @@ pub struct Citation {
     pub title: String,
     /// Document kind.
     pub kind: String,
-    /// The passage holding the cited text.
+    /// Passage holding the cited text.
     pub passage_id: String,
-    /// The passage's 1-based number (the paragraph).
+    /// Passage number (1-based).
     pub paragraph: usize,
-    /// Char offset of the cited text in the document.
+    /// Char offset of the cited text in the document text.
     pub start: usize,
     /// Char offset one past the cited text.
     pub end: usize,
     /// Where the original lives.
     pub url: Option<String>,
-    /// Hash of the document text the offsets refer to.
+    /// Short hash of the document text the offsets refer to.
     pub doc_version: String,
-    /// The page, for paged sources (PDF).
+    /// The page the passage starts on, for paged sources (PDF).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
-    /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7`.
+    /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7` (`…, p. 3, ¶7` for PDFs).
     pub label: String,
 }
 
 /// Formats a passage id.
-pub fn passage_id(doc_id: &str, number: usize) -> String {
+pub(crate) fn passage_id(doc_id: &str, number: usize) -> String {
     format!("{doc_id}:p{number}")
 }
 
 /// Formats a sentence id.
-pub fn sentence_id(doc_id: &str, passage: usize, sentence: usize) -> String {
+pub(crate) fn sentence_id(doc_id: &str, passage: usize, sentence: usize) -> String {
     format!("{doc_id}:p{passage}.s{sentence}")
 }
 
 /// Splits `doc:p7` into (`doc`, 7).
-pub fn parse_passage_id(id: &str) -> Option<(&str, usize)> {
+pub(crate) fn parse_passage_id(id: &str) -> Option<(&str, usize)> {
     let (doc, p) = id.rsplit_once(":p")?;
     let n: usize = p.parse().ok()?;
     (n > 0 && !doc.is_empty()).then_some((doc, n))
@@ -169,33 +171,33 @@ impl Document {
 }
 
 /// Converts between byte and char offsets of one text in O(log n).
-pub struct CharMap {
+pub(crate) struct CharMap {
     /// Byte offset of every char boundary, plus the text length at the end.
     bytes: Vec<usize>,
 }
 
 impl CharMap {
     /// Indexes the char boundaries of `text`.
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let mut bytes: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
         bytes.push(text.len());
         CharMap { bytes }
     }
 
     /// Char offset of a byte offset that lies on a char boundary.
-    pub fn char_of(&self, byte: usize) -> usize {
+    pub(crate) fn char_of(&self, byte: usize) -> usize {
         match self.bytes.binary_search(&byte) {
             Ok(i) | Err(i) => i,
         }
     }
 
     /// Byte offset of a char offset; `None` past the end.
-    pub fn byte_of(&self, ch: usize) -> Option<usize> {
+    pub(crate) fn byte_of(&self, ch: usize) -> Option<usize> {
         self.bytes.get(ch).copied()
     }
 
     /// Converts a byte range to a char span.
-    pub fn span(&self, bytes: &Range<usize>) -> Span {
+    pub(crate) fn span(&self, bytes: &Range<usize>) -> Span {
         Span {
             start: self.char_of(bytes.start),
             end: self.char_of(bytes.end),
@@ -204,7 +206,7 @@ impl CharMap {
 }
 
 /// A short, stable hash of a text (first 12 hex digits of SHA-256).
-pub fn text_version(text: &str) -> String {
+pub(crate) fn text_version(text: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(&Sha256::digest(text.as_bytes())[..6])
 }

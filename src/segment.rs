@@ -22,7 +22,7 @@ pub enum Markup {
 
 /// A passage before ids and char offsets are attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
+pub(crate) struct Block {
     /// Byte range of the passage text.
     pub bytes: Range<usize>,
     /// The heading above it.
@@ -61,7 +61,7 @@ pub fn segment(text: &str, markup: Markup) -> Vec<Passage> {
 }
 
 /// The first heading of a text, or else its first non-blank line.
-pub fn first_heading_or_line(text: &str, markup: Markup) -> Option<String> {
+pub(crate) fn first_heading_or_line(text: &str, markup: Markup) -> Option<String> {
     let lines = lines(text);
     for l in &lines {
         if let Some(h) = atx_heading(&text[l.clone()]) {
@@ -197,7 +197,7 @@ fn trim_range(text: &str, r: Range<usize>) -> Range<usize> {
 }
 
 /// Splits `text` into passage blocks, tracking the current section heading.
-pub fn blocks(text: &str, markup: Markup) -> Vec<Block> {
+pub(crate) fn blocks(text: &str, markup: Markup) -> Vec<Block> {
     let all = lines(text);
     let mut out: Vec<Block> = Vec::new();
     let mut section: Option<String> = None;
@@ -307,7 +307,7 @@ fn period_is_abbreviation(text: &str, dot: usize) -> bool {
 }
 
 /// Splits a passage into sentence byte ranges (relative to `text`), trimmed.
-pub fn split_sentences(text: &str) -> Vec<Range<usize>> {
+pub(crate) fn split_sentences(text: &str) -> Vec<Range<usize>> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut out = Vec::new();
     let mut start = 0usize;

@@ -4,55 +4,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::engine::{Hit, SearchPage};
-use crate::model::{self, Document, Passage, Span};
-
-/// Where a presented text comes from. Slicing the document text at
-/// `start..end` (char offsets) gives exactly the cited text.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Citation {
-    /// Document id.
-    pub doc_id: String,
-    /// Document title.
-    pub title: String,
-    /// Document kind.
-    pub kind: String,
-    /// Passage holding the cited text.
-    pub passage_id: String,
-    /// Passage number (1-based).
-    pub paragraph: usize,
-    /// Char offset of the cited text in the document text.
-    pub start: usize,
-    /// Char offset one past the cited text.
-    pub end: usize,
-    /// Where the original lives.
-    pub url: Option<String>,
-    /// Short hash of the document text the offsets refer to.
-    pub doc_version: String,
-    /// The page the passage starts on, for paged sources (PDF).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<usize>,
-    /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7` (`…, p. 3, ¶7` for PDFs).
-    pub label: String,
-}
-
-impl From<model::Citation> for Citation {
-    fn from(c: model::Citation) -> Self {
-        Citation {
-            doc_id: c.doc_id,
-            title: c.title,
-            kind: c.kind,
-            passage_id: c.passage_id,
-            paragraph: c.paragraph,
-            start: c.start,
-            end: c.end,
-            url: c.url,
-            doc_version: c.doc_version,
-            page: c.page,
-            label: c.label,
-        }
-    }
-}
+use crate::answer::{AskResult, AskStatus, HighlightKind};
+use crate::model::{self, Citation, Document, Passage, Span};
+use crate::quote::{DiffOp, DraftCheck, QuoteCheck, Verdict};
+use crate::search::{Hit, SearchPage};
 
 /// A highlighted range, in char offsets into the document text.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -106,7 +61,7 @@ impl From<&Hit<'_>> for SearchHit {
             score: h.score,
             text: h.doc.passage_text(h.passage).to_string(),
             highlights: h.highlights.iter().copied().map(Highlight::from).collect(),
-            citation: h.doc.cite(h.passage, h.passage.span).into(),
+            citation: h.doc.cite(h.passage, h.passage.span),
         }
     }
 }
@@ -239,7 +194,7 @@ impl PassageView {
             doc_id: id.clone(),
             section: p.section.clone(),
             text: doc.passage_text(p).to_string(),
-            citation: doc.cite(p, p.span).into(),
+            citation: doc.cite(p, p.span),
             sentences: p
                 .sentences
                 .iter()
@@ -260,7 +215,7 @@ impl PassageView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DiffOpView {
     /// `equal`, `insert` (words only in the quote), `delete` (source words the quote leaves out) or `replace`.
-    pub op: String,
+    pub op: DiffOp,
     /// The quote's words, as typed.
     pub quote: String,
     /// The source's words, exactly as in the document.
@@ -287,8 +242,8 @@ pub struct QuoteMatchView {
 pub struct QuoteCheckResponse {
     /// The quote as received.
     pub quote: String,
-    /// `verbatim`, `altered` or `not_found`.
-    pub verdict: String,
+    /// `verbatim`, `altered` or `not_found`; in a draft, `not_checked` for a quotation over the word limit.
+    pub verdict: Verdict,
     /// The closest source span; null when not found.
     #[serde(rename = "match")]
     pub matched: Option<QuoteMatchView>,
@@ -298,19 +253,19 @@ pub struct QuoteCheckResponse {
 
 impl QuoteCheckResponse {
     /// Builds the response for a check.
-    pub fn new(quote: &str, c: &crate::quote::QuoteCheck<'_>) -> Self {
+    pub fn new(quote: &str, c: &QuoteCheck<'_>) -> Self {
         QuoteCheckResponse {
             quote: quote.to_string(),
-            verdict: c.verdict.as_str().to_string(),
+            verdict: c.verdict,
             matched: c.matched.as_ref().map(|m| QuoteMatchView {
                 text: m.doc.text[m.bytes.clone()].to_string(),
                 similarity: (m.similarity * 1000.0).round() / 1000.0,
-                citation: m.doc.cite(m.passage, m.span).into(),
+                citation: m.doc.cite(m.passage, m.span),
                 diff: m
                     .diff
                     .iter()
                     .map(|d| DiffOpView {
-                        op: d.op.to_string(),
+                        op: d.op,
                         quote: d.quote.clone(),
                         source: d.source.clone(),
                     })
@@ -340,11 +295,11 @@ impl QuoteCheckResponse {
         let changes: Vec<String> = m
             .diff
             .iter()
-            .filter(|d| d.op != "equal")
-            .map(|d| match d.op.as_str() {
-                "insert" => format!("added “{}”", d.quote),
-                "delete" => format!("left out “{}”", d.source),
-                _ => format!("“{}” → “{}”", d.source, d.quote),
+            .filter(|d| d.op != DiffOp::Equal)
+            .map(|d| match d.op {
+                DiffOp::Insert => format!("added “{}”", d.quote),
+                DiffOp::Delete => format!("left out “{}”", d.source),
+                DiffOp::Equal | DiffOp::Replace => format!("“{}” → “{}”", d.source, d.quote),
             })
             .collect();
         if changes.is_empty() {
@@ -374,6 +329,30 @@ pub struct DraftResponse {
     pub quotes: Vec<DraftQuote>,
 }
 
+impl From<&DraftCheck<'_>> for DraftResponse {
+    fn from(d: &DraftCheck<'_>) -> Self {
+        DraftResponse {
+            quotes: d
+                .quotes
+                .iter()
+                .map(|q| DraftQuote {
+                    start: q.span.start,
+                    end: q.span.end,
+                    check: match &q.check {
+                        Some(c) => QuoteCheckResponse::new(&q.quote, c),
+                        None => QuoteCheckResponse {
+                            quote: q.quote.clone(),
+                            verdict: Verdict::NotChecked,
+                            matched: None,
+                            candidates: Vec::new(),
+                        },
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A highlighted range of an answer: a question `term` or the `answer` span.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AnswerHighlight {
@@ -382,7 +361,7 @@ pub struct AnswerHighlight {
     /// One past the last char.
     pub end: usize,
     /// `term` (a word of the question) or `answer` (the date, amount or names asked for).
-    pub kind: String,
+    pub kind: HighlightKind,
 }
 
 /// One answer: sentences cut exactly from a document.
@@ -412,7 +391,7 @@ pub struct AskResponse {
     /// The question as received.
     pub question: String,
     /// `answered`, or `no_answer` when the sources do not answer it.
-    pub status: String,
+    pub status: AskStatus,
     /// Answers, best first; empty when `no_answer`.
     pub answers: Vec<AnswerView>,
     /// The nearest passages. When `no_answer`, these are explicitly not an answer.
@@ -423,8 +402,8 @@ pub struct AskResponse {
 
 impl AskResponse {
     /// Builds the response for a question's result.
-    pub fn new(question: &str, r: &crate::answer::AskResult<'_>) -> Self {
-        let answers = if r.answered {
+    pub fn new(question: &str, r: &AskResult<'_>) -> Self {
+        let answers = if r.status == AskStatus::Answered {
             r.answers
                 .iter()
                 .map(|a| AnswerView {
@@ -433,7 +412,7 @@ impl AskResponse {
                     coverage: (a.coverage * 1000.0).round() / 1000.0,
                     passage_id: model::passage_id(&a.doc.meta.id, a.passage.number),
                     doc_id: a.doc.meta.id.clone(),
-                    citation: a.doc.cite(a.passage, a.span).into(),
+                    citation: a.doc.cite(a.passage, a.span),
                     context: a.doc.passage_text(a.passage).to_string(),
                     highlights: a
                         .highlights
@@ -441,7 +420,7 @@ impl AskResponse {
                         .map(|(s, k)| AnswerHighlight {
                             start: s.start,
                             end: s.end,
-                            kind: k.to_string(),
+                            kind: *k,
                         })
                         .collect(),
                 })
@@ -451,7 +430,7 @@ impl AskResponse {
         };
         AskResponse {
             question: question.to_string(),
-            status: if r.answered { "answered" } else { "no_answer" }.to_string(),
+            status: r.status,
             answers,
             related: r.related.iter().map(SearchHit::from).collect(),
             unmatched_terms: r.unmatched_terms.clone(),

@@ -2,7 +2,7 @@
 
 /// The kind of answer a question expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QType {
+pub(crate) enum QType {
     /// When, what year, what date: a date or year.
     When,
     /// How many, how much, what percentage: a number or amount.
@@ -16,7 +16,7 @@ pub enum QType {
 }
 
 /// Function words ignored when matching questions (they carry no content).
-pub const STOPWORDS: &[&str] = &[
+pub(super) const STOPWORDS: &[&str] = &[
     "a",
     "about",
     "above",
@@ -161,12 +161,12 @@ pub const STOPWORDS: &[&str] = &[
 ];
 
 /// Whether a folded word is a stopword.
-pub fn is_stopword(w: &str) -> bool {
+pub(super) fn is_stopword(w: &str) -> bool {
     STOPWORDS.contains(&w)
 }
 
 /// Classifies a question by its wording.
-pub fn classify(question: &str) -> QType {
+pub(super) fn classify(question: &str) -> QType {
     let q = question.to_lowercase();
     let words: Vec<&str> = q
         .split(|c: char| !c.is_alphanumeric())
@@ -218,6 +218,39 @@ pub fn classify(question: &str) -> QType {
         QType::Where
     } else {
         QType::Other
+    }
+}
+
+/// A question term with its weight.
+#[derive(Debug, Clone)]
+pub(crate) struct QTerm {
+    /// Stemmed form.
+    pub(crate) stem: String,
+    /// Folded, unstemmed form.
+    pub(crate) exact: String,
+    /// The word as the reader typed it.
+    pub(crate) raw: String,
+    /// BM25 IDF over passages (highest when the corpus lacks the word).
+    pub(crate) idf: f64,
+    /// Passages holding it.
+    pub(crate) doc_freq: u64,
+}
+
+/// The analyzed question.
+#[derive(Debug, Clone)]
+pub(crate) struct Question {
+    /// What kind of answer it wants.
+    pub(crate) qtype: QType,
+    /// Distinct content terms.
+    pub(crate) terms: Vec<QTerm>,
+    /// Every folded word of the question (for answer spans).
+    pub(crate) words: Vec<String>,
+}
+
+impl Question {
+    /// The question's whole IDF weight.
+    pub(crate) fn total_idf(&self) -> f64 {
+        self.terms.iter().map(|t| t.idf).sum()
     }
 }
 

@@ -91,7 +91,11 @@ fn group(
 
 /// The answer spans of `sentence` for a question of type `qtype` whose
 /// folded words are `question_words`.
-pub fn answer_spans(sentence: &str, qtype: QType, question_words: &[String]) -> Vec<Range<usize>> {
+pub(super) fn answer_spans(
+    sentence: &str,
+    qtype: QType,
+    question_words: &[String],
+) -> Vec<Range<usize>> {
     let toks = tokenize(sentence);
     let in_q = |i: usize| question_words.iter().any(|w| *w == toks[i].text);
     let raw = |i: usize| &sentence[toks[i].start..toks[i].end];

@@ -11,11 +11,14 @@ use std::time::Instant;
 
 use super::squad;
 use super::Rng;
-use crate::answer::ranker::{linear, score_with, Residual, HIDDEN};
-use crate::answer::weights::{FEATURES, MIN_COVERAGE, NAMES, RESIDUAL, WEIGHTS};
-use crate::answer::{self, AskRequest};
+use crate::answer::{
+    self, linear, AskRequest, AskStatus, Feature, Features, Model, Residual, HIDDEN, MIN_COVERAGE,
+};
 use crate::engine::Engine;
-use crate::search::Filters;
+use crate::search::{Filters, SearchRequest};
+
+/// Number of features.
+const FEATURES: usize = Feature::COUNT;
 
 /// One question's cached candidates.
 struct Case {
@@ -24,23 +27,24 @@ struct Case {
     /// Gold paragraph's document id.
     gold_doc: String,
     /// (features, sentence contains a gold answer, document id).
-    cands: Vec<([f64; FEATURES], bool, String)>,
+    cands: Vec<(Features, bool, String)>,
     /// Coverage of the top candidate under the current weights is computed on demand; this is each candidate's coverage.
     passages: Vec<String>,
 }
 
-/// A ranking model: linear weights plus the residual network.
-type Model = ([f64; FEATURES], Residual);
-
 fn rank(c: &Case, m: &Model) -> Vec<usize> {
-    let s: Vec<f64> = c
-        .cands
-        .iter()
-        .map(|x| score_with(&x.0, &m.0, &m.1))
-        .collect();
+    let s: Vec<f64> = c.cands.iter().map(|x| m.score(&x.0)).collect();
     let mut idx: Vec<usize> = (0..c.cands.len()).collect();
     idx.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
     idx
+}
+
+/// The linear model `w` alone.
+fn linear_only(w: [f64; FEATURES]) -> Model {
+    Model {
+        linear: w,
+        residual: Residual::ZERO,
+    }
 }
 
 /// (sentence top-1, sentence top-5) over `cases`.
@@ -93,7 +97,7 @@ fn fit_listwise(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
             let (l, d) = listwise(&scores, c);
             ll += l;
             for (x, dk) in c.cands.iter().zip(d) {
-                for (g, f) in grad.iter_mut().zip(&x.0) {
+                for (g, f) in grad.iter_mut().zip(&x.0 .0) {
                     *g -= dk * f;
                 }
             }
@@ -107,7 +111,7 @@ fn fit_listwise(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
                 "listwise epoch {}: mean log-likelihood {:.4}, tune top-1 {:.4}",
                 epoch + 1,
                 ll / n,
-                accuracy(cases, &(w, Residual::ZERO)).0
+                accuracy(cases, &linear_only(w)).0
             );
         }
     }
@@ -118,7 +122,7 @@ fn fit_listwise(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
 fn fit(cases: &[&Case], start: [f64; FEATURES]) -> [f64; FEATURES] {
     let mut w = start;
     let objective = |w: &[f64; FEATURES]| {
-        let (a, b) = accuracy(cases, &(*w, Residual::ZERO));
+        let (a, b) = accuracy(cases, &linear_only(*w));
         a + 0.01 * b
     };
     let mut best = objective(&w);
@@ -206,7 +210,7 @@ fn fit_residual(cases: &[&Case], w: &[f64; FEATURES]) -> Residual {
                         grad[HIDDEN * FEATURES + HIDDEN + h] += d * a;
                         let dz = d * r.w2[h] * (1.0 - a * a);
                         grad[HIDDEN * FEATURES + h] += dz;
-                        for (j, f) in x.0.iter().enumerate() {
+                        for (j, f) in x.0 .0.iter().enumerate() {
                             grad[h * FEATURES + j] += dz * f;
                         }
                     }
@@ -235,7 +239,14 @@ fn fit_residual(cases: &[&Case], w: &[f64; FEATURES]) -> Residual {
                 "residual epoch {}: mean log-likelihood {:.4}, tune top-1 {:.4}",
                 epoch + 1,
                 ll / useful.len() as f64,
-                accuracy(cases, &(*w, r.clone())).0
+                accuracy(
+                    cases,
+                    &Model {
+                        linear: *w,
+                        residual: r.clone()
+                    }
+                )
+                .0
             );
         }
     }
@@ -247,8 +258,9 @@ fn collect(engine: &Engine, sq: &squad::Squad) -> anyhow::Result<Vec<Case>> {
     for (a, art) in sq.data.iter().enumerate() {
         for (p, para) in art.paragraphs.iter().enumerate() {
             for qa in &para.qas {
-                let q = answer::analyze_question(engine, &qa.question)?;
-                let (cands, passages) = answer::candidates(engine, &q, &Filters::default())?;
+                let q = answer::analyze_question(engine.snapshot(), &qa.question)?;
+                let (cands, passages) =
+                    answer::candidates(engine.snapshot(), &q, &Filters::default())?;
                 let golds: Vec<&str> = qa.answers.iter().map(|x| x.text.as_str()).collect();
                 out.push(Case {
                     article: a,
@@ -264,7 +276,7 @@ fn collect(engine: &Engine, sq: &squad::Squad) -> anyhow::Result<Vec<Case>> {
                             )
                         })
                         .collect(),
-                    passages: passages.iter().map(|p| p.1.meta.id.clone()).collect(),
+                    passages: passages.iter().map(|p| p.doc.meta.id.clone()).collect(),
                 });
             }
         }
@@ -273,7 +285,7 @@ fn collect(engine: &Engine, sq: &squad::Squad) -> anyhow::Result<Vec<Case>> {
 }
 
 /// Runs the benchmark and prints its report.
-pub fn run(
+pub(crate) fn run(
     data: &Path,
     seed_corpus: &Path,
     do_fit: bool,
@@ -295,16 +307,21 @@ pub fn run(
     let held: Vec<&Case> = cases.iter().filter(|c| c.article >= 24).collect();
     let all: Vec<&Case> = cases.iter().collect();
     let weights: Model = if do_fit {
-        let w = fit(&tune, fit_listwise(&tune, WEIGHTS));
-        println!("fitted weights (paste into src/answer/weights.rs):\npub const WEIGHTS: [f64; FEATURES] = {w:?};");
-        for (n, v) in NAMES.iter().zip(w) {
-            println!("  {n:>18}: {v:.3}");
+        let w = fit(&tune, fit_listwise(&tune, Model::fitted().linear));
+        for (f, v) in Feature::ALL.iter().zip(w) {
+            println!("  {:>22}: {v:.3}", f.name());
         }
-        let r = fit_residual(&tune, &w);
-        println!("pub const RESIDUAL: Residual = {r:?};");
-        (w, r)
+        let m = Model {
+            linear: w,
+            residual: fit_residual(&tune, &w),
+        };
+        println!(
+            "fitted weights (paste into src/answer/weights.rs):\n{}",
+            m.to_rust()
+        );
+        m
     } else {
-        (WEIGHTS, RESIDUAL)
+        Model::fitted().clone()
     };
     if std::env::var_os("VERBATIM_BENCH_DEBUG").is_some() {
         let (mut right_para, mut wrong_para, mut gold_in_top_para) = (0, 0, 0);
@@ -388,7 +405,7 @@ pub fn run(
         } else {
             coverages.push(0.0);
         }
-        answered += usize::from(r.answered);
+        answered += usize::from(r.status == AskStatus::Answered);
     }
     let secs = t.elapsed().as_secs_f64();
     let n = questions.len() as f64;
@@ -410,7 +427,7 @@ pub fn run(
             .into_iter()
             .map(|t| t.text)
             .collect();
-        engine.search(&crate::engine::SearchRequest {
+        engine.search(&SearchRequest {
             query: words.join(" "),
             limit: 5,
             ..Default::default()

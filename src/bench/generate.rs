@@ -11,7 +11,12 @@ use super::Rng;
 use crate::segment::split_sentences;
 
 /// Writes about `passages` passages of recombined SciFact sentences to `out`.
-pub fn run(scifact_corpus: &Path, passages: usize, out: &Path, seed: u64) -> anyhow::Result<()> {
+pub(crate) fn run(
+    scifact_corpus: &Path,
+    passages: usize,
+    out: &Path,
+    seed: u64,
+) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(scifact_corpus)
         .map_err(|e| anyhow::anyhow!("{}: {e}", scifact_corpus.display()))?;
     let mut sentences: Vec<String> = Vec::new();

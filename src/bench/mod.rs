@@ -2,20 +2,20 @@
 //! the data's path as an argument and print figures; nothing here runs in
 //! the test suite except on tiny generated inputs.
 
-pub mod answers;
-pub mod generate;
-pub mod quotes;
-pub mod scifact;
-pub mod squad;
+pub(crate) mod answers;
+pub(crate) mod generate;
+pub(crate) mod quotes;
+pub(crate) mod scifact;
+pub(crate) mod squad;
 
 /// A small deterministic PRNG (xorshift64*), so benchmark sets are
 /// reproducible from a seed without another dependency.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     /// Seeds the generator (0 is replaced by a fixed odd constant).
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Rng(if seed == 0 {
             0x9E37_79B9_7F4A_7C15
         } else {
@@ -24,7 +24,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -32,7 +32,7 @@ impl Rng {
     }
 
     /// A number in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
 }

@@ -21,7 +21,7 @@ use crate::quote::{self, Verdict, ALTERED_MIN_SIMILARITY};
 
 /// One benchmark quote with its truth.
 #[derive(Debug, Clone)]
-pub struct Case {
+pub(crate) struct Case {
     /// The quote text.
     pub quote: String,
     /// What the verdict should be.
@@ -159,7 +159,7 @@ fn alter(q: &str, kind: &str, rng: &mut Rng, words: &[String], names: &[String])
 }
 
 /// Builds the perturbation set.
-pub fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
+pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
     let mut rng = Rng::new(seed);
     let foreign_text: String = sq.data[40..]
         .iter()
@@ -273,7 +273,7 @@ fn macro_f1(pairs: &[(Verdict, Verdict)]) -> f64 {
 }
 
 /// Runs the benchmark and prints its report.
-pub fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
+pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
     let sq = squad::load(data)?;
     anyhow::ensure!(
         sq.data.len() >= 48,
@@ -289,7 +289,7 @@ pub fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
     let t = Instant::now();
     let mut outcomes = Vec::with_capacity(cases.len());
     for c in &cases {
-        let r = quote::check_with(&engine, &c.quote, 0.0)?;
+        let r = quote::check_with(engine.snapshot(), &c.quote, 0.0)?;
         let m = r.matched.as_ref();
         outcomes.push(Outcome {
             verbatim: r.verdict == Verdict::Verbatim,

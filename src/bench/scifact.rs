@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::analysis::tokenize;
-use crate::engine::{Engine, SearchRequest};
+use crate::engine::Engine;
 use crate::ingest::document_from_text;
 use crate::model::DocMeta;
+use crate::search::SearchRequest;
 use crate::segment::Markup;
 
 /// Reads qrels: query id → (doc id → grade).
@@ -87,7 +88,7 @@ fn metrics(ranked: &[&str], rel: &HashMap<String, u32>) -> (f64, f64) {
 }
 
 /// Runs the benchmark over `dir` (the BEIR scifact folder).
-pub fn run(dir: &Path, split: &str, peers: Option<PathBuf>) -> anyhow::Result<()> {
+pub(crate) fn run(dir: &Path, split: &str, peers: Option<PathBuf>) -> anyhow::Result<()> {
     let (docs, queries) = load(dir)?;
     let judged = qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
     let index = tempfile::tempdir()?;
@@ -150,13 +151,14 @@ pub fn run(dir: &Path, split: &str, peers: Option<PathBuf>) -> anyhow::Result<()
 /// (same analyzer, same IDF, exact token counts instead of Tantivy's
 /// quantized lengths) and reports nDCG@10 for each; the best train setting
 /// is then measured once on the test split.
-pub fn tune_bm25(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn tune_bm25(dir: &Path) -> anyhow::Result<()> {
     use crate::analysis::{analyze, stemmed_analyzer};
     let (docs, queries) = load(dir)?;
     let index = tempfile::tempdir()?;
     let engine = Engine::build(docs, index.path())?;
-    let fields = &engine.open_index().fields;
-    let searcher = engine.searcher();
+    let snap = engine.snapshot();
+    let fields = snap.fields();
+    let searcher = snap.searcher();
     let n_passages = searcher.num_docs() as f64;
     let mut analyzer = stemmed_analyzer();
     // Stemmed tokens of every passage, and their mean count.
@@ -193,7 +195,13 @@ pub fn tune_bm25(dir: &Path) -> anyhow::Result<()> {
                 &crate::search::Filters::default(),
                 fields,
             )?;
-            let (_, raw) = crate::search::run(searcher, fields, compiled.query.as_ref(), 1000, 0)?;
+            let (_, raw) = crate::search::run(
+                snap,
+                compiled.query.as_ref(),
+                1000,
+                0,
+                crate::search::Order::Relevance,
+            )?;
             // One entry per query word, as the Tantivy query has one clause per word.
             let terms = analyze(&mut analyzer, &text)
                 .into_iter()
@@ -207,9 +215,11 @@ pub fn tune_bm25(dir: &Path) -> anyhow::Result<()> {
                 .collect();
             let cands = raw
                 .into_iter()
-                .filter_map(|r| {
-                    let doc = engine.passage(&r.passage_id)?.0.meta.id.clone();
-                    Some((r.passage_id, doc))
+                .map(|r| {
+                    (
+                        crate::model::passage_id(&r.doc.meta.id, r.passage.number),
+                        r.doc.meta.id.clone(),
+                    )
                 })
                 .collect();
             out.push(Q {

@@ -10,14 +10,14 @@ use crate::segment::Markup;
 
 /// The parts of the SQuAD file the benchmarks use.
 #[derive(Debug, Deserialize)]
-pub struct Squad {
+pub(crate) struct Squad {
     /// Articles.
     pub data: Vec<Article>,
 }
 
 /// A Wikipedia article.
 #[derive(Debug, Deserialize)]
-pub struct Article {
+pub(crate) struct Article {
     /// Its title.
     pub title: String,
     /// Its paragraphs.
@@ -26,7 +26,7 @@ pub struct Article {
 
 /// A paragraph and its questions.
 #[derive(Debug, Deserialize)]
-pub struct Paragraph {
+pub(crate) struct Paragraph {
     /// The paragraph text.
     pub context: String,
     /// Questions asked on it.
@@ -35,7 +35,7 @@ pub struct Paragraph {
 
 /// A question with gold answers.
 #[derive(Debug, Deserialize)]
-pub struct Qa {
+pub(crate) struct Qa {
     /// The question.
     pub question: String,
     /// Gold answer spans.
@@ -44,24 +44,24 @@ pub struct Qa {
 
 /// A gold answer.
 #[derive(Debug, Deserialize)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The answer text (a substring of the context).
     pub text: String,
 }
 
 /// Reads a SQuAD JSON file.
-pub fn load(path: &Path) -> anyhow::Result<Squad> {
+pub(crate) fn load(path: &Path) -> anyhow::Result<Squad> {
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(serde_json::from_slice(&bytes)?)
 }
 
 /// The id of paragraph `p` of article `a`.
-pub fn doc_id(a: usize, p: usize) -> String {
+pub(crate) fn doc_id(a: usize, p: usize) -> String {
     format!("squad-a{a}-p{p}")
 }
 
 /// One document per paragraph of the selected articles.
-pub fn documents(squad: &Squad, articles: impl Fn(usize) -> bool) -> Vec<Document> {
+pub(crate) fn documents(squad: &Squad, articles: impl Fn(usize) -> bool) -> Vec<Document> {
     let mut docs = Vec::new();
     for (a, art) in squad.data.iter().enumerate().filter(|(a, _)| articles(*a)) {
         for (p, para) in art.paragraphs.iter().enumerate() {

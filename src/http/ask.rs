@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
-use super::AppState;
+use super::state::AppState;
 use crate::answer::AskRequest;
 use crate::error::ErrorCode;
 use crate::search::Filters;
@@ -16,7 +16,7 @@ use crate::wire::AskResponse;
 /// Body of `POST /v1/ask`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AskBody {
+pub(crate) struct AskBody {
     /// A plain question.
     #[schema(min_length = 1)]
     pub question: String,
@@ -34,7 +34,7 @@ pub struct AskBody {
 #[utoipa::path(post, path = "/v1/ask", tag = "answers", request_body = AskBody,
     responses((status = 200, body = AskResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn ask(
+pub(crate) async fn ask(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<AskBody>,
 ) -> Result<Json<AskResponse>, ApiError> {
@@ -56,7 +56,7 @@ pub async fn ask(
             },
         };
         let r = engine.ask(&req)?;
-        Ok::<_, crate::Error>(AskResponse::new(&req.question, &r))
+        Ok::<_, crate::error::Error>(AskResponse::new(&req.question, &r))
     })
     .await
     .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))??;

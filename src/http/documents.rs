@@ -7,20 +7,20 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiPath;
-use super::AppState;
+use super::state::AppState;
 use crate::error::ErrorCode;
 use crate::wire::{DocumentSummary, PassageView};
 
 /// Every document's metadata.
 #[derive(Serialize, ToSchema)]
-pub struct DocumentList {
+pub(crate) struct DocumentList {
     /// In corpus order.
     pub documents: Vec<DocumentSummary>,
 }
 
 /// A document's metadata plus its full text.
 #[derive(Serialize, ToSchema)]
-pub struct DocumentText {
+pub(crate) struct DocumentText {
     /// Metadata.
     #[serde(flatten)]
     pub summary: DocumentSummary,
@@ -31,7 +31,7 @@ pub struct DocumentText {
 /// Lists the documents.
 #[utoipa::path(get, path = "/v1/documents", tag = "documents",
     responses((status = 200, body = DocumentList), (status = 503, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>) -> Result<Json<DocumentList>, ApiError> {
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<DocumentList>, ApiError> {
     let engine = state.engine()?;
     Ok(Json(DocumentList {
         documents: engine
@@ -46,7 +46,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<DocumentList>, A
 #[utoipa::path(get, path = "/v1/documents/{doc_id}", tag = "documents",
     params(("doc_id" = String, Path, description = "Document id")),
     responses((status = 200, body = DocumentText), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     ApiPath(doc_id): ApiPath<String>,
 ) -> Result<Json<DocumentText>, ApiError> {
@@ -64,7 +64,7 @@ pub async fn get(
 #[utoipa::path(get, path = "/v1/passages/{passage_id}", tag = "documents",
     params(("passage_id" = String, Path, description = "Passage id, `{doc_id}:p{n}`")),
     responses((status = 200, body = PassageView), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn passage(
+pub(crate) async fn passage(
     State(state): State<AppState>,
     ApiPath(passage_id): ApiPath<String>,
 ) -> Result<Json<PassageView>, ApiError> {

@@ -20,14 +20,14 @@ pub struct ApiError {
 
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
 }
 
 /// The code and message of an error.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     /// Stable machine-readable code; see the table in README.md.
     #[schema(example = "invalid_query")]
     pub code: String,

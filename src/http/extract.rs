@@ -12,11 +12,11 @@ use crate::error::ErrorCode;
 /// `unsupported_media_type`.
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub T);
 
 /// Deserializes an optional whole number that JSON may spell `37` or `37.0`
 /// (JSON Schema's `integer` admits both); `37.5` and negatives are refused.
-pub fn whole_number<'de, D>(d: D) -> Result<Option<usize>, D::Error>
+pub(crate) fn whole_number<'de, D>(d: D) -> Result<Option<usize>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
@@ -39,7 +39,7 @@ where
 /// Query string; rejections become `invalid_parameter`. A value that is not
 /// UTF-8 once percent-decoded is refused rather than read with replacement
 /// characters, which would silently search for something else.
-pub struct ApiQuery<T>(pub T);
+pub(crate) struct ApiQuery<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for ApiQuery<T>
 where
@@ -68,4 +68,4 @@ where
 /// Path parameters; rejections become `invalid_parameter`.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
-pub struct ApiPath<T>(pub T);
+pub(crate) struct ApiPath<T>(pub T);

@@ -1,24 +1,25 @@
 //! The HTTP API: `app(state)` builds the router; `run` serves it until the
 //! shutdown future resolves, letting in-flight requests finish.
 
-pub mod ask;
-pub mod documents;
-pub mod error;
-pub mod extract;
-pub mod ops;
-pub mod quotes;
-pub mod search;
-pub mod serve;
-pub mod web;
-pub mod writes;
+pub(crate) mod ask;
+pub(crate) mod documents;
+pub(crate) mod error;
+pub(crate) mod extract;
+pub(crate) mod ops;
+pub(crate) mod quotes;
+pub(crate) mod search;
+pub(crate) mod serve;
+mod state;
+pub(crate) mod web;
+pub(crate) mod writes;
 
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -33,89 +34,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::config::Limits;
-use crate::engine::Engine;
 use crate::error::ErrorCode;
-pub use error::ApiError;
-
-/// Shared state of every handler.
-#[derive(Clone)]
-pub struct AppState {
-    /// The engine once the index is open; `None` while starting (readyz 503).
-    engine: Arc<RwLock<Option<Arc<Engine>>>>,
-    /// Request limits.
-    pub limits: Limits,
-    /// Origins allowed by CORS; empty leaves CORS off.
-    pub cors_origins: Vec<String>,
-    /// Write token; `None` turns the write routes off (403).
-    pub token: Option<crate::config::Secret>,
-    /// Where writes go; `None` when serving without a corpus folder.
-    pub live: Option<crate::live::Live>,
-    /// Serializes read-current, write, swap: two writes never build on the same snapshot.
-    write_lock: Arc<std::sync::Mutex<()>>,
-    /// Renders the Prometheus metrics.
-    metrics: metrics_exporter_prometheus::PrometheusHandle,
-}
-
-impl AppState {
-    /// State with no engine yet: the server answers, but is not ready.
-    pub fn starting(limits: Limits) -> Self {
-        AppState {
-            engine: Arc::new(RwLock::new(None)),
-            limits,
-            cors_origins: Vec::new(),
-            token: None,
-            live: None,
-            write_lock: Arc::new(std::sync::Mutex::new(())),
-            metrics: ops::metrics_handle(),
-        }
-    }
-
-    /// State with an open engine.
-    pub fn ready(engine: Engine, limits: Limits) -> Self {
-        let s = AppState::starting(limits);
-        s.set_engine(engine);
-        s
-    }
-
-    /// Makes the engine available (the server becomes ready).
-    pub fn set_engine(&self, engine: Engine) {
-        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(engine));
-    }
-
-    /// Runs a write against the current engine and swaps in its result,
-    /// serialized with every other write of this process.
-    pub fn write<T>(
-        &self,
-        f: impl FnOnce(&crate::live::Live, &Engine) -> crate::Result<(Engine, T)>,
-    ) -> Result<T, ApiError> {
-        let live = self.live.as_ref().ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::WritesDisabled,
-                "this server has no corpus to write to",
-            )
-        })?;
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let current = self.engine()?;
-        let (next, out) = f(live, &current)?;
-        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));
-        Ok(out)
-    }
-
-    /// The engine, or 503 `not_ready`.
-    pub fn engine(&self) -> Result<Arc<Engine>, ApiError> {
-        self.engine
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotReady,
-                    "the index is still being opened; retry shortly",
-                )
-            })
-    }
-}
+pub(crate) use error::ApiError;
+pub use state::AppState;
 
 /// The OpenAPI document's root.
 #[derive(OpenApi)]
@@ -149,7 +70,7 @@ impl utoipa::Modify for BearerScheme {
 }
 
 /// The routes and the OpenAPI document generated from the same handlers.
-pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub(crate) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(web::index))
         .routes(routes!(web::passage_page))
@@ -168,13 +89,6 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(quotes::check))
         .routes(routes!(quotes::check_draft))
         .split_for_parts()
-}
-
-/// The OpenAPI document, as served at `/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = routes();
-    ops::document_openapi_route(&mut api);
-    api
 }
 
 /// Builds the application router.
@@ -317,9 +231,6 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     resp
 }
 
-/// JSON content type with charset, for hand-built responses.
-pub const JSON_UTF8: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
-
 /// Serves `app(state)` on `listener` until `shutdown` resolves; requests in
 /// flight finish before this returns.
 pub async fn run(
@@ -352,9 +263,4 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown signal received; finishing requests in flight");
-}
-
-/// A 200 response with a status code, for readiness checks.
-pub fn status_json(status: StatusCode, body: serde_json::Value) -> Response {
-    (status, axum::Json(body)).into_response()
 }

@@ -1,47 +1,24 @@
 //! Health, readiness, metrics and the OpenAPI route.
 
-use std::sync::OnceLock;
-
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{status_json, AppState};
+use super::state::{status_json, AppState};
 
 /// `{"status": "ok"}` and the like.
 #[derive(Serialize, ToSchema)]
-pub struct Status {
+pub(crate) struct Status {
     /// `ok`, or `starting` before the index is open.
     pub status: String,
-}
-
-/// The process-wide Prometheus recorder (installed once).
-pub fn metrics_handle() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
-                .set_buckets(&[
-                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                    10.0,
-                ])
-                .expect("static buckets are valid")
-                .build_recorder();
-            let handle = recorder.handle();
-            // Another recorder may already be installed (e.g. by an embedding program); then ours only renders.
-            let _ = metrics::set_global_recorder(recorder);
-            handle
-        })
-        .clone()
 }
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The process is up", body = Status)))]
-pub async fn healthz() -> Response {
+pub(crate) async fn healthz() -> Response {
     status_json(StatusCode::OK, serde_json::json!({"status": "ok"}))
 }
 
@@ -49,7 +26,7 @@ pub async fn healthz() -> Response {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "The index is open", body = Status),
               (status = 503, description = "Still opening the index", body = super::error::ErrorBody)))]
-pub async fn readyz(State(state): State<AppState>) -> Response {
+pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     match state.engine() {
         Ok(_) => status_json(StatusCode::OK, serde_json::json!({"status": "ok"})),
         Err(e) => e.into_response(),
@@ -59,7 +36,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus metrics: requests and latency per route, corpus and index size.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(engine) = state.engine() {
         metrics::gauge!("verbatim_documents").set(engine.documents().len() as f64);
         metrics::gauge!("verbatim_passages").set(engine.passage_count() as f64);
@@ -78,7 +55,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 
 /// Adds `/openapi.json` itself to the document (it is served outside the
 /// generated router because it serves the document).
-pub fn document_openapi_route(api: &mut utoipa::openapi::OpenApi) {
+pub(crate) fn document_openapi_route(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
     use utoipa::openapi::{ContentBuilder, ResponseBuilder};
     let op = OperationBuilder::new()

@@ -9,14 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
-use super::AppState;
+use super::state::AppState;
 use crate::error::ErrorCode;
 use crate::wire::{DraftResponse, QuoteCheckResponse};
 
 /// Body of `POST /v1/quotes/check`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckRequest {
+pub(crate) struct CheckRequest {
     /// The quote, with or without its quotation marks; `…`, `[...]`, `[words]` and `[sic]` are understood.
     #[schema(min_length = 1)]
     pub quote: String,
@@ -30,14 +30,14 @@ fn internal(_: tokio::task::JoinError) -> ApiError {
 #[utoipa::path(post, path = "/v1/quotes/check", tag = "quotes", request_body = CheckRequest,
     responses((status = 200, body = QuoteCheckResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn check(
+pub(crate) async fn check(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<CheckRequest>,
 ) -> Result<Json<QuoteCheckResponse>, ApiError> {
     let engine = state.engine()?;
     let resp = tokio::task::spawn_blocking(move || {
         let c = engine.check_quote(&req.quote)?;
-        Ok::<_, crate::Error>(QuoteCheckResponse::new(&req.quote, &c))
+        Ok::<_, crate::error::Error>(QuoteCheckResponse::new(&req.quote, &c))
     })
     .await
     .map_err(internal)??;
@@ -47,7 +47,7 @@ pub async fn check(
 /// Body of `POST /v1/quotes/check-draft`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DraftRequest {
+pub(crate) struct DraftRequest {
     /// The draft text.
     pub text: String,
     /// Also check quotations of one or two words (scare quotes). Default false.
@@ -58,7 +58,7 @@ pub struct DraftRequest {
 /// Query-string parameters of `POST /v1/quotes/check-draft`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct DraftParams {
+pub(crate) struct DraftParams {
     /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
     #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
@@ -69,7 +69,7 @@ pub struct DraftParams {
     responses((status = 200, description = "Each quotation's check: JSON, or CSV when asked for",
                 content((DraftResponse = "application/json"), (String = "text/csv"))),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn check_draft(
+pub(crate) async fn check_draft(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<DraftParams>,
     headers: HeaderMap,
@@ -90,10 +90,13 @@ pub async fn check_draft(
             .is_some_and(|a| a.contains("text/csv")),
     };
     let engine = state.engine()?;
-    let resp =
-        tokio::task::spawn_blocking(move || engine.check_draft(&req.text, req.include_short))
-            .await
-            .map_err(internal)??;
+    let resp = tokio::task::spawn_blocking(move || {
+        engine
+            .check_draft(&req.text, req.include_short)
+            .map(|d| DraftResponse::from(&d))
+    })
+    .await
+    .map_err(internal)??;
     if !csv {
         return Ok(Json(resp).into_response());
     }
@@ -111,7 +114,7 @@ pub async fn check_draft(
 }
 
 /// The draft check as CSV rows for a newsroom spreadsheet.
-pub fn draft_csv(resp: &DraftResponse) -> String {
+pub(crate) fn draft_csv(resp: &DraftResponse) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
         "start",
@@ -134,7 +137,7 @@ pub fn draft_csv(resp: &DraftResponse) -> String {
             q.start.to_string(),
             q.end.to_string(),
             c.quote.clone(),
-            c.verdict.clone(),
+            c.verdict.as_str().to_string(),
             m.map(|m| m.similarity.to_string()).unwrap_or_default(),
             m.map(|m| m.text.clone()).unwrap_or_default(),
             m.map(|m| m.citation.label.clone()).unwrap_or_default(),

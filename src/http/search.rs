@@ -13,23 +13,24 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
-use super::AppState;
-use crate::engine::{Engine, SearchRequest};
+use super::state::AppState;
+use crate::engine::Engine;
 use crate::error::ErrorCode;
-use crate::search::Filters;
-use crate::wire::{Citation, SearchResponse};
+use crate::model::Citation;
+use crate::search::{Filters, SearchRequest, MAX_LIMIT};
+use crate::wire::SearchResponse;
 
 /// Default page size.
 const DEFAULT_LIMIT: usize = 10;
 /// Largest `offset` (a corpus has fewer passages).
 const MAX_OFFSET: usize = u32::MAX as usize;
 /// Most queries in one batch.
-pub const MAX_BATCH: usize = 100;
+pub(crate) const MAX_BATCH: usize = 100;
 
 /// Query-string parameters of `GET /v1/search`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct SearchParams {
+pub(crate) struct SearchParams {
     /// The query: words, "exact phrases", +required, -excluded, AND, OR, doc:ID, kind:KIND.
     /// May be empty when `doc` or `kind` is given (every passage they keep).
     #[param(required = true)]
@@ -97,7 +98,7 @@ fn search_one(
 /// Searches passages.
 #[utoipa::path(get, path = "/v1/search", tag = "search", params(SearchParams),
     responses((status = 200, body = SearchResponse), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn search(
+pub(crate) async fn search(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResponse>, ApiError> {
@@ -124,7 +125,7 @@ pub async fn search(
 /// Body of `POST /v1/search/batch`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchRequest {
+pub(crate) struct BatchRequest {
     /// Up to 100 queries.
     #[schema(max_items = 100)]
     pub queries: Vec<String>,
@@ -140,7 +141,7 @@ pub struct BatchRequest {
 
 /// One result per query, in order.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BatchResponse {
+pub(crate) struct BatchResponse {
     /// Same shape as `GET /v1/search`.
     pub results: Vec<SearchResponse>,
 }
@@ -149,7 +150,7 @@ pub struct BatchResponse {
 #[utoipa::path(post, path = "/v1/search/batch", tag = "search", request_body = BatchRequest,
     responses((status = 200, body = BatchResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn batch(
+pub(crate) async fn batch(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<BatchRequest>,
 ) -> Result<Json<BatchResponse>, ApiError> {
@@ -160,10 +161,10 @@ pub async fn batch(
         ));
     }
     let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
-    if limit > crate::engine::MAX_LIMIT {
+    if limit > MAX_LIMIT {
         return Err(ApiError::new(
             ErrorCode::InvalidParameter,
-            format!("limit must be at most {}", crate::engine::MAX_LIMIT),
+            format!("limit must be at most {MAX_LIMIT}"),
         ));
     }
     for q in &req.queries {
@@ -192,7 +193,7 @@ pub async fn batch(
 /// Query-string parameters of `GET /v1/search/export`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ExportParams {
+pub(crate) struct ExportParams {
     /// The query, as for `/v1/search`.
     #[param(required = true)]
     pub q: Option<String>,
@@ -207,7 +208,7 @@ pub struct ExportParams {
 
 /// One exported hit.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ExportRow {
+pub(crate) struct ExportRow {
     /// Rank, from 1.
     pub rank: usize,
     /// Passage id.
@@ -260,7 +261,7 @@ const EXPORT_HEADERS: &[&str] = &[
     responses((status = 200, description = "Every hit, one row each: CSV, or JSON Lines with `format=jsonl`",
                 content((ExportRow = "text/csv"), (ExportRow = "application/x-ndjson"))),
               (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn export(
+pub(crate) async fn export(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
@@ -339,8 +340,9 @@ fn stream_rows(
     if !jsonl {
         let _ = csv.write_record(EXPORT_HEADERS);
     }
-    for (i, (score, doc, p)) in hits.iter().enumerate() {
-        let c: Citation = doc.cite(p, p.span).into();
+    for (i, h) in hits.iter().enumerate() {
+        let (score, doc, p) = (h.score, h.doc, h.passage);
+        let c: Citation = doc.cite(p, p.span);
         let row = ExportRow {
             rank: i + 1,
             passage_id: c.passage_id,
@@ -354,7 +356,7 @@ fn stream_rows(
             url: c.url.unwrap_or_default(),
             doc_version: c.doc_version,
             label: c.label,
-            score: *score,
+            score,
             text: doc.passage_text(p).to_string(),
         };
         if jsonl {

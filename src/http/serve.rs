@@ -26,7 +26,7 @@ use tokio::sync::Semaphore;
 use crate::config::Limits;
 
 /// Serves `router` on `listener` until `shutdown` resolves.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &Limits,

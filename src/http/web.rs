@@ -22,7 +22,7 @@ fn page() -> Response {
 /// (`/?ask=`, `/?q=`, `/?check=`).
 #[utoipa::path(get, path = "/", tag = "page",
     responses((status = 200, description = "The web page", content_type = "text/html", body = String)))]
-pub async fn index() -> Response {
+pub(crate) async fn index() -> Response {
     page()
 }
 
@@ -30,14 +30,14 @@ pub async fn index() -> Response {
 #[utoipa::path(get, path = "/p/{passage_id}", tag = "page",
     params(("passage_id" = String, Path, description = "Passage id"), ("start" = Option<String>, Query, description = "Cited span start (document chars); the page ignores it unless it is a number"), ("end" = Option<String>, Query, description = "Cited span end, likewise")),
     responses((status = 200, description = "The web page", content_type = "text/html", body = String)))]
-pub async fn passage_page() -> Response {
+pub(crate) async fn passage_page() -> Response {
     page()
 }
 
 /// The page's script.
 #[utoipa::path(get, path = "/assets/app.js", tag = "page",
     responses((status = 200, description = "JavaScript", content_type = "text/javascript", body = String)))]
-pub async fn app_js() -> Response {
+pub(crate) async fn app_js() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
@@ -51,7 +51,7 @@ pub async fn app_js() -> Response {
 /// The page's styles.
 #[utoipa::path(get, path = "/assets/app.css", tag = "page",
     responses((status = 200, description = "CSS", content_type = "text/css", body = String)))]
-pub async fn app_css() -> Response {
+pub(crate) async fn app_css() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
-use super::AppState;
+use super::state::AppState;
 use crate::error::ErrorCode;
 use crate::ingest::frontmatter::FrontMatter;
 use crate::ingest::slug;
@@ -21,7 +21,7 @@ use crate::wire::DocumentSummary;
 /// A document sent as JSON: the fields of front matter plus the text.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DocumentBody {
+pub(crate) struct DocumentBody {
     /// URL-safe slug. POST: default, a slug of the title or first line. PUT:
     /// must match the path when given.
     #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
@@ -77,7 +77,7 @@ fn derived_id(body: &DocumentBody) -> String {
 
 /// The documents a write stored.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WriteResponse {
+pub(crate) struct WriteResponse {
     /// Each stored document's metadata.
     pub documents: Vec<DocumentSummary>,
 }
@@ -128,7 +128,7 @@ async fn blocking<T: Send + 'static>(
     responses((status = 201, body = WriteResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     req: Request,
@@ -186,7 +186,7 @@ pub async fn create(
     responses((status = 200, body = WriteResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn replace(
+pub(crate) async fn replace(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiPath(doc_id): ApiPath<String>,
@@ -212,7 +212,7 @@ pub async fn replace(
     params(("doc_id" = String, Path, description = "Document id")), security(("bearer" = [])),
     responses((status = 200, description = "Removed", body = WriteResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiPath(doc_id): ApiPath<String>,

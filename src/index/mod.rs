@@ -11,72 +11,22 @@
 //! generation until it reopens. The previous generation is kept on disk so a
 //! process that still has it open is never left with missing files.
 
-pub mod schema;
+mod manifest;
+mod schema;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 use crate::error::{Error, Result};
-use crate::ingest::FileRecord;
+use crate::ingest::{self, FileRecord};
 use crate::model::{passage_id, Document};
-pub use schema::Fields;
-
-/// Bump when the schema changes: it invalidates built indexes.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// Written beside each generation: what it was built from.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Manifest {
-    /// Corpus fingerprint (files, sizes, hashes, analysis and schema versions).
-    pub fingerprint: String,
-    /// Number of documents indexed.
-    pub documents: usize,
-    /// Number of passages indexed.
-    pub passages: usize,
-    /// Unix time of the build, in seconds.
-    pub built_at: u64,
-    /// `ANALYSIS_VERSION` the generation was built with.
-    #[serde(default)]
-    pub analysis_version: u32,
-    /// `SCHEMA_VERSION` the generation was built with.
-    #[serde(default)]
-    pub schema_version: u32,
-    /// A record per corpus file, to find what changed without a rebuild.
-    #[serde(default)]
-    pub files: BTreeMap<String, FileRecord>,
-}
-
-impl Manifest {
-    /// A manifest for the current versions.
-    pub fn new(
-        fingerprint: &str,
-        documents: usize,
-        passages: usize,
-        files: BTreeMap<String, FileRecord>,
-    ) -> Self {
-        Manifest {
-            fingerprint: fingerprint.to_string(),
-            documents,
-            passages,
-            built_at: (now_nanos() / 1_000_000_000) as u64,
-            analysis_version: crate::analysis::ANALYSIS_VERSION,
-            schema_version: SCHEMA_VERSION,
-            files,
-        }
-    }
-
-    /// Whether the generation was built with this binary's analysis and schema.
-    pub fn is_current_version(&self) -> bool {
-        self.analysis_version == crate::analysis::ANALYSIS_VERSION
-            && self.schema_version == SCHEMA_VERSION
-    }
-}
+pub use manifest::{fingerprint, Manifest};
+pub(crate) use schema::Fields;
 
 /// An opened generation: one reader per process, searchers per request.
 pub struct OpenIndex {
@@ -102,7 +52,7 @@ fn now_nanos() -> u128 {
 }
 
 /// Writes `bytes` to `path` durably: temp file, fsync, rename, fsync dir.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
@@ -125,7 +75,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// Takes the index directory's build lock (blocking until other builders
 /// finish). Builds are serialized across processes; readers never lock.
 /// The lock is released when the returned file is dropped.
-pub fn lock(index_dir: &Path) -> Result<fs::File> {
+pub(crate) fn lock(index_dir: &Path) -> Result<fs::File> {
     fs::create_dir_all(index_dir).map_err(|e| Error::io(index_dir, e))?;
     let path = index_dir.join(".lock");
     let f = fs::OpenOptions::new()
@@ -147,7 +97,7 @@ pub fn current_generation(index_dir: &Path) -> Option<PathBuf> {
 }
 
 /// Reads the live generation's manifest without opening Tantivy.
-pub fn current_manifest(index_dir: &Path) -> Option<Manifest> {
+pub(crate) fn current_manifest(index_dir: &Path) -> Option<Manifest> {
     let dir = current_generation(index_dir)?;
     serde_json::from_slice(&fs::read(dir.join(MANIFEST)).ok()?).ok()
 }
@@ -181,10 +131,10 @@ pub fn open(index_dir: &Path) -> Result<OpenIndex> {
 /// Progress callback of a build: called after each document with the count
 /// so far; returning an error aborts the build (used for cancellation and to
 /// test interrupted builds).
-pub type Progress<'a> = &'a mut dyn FnMut(usize) -> Result<()>;
+pub(crate) type Progress<'a> = &'a mut dyn FnMut(usize) -> Result<()>;
 
 /// Adds one document's passages to a writer.
-pub fn add_document(
+pub(crate) fn add_document(
     writer: &tantivy::IndexWriter,
     fields: &Fields,
     d: &Document,
@@ -275,7 +225,7 @@ fn build_into(
 /// documents `remove`, adds `add` (replacing any with the same id), commits
 /// (atomically, as every Tantivy commit is), then records `manifest`.
 /// Callers hold [`lock`].
-pub fn update(
+pub(crate) fn update(
     index_dir: &Path,
     remove: &[String],
     add: &[&Document],
@@ -299,8 +249,103 @@ pub fn update(
     write_atomic(&dir.join(MANIFEST), &json)
 }
 
+/// What opening found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexState {
+    /// The index matched the corpus and was opened as is.
+    Fresh,
+    /// The index was (re)built; the reason says why.
+    Rebuilt(String),
+    /// Changed files were applied to the index in place.
+    Updated(String),
+}
+
+/// Brings the index in line with the corpus: nothing when fresh, an
+/// in-place update when only some files changed, a full build otherwise.
+pub fn ensure_index(
+    corpus: &ingest::Corpus,
+    index_dir: &Path,
+    force: bool,
+    progress: Progress,
+) -> Result<IndexState> {
+    // Checked under the lock: another process may have just built it.
+    let _lock = lock(index_dir)?;
+    remove_abandoned_builds(index_dir);
+    let manifest = current_manifest(index_dir);
+    let fingerprint = manifest::fingerprint(&corpus.files);
+    let passages: usize = corpus.documents.iter().map(|d| d.passages.len()).sum();
+    let mut full = |why: &str| -> Result<IndexState> {
+        build(
+            index_dir,
+            &corpus.documents,
+            &corpus.files,
+            &fingerprint,
+            &mut *progress,
+        )?;
+        Ok(IndexState::Rebuilt(why.to_string()))
+    };
+    let m = match manifest {
+        _ if force => return full("rebuild requested"),
+        None => return full("no index yet"),
+        Some(m) if !m.is_current_version() || m.files.is_empty() => {
+            return full("the analysis or the schema changed")
+        }
+        Some(m) => m,
+    };
+    if open(index_dir).is_err() {
+        return full("the index was unreadable");
+    }
+    if m.fingerprint == fingerprint {
+        return Ok(IndexState::Fresh);
+    }
+    // Only the files whose content changed, appeared or disappeared.
+    let changed: Vec<&String> = corpus
+        .files
+        .iter()
+        .filter(|(p, r)| m.files.get(*p).is_none_or(|o| o.sha256 != r.sha256))
+        .map(|(p, _)| p)
+        .collect();
+    let removed: Vec<&String> = m
+        .files
+        .keys()
+        .filter(|p| !corpus.files.contains_key(*p))
+        .collect();
+    let mut remove_ids: Vec<String> = Vec::new();
+    for p in changed.iter().chain(removed.iter()) {
+        if let Some(old) = m.files.get(*p) {
+            remove_ids.extend(old.doc_ids.iter().cloned());
+        }
+    }
+    let add_ids: HashSet<&str> = changed
+        .iter()
+        .flat_map(|p| corpus.files[*p].doc_ids.iter().map(String::as_str))
+        .collect();
+    let add: Vec<&Document> = corpus
+        .documents
+        .iter()
+        .filter(|d| add_ids.contains(d.meta.id.as_str()))
+        .collect();
+    let manifest = Manifest::new(
+        &fingerprint,
+        corpus.documents.len(),
+        passages,
+        corpus.files.clone(),
+    );
+    match update(index_dir, &remove_ids, &add, &manifest) {
+        Ok(()) => Ok(IndexState::Updated(format!(
+            "{} changed or new and {} removed file(s) applied in place",
+            changed.len(),
+            removed.len()
+        ))),
+        Err(e) => {
+            tracing::warn!(error = %e, "in-place update failed; rebuilding");
+            full("an in-place update failed")
+        }
+    }
+}
+
 /// Removes `.build-*` directories whose process is gone.
-pub fn remove_abandoned_builds(index_dir: &Path) {
+pub(crate) fn remove_abandoned_builds(index_dir: &Path) {
     let Ok(entries) = fs::read_dir(index_dir) else {
         return;
     };
@@ -332,7 +377,7 @@ fn remove_old_generations(index_dir: &Path, keep: &Path, previous: Option<&Path>
 }
 
 /// Total size in bytes of the files in a directory (not recursive).
-pub fn dir_size(dir: &Path) -> u64 {
+pub(crate) fn dir_size(dir: &Path) -> u64 {
     fs::read_dir(dir)
         .map(|es| {
             es.flatten()

@@ -48,7 +48,7 @@ fn text_field(analyzer: &str, stored: bool) -> TextOptions {
 }
 
 /// Builds the schema and its field handles.
-pub fn schema() -> (Schema, Fields) {
+pub(super) fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         passage_id: b.add_text_field("passage_id", STRING | STORED),
@@ -66,7 +66,7 @@ pub fn schema() -> (Schema, Fields) {
 }
 
 /// Resolves field handles from an opened index's schema.
-pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
+pub(super) fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
     let f = |name: &str| schema.get_field(name);
     Ok(Fields {
         passage_id: f("passage_id")?,
@@ -83,7 +83,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
 }
 
 /// Registers verbatim's analyzers on an index (needed after every open).
-pub fn register_analyzers(index: &Index) {
+pub(super) fn register_analyzers(index: &Index) {
     index.tokenizers().register(STEMMED, stemmed_analyzer());
     index.tokenizers().register(EXACT, exact_analyzer());
 }

@@ -36,7 +36,7 @@ pub struct FrontMatter {
 
 /// A front-matter problem, with the 1-based line of the file it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FrontMatterError {
+pub(crate) struct FrontMatterError {
     /// Line in the whole file (front matter starts on line 2).
     pub line: Option<usize>,
     /// What is wrong.
@@ -45,7 +45,7 @@ pub struct FrontMatterError {
 
 /// The result of splitting a file: metadata and the byte offset of the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Split {
+pub(crate) struct Split {
     /// Parsed fields (all `None` when there is no front matter).
     pub meta: FrontMatter,
     /// Byte offset in the file text where the document body starts.
@@ -60,7 +60,7 @@ enum Syntax {
 }
 
 /// Splits front matter off `text`.
-pub fn split(text: &str) -> Result<Split, FrontMatterError> {
+pub(crate) fn split(text: &str) -> Result<Split, FrontMatterError> {
     let first_end = text.find('\n').unwrap_or(text.len());
     let syntax = match text[..first_end].trim_end() {
         "+++" => Syntax::Toml,

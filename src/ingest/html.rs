@@ -40,7 +40,7 @@ const BLOCKS: &[&str] = &[
 ];
 
 /// Extracts `(title, text)` from an HTML page.
-pub fn extract(html: &str) -> (Option<String>, String) {
+pub(crate) fn extract(html: &str) -> (Option<String>, String) {
     let doc = Html::parse_document(html);
     let sel = |s: &str| Selector::parse(s).expect("static selector");
     let clean = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -1,6 +1,6 @@
 //! Reading the corpus directory into [`Document`]s, with a record per file
 //! (size, modification time, content hash, document ids) from which the
-//! corpus fingerprint is computed and changes are found.
+//! index finds what changed. Ingest knows nothing of the index.
 //!
 //! Formats, by file ending: Markdown (`.md`, `.markdown`), plain text
 //! (`.txt`), HTML (`.html`, `.htm`), PDF (`.pdf`, its text layer, with page
@@ -8,9 +8,10 @@
 //! matter, a duplicate id, a bad JSON line) is reported as a [`Problem`]
 //! naming the file and line, and skipped; the rest of the corpus still loads.
 
-pub mod frontmatter;
-pub mod html;
-pub mod pdf;
+mod doc;
+pub(crate) mod frontmatter;
+pub(crate) mod html;
+pub(crate) mod pdf;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -20,12 +21,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::model::{text_version, DocMeta, Document};
-use crate::segment::{first_heading_or_line, segment, Markup};
+use crate::model::{DocMeta, Document};
+use crate::segment::{first_heading_or_line, Markup};
+pub(crate) use doc::{document_from_text, is_valid_id, slug};
 
 /// How a file ending is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Text with optional front matter, in this markup.
     Text(Markup),
     /// An HTML page.
@@ -48,7 +50,7 @@ const FORMATS: &[(&str, Format)] = &[
 ];
 
 /// The format of a path, by its ending.
-pub fn format_of(path: &Path) -> Option<Format> {
+pub(crate) fn format_of(path: &Path) -> Option<Format> {
     let ext = path.extension()?.to_str()?;
     FORMATS
         .iter()
@@ -85,51 +87,6 @@ pub struct Corpus {
     pub files: BTreeMap<String, FileRecord>,
     /// Files skipped, with the reason.
     pub problems: Vec<Problem>,
-    /// Hash of every file's path, size and content, plus analysis versions.
-    pub fingerprint: String,
-}
-
-/// The corpus fingerprint from file records (no IO).
-pub fn fingerprint(files: &BTreeMap<String, FileRecord>) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(format!(
-        "verbatim corpus; analysis v{}; schema v{}\n",
-        crate::analysis::ANALYSIS_VERSION,
-        crate::index::SCHEMA_VERSION
-    ));
-    for (path, r) in files {
-        hasher.update(format!("{path}\t{}\t{}\n", r.size, r.sha256));
-    }
-    hex::encode(hasher.finalize())
-}
-
-/// Whether `id` is a valid document id: 1-128 chars of ASCII letters, digits,
-/// `-`, `_` and `.`, starting with a letter or digit.
-pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-/// A URL-safe slug of a file name: `Japan's AI (draft).md` → `japan-s-ai-draft`.
-pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() {
-        "document".into()
-    } else {
-        out
-    }
 }
 
 /// Parses one file's text into a document. `origin` names it in errors.
@@ -185,19 +142,6 @@ pub fn parse_document(origin: &Path, raw: &str) -> Result<Document> {
     ))
 }
 
-/// Segments a text into a document with the given metadata (used by the
-/// file reader, importers and benchmarks alike).
-pub fn document_from_text(meta: DocMeta, origin: String, text: String, markup: Markup) -> Document {
-    Document {
-        passages: segment(&text, markup),
-        version: text_version(&text),
-        chars: text.chars().count(),
-        meta,
-        origin,
-        text,
-    }
-}
-
 /// Lists document files under `dir`, sorted, skipping hidden entries.
 fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -246,7 +190,7 @@ struct JsonDoc {
 
 /// Parses a file's bytes into its documents, or the reason it cannot be read.
 /// JSON Lines problems on single lines are returned beside the good documents.
-pub fn parse_file(rel: &Path, bytes: &[u8]) -> (Vec<Document>, Vec<Error>) {
+pub(crate) fn parse_file(rel: &Path, bytes: &[u8]) -> (Vec<Document>, Vec<Error>) {
     if format_of(rel) == Some(Format::Pdf) {
         return match pdf::document(rel, bytes) {
             Ok(d) => (vec![d], Vec::new()),
@@ -353,7 +297,7 @@ fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
 
 /// Reads and parses every document under `dir`. `previous` records (from
 /// the index manifest) let unchanged files skip re-hashing.
-pub fn load_corpus_with(
+pub(crate) fn load_corpus_with(
     dir: &Path,
     previous: Option<&BTreeMap<String, FileRecord>>,
 ) -> Result<Corpus> {
@@ -411,7 +355,6 @@ pub fn load_corpus_with(
         );
     }
     Ok(Corpus {
-        fingerprint: fingerprint(&records),
         documents,
         files: records,
         problems,
@@ -421,7 +364,7 @@ pub fn load_corpus_with(
 /// Whether every corpus file still has the size and modification time
 /// recorded in `files`, and no file was added or removed: a stat-only check
 /// that needs no reading, so an unchanged corpus is confirmed at once.
-pub fn unchanged(dir: &Path, files: &BTreeMap<String, FileRecord>) -> Result<bool> {
+pub(crate) fn unchanged(dir: &Path, files: &BTreeMap<String, FileRecord>) -> Result<bool> {
     let paths = list_files(dir)?;
     if paths.len() != files.len() {
         return Ok(false);

@@ -12,15 +12,15 @@ use crate::model::{DocMeta, Document};
 use crate::segment::Markup;
 
 /// Separates pages in the document text.
-pub const PAGE_BREAK: &str = "\n\n\u{c}\n\n";
+pub(crate) const PAGE_BREAK: &str = "\n\n\u{c}\n\n";
 
 /// Longest a PDF's text extraction may run (`VERBATIM_PDF_TIMEOUT_MS`
 /// overrides): a malformed file can send the extractor into a loop.
-pub const EXTRACT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const EXTRACT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The hidden subcommand of the `verbatim` binary that extracts one PDF:
 /// the file on stdin, `{"pages": [...]}` or `{"error": "..."}` on stdout.
-pub const HELPER_COMMAND: &str = "extract-pdf";
+pub(crate) const HELPER_COMMAND: &str = "extract-pdf";
 
 fn timeout() -> Duration {
     std::env::var("VERBATIM_PDF_TIMEOUT_MS")
@@ -42,7 +42,7 @@ fn helper() -> Option<PathBuf> {
 
 /// Each page's text, extracted in this process. The extractor can panic on
 /// malformed files; the panic is caught and reported as an error.
-pub fn pages_in_process(bytes: &[u8]) -> std::result::Result<Vec<String>, String> {
+pub(crate) fn pages_in_process(bytes: &[u8]) -> std::result::Result<Vec<String>, String> {
     std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes))
         .map_err(|_| "the text layer could not be parsed".to_string())?
         .map_err(|e| e.to_string())
@@ -105,7 +105,7 @@ fn pages_in_child(
 
 /// The body of `verbatim extract-pdf`: reads a PDF on stdin, writes its
 /// pages (or the error) as JSON on stdout.
-pub fn run_helper() -> std::io::Result<()> {
+pub(crate) fn run_helper() -> std::io::Result<()> {
     let mut bytes = Vec::new();
     std::io::stdin().read_to_end(&mut bytes)?;
     let answer = match pages_in_process(&bytes) {
@@ -116,7 +116,7 @@ pub fn run_helper() -> std::io::Result<()> {
 }
 
 /// Reads a PDF's text layer into a document with page numbers.
-pub fn document(rel: &Path, bytes: &[u8]) -> Result<Document> {
+pub(crate) fn document(rel: &Path, bytes: &[u8]) -> Result<Document> {
     let unreadable = |why: String| Error::Corpus {
         file: rel.to_path_buf(),
         line: None,
@@ -140,13 +140,14 @@ pub fn document(rel: &Path, bytes: &[u8]) -> Result<Document> {
         .and_then(|s| s.to_str())
         .unwrap_or("document");
     let meta = DocMeta {
-        id: super::slug(stem),
+        id: super::doc::slug(stem),
         title: crate::segment::first_heading_or_line(&text, Markup::Plain)
             .unwrap_or_else(|| stem.to_string()),
         kind: "document".into(),
         ..Default::default()
     };
-    let mut doc = super::document_from_text(meta, rel.display().to_string(), text, Markup::Plain);
+    let mut doc =
+        super::doc::document_from_text(meta, rel.display().to_string(), text, Markup::Plain);
     let mut page = 1;
     let mut at = 0;
     for p in &mut doc.passages {

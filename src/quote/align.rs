@@ -5,7 +5,7 @@ use similar::{capture_diff_slices, Algorithm, DiffOp};
 
 /// A word with its folded form and its byte range in its own text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
+pub(crate) struct Word {
     /// Folded form compared for equality.
     pub norm: String,
     /// Byte offset of the word in its text (quote or document).
@@ -21,7 +21,7 @@ const GAP: i32 = -1;
 
 /// The best local alignment: the source word range it covers and its score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Local {
+pub(crate) struct Local {
     /// Smith-Waterman score.
     pub score: i32,
     /// First source word of the aligned span.
@@ -36,7 +36,7 @@ pub struct Local {
 
 /// Smith-Waterman local alignment of `quote` against `source` (word norms).
 /// O(|quote| × |source|) time, O(|source|) memory per row plus start tracking.
-pub fn local_align(quote: &[&str], source: &[&str]) -> Option<Local> {
+pub(crate) fn local_align(quote: &[&str], source: &[&str]) -> Option<Local> {
     let (n, m) = (quote.len(), source.len());
     if n == 0 || m == 0 {
         return None;
@@ -94,7 +94,7 @@ pub fn local_align(quote: &[&str], source: &[&str]) -> Option<Local> {
 
 /// Extends an aligned source span to cover quote words left unaligned at
 /// either end, so a changed first or last word shows as a replacement.
-pub fn extend(local: Local, quote_len: usize, source_len: usize) -> (usize, usize) {
+pub(crate) fn extend(local: Local, quote_len: usize, source_len: usize) -> (usize, usize) {
     let start = local.source_start.saturating_sub(local.quote_start);
     let end = (local.source_end + (quote_len - local.quote_end)).min(source_len);
     (start, end)
@@ -102,7 +102,7 @@ pub fn extend(local: Local, quote_len: usize, source_len: usize) -> (usize, usiz
 
 /// One step of the word diff, as word index ranges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Same words on both sides.
     Equal {
         quote: (usize, usize),
@@ -126,7 +126,7 @@ pub enum Step {
 }
 
 /// Diffs quote words against source words.
-pub fn diff(quote: &[&str], source: &[&str]) -> Vec<Step> {
+pub(crate) fn diff(quote: &[&str], source: &[&str]) -> Vec<Step> {
     capture_diff_slices(Algorithm::Myers, source, quote)
         .into_iter()
         .map(|op| match op {
@@ -170,7 +170,7 @@ pub fn diff(quote: &[&str], source: &[&str]) -> Vec<Step> {
 /// Similarity of a quote and a source span: the Dice coefficient of their
 /// words under the diff, `2 × equal words / (quote words + source words)`.
 /// 1.0 means the same words in the same order; 0.0 means none shared.
-pub fn similarity(steps: &[Step], quote_len: usize, source_len: usize) -> f64 {
+pub(crate) fn similarity(steps: &[Step], quote_len: usize, source_len: usize) -> f64 {
     let equal: usize = steps
         .iter()
         .map(|s| match s {
@@ -203,7 +203,7 @@ fn is_number(w: &str) -> bool {
 
 /// Notes on changes of meaning between changed words. `q_raw` and `s_raw`
 /// are the original spellings of the changed words.
-pub fn meaning_notes(
+pub(crate) fn meaning_notes(
     q_norm: &[&str],
     s_norm: &[&str],
     q_raw: &[&str],

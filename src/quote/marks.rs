@@ -11,7 +11,7 @@ use crate::analysis::{tokenize, Token};
 
 /// What separates two runs of quoted text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mark {
+pub(crate) enum Mark {
     /// Words were left out here.
     Ellipsis,
     /// The editor's own words, standing for or added to the source's.
@@ -20,7 +20,7 @@ pub enum Mark {
 
 /// One part of a quote.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Part {
+pub(crate) enum Part {
     /// Quoted words (never empty).
     Words(Vec<Token>),
     /// An editorial mark.
@@ -61,7 +61,7 @@ fn next_mark(q: &str, from: usize) -> Option<(usize, usize, Option<Mark>)> {
 }
 
 /// Splits a quote into word runs and marks.
-pub fn parse(q: &str) -> Vec<Part> {
+pub(crate) fn parse(q: &str) -> Vec<Part> {
     let mut parts = Vec::new();
     let mut at = 0;
     let push_words = |parts: &mut Vec<Part>, s: usize, e: usize| {
@@ -95,7 +95,7 @@ pub fn parse(q: &str) -> Vec<Part> {
 }
 
 /// All quoted words in order (marks removed).
-pub fn words(parts: &[Part]) -> Vec<Token> {
+pub(crate) fn words(parts: &[Part]) -> Vec<Token> {
     parts
         .iter()
         .filter_map(|p| match p {

@@ -15,38 +15,39 @@
 //!    ellipsis, up to [`BRACKET_MAX_WORDS`] for a bracket); `altered` when
 //!    the similarity reaches [`ALTERED_MIN_SIMILARITY`]; else `not_found`.
 
-pub mod align;
-pub mod marks;
+pub(crate) mod align;
+pub(crate) mod marks;
 
 use std::collections::HashSet;
 
-use tantivy::collector::TopDocs;
+use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
 use crate::analysis::{tokenize, Token};
-use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::{Document, Passage, Span};
+use crate::snapshot::Snapshot;
 use align::{Step, Word};
 use marks::{Mark, Part};
 
 /// Longest quote checked, in words; longer is rejected before any work.
 pub const MAX_QUOTE_WORDS: usize = 300;
 /// Most source words a `[bracket]` may stand for.
-pub const BRACKET_MAX_WORDS: usize = 12;
+pub(crate) const BRACKET_MAX_WORDS: usize = 12;
 /// Similarity from which a near match is reported as `altered` rather than
 /// `not_found`. Fitted on the SQuAD perturbation set's tuning split (articles
 /// 0-23) with `verbatim bench quotes`; see README.md.
-pub const ALTERED_MIN_SIMILARITY: f64 = 0.6;
+pub(crate) const ALTERED_MIN_SIMILARITY: f64 = 0.6;
 /// Candidate passages aligned per check.
 const CANDIDATES: usize = 12;
 /// Window words around the densest region when a window is very long.
 const WINDOW_SLACK: usize = 200;
 
-/// The three verdicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The verdict on a quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Every word is in one document, in order.
     Verbatim,
@@ -54,6 +55,9 @@ pub enum Verdict {
     Altered,
     /// Nothing close enough.
     NotFound,
+    /// A quotation of a draft that was too long to check (over
+    /// [`MAX_QUOTE_WORDS`] words); never the verdict of a single check.
+    NotChecked,
 }
 
 impl Verdict {
@@ -63,15 +67,30 @@ impl Verdict {
             Verdict::Verbatim => "verbatim",
             Verdict::Altered => "altered",
             Verdict::NotFound => "not_found",
+            Verdict::NotChecked => "not_checked",
         }
     }
+}
+
+/// What one step of a word diff does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffOp {
+    /// The same words in quote and source.
+    Equal,
+    /// Words only in the quote.
+    Insert,
+    /// Source words the quote leaves out.
+    Delete,
+    /// Quote words standing where the source has others.
+    Replace,
 }
 
 /// One step of the word diff, as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffPart {
-    /// `equal`, `insert` (only in the quote), `delete` (only in the source) or `replace`.
-    pub op: &'static str,
+    /// What the step does.
+    pub op: DiffOp,
     /// The quote's words (original spelling), empty for `delete`.
     pub quote: String,
     /// The source's words (original spelling), empty for `insert`.
@@ -119,14 +138,71 @@ fn words_of(tokens: &[Token]) -> Vec<Word> {
         .collect()
 }
 
-/// Checks one quote against the engine's corpus.
-pub fn check<'a>(engine: &'a Engine, quote: &str) -> Result<QuoteCheck<'a>> {
-    check_with(engine, quote, ALTERED_MIN_SIMILARITY)
+/// Checks one quote against the snapshot's corpus.
+pub(crate) fn check<'a>(snap: &'a Snapshot, quote: &str) -> Result<QuoteCheck<'a>> {
+    check_with(snap, quote, ALTERED_MIN_SIMILARITY)
+}
+
+/// Most quotations checked in one draft.
+pub const MAX_DRAFT_QUOTES: usize = 200;
+
+/// One quotation of a draft and what its check found.
+#[derive(Debug, Clone)]
+pub struct DraftQuote<'a> {
+    /// Char range of the quotation (inside its quote marks) in the draft.
+    pub span: Span,
+    /// The quotation as it stands in the draft.
+    pub quote: String,
+    /// The check; `None` when the quotation is over [`MAX_QUOTE_WORDS`]
+    /// words (reported, not fatal, in a draft).
+    pub check: Option<QuoteCheck<'a>>,
+}
+
+/// Every quotation of a draft, in draft order, checked.
+#[derive(Debug, Clone)]
+pub struct DraftCheck<'a> {
+    /// In draft order.
+    pub quotes: Vec<DraftQuote<'a>>,
+}
+
+/// Finds and checks every quotation in a draft.
+pub(crate) fn check_draft<'a>(
+    snap: &'a Snapshot,
+    draft: &str,
+    include_short: bool,
+) -> Result<DraftCheck<'a>> {
+    let ranges = crate::draft::find_quotes(draft, include_short);
+    if ranges.len() > MAX_DRAFT_QUOTES {
+        return Err(Error::InvalidParameter(format!(
+            "the draft has {} quotations; at most {MAX_DRAFT_QUOTES} are checked per request",
+            ranges.len()
+        )));
+    }
+    let map = crate::model::CharMap::new(draft);
+    let mut quotes = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        let q = &draft[r.clone()];
+        let check = match check(snap, q) {
+            Ok(c) => Some(c),
+            Err(Error::QuoteTooLong(_)) => None,
+            Err(e) => return Err(e),
+        };
+        quotes.push(DraftQuote {
+            span: map.span(&r),
+            quote: q.to_string(),
+            check,
+        });
+    }
+    Ok(DraftCheck { quotes })
 }
 
 /// [`check`] with another `altered` threshold (benchmarks sweep it with 0.0
 /// and read the similarity back).
-pub fn check_with<'a>(engine: &'a Engine, quote: &str, altered_min: f64) -> Result<QuoteCheck<'a>> {
+pub(crate) fn check_with<'a>(
+    snap: &'a Snapshot,
+    quote: &str,
+    altered_min: f64,
+) -> Result<QuoteCheck<'a>> {
     let parts = marks::parse(quote);
     let qwords = words_of(&marks::words(&parts));
     if qwords.is_empty() {
@@ -138,7 +214,7 @@ pub fn check_with<'a>(engine: &'a Engine, quote: &str, altered_min: f64) -> Resu
             qwords.len()
         )));
     }
-    let candidates = candidates(engine, &parts, &qwords)?;
+    let candidates = candidates(snap, &parts, &qwords)?;
     let has_marks = parts.iter().any(|p| matches!(p, Part::Mark(_)));
     if has_marks {
         for &(doc, p) in &candidates {
@@ -243,14 +319,12 @@ fn nearest<'a>(c: Vec<(&'a Document, &'a Passage)>) -> Vec<(&'a Document, &'a Pa
 
 /// Candidate passages from the index: exact phrase hits first, then ranked.
 fn candidates<'a>(
-    engine: &'a Engine,
+    snap: &'a Snapshot,
     parts: &[Part],
     qwords: &[Word],
 ) -> Result<Vec<(&'a Document, &'a Passage)>> {
-    let idx = engine.open_index();
-    let f = &idx.fields;
-    let searcher = engine.searcher();
-    let mut ids: Vec<String> = Vec::new();
+    let f = snap.fields();
+    let mut found = Vec::new();
     let longest = parts
         .iter()
         .filter_map(|p| match p {
@@ -263,13 +337,7 @@ fn candidates<'a>(
             .iter()
             .map(|t| Term::from_field_text(f.exact, &t.text))
             .collect();
-        let q = PhraseQuery::new(terms);
-        ids.extend(
-            crate::search::run(searcher, f, &q, CANDIDATES / 2, 0)?
-                .1
-                .into_iter()
-                .map(|h| h.passage_id),
-        );
+        found.extend(snap.retrieve(&PhraseQuery::new(terms), CANDIDATES / 2)?);
     }
     let mut seen = HashSet::new();
     let subs: Vec<(Occur, Box<dyn Query>)> = qwords
@@ -284,23 +352,12 @@ fn candidates<'a>(
             (Occur::Should, q)
         })
         .collect();
-    let ranked = searcher.search(
-        &BooleanQuery::new(subs),
-        &TopDocs::with_limit(CANDIDATES).order_by_score(),
-    )?;
-    for (_, addr) in ranked {
-        let d: tantivy::TantivyDocument = searcher.doc(addr)?;
-        if let Some(id) =
-            tantivy::schema::Value::as_str(&d.get_first(f.passage_id).expect("stored"))
-        {
-            ids.push(id.to_string());
-        }
-    }
+    found.extend(snap.retrieve(&BooleanQuery::new(subs), CANDIDATES)?);
     let mut seen = HashSet::new();
-    Ok(ids
+    Ok(found
         .into_iter()
-        .filter(|id| seen.insert(id.clone()))
-        .filter_map(|id| engine.passage(&id))
+        .filter(|s| seen.insert((s.doc.meta.id.as_str(), s.passage.number)))
+        .map(|s| (s.doc, s.passage))
         .collect())
 }
 
@@ -372,12 +429,12 @@ fn describe(
     let mut case_diffs = Vec::new();
     for step in steps {
         let (op, qr, sr) = match *step {
-            Step::Equal { quote, source } => ("equal", quote, source),
-            Step::Insert { quote, at_source } => ("insert", quote, (at_source, at_source)),
-            Step::Delete { source, at_quote } => ("delete", (at_quote, at_quote), source),
-            Step::Replace { quote, source } => ("replace", quote, source),
+            Step::Equal { quote, source } => (DiffOp::Equal, quote, source),
+            Step::Insert { quote, at_source } => (DiffOp::Insert, quote, (at_source, at_source)),
+            Step::Delete { source, at_quote } => (DiffOp::Delete, (at_quote, at_quote), source),
+            Step::Replace { quote, source } => (DiffOp::Replace, quote, source),
         };
-        if op == "equal" {
+        if op == DiffOp::Equal {
             for k in 0..(qr.1 - qr.0) {
                 let (a, b) = (
                     &quote[q[qr.0 + k].start..q[qr.0 + k].end],
@@ -490,7 +547,7 @@ fn match_with_marks<'a>(
                             notes.push(format!("the ellipsis leaves out “{gap}”"));
                         }
                         diff.push(DiffPart {
-                            op: "delete",
+                            op: DiffOp::Delete,
                             quote: "…".into(),
                             source: gap,
                         });
@@ -498,7 +555,11 @@ fn match_with_marks<'a>(
                     Some(Mark::Bracket(b)) => {
                         notes.push(bracket_note(b, &gap));
                         diff.push(DiffPart {
-                            op: if gap.is_empty() { "insert" } else { "replace" },
+                            op: if gap.is_empty() {
+                                DiffOp::Insert
+                            } else {
+                                DiffOp::Replace
+                            },
                             quote: format!("[{b}]"),
                             source: gap,
                         });
@@ -508,13 +569,13 @@ fn match_with_marks<'a>(
             } else if let Some(Mark::Bracket(b)) = mark {
                 notes.push(bracket_note(b, ""));
                 diff.push(DiffPart {
-                    op: "insert",
+                    op: DiffOp::Insert,
                     quote: format!("[{b}]"),
                     source: String::new(),
                 });
             }
             diff.push(DiffPart {
-                op: "equal",
+                op: DiffOp::Equal,
                 quote: qtext(run),
                 source: src(a, b),
             });
@@ -522,7 +583,7 @@ fn match_with_marks<'a>(
         if let Some(Mark::Bracket(b)) = trailing {
             notes.push(bracket_note(b, ""));
             diff.push(DiffPart {
-                op: "insert",
+                op: DiffOp::Insert,
                 quote: format!("[{b}]"),
                 source: String::new(),
             });

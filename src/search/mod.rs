@@ -1,7 +1,7 @@
 //! Search: the query language compiled to Tantivy, hits with highlights as
 //! absolute char offsets into their document.
 
-pub mod query;
+pub(crate) mod query;
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,18 +9,19 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Occur as TOccur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::schema::IndexRecordOption;
+use tantivy::Term;
 
 use crate::analysis::{analyze, exact_analyzer, stemmed_analyzer, Token, MAX_TOKEN_BYTES};
 use crate::error::{Error, Result};
 use crate::index::Fields;
 use crate::model::{Document, Passage, Span};
+use crate::snapshot::{Scored, Snapshot};
 use query::{Clause, Node, Occur, Parsed};
 
 /// Which analysis a highlight pattern is matched with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Analysis {
+pub(crate) enum Analysis {
     /// Stemmed, as bare words are searched.
     Stemmed,
     /// Unstemmed, as quoted phrases are searched.
@@ -29,7 +30,7 @@ pub enum Analysis {
 
 /// A token sequence to highlight wherever it occurs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pattern {
+pub(crate) struct Pattern {
     /// How the passage must be analyzed to compare.
     pub analysis: Analysis,
     /// Consecutive analyzed tokens.
@@ -37,7 +38,7 @@ pub struct Pattern {
 }
 
 /// A query ready to run, plus what to highlight.
-pub struct Compiled {
+pub(crate) struct Compiled {
     /// The Tantivy query.
     pub query: Box<dyn Query>,
     /// Positive terms and phrases, for highlighting.
@@ -143,7 +144,7 @@ fn any_of(field: tantivy::schema::Field, values: &[String]) -> Box<dyn Query> {
 }
 
 /// Compiles a parsed query and extra filters into a Tantivy query.
-pub fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Result<Compiled> {
+pub(crate) fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Result<Compiled> {
     let mut patterns = Vec::new();
     let core = compile_clauses(&parsed.clauses, fields, true, &mut patterns);
     let has_filter = !(parsed.docs.is_empty()
@@ -188,44 +189,111 @@ pub fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Result<Co
     Ok(Compiled { query, patterns })
 }
 
-/// A scored passage address, before it is resolved against the corpus.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RawHit {
-    /// The passage id stored in the index.
-    pub passage_id: String,
+/// Largest page a search may ask for.
+pub const MAX_LIMIT: usize = 100;
+
+/// What a search asks for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// The query string in verbatim's syntax.
+    pub query: String,
+    /// Page size (1..=[`MAX_LIMIT`], or 0 for the total only).
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+    /// Extra filters.
+    pub filters: Filters,
+}
+
+/// One hit, resolved against the corpus.
+#[derive(Debug, Clone)]
+pub struct Hit<'a> {
+    /// Its document.
+    pub doc: &'a Document,
+    /// Its passage.
+    pub passage: &'a Passage,
     /// BM25 score.
     pub score: f32,
+    /// Matched terms, as absolute char spans into the document.
+    pub highlights: Vec<Span>,
+}
+
+impl<'a> Hit<'a> {
+    /// A hit shown without highlights (nearest passages, exports).
+    pub(crate) fn plain(s: Scored<'a>) -> Self {
+        Hit {
+            doc: s.doc,
+            passage: s.passage,
+            score: s.score,
+            highlights: Vec::new(),
+        }
+    }
+}
+
+/// A page of search results.
+#[derive(Debug, Clone)]
+pub struct SearchPage<'a> {
+    /// Exact number of matching passages.
+    pub total: usize,
+    /// This page's hits, best first.
+    pub hits: Vec<Hit<'a>>,
 }
 
 /// How a page of hits is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
+pub(crate) enum Order {
     /// Best BM25 score first.
     Relevance,
     /// Passage order (for filter-only queries, where every score ties).
     Position,
 }
 
-/// Runs a compiled query: the exact total and one page of hits.
-pub fn run(
-    searcher: &Searcher,
-    fields: &Fields,
-    query: &dyn Query,
-    limit: usize,
-    offset: usize,
-) -> Result<(usize, Vec<RawHit>)> {
-    run_ordered(searcher, fields, query, limit, offset, Order::Relevance)
+/// Runs a search: one page of hits with highlights, and the exact total.
+pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<SearchPage<'a>> {
+    if req.limit > MAX_LIMIT {
+        return Err(Error::InvalidParameter(format!(
+            "limit must be at most {MAX_LIMIT}"
+        )));
+    }
+    let parsed = query::parse(&req.query);
+    let compiled = compile(&parsed, &req.filters, snap.fields())?;
+    let order = if compiled.patterns.is_empty() {
+        Order::Position
+    } else {
+        Order::Relevance
+    };
+    let (total, found) = run(snap, compiled.query.as_ref(), req.limit, req.offset, order)?;
+    let hits = found
+        .into_iter()
+        .map(|s| Hit {
+            highlights: highlight(s.doc, s.passage, &compiled.patterns),
+            ..Hit::plain(s)
+        })
+        .collect();
+    Ok(SearchPage { total, hits })
 }
 
-/// [`run`] with a choice of order.
-pub fn run_ordered(
-    searcher: &Searcher,
-    fields: &Fields,
+/// Every hit of a query, best first, without highlights (for export).
+pub(crate) fn search_all<'a>(
+    snap: &'a Snapshot,
+    query: &str,
+    filters: &Filters,
+) -> Result<Vec<Scored<'a>>> {
+    let compiled = compile(&query::parse(query), filters, snap.fields())?;
+    let total = snap.searcher().search(compiled.query.as_ref(), &Count)?;
+    let (_, hits) = run(snap, compiled.query.as_ref(), total, 0, Order::Relevance)?;
+    Ok(hits)
+}
+
+/// Runs a compiled query: the exact total and one page of resolved hits.
+pub(crate) fn run<'a>(
+    snap: &'a Snapshot,
     query: &dyn Query,
     limit: usize,
     offset: usize,
     order: Order,
-) -> Result<(usize, Vec<RawHit>)> {
+) -> Result<(usize, Vec<Scored<'a>>)> {
+    let searcher = snap.searcher();
     // Counting first bounds the work of a far-off page by the hit count, so
     // no offset can make the collector allocate more than the corpus holds.
     let (top, total) = if limit == 0 || offset > 0 || order == Order::Position {
@@ -249,24 +317,12 @@ pub fn run_ordered(
     } else {
         searcher.search(query, &(TopDocs::with_limit(limit).order_by_score(), Count))?
     };
-    let mut hits = Vec::with_capacity(top.len());
-    for (score, addr) in top {
-        let d: TantivyDocument = searcher.doc(addr)?;
-        let pid = d
-            .get_first(fields.passage_id)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::IndexUnusable("a passage has no stored id".into()))?;
-        hits.push(RawHit {
-            passage_id: pid.to_string(),
-            score,
-        });
-    }
-    Ok((total, hits))
+    Ok((total, snap.resolve(top)?))
 }
 
 /// Finds every occurrence of every pattern in a passage; returns absolute,
 /// merged char spans into the document.
-pub fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern]) -> Vec<Span> {
+pub(crate) fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern]) -> Vec<Span> {
     let text = doc.passage_text(passage);
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     // The passage's words, folded, as both analyzers see them (long tokens
@@ -344,4 +400,69 @@ pub fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern]) -> Vec
             end: to_char(e),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Highlighting stems only words that share their first two chars with a
+    /// query stem; this checks it against stemming every word, for every word
+    /// of the corpus as a query and every passage.
+    #[test]
+    fn highlights_match_the_full_stemming_reference() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let docs = crate::ingest::load_corpus(&corpus).unwrap().documents;
+        let mut words: Vec<String> = docs
+            .iter()
+            .flat_map(|d| {
+                d.text
+                    .split(|c: char| !c.is_alphanumeric())
+                    .map(str::to_lowercase)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|w| w.len() > 2)
+            .collect();
+        words.sort();
+        words.dedup();
+        let mut checked = 0;
+        for w in &words {
+            let tokens: Vec<String> = analyze(&mut stemmed_analyzer(), w)
+                .into_iter()
+                .map(|t| t.text)
+                .collect();
+            let pattern = Pattern {
+                analysis: Analysis::Stemmed,
+                tokens: tokens.clone(),
+            };
+            for d in &docs {
+                for p in &d.passages {
+                    let text = d.passage_text(p);
+                    let reference: Vec<(usize, usize)> = analyze(&mut stemmed_analyzer(), text)
+                        .windows(tokens.len())
+                        .filter(|win| win.iter().zip(&tokens).all(|(a, b)| &a.text == b))
+                        .map(|win| (win[0].start, win[win.len() - 1].end))
+                        .collect();
+                    let got = highlight(d, p, std::slice::from_ref(&pattern));
+                    let got_bytes: Vec<String> = got
+                        .iter()
+                        .map(|s| d.slice_chars(*s).unwrap().to_string())
+                        .collect();
+                    let want: Vec<String> = reference
+                        .iter()
+                        .map(|&(a, b)| text[a..b].to_string())
+                        .collect();
+                    assert_eq!(
+                        got_bytes, want,
+                        "query {w:?} in {}:p{}",
+                        d.meta.id, p.number
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000);
+    }
 }

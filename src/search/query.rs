@@ -13,7 +13,7 @@
 
 /// How a clause takes part in the match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Occur {
+pub(crate) enum Occur {
     /// Optional; adds to the score.
     Should,
     /// Required.
@@ -24,7 +24,7 @@ pub enum Occur {
 
 /// A query node.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
+pub(crate) enum Node {
     /// A bare word (may analyze to several tokens, e.g. `AI-enabled`).
     Term(String),
     /// A quoted phrase.
@@ -35,7 +35,7 @@ pub enum Node {
 
 /// A node with its occurrence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Clause {
+pub(crate) struct Clause {
     /// Should, must or must not.
     pub occur: Occur,
     /// What to match.
@@ -44,7 +44,7 @@ pub struct Clause {
 
 /// A parsed query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     /// Top-level clauses.
     pub clauses: Vec<Clause>,
     /// `doc:` values to keep (any of).
@@ -58,7 +58,7 @@ pub struct Parsed {
 }
 
 /// Deepest parenthesis nesting honoured; deeper parentheses are ignored.
-pub const MAX_DEPTH: usize = 16;
+pub(crate) const MAX_DEPTH: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Lex {
@@ -126,7 +126,7 @@ fn lex(input: &str) -> Vec<Lex> {
 }
 
 /// Parses a query string; never fails (see the module docs for leniency).
-pub fn parse(input: &str) -> Parsed {
+pub(crate) fn parse(input: &str) -> Parsed {
     let toks = lex(input);
     let mut pos = 0;
     let mut parsed = Parsed::default();

@@ -2,13 +2,13 @@
 //! nothing from anywhere but this server.
 
 /// The page.
-pub const INDEX_HTML: &str = include_str!("index.html");
+pub(crate) const INDEX_HTML: &str = include_str!("index.html");
 /// Its script.
-pub const APP_JS: &str = include_str!("app.js");
+pub(crate) const APP_JS: &str = include_str!("app.js");
 /// Its styles.
-pub const APP_CSS: &str = include_str!("app.css");
+pub(crate) const APP_CSS: &str = include_str!("app.css");
 
 /// The Content-Security-Policy sent with the page: only this origin.
-pub const CSP: &str =
+pub(crate) const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

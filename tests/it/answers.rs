@@ -1,9 +1,9 @@
 //! Answers: golden questions a reader would ask about the seed article,
 //! abstention, question types, and the slice invariant over many questions.
 
-use verbatim::answer::AskRequest;
-use verbatim::model::Span;
 use verbatim::wire::AskResponse;
+use verbatim::Span;
+use verbatim::{AskRequest, AskStatus, HighlightKind};
 
 use super::support::{corpus_words, engine};
 
@@ -157,7 +157,7 @@ fn golden_questions_about_the_seed_article() {
     for (q, passage, must) in GOLDEN {
         let r = ask(q, 3);
         let top = r.answers.first();
-        let ok = r.status == "answered"
+        let ok = r.status == AskStatus::Answered
             && top.is_some_and(|a| {
                 a.passage_id == format!("japan-ai-experiment:{passage}") && a.text.contains(must)
             });
@@ -196,7 +196,7 @@ fn unanswerable_questions_say_so_with_unmatched_terms() {
         let r = ask(q, 3);
         assert_eq!(
             r.status,
-            "no_answer",
+            AskStatus::NoAnswer,
             "{q}: {:?}",
             r.answers.first().map(|a| &a.text)
         );
@@ -239,7 +239,7 @@ fn answer_spans_follow_the_question_type() {
         let spans: Vec<&str> = a
             .highlights
             .iter()
-            .filter(|h| h.kind == "answer")
+            .filter(|h| h.kind == HighlightKind::Answer)
             .map(|h| {
                 doc.slice_chars(Span {
                     start: h.start,
@@ -250,7 +250,7 @@ fn answer_spans_follow_the_question_type() {
             .collect();
         assert!(spans.contains(span), "{q}: answer spans {spans:?}");
         assert!(
-            a.highlights.iter().any(|h| h.kind == "term"),
+            a.highlights.iter().any(|h| h.kind == HighlightKind::Term),
             "{q}: question terms are highlighted"
         );
     }
@@ -307,5 +307,5 @@ fn bad_questions_are_clear_errors() {
         .unwrap_err();
     assert_eq!(e.code(), verbatim::ErrorCode::InvalidParameter);
     // A question of stopwords only is not an error: there is just nothing to answer.
-    assert_eq!(ask("Who is it?", 3).status, "no_answer");
+    assert_eq!(ask("Who is it?", 3).status, AskStatus::NoAnswer);
 }

@@ -10,10 +10,10 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use verbatim::config::{Limits, Secret};
-use verbatim::engine::Engine;
-use verbatim::http::{run, AppState};
-use verbatim::live::Live;
+use verbatim::Engine;
+use verbatim::Live;
+use verbatim::{serve as run, AppState};
+use verbatim::{Limits, Secret};
 
 use super::support::default_corpus;
 

@@ -8,9 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use verbatim::config::Limits;
-use verbatim::engine::Engine;
-use verbatim::http::{run, AppState};
+use verbatim::Engine;
+use verbatim::Limits;
+use verbatim::{serve as run, AppState};
 
 use super::support::{default_corpus, urlencode};
 

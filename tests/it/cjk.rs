@@ -1,7 +1,7 @@
 //! Japanese text: bigram search, sentences on 。！？, quote checks and answers.
 
-use verbatim::engine::{Engine, SearchRequest};
 use verbatim::wire::QuoteCheckResponse;
+use verbatim::{AskStatus, DiffOp, Engine, SearchRequest, Verdict};
 
 fn engine() -> (Engine, tempfile::TempDir, tempfile::TempDir) {
     let corpus = tempfile::tempdir().unwrap();
@@ -50,15 +50,15 @@ fn japanese_is_searched_segmented_quoted_and_answered() {
     let check = |q: &str| QuoteCheckResponse::new(q, &e.check_quote(q).unwrap());
     assert_eq!(
         check("最大1000万台のロボットを導入する").verdict,
-        "verbatim"
+        Verdict::Verbatim
     );
     let altered = check("2040年までに最大2000万台のロボットを導入する構想がある");
-    assert_eq!(altered.verdict, "altered");
+    assert_eq!(altered.verdict, Verdict::Altered);
     let m = altered.matched.unwrap();
     assert!(
-        m.diff
-            .iter()
-            .any(|d| d.op == "replace" && d.quote.contains("2000") && d.source.contains("1000")),
+        m.diff.iter().any(|d| d.op == DiffOp::Replace
+            && d.quote.contains("2000")
+            && d.source.contains("1000")),
         "{:?}",
         m.diff
     );
@@ -69,22 +69,22 @@ fn japanese_is_searched_segmented_quoted_and_answered() {
     );
     assert_eq!(
         check("日本政府は国産AIの開発に約1兆円を投じる。ソフトバンク").verdict,
-        "verbatim",
+        Verdict::Verbatim,
         "across sentences"
     );
     assert_eq!(
         check("火星に都市を建設する計画が始まった").verdict,
-        "not_found"
+        Verdict::NotFound
     );
 
     let r = e
-        .ask(&verbatim::answer::AskRequest {
+        .ask(&verbatim::AskRequest {
             question: "ロボットを何台導入する構想ですか？".into(),
             limit: 1,
             ..Default::default()
         })
         .unwrap();
-    assert!(r.answered);
+    assert_eq!(r.status, AskStatus::Answered);
     let a = &r.answers[0];
     assert!(a.doc.text[a.bytes.clone()].contains("1000万台"));
 }

@@ -1,6 +1,6 @@
 //! Bad corpus files give errors that name the file and, where possible, the line.
 
-use verbatim::ingest::{load_corpus, load_corpus_strict};
+use verbatim::{load_corpus, load_corpus_strict};
 
 use super::support::corpus_of;
 

@@ -12,7 +12,6 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use verbatim::index;
 
 use super::support::{spawn_serve, verbatim_cmd};
 
@@ -75,7 +74,7 @@ fn index_cmd(corpus: &Path, idx: &Path) -> Command {
 /// The live generation opens and is whole: its manifest's counts are what
 /// Tantivy holds. Returns the passage count.
 fn assert_index_whole(idx: &Path, docs: usize) -> usize {
-    let open = index::open(idx).expect("the index opens after a kill");
+    let open = verbatim::open_index(idx).expect("the index opens after a kill");
     let searcher = open.reader.searcher();
     assert_eq!(open.manifest.documents, docs, "manifest document count");
     assert_eq!(
@@ -113,9 +112,9 @@ fn sigkilled_rebuilds_never_leave_a_broken_index() {
         .status()
         .unwrap()
         .success());
-    let (engine, _) = verbatim::engine::Engine::open(corpus.path(), idx.path()).unwrap();
+    let (engine, _) = verbatim::Engine::open(corpus.path(), idx.path()).unwrap();
     let page = engine
-        .search(&verbatim::engine::SearchRequest {
+        .search(&verbatim::SearchRequest {
             query: format!("zqdoc0v{n}"),
             limit: 5,
             ..Default::default()

@@ -7,9 +7,9 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
-use verbatim::config::Limits;
-use verbatim::engine::Engine;
-use verbatim::http::{app, AppState};
+use verbatim::Engine;
+use verbatim::Limits;
+use verbatim::{app, AppState};
 
 use super::support::{corpus_words, default_corpus, urlencode};
 

@@ -10,8 +10,8 @@ use axum::routing::get;
 use axum::Router;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use verbatim::config::Limits;
-use verbatim::http::{with_layers, AppState};
+use verbatim::Limits;
+use verbatim::{with_layers, AppState};
 
 async fn call(app: Router, uri: &str) -> (StatusCode, serde_json::Value) {
     let resp = app

@@ -1,8 +1,7 @@
 //! Atomic, generational builds: staleness, interruption, recovery.
 
-use verbatim::engine::{Engine, IndexState, SearchRequest};
-use verbatim::error::Error;
-use verbatim::{index, ingest};
+use verbatim::Error;
+use verbatim::{Engine, IndexState, SearchRequest};
 
 use super::support::corpus_of;
 
@@ -26,7 +25,7 @@ fn a_stale_index_is_updated_in_place_and_says_why() {
     drop(e);
     let (_, s) = Engine::open(corpus.path(), idx.path()).unwrap();
     assert_eq!(s, IndexState::Fresh, "unchanged corpus: no rebuild");
-    let gen = index::current_generation(idx.path()).unwrap();
+    let gen = verbatim::current_generation(idx.path()).unwrap();
     std::fs::write(corpus.path().join("a.md"), "Alpha gamma.").unwrap();
     let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
     assert!(
@@ -47,12 +46,12 @@ fn a_stale_index_is_updated_in_place_and_says_why() {
     );
     assert_eq!(total(&e, "gamma"), 1);
     assert_eq!(
-        index::current_generation(idx.path()).unwrap(),
+        verbatim::current_generation(idx.path()).unwrap(),
         gen,
         "changes were applied in place, with no rebuild"
     );
-    let c = verbatim::ingest::load_corpus(corpus.path()).unwrap();
-    let s = verbatim::engine::ensure_index(&c, idx.path(), true, &mut |_| Ok(())).unwrap();
+    let c = verbatim::load_corpus(corpus.path()).unwrap();
+    let s = verbatim::ensure_index(&c, idx.path(), true, &mut |_| Ok(())).unwrap();
     assert_eq!(s, IndexState::Rebuilt("rebuild requested".into()));
 }
 
@@ -68,12 +67,12 @@ fn an_interrupted_build_leaves_the_old_index_readable() {
 
     // A new corpus whose build fails after its first document.
     std::fs::write(corpus.path().join("a.md"), "New text about cars.").unwrap();
-    let c = ingest::load_corpus(corpus.path()).unwrap();
-    let r = index::build(
+    let c = verbatim::load_corpus(corpus.path()).unwrap();
+    let r = verbatim::build_index(
         idx.path(),
         &c.documents,
         &c.files,
-        &c.fingerprint,
+        &verbatim::fingerprint(&c.files),
         &mut |n| {
             if n >= 1 {
                 Err(Error::Aborted("simulated crash".into()))
@@ -86,9 +85,9 @@ fn an_interrupted_build_leaves_the_old_index_readable() {
     // The running engine still answers from its generation...
     assert_eq!(total(&old, "robots"), 1);
     // ...and a fresh open still finds the old generation live (then rebuilds, as the corpus changed).
-    let live = index::open(idx.path()).unwrap();
+    let live = verbatim::open_index(idx.path()).unwrap();
     assert_eq!(live.manifest.documents, 2);
-    assert_ne!(live.manifest.fingerprint, c.fingerprint);
+    assert_ne!(live.manifest.fingerprint, verbatim::fingerprint(&c.files));
     // No half-built directory is left behind.
     let leftovers: Vec<_> = std::fs::read_dir(idx.path())
         .unwrap()
@@ -122,7 +121,7 @@ fn an_unreadable_index_is_rebuilt() {
     let corpus = corpus_of(&[("a.md", "Text about robots.")]);
     let idx = tempfile::tempdir().unwrap();
     Engine::open(corpus.path(), idx.path()).unwrap();
-    let gen = index::current_generation(idx.path()).unwrap();
+    let gen = verbatim::current_generation(idx.path()).unwrap();
     std::fs::remove_file(gen.join("meta.json")).unwrap();
     let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
     assert!(

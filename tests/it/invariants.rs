@@ -2,10 +2,10 @@
 //! service presents is an exact slice of its document at the cited offsets.
 
 use proptest::prelude::*;
-use verbatim::engine::SearchRequest;
 use verbatim::fuzz::check_passages;
-use verbatim::model::Span;
-use verbatim::segment::{segment, Markup};
+use verbatim::SearchRequest;
+use verbatim::Span;
+use verbatim::{segment, Markup};
 
 use super::support::{corpus_words, engine};
 
@@ -79,7 +79,7 @@ proptest! {
 
     #[test]
     fn tokens_point_into_the_text(text in "\\PC{0,200}") {
-        for t in verbatim::analysis::tokenize(&text) {
+        for t in verbatim::tokenize(&text) {
             prop_assert!(t.start < t.end && t.end <= text.len());
             prop_assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end));
             prop_assert!(!t.text.is_empty());

@@ -5,10 +5,10 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use verbatim::config::{Limits, Secret};
-use verbatim::engine::{Engine, IndexState, SearchRequest};
-use verbatim::http::{app, AppState};
-use verbatim::live::Live;
+use verbatim::Live;
+use verbatim::{app, AppState};
+use verbatim::{Engine, IndexState, SearchRequest};
+use verbatim::{Limits, Secret};
 
 use super::support::corpus_of;
 
@@ -249,16 +249,16 @@ fn a_crash_before_the_file_lands_leaves_the_previous_state() {
         corpus_dir: corpus.path().into(),
         index_dir: index.path().into(),
     };
-    let front = verbatim::ingest::frontmatter::FrontMatter {
+    let front = verbatim::FrontMatter {
         id: Some("late".into()),
         ..Default::default()
     };
-    let doc = verbatim::live::NewDocument {
+    let doc = verbatim::NewDocument {
         front,
         text: "Unacknowledged words.".into(),
     };
     let (engine2, _) = live
-        .put_document(&engine, &doc, verbatim::live::Mode::Create)
+        .put_document(&engine, &doc, verbatim::Mode::Create)
         .unwrap();
     assert_eq!(
         engine2

@@ -12,6 +12,7 @@ mod http_api;
 mod http_layers;
 mod index_build;
 mod invariants;
+mod layers;
 mod live;
 mod pdf;
 mod quotes;

@@ -5,7 +5,7 @@ use lopdf::content::{Content, Operation};
 use lopdf::{dictionary, Document, Object, Stream};
 use std::path::Path;
 
-use verbatim::engine::{Engine, SearchRequest};
+use verbatim::{Engine, SearchRequest};
 
 /// A PDF with one line of text per page, made with lopdf.
 fn pdf(pages: &[&str]) -> Vec<u8> {
@@ -137,6 +137,6 @@ fn a_looping_pdf_costs_one_file_not_the_build() {
     );
     // (Read the index directly: opening an Engine here would extract the
     // PDFs in this test process, where no helper binary is used.)
-    let open = verbatim::index::open(index.path()).unwrap();
+    let open = verbatim::open_index(index.path()).unwrap();
     assert_eq!(open.manifest.documents, 2, "good.pdf and note.md");
 }

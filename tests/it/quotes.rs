@@ -2,7 +2,8 @@
 //! over every passage of the default corpus.
 
 use proptest::prelude::*;
-use verbatim::wire::QuoteCheckResponse;
+use verbatim::wire::{DraftResponse, QuoteCheckResponse};
+use verbatim::{DiffOp, Verdict};
 
 use super::support::engine;
 
@@ -14,7 +15,7 @@ fn check(quote: &str) -> QuoteCheckResponse {
     // The invariant: the match text is the document sliced at the citation.
     if let Some(m) = &r.matched {
         let doc = engine().document(&m.citation.doc_id).unwrap();
-        let span = verbatim::model::Span {
+        let span = verbatim::Span {
             start: m.citation.start,
             end: m.citation.end,
         };
@@ -55,7 +56,7 @@ fn case_table() {
     for (quote, verdict, fragments) in CASES {
         let r = check(quote);
         assert_eq!(
-            r.verdict,
+            r.verdict.as_str(),
             *verdict,
             "{quote}: {}",
             serde_json::to_string_pretty(&r).unwrap()
@@ -85,7 +86,7 @@ fn limits() {
         engine().check_quote(" … [sic] ").unwrap_err().code(),
         verbatim::ErrorCode::InvalidQuote
     );
-    let long = "word ".repeat(verbatim::quote::MAX_QUOTE_WORDS + 1);
+    let long = "word ".repeat(verbatim::MAX_QUOTE_WORDS + 1);
     assert_eq!(
         engine().check_quote(&long).unwrap_err().code(),
         verbatim::ErrorCode::QuoteTooLong
@@ -98,7 +99,7 @@ fn runs() -> Vec<String> {
     for d in engine().documents() {
         for p in &d.passages {
             let text = d.passage_text(p);
-            let toks = verbatim::analysis::tokenize(text);
+            let toks = verbatim::tokenize(text);
             for len in [5, 8, 12] {
                 for s in (0..toks.len().saturating_sub(len - 1)).step_by(3) {
                     out.push(text[toks[s].start..toks[s + len - 1].end].to_string());
@@ -114,7 +115,7 @@ fn every_run_of_five_or_more_words_is_verbatim() {
     let runs = runs();
     assert!(runs.len() > 500, "{}", runs.len());
     for q in &runs {
-        assert_eq!(check(q).verdict, "verbatim", "{q}");
+        assert_eq!(check(q).verdict, Verdict::Verbatim, "{q}");
     }
 }
 
@@ -124,17 +125,17 @@ proptest! {
     #[test]
     fn changing_one_number_makes_it_altered(pick in 0usize..10_000, bump in 1u64..9) {
         let with_numbers: Vec<String> = runs().into_iter().filter(|r| {
-            verbatim::analysis::tokenize(r).iter().any(|t| t.text.chars().all(|c| c.is_ascii_digit()))
+            verbatim::tokenize(r).iter().any(|t| t.text.chars().all(|c| c.is_ascii_digit()))
         }).collect();
         let q = &with_numbers[pick % with_numbers.len()];
-        let toks = verbatim::analysis::tokenize(q);
+        let toks = verbatim::tokenize(q);
         let t = toks.iter().find(|t| t.text.chars().all(|c| c.is_ascii_digit())).unwrap();
         let n: u64 = t.text.parse().unwrap();
         let changed = format!("{}{}{}", &q[..t.start], n + bump, &q[t.end..]);
         let r = check(&changed);
-        prop_assert_eq!(&r.verdict, "altered", "{}", changed);
+        prop_assert_eq!(r.verdict, Verdict::Altered, "{}", changed);
         let m = r.matched.unwrap();
-        prop_assert!(m.diff.iter().any(|d| d.op == "replace" && d.quote.contains(&(n + bump).to_string())), "{:?}", m.diff);
+        prop_assert!(m.diff.iter().any(|d| d.op == DiffOp::Replace && d.quote.contains(&(n + bump).to_string())), "{:?}", m.diff);
         prop_assert!(m.notes.iter().any(|n| n.starts_with("number changed")), "{:?}", m.notes);
     }
 }
@@ -144,13 +145,12 @@ fn drafts_check_each_quotation_with_offsets() {
     let draft = "Officials said Japan “has committed roughly 1 trillion yen” to the effort. \
                  Critics call it a \"moonshot\". One report said \"up to 12 million AI-enabled robots by 2040\" \
                  would be deployed, and an analyst said “robots will replace every worker in Tokyo by Friday.”";
-    let resp = engine().check_draft(draft, false).unwrap();
-    let verdicts: Vec<&str> = resp
-        .quotes
-        .iter()
-        .map(|q| q.check.verdict.as_str())
-        .collect();
-    assert_eq!(verdicts, vec!["verbatim", "altered", "not_found"]);
+    let resp = DraftResponse::from(&engine().check_draft(draft, false).unwrap());
+    let verdicts: Vec<Verdict> = resp.quotes.iter().map(|q| q.check.verdict).collect();
+    assert_eq!(
+        verdicts,
+        vec![Verdict::Verbatim, Verdict::Altered, Verdict::NotFound]
+    );
     let chars: Vec<char> = draft.chars().collect();
     for q in &resp.quotes {
         assert_eq!(

@@ -1,8 +1,8 @@
 //! Search semantics, data-driven: `check(query, expect)` compares the
 //! matching passage ids (in rank order) with what a reader would expect.
 
-use verbatim::engine::SearchRequest;
-use verbatim::search::Filters;
+use verbatim::Filters;
+use verbatim::SearchRequest;
 
 use super::support::engine;
 
@@ -209,51 +209,4 @@ fn malformed_queries_are_lenient_or_clear() {
         engine().search(&req).unwrap_err().code(),
         verbatim::ErrorCode::InvalidQuery
     );
-}
-
-/// Highlighting stems only words that share their first two chars with a
-/// query stem; this checks it against stemming every word, for every word
-/// of the corpus as a query and every passage.
-#[test]
-fn highlights_match_the_full_stemming_reference() {
-    use verbatim::analysis::{analyze, stemmed_analyzer};
-    use verbatim::search::{highlight, Analysis, Pattern};
-    let words = super::support::corpus_words();
-    let mut checked = 0;
-    for w in &words {
-        let tokens: Vec<String> = analyze(&mut stemmed_analyzer(), w)
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
-        let pattern = Pattern {
-            analysis: Analysis::Stemmed,
-            tokens: tokens.clone(),
-        };
-        for d in engine().documents() {
-            for p in &d.passages {
-                let text = d.passage_text(p);
-                let reference: Vec<(usize, usize)> = analyze(&mut stemmed_analyzer(), text)
-                    .windows(tokens.len())
-                    .filter(|win| win.iter().zip(&tokens).all(|(a, b)| &a.text == b))
-                    .map(|win| (win[0].start, win[win.len() - 1].end))
-                    .collect();
-                let got = highlight(d, p, std::slice::from_ref(&pattern));
-                let got_bytes: Vec<String> = got
-                    .iter()
-                    .map(|s| d.slice_chars(*s).unwrap().to_string())
-                    .collect();
-                let want: Vec<String> = reference
-                    .iter()
-                    .map(|&(a, b)| text[a..b].to_string())
-                    .collect();
-                assert_eq!(
-                    got_bytes, want,
-                    "query {w:?} in {}:p{}",
-                    d.meta.id, p.number
-                );
-                checked += 1;
-            }
-        }
-    }
-    assert!(checked > 10_000);
 }

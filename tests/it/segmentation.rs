@@ -1,7 +1,7 @@
 //! Segmentation of the seed article as a snapshot, plus value-in,
 //! value-out cases.
 
-use verbatim::ingest::parse_document;
+use verbatim::parse_document;
 
 use super::support::default_corpus;
 

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use verbatim::engine::Engine;
+use verbatim::Engine;
 
 /// The repository's default corpus.
 pub fn default_corpus() -> PathBuf {

@@ -1,0 +1,117 @@
+//! The state every handler shares: the current engine (swapped on writes),
+//! the limits, the write token and the metrics recorder.
+
+use std::sync::{Arc, OnceLock, RwLock};
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use super::error::ApiError;
+use crate::config::Limits;
+use crate::engine::Engine;
+use crate::error::ErrorCode;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine once the index is open; `None` while starting (readyz 503).
+    engine: Arc<RwLock<Option<Arc<Engine>>>>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Origins allowed by CORS; empty leaves CORS off.
+    pub cors_origins: Vec<String>,
+    /// Write token; `None` turns the write routes off (403).
+    pub token: Option<crate::config::Secret>,
+    /// Where writes go; `None` when serving without a corpus folder.
+    pub live: Option<crate::live::Live>,
+    /// Serializes read-current, write, swap: two writes never build on the same snapshot.
+    write_lock: Arc<std::sync::Mutex<()>>,
+    /// Renders the Prometheus metrics.
+    pub(super) metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// State with no engine yet: the server answers, but is not ready.
+    pub fn starting(limits: Limits) -> Self {
+        AppState {
+            engine: Arc::new(RwLock::new(None)),
+            limits,
+            cors_origins: Vec::new(),
+            token: None,
+            live: None,
+            write_lock: Arc::new(std::sync::Mutex::new(())),
+            metrics: metrics_handle(),
+        }
+    }
+
+    /// State with an open engine.
+    pub fn ready(engine: Engine, limits: Limits) -> Self {
+        let s = AppState::starting(limits);
+        s.set_engine(engine);
+        s
+    }
+
+    /// Makes the engine available (the server becomes ready).
+    pub fn set_engine(&self, engine: Engine) {
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(engine));
+    }
+
+    /// Runs a write against the current engine and swaps in its result,
+    /// serialized with every other write of this process.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&crate::live::Live, &Engine) -> crate::error::Result<(Engine, T)>,
+    ) -> Result<T, ApiError> {
+        let live = self.live.as_ref().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::WritesDisabled,
+                "this server has no corpus to write to",
+            )
+        })?;
+        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.engine()?;
+        let (next, out) = f(live, &current)?;
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));
+        Ok(out)
+    }
+
+    /// The engine, or 503 `not_ready`.
+    pub fn engine(&self) -> Result<Arc<Engine>, ApiError> {
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotReady,
+                    "the index is still being opened; retry shortly",
+                )
+            })
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once).
+pub(crate) fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    10.0,
+                ])
+                .expect("static buckets are valid")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (e.g. by an embedding program); then ours only renders.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// A 200 response with a status code, for readiness checks.
+pub(crate) fn status_json(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}

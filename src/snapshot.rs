@@ -1,0 +1,164 @@
+//! One consistent view of an index generation: the documents and the
+//! searcher taken at the same moment, so every hit resolves against the
+//! documents it was found in. Search, answers and quote checks all read
+//! through a `Snapshot`; none of them opens the index or the corpus.
+//!
+//! Hit → passage resolution happens here and only here, with one policy: a
+//! hit whose passage the snapshot does not know is an internal error, logged
+//! and returned, never skipped and never a panic.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::Query;
+use tantivy::schema::Value;
+use tantivy::{DocAddress, Searcher, TantivyDocument};
+
+use crate::error::{Error, Result};
+use crate::index::{self, Fields, OpenIndex};
+use crate::model::{parse_passage_id, Document, Passage};
+
+/// A passage found by the index, with its BM25 score (comparable within one
+/// query only).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scored<'a> {
+    /// BM25 score of the passage for the query that found it.
+    pub(crate) score: f32,
+    /// Its document.
+    pub(crate) doc: &'a Document,
+    /// The passage.
+    pub(crate) passage: &'a Passage,
+}
+
+/// Documents and searcher of one moment. Writes build a new snapshot and
+/// swap it in; requests in flight keep theirs.
+pub(crate) struct Snapshot {
+    /// Documents in corpus order; every hit resolves against these.
+    docs: Vec<Arc<Document>>,
+    /// Document id to position in `docs`.
+    by_id: HashMap<String, usize>,
+    /// The open index (shared by every snapshot of this process).
+    index: Arc<OpenIndex>,
+    /// The searcher of this snapshot; never reloaded, so it matches `docs`.
+    searcher: Searcher,
+    /// Number of passages, counted once.
+    passages: usize,
+}
+
+impl Snapshot {
+    /// A snapshot of `docs` with a fresh searcher of `index`.
+    pub(crate) fn new(docs: Vec<Arc<Document>>, index: Arc<OpenIndex>) -> Snapshot {
+        let by_id = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.meta.id.clone(), i))
+            .collect();
+        let passages = docs.iter().map(|d| d.passages.len()).sum();
+        let searcher = index.reader.searcher();
+        Snapshot {
+            docs,
+            by_id,
+            index,
+            searcher,
+            passages,
+        }
+    }
+
+    /// A new snapshot after a committed write: `replace` documents added or
+    /// replaced, `remove` ids dropped. Reloads the reader first.
+    pub(crate) fn with_changes(
+        &self,
+        replace: Vec<Document>,
+        remove: &[String],
+    ) -> Result<Snapshot> {
+        self.index.reader.reload()?;
+        let drop: HashSet<&str> = remove
+            .iter()
+            .map(String::as_str)
+            .chain(replace.iter().map(|d| d.meta.id.as_str()))
+            .collect();
+        let mut docs: Vec<Arc<Document>> = self
+            .docs
+            .iter()
+            .filter(|d| !drop.contains(d.meta.id.as_str()))
+            .cloned()
+            .collect();
+        docs.extend(replace.into_iter().map(Arc::new));
+        Ok(Snapshot::new(docs, self.index.clone()))
+    }
+
+    /// This snapshot's searcher (term statistics, counting, collectors).
+    pub(crate) fn searcher(&self) -> &Searcher {
+        &self.searcher
+    }
+
+    /// The index's field handles.
+    pub(crate) fn fields(&self) -> &Fields {
+        &self.index.fields
+    }
+
+    /// All documents, in corpus order.
+    pub(crate) fn documents(&self) -> &[Arc<Document>] {
+        &self.docs
+    }
+
+    /// Total passages in the corpus.
+    pub(crate) fn passage_count(&self) -> usize {
+        self.passages
+    }
+
+    /// Bytes on disk of the open index generation.
+    pub(crate) fn index_size_bytes(&self) -> u64 {
+        index::dir_size(&self.index.dir)
+    }
+
+    /// A document by id.
+    pub(crate) fn document(&self, id: &str) -> Option<&Document> {
+        self.by_id.get(id).map(|&i| self.docs[i].as_ref())
+    }
+
+    /// A passage by id (`{doc}:p{n}`).
+    pub(crate) fn passage(&self, passage_id: &str) -> Option<(&Document, &Passage)> {
+        let (doc_id, n) = parse_passage_id(passage_id)?;
+        let doc = self.document(doc_id)?;
+        Some((doc, doc.passage(n)?))
+    }
+
+    /// The best `limit` passages for `query`, by BM25.
+    pub(crate) fn retrieve(&self, query: &dyn Query, limit: usize) -> Result<Vec<Scored<'_>>> {
+        let top = self
+            .searcher
+            .search(query, &TopDocs::with_limit(limit).order_by_score())?;
+        self.resolve(top)
+    }
+
+    /// Resolves index hits to passages, in the order given.
+    pub(crate) fn resolve(&self, hits: Vec<(f32, DocAddress)>) -> Result<Vec<Scored<'_>>> {
+        hits.into_iter()
+            .map(|(score, addr)| {
+                let (doc, passage) = self.resolve_one(addr)?;
+                Ok(Scored {
+                    score,
+                    doc,
+                    passage,
+                })
+            })
+            .collect()
+    }
+
+    fn resolve_one(&self, addr: DocAddress) -> Result<(&Document, &Passage)> {
+        let stored: TantivyDocument = self.searcher.doc(addr)?;
+        let id = stored
+            .get_first(self.index.fields.passage_id)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Error::IndexUnusable("a passage has no stored id".into()))?;
+        self.passage(id).ok_or_else(|| {
+            tracing::error!(
+                passage_id = id,
+                "the index names a passage the snapshot does not hold"
+            );
+            Error::IndexUnusable(format!("index names unknown passage {id}"))
+        })
+    }
+}
