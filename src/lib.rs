@@ -6,17 +6,21 @@
 //! `tests/it/layers.rs`, keeps it so; ARCHITECTURE.md has the map):
 //!
 //! ```text
-//! cli | http | bench | fuzz     faces: flags, routes, benchmarks, harnesses
-//! live                          durable writes while serving
+//! cli                           the commands
+//! http | bench | fuzz           routes, benchmarks, fuzz harnesses
+//! live | web                    durable writes while serving; the page
 //! engine                        opens, swaps and hands out snapshots; delegates
 //! wire                          JSON types, built from domain types
-//! answer | quote | draft        ranking, alignment, quotation finding
-//! search                        query language → Tantivy; hits with highlights
+//! quote                         quote verdicts, diffs, draft checks
+//! answer                        questions → cited sentences; abstention
+//! search | draft                query language → Tantivy; quotations in drafts
 //! snapshot                      documents + searcher of one moment; retrieve()
 //! index                         schema, manifest, fingerprint, atomic builds
 //! ingest                        corpus files → documents
-//! segment | analysis | model    offsets, folding, domain types (pure)
-//! config | error                settings and the error-code table
+//! segment                       passages and sentences with exact offsets
+//! analysis                      tokens and folding
+//! model | config                domain types; settings
+//! error                         the error enum and the error-code table
 //! ```
 //!
 //! Modules are private; this file re-exports what the binary, the fuzz
