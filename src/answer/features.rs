@@ -136,14 +136,14 @@ pub(super) struct QuestionStats<'q> {
     q: &'q Question,
     /// Stem → IDF.
     stems: HashMap<&'q str, f64>,
-    /// Folded unstemmed word → IDF.
-    exact: HashMap<&'q str, f64>,
+    /// Folded unstemmed words with their IDF, in question order.
+    exact: Vec<(&'q str, f64)>,
     /// Sum of the terms' IDF (never zero).
     total: f64,
     /// The rarest term the corpus holds.
     rarest: Option<&'q str>,
-    /// Consecutive term pairs.
-    bigrams: HashSet<(&'q str, &'q str)>,
+    /// Distinct consecutive term pairs, in question order.
+    bigrams: Vec<(&'q str, &'q str)>,
     /// Euclidean norm of the IDF vector (never zero).
     norm: f64,
 }
@@ -151,6 +151,9 @@ pub(super) struct QuestionStats<'q> {
 impl<'q> QuestionStats<'q> {
     pub(super) fn new(q: &'q Question) -> Self {
         let content: Vec<&str> = q.terms.iter().map(|t| t.stem.as_str()).collect();
+        let mut bigrams: Vec<(&str, &str)> = content.windows(2).map(|w| (w[0], w[1])).collect();
+        let mut seen = HashSet::new();
+        bigrams.retain(|b| seen.insert(*b));
         QuestionStats {
             q,
             stems: q.terms.iter().map(|t| (t.stem.as_str(), t.idf)).collect(),
@@ -162,7 +165,7 @@ impl<'q> QuestionStats<'q> {
                 .filter(|t| t.doc_freq > 0)
                 .max_by(|a, b| a.idf.total_cmp(&b.idf))
                 .map(|t| t.stem.as_str()),
-            bigrams: content.windows(2).map(|w| (w[0], w[1])).collect(),
+            bigrams,
             norm: q
                 .terms
                 .iter()
@@ -183,15 +186,24 @@ impl<'q> QuestionStats<'q> {
             / self.total
     }
 
-    /// Question-term frequencies in `stems`.
-    fn term_freqs<'s>(&self, stems: &'s [String]) -> HashMap<&'s str, f64> {
-        let mut tf: HashMap<&str, f64> = HashMap::new();
+    /// The question terms present in `stems` as (stem, IDF, count), in
+    /// question order: every sum over them adds in the same order on every
+    /// run, so a question always ranks its sentences the same way.
+    fn term_freqs(&self, stems: &[String]) -> Vec<(&'q str, f64, f64)> {
+        let mut counts: HashMap<&str, f64> = HashMap::new();
         for s in stems {
             if self.stems.contains_key(s.as_str()) {
-                *tf.entry(s.as_str()).or_default() += 1.0;
+                *counts.entry(s.as_str()).or_default() += 1.0;
             }
         }
-        tf
+        self.q
+            .terms
+            .iter()
+            .filter_map(|t| {
+                let c = *counts.get(t.stem.as_str())?;
+                Some((t.stem.as_str(), t.idf, c))
+            })
+            .collect()
     }
 }
 
@@ -254,8 +266,8 @@ impl PassageStats {
         let tf = qs.term_freqs(&stems);
         let bm25_low_b = tf
             .iter()
-            .map(|(st, &c)| {
-                qs.stems[st] * c * (K1 + 1.0)
+            .map(|&(_, idf, c)| {
+                idf * c * (K1 + 1.0)
                     / (c + K1 * (1.0 - PASSAGE_LOW_B + PASSAGE_LOW_B * len / AVG_PASSAGE_TOKENS))
             })
             .sum::<f64>()
@@ -317,8 +329,8 @@ pub(super) fn sentence_features(
     let tf = qs.term_freqs(stems);
     f[F::SentenceBm25] = tf
         .iter()
-        .map(|(s, &c)| {
-            qs.stems[s] * c * (K1 + 1.0) / (c + K1 * (1.0 - B + B * len / AVG_SENTENCE_TOKENS))
+        .map(|&(_, idf, c)| {
+            idf * c * (K1 + 1.0) / (c + K1 * (1.0 - B + B * len / AVG_SENTENCE_TOKENS))
         })
         .sum::<f64>()
         / (qs.total * (K1 + 1.0));
@@ -384,13 +396,10 @@ pub(super) fn sentence_features(
     f[F::PassageExactCoverage] = ps.exact_coverage;
     let s_norm: f64 = tf
         .iter()
-        .map(|(st, c)| (c * qs.stems[st]).powi(2))
+        .map(|&(_, idf, c)| (c * idf).powi(2))
         .sum::<f64>()
         .sqrt();
-    let dot: f64 = tf
-        .iter()
-        .map(|(st, c)| c * qs.stems[st] * qs.stems[st])
-        .sum();
+    let dot: f64 = tf.iter().map(|&(_, idf, c)| c * idf * idf).sum();
     f[F::TfidfCosine] = if s_norm > 0.0 {
         dot / (qs.norm * s_norm * (1.0 + len.ln().max(0.0) * COSINE_LENGTH_DAMPING))
     } else {
@@ -404,7 +413,7 @@ pub(super) fn sentence_features(
             .map(|(i, _)| i)
             .collect()
     };
-    let sentence = holding(&tf.keys().copied().collect());
+    let sentence = holding(&tf.iter().map(|t| t.0).collect());
     let window = holding(&ps.stems[lo..hi].iter().map(String::as_str).collect());
     f[F::MatchedRatio] = sentence.len() as f64 / q.terms.len().max(1) as f64;
     (f, Matched { sentence, window })
