@@ -138,6 +138,21 @@ pub enum BenchCommand {
         /// Instead: grid-search BM25's k1 and b on the train split (rescoring), then test the best once.
         #[arg(long)]
         tune_bm25: bool,
+        /// Instead: rerank BM25's top 100 with the local embedding model, fit the mix on train, test once.
+        #[arg(long)]
+        hybrid: bool,
+    },
+    /// Embedding throughput of the local model on SciFact abstracts (passages, then sentences).
+    Embed {
+        /// The BEIR scifact folder (e.g. ../shared/bench/beir/scifact).
+        #[arg(long)]
+        data: PathBuf,
+        /// Documents to embed (the first N).
+        #[arg(long, default_value_t = 500)]
+        limit: usize,
+        /// Texts per forward pass.
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
     },
     /// Generate a large corpus of real text (recombined SciFact sentences) as JSON Lines.
     Generate {
@@ -712,8 +727,14 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
             ..
         }) => crate::bench::scifact::tune_bm25(data).map(|()| true),
         Command::Bench(BenchCommand::Scifact {
+            hybrid: true, data, ..
+        }) => crate::bench::scifact::hybrid(data).map(|()| true),
+        Command::Bench(BenchCommand::Scifact {
             data, split, peers, ..
         }) => crate::bench::scifact::run(data, split, peers.clone()).map(|()| true),
+        Command::Bench(BenchCommand::Embed { data, limit, batch }) => {
+            crate::bench::embed::run(data, *limit, *batch).map(|()| true)
+        }
         Command::Bench(BenchCommand::Generate {
             scifact,
             passages,

@@ -106,6 +106,17 @@ pub enum Error {
     /// The index on disk is missing or unreadable in a way a rebuild fixes.
     #[error("index unusable: {0}")]
     IndexUnusable(String),
+    /// The embedding model's files are missing, corrupt or unreadable.
+    #[error("embedding model: {}: {message}", file.display())]
+    Model {
+        /// The file at fault.
+        file: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The embedding model failed on an input (a bug: every text is accepted).
+    #[error("embedding failed: {0}")]
+    Embedding(String),
     /// A build was stopped on purpose before it finished (tests, cancellation).
     #[error("index build aborted: {0}")]
     Aborted(String),

@@ -17,6 +17,7 @@
 //! snapshot                      documents + searcher of one moment; retrieve()
 //! index                         schema, manifest, fingerprint, atomic builds
 //! ingest                        corpus files → documents
+//! embed                         the sentence-embedding model (candle, tokenizers)
 //! segment                       passages and sentences with exact offsets
 //! analysis                      tokens and folding
 //! model | config                domain types; settings
@@ -34,6 +35,7 @@ mod bench;
 pub mod cli;
 mod config;
 mod draft;
+mod embed;
 mod engine;
 mod error;
 pub mod fuzz;

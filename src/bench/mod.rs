@@ -3,6 +3,7 @@
 //! the test suite except on tiny generated inputs.
 
 pub(crate) mod answers;
+pub(crate) mod embed;
 pub(crate) mod generate;
 pub(crate) mod quotes;
 pub(crate) mod scifact;

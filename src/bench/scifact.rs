@@ -29,7 +29,9 @@ fn qrels(path: &Path) -> anyhow::Result<HashMap<String, HashMap<String, u32>>> {
 }
 
 /// The corpus as documents (text = title + " " + text) and the queries by id.
-fn load(dir: &Path) -> anyhow::Result<(Vec<crate::model::Document>, HashMap<String, String>)> {
+pub(crate) fn load(
+    dir: &Path,
+) -> anyhow::Result<(Vec<crate::model::Document>, HashMap<String, String>)> {
     let mut docs = Vec::new();
     for line in std::fs::read_to_string(dir.join("corpus.jsonl"))?.lines() {
         let v: serde_json::Value = serde_json::from_str(line)?;
@@ -299,6 +301,122 @@ pub(crate) fn tune_bm25(dir: &Path) -> anyhow::Result<()> {
         best.2,
         evaluate(&test, best.1, best.2),
         evaluate(&test, 1.2, 0.75)
+    );
+    Ok(())
+}
+
+/// One query's BM25 top 100: (document id, BM25 score, cosine of the query
+/// and the passage).
+type Scored100 = Vec<(String, f32, f32)>;
+
+/// `verbatim bench scifact --hybrid`: reranks BM25's top 100 by
+/// `α·minmax(BM25) + (1−α)·minmax(cosine)` with the local embedding model,
+/// fits α on the train split, then measures the test split once.
+pub(crate) fn hybrid(dir: &Path) -> anyhow::Result<()> {
+    use crate::embed::{cosine, default_dir, Embedder, DIM};
+    use crate::search::hybrid::{fuse, ALPHA};
+    let (docs, queries) = load(dir)?;
+    let index = tempfile::tempdir()?;
+    let engine = Engine::build(docs, index.path())?;
+    let model = Embedder::load(&default_dir())?;
+    println!("# verbatim bench scifact --hybrid");
+    // Every passage's embedding, keyed by passage id.
+    let t = Instant::now();
+    let passages: Vec<(String, &str)> = engine
+        .documents()
+        .iter()
+        .flat_map(|d| {
+            d.passages.iter().map(|p| {
+                (
+                    crate::model::passage_id(&d.meta.id, p.number),
+                    d.passage_text(p),
+                )
+            })
+        })
+        .collect();
+    let texts: Vec<&str> = passages.iter().map(|p| p.1).collect();
+    let vectors: HashMap<&str, [f32; DIM]> = passages
+        .iter()
+        .map(|p| p.0.as_str())
+        .zip(model.embed_all(&texts, 32)?)
+        .collect();
+    println!(
+        "embedded {} passages in {:.1}s",
+        passages.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let prepare = |split: &str| -> anyhow::Result<Vec<(Scored100, HashMap<String, u32>)>> {
+        let judged = qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
+        let mut ids: Vec<&String> = judged.keys().collect();
+        ids.sort();
+        let mut out = Vec::new();
+        for qid in ids {
+            let words: Vec<String> = tokenize(&queries[qid])
+                .into_iter()
+                .map(|t| t.text)
+                .collect();
+            let page = engine.search(&SearchRequest {
+                query: words.join(" "),
+                limit: 100,
+                ..Default::default()
+            })?;
+            let qv = model.embed(&[queries[qid].as_str()])?[0];
+            let scored = page
+                .hits
+                .iter()
+                .map(|h| {
+                    let pid = crate::model::passage_id(&h.doc.meta.id, h.passage.number);
+                    (
+                        h.doc.meta.id.clone(),
+                        h.score,
+                        cosine(&qv, &vectors[pid.as_str()]),
+                    )
+                })
+                .collect();
+            out.push((scored, judged[qid].clone()));
+        }
+        Ok(out)
+    };
+    let evaluate = |qs: &[(Scored100, HashMap<String, u32>)], alpha: f32| -> f64 {
+        let total: f64 = qs
+            .iter()
+            .map(|(s, rel)| {
+                let lexical: Vec<f32> = s.iter().map(|x| x.1).collect();
+                let semantic: Vec<f32> = s.iter().map(|x| x.2).collect();
+                let fused = fuse(&lexical, &semantic, alpha);
+                let mut order: Vec<usize> = (0..s.len()).collect();
+                order.sort_by(|&a, &b| fused[b].total_cmp(&fused[a]).then(a.cmp(&b)));
+                let mut seen = HashSet::new();
+                let ranked: Vec<&str> = order
+                    .iter()
+                    .map(|&i| s[i].0.as_str())
+                    .filter(|d| seen.insert(*d))
+                    .collect();
+                metrics(&ranked, rel).0
+            })
+            .sum();
+        total / qs.len().max(1) as f64
+    };
+    let train = prepare("train")?;
+    println!("| α (lexical weight) | train nDCG@10 |\n|---|---|");
+    let mut best = (f64::MIN, 1.0f32);
+    for step in 0..=20 {
+        let alpha = step as f32 * 0.05;
+        let n = evaluate(&train, alpha);
+        println!("| {alpha:.2} | {n:.4} |");
+        if n > best.0 + 1e-9 {
+            best = (n, alpha);
+        }
+    }
+    println!("best on train: α = {:.2}; shipped ALPHA = {ALPHA}", best.1);
+    let test = prepare("test")?;
+    println!(
+        "test ({} queries), measured once: BM25 {:.4}; cosine rerank of BM25's top 100 {:.4}; hybrid at α = {:.2}: {:.4}",
+        test.len(),
+        evaluate(&test, 1.0),
+        evaluate(&test, 0.0),
+        best.1,
+        evaluate(&test, best.1)
     );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Search: the query language compiled to Tantivy, hits with highlights as
 //! absolute char offsets into their document.
 
+pub(crate) mod hybrid;
 pub(crate) mod query;
 
 use std::collections::{HashMap, HashSet};

@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["model", "config"],
     &["analysis"],
     &["segment"],
+    &["embed"],
     &["ingest"],
     &["index"],
     &["snapshot"],

@@ -1,0 +1,271 @@
+//! The sentence-embedding model: all-MiniLM-L6-v2 run in-process with
+//! candle (BERT forward pass) and the `tokenizers` crate (WordPiece), mean
+//! pooling over the attention mask, then L2 normalisation, so the cosine of
+//! two embeddings is their dot product.
+//!
+//! The model lives in a folder (`models/all-minilm-l6-v2/` by default):
+//! `model.safetensors` (f16 weights), `tokenizer.json` and `config.json`.
+//! Loading checks each file's SHA-256 against the values pinned here, so a
+//! missing, truncated or swapped file is a start-up error that names the
+//! file, never a model that quietly computes something else. No IO beyond
+//! loading; no network ever.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use sha2::{Digest, Sha256};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+use crate::error::{Error, Result};
+
+/// Dimensions of an embedding.
+pub(crate) const DIM: usize = 384;
+
+/// Longest input in word pieces; the rest of a longer text is not read
+/// (sentence-transformers' `max_seq_length` for this model).
+pub(crate) const MAX_TOKENS: usize = 256;
+
+/// The files of the model and their pinned SHA-256 (see
+/// `models/all-minilm-l6-v2/README.md` for their provenance).
+const FILES: [(&str, &str); 3] = [
+    (
+        "model.safetensors",
+        "0a1a8cceaad135500a9a8d35712f74c3dbee1d5dac6dd0198e068526163f8a5a",
+    ),
+    (
+        "tokenizer.json",
+        "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    ),
+    (
+        "config.json",
+        "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    ),
+];
+
+/// The default model folder: `models/all-minilm-l6-v2` under the working
+/// directory when it is there, else under the source tree the binary was
+/// built from (so `cargo run` and the tests find it from any directory).
+pub(crate) fn default_dir() -> PathBuf {
+    let rel = Path::new("models").join("all-minilm-l6-v2");
+    if rel.is_dir() {
+        rel
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+    }
+}
+
+/// A loaded model, ready to embed. Embedding is CPU-bound and synchronous.
+pub(crate) struct Embedder {
+    /// The BERT encoder.
+    model: BertModel,
+    /// WordPiece tokenizer, truncating at [`MAX_TOKENS`] and padding to the
+    /// longest text of a batch.
+    tokenizer: Tokenizer,
+    /// Where tensors live (the CPU).
+    device: Device,
+}
+
+fn model_error(file: &Path, message: impl std::fmt::Display) -> Error {
+    Error::Model {
+        file: file.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+impl Embedder {
+    /// Loads the model in `dir`, checking every file first.
+    pub(crate) fn load(dir: &Path) -> Result<Embedder> {
+        let mut bytes = Vec::with_capacity(FILES.len());
+        for (name, sha) in FILES {
+            let path = dir.join(name);
+            let b = std::fs::read(&path).map_err(|e| model_error(&path, e))?;
+            let got = hex::encode(Sha256::digest(&b));
+            if got != sha {
+                return Err(model_error(
+                    &path,
+                    format!(
+                        "SHA-256 is {got}, expected {sha}: the file is corrupt or another model"
+                    ),
+                ));
+            }
+            bytes.push((path, b));
+        }
+        let [(weights_path, weights), (tok_path, tok), (cfg_path, cfg)] =
+            <[_; 3]>::try_from(bytes).map_err(|_| model_error(dir, "missing files"))?;
+        let config: Config = serde_json::from_slice(&cfg).map_err(|e| model_error(&cfg_path, e))?;
+        let mut tokenizer = Tokenizer::from_bytes(&tok).map_err(|e| model_error(&tok_path, e))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| model_error(&tok_path, e))?;
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..Default::default()
+        }));
+        let device = Device::Cpu;
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+            .map_err(|e| model_error(&weights_path, e))?;
+        let model = BertModel::load(vb, &config).map_err(|e| model_error(&weights_path, e))?;
+        Ok(Embedder {
+            model,
+            tokenizer,
+            device,
+        })
+    }
+
+    /// The unit-length embedding of each text, in order.
+    pub(crate) fn embed(&self, texts: &[&str]) -> Result<Vec<[f32; DIM]>> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let internal = |e: &dyn std::fmt::Display| Error::Embedding(e.to_string());
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| internal(&e))?;
+        let width = encodings.first().map_or(0, |e| e.get_ids().len());
+        let mut ids = Vec::with_capacity(texts.len() * width);
+        let mut mask = Vec::with_capacity(texts.len() * width);
+        for e in &encodings {
+            ids.extend_from_slice(e.get_ids());
+            mask.extend_from_slice(e.get_attention_mask());
+        }
+        let shape = (texts.len(), width);
+        let run = || -> candle_core::Result<Vec<Vec<f32>>> {
+            let ids = Tensor::from_vec(ids, shape, &self.device)?;
+            let mask = Tensor::from_vec(mask, shape, &self.device)?;
+            let types = ids.zeros_like()?;
+            let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+            // Mean over the real (unmasked) tokens.
+            let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+            let summed = hidden.broadcast_mul(&m)?.sum(1)?;
+            let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
+            let mean = summed.broadcast_div(&counts)?;
+            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+            mean.broadcast_div(&norm)?.to_vec2::<f32>()
+        };
+        let rows = run().map_err(|e| internal(&e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mut v = [0.0; DIM];
+                v.copy_from_slice(&r);
+                v
+            })
+            .collect())
+    }
+
+    /// The embeddings of many texts, `batch` per forward pass, in order.
+    /// Texts are batched by length, so a batch pads little: a short text
+    /// never waits for padding up to a long neighbour's length.
+    pub(crate) fn embed_all(&self, texts: &[&str], batch: usize) -> Result<Vec<[f32; DIM]>> {
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out = vec![[0.0; DIM]; texts.len()];
+        for chunk in order.chunks(batch.max(1)) {
+            let batch_texts: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (&i, v) in chunk.iter().zip(self.embed(&batch_texts)?) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Word pieces of `text` the model reads (at most [`MAX_TOKENS`]).
+    pub(crate) fn token_count(&self, text: &str) -> Result<usize> {
+        let e = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| Error::Embedding(e.to_string()))?;
+        Ok(e.get_attention_mask().iter().filter(|&&m| m == 1).count())
+    }
+}
+
+/// Cosine of two unit-length embeddings: their dot product.
+pub(crate) fn cosine(a: &[f32; DIM], b: &[f32; DIM]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn embedder() -> &'static Embedder {
+        static E: std::sync::OnceLock<Embedder> = std::sync::OnceLock::new();
+        E.get_or_init(|| Embedder::load(&default_dir()).expect("the vendored model loads"))
+    }
+
+    /// Reference values from an independent implementation
+    /// (sentence-transformers), quoted in issue 14.
+    #[test]
+    fn cosines_match_the_reference_implementation() {
+        let v = embedder()
+            .embed(&[
+                "A man is eating food.",
+                "A man is eating a piece of bread.",
+                "A monkey is playing drums.",
+            ])
+            .unwrap();
+        let near = cosine(&v[0], &v[1]);
+        let far = cosine(&v[0], &v[2]);
+        assert!((near - 0.7553).abs() < 0.002, "{near}");
+        assert!((far - 0.0476).abs() < 0.002, "{far}");
+    }
+
+    #[test]
+    fn embeddings_are_unit_length_and_independent_of_the_batch() {
+        let e = embedder();
+        let alone = e.embed(&["Sovereign AI"]).unwrap();
+        let batch = e
+            .embed(&[
+                "a much longer text that pads the batch, word after word",
+                "Sovereign AI",
+            ])
+            .unwrap();
+        let norm: f32 = alone[0].iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+        assert!(cosine(&alone[0], &batch[1]) > 0.9999);
+    }
+
+    #[test]
+    fn batching_by_length_keeps_the_order() {
+        let e = embedder();
+        let texts = [
+            "a long sentence about robots in Japanese factories",
+            "AI",
+            "chips",
+        ];
+        let all = e.embed_all(&texts, 2).unwrap();
+        for (t, v) in texts.iter().zip(&all) {
+            assert!(cosine(v, &e.embed(&[t]).unwrap()[0]) > 0.9999, "{t}");
+        }
+    }
+
+    #[test]
+    fn long_texts_are_truncated_not_rejected() {
+        let e = embedder();
+        let long = "word ".repeat(2000);
+        assert_eq!(e.token_count(&long).unwrap(), MAX_TOKENS);
+        assert_eq!(e.embed(&[long.as_str()]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_missing_or_corrupt_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Embedder::load(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("model.safetensors"), "{err}");
+        for (name, _) in FILES {
+            std::fs::copy(default_dir().join(name), dir.path().join(name)).unwrap();
+        }
+        std::fs::write(dir.path().join("tokenizer.json"), b"{}").unwrap();
+        let err = Embedder::load(dir.path()).err().unwrap().to_string();
+        assert!(
+            err.contains("tokenizer.json") && err.contains("SHA-256"),
+            "{err}"
+        );
+    }
+}
