@@ -59,7 +59,8 @@ pub struct AskRequest {
     pub filters: Filters,
 }
 
-/// What a highlighted range of an answer marks.
+/// What a highlighted range of an answer marks. Highlights that start at
+/// the same char are listed `answer` first: the variant order is that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HighlightKind {
@@ -285,17 +286,17 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
             break;
         }
         let mut range = c.sentence..c.sentence + 1;
-        // A sentence opening with a pronoun leans on the one before: include it
-        // when that one holds question words this one lacks.
-        let first_word = tokenize(&c.doc.text[c.passage.sentences[c.sentence].bytes.clone()])
-            .first()
-            .map(|t| t.text.clone());
-        if c.sentence > 0 && first_word.is_some_and(|w| ANAPHORA.contains(&w.as_str())) {
-            let both = c.passage.sentences[c.sentence - 1].bytes.start
-                ..c.passage.sentences[c.sentence].bytes.end;
-            if coverage(&q, &stems_of(&c.doc.text[both])) > c.features[Feature::Coverage] + 1e-9 {
-                range = c.sentence - 1..c.sentence + 1;
-            }
+        // A sentence opening with a pronoun leans on the one before ("It was
+        // founded in London…" says nothing without it): it always comes
+        // with that sentence (and that one with its own, if it leans too),
+        // whether or not the question's words are there.
+        let leans = |i: usize| {
+            tokenize(&c.doc.text[c.passage.sentences[i].bytes.clone()])
+                .first()
+                .is_some_and(|t| ANAPHORA.contains(&t.text.as_str()))
+        };
+        while range.start > 0 && leans(range.start) {
+            range.start -= 1;
         }
         let bytes = c.passage.sentences[range.start].bytes.start
             ..c.passage.sentences[range.end - 1].bytes.end;

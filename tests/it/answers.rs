@@ -7,6 +7,12 @@ use verbatim::{AskRequest, AskStatus, HighlightKind};
 
 use super::support::{corpus_words, engine};
 
+/// Words that make a sentence lean on the one before (README: such a
+/// sentence is answered together with it).
+const LEANING: &[&str] = &[
+    "it", "its", "this", "these", "they", "their", "he", "she", "his", "her", "that", "those",
+];
+
 fn ask(q: &str, limit: usize) -> AskResponse {
     let r = engine()
         .ask(&AskRequest {
@@ -26,6 +32,17 @@ fn ask(q: &str, limit: usize) -> AskResponse {
             doc.slice_chars(span),
             Some(a.text.as_str()),
             "{q}: answer is not the cited slice"
+        );
+        // A sentence that opens with a pronoun comes with the one it leans on.
+        let (_, passage) = engine().passage(&a.passage_id).unwrap();
+        let first = verbatim::tokenize(&a.text)
+            .first()
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        assert!(
+            !LEANING.contains(&first.as_str()) || a.citation.start == passage.span.start,
+            "{q}: {:?} leans on a sentence it leaves out",
+            a.text
         );
         for h in &a.highlights {
             assert!(
