@@ -28,6 +28,22 @@ fn qrels(path: &Path) -> anyhow::Result<HashMap<String, HashMap<String, u32>>> {
     Ok(out)
 }
 
+/// The ids of the judged queries, sorted (so every run asks in one order).
+fn sorted_ids(judged: &HashMap<String, HashMap<String, u32>>) -> Vec<&String> {
+    let mut ids: Vec<&String> = judged.keys().collect();
+    ids.sort();
+    ids
+}
+
+/// A claim as plain words, as the peers query it: no query syntax.
+fn plain_words(text: &str) -> String {
+    tokenize(text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The corpus as documents (text = title + " " + text) and the queries by id.
 pub(crate) fn load(
     dir: &Path,
@@ -101,18 +117,12 @@ pub(crate) fn run(dir: &Path, split: &str, peers: Option<PathBuf>) -> anyhow::Re
         "# verbatim bench scifact ({split} split)\nindexed {n_docs} documents in {:.2}s",
         t.elapsed().as_secs_f64()
     );
-    let mut ids: Vec<&String> = judged.keys().collect();
-    ids.sort();
+    let ids = sorted_ids(&judged);
     let (mut ndcg, mut recall) = (0.0, 0.0);
     let t = Instant::now();
     for qid in &ids {
-        // The claim as plain words (as the peers do): no query syntax.
-        let words: Vec<String> = tokenize(&queries[*qid])
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
         let page = engine.search(&SearchRequest {
-            query: words.join(" "),
+            query: plain_words(&queries[*qid]),
             limit: 100,
             ..Default::default()
         })?;
@@ -183,15 +193,9 @@ pub(crate) fn tune_bm25(dir: &Path) -> anyhow::Result<()> {
     }
     let mut prepare = |split: &str| -> anyhow::Result<Vec<Q>> {
         let judged = qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
-        let mut ids: Vec<&String> = judged.keys().collect();
-        ids.sort();
         let mut out = Vec::new();
-        for qid in ids {
-            let words: Vec<String> = tokenize(&queries[qid])
-                .into_iter()
-                .map(|t| t.text)
-                .collect();
-            let text = words.join(" ");
+        for qid in sorted_ids(&judged) {
+            let text = plain_words(&queries[qid]);
             let compiled = crate::search::compile(
                 &crate::search::query::parse(&text),
                 &crate::search::Filters::default(),
@@ -347,16 +351,10 @@ pub(crate) fn hybrid(dir: &Path) -> anyhow::Result<()> {
     );
     let prepare = |split: &str| -> anyhow::Result<Vec<(Scored100, HashMap<String, u32>)>> {
         let judged = qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
-        let mut ids: Vec<&String> = judged.keys().collect();
-        ids.sort();
         let mut out = Vec::new();
-        for qid in ids {
-            let words: Vec<String> = tokenize(&queries[qid])
-                .into_iter()
-                .map(|t| t.text)
-                .collect();
+        for qid in sorted_ids(&judged) {
             let page = engine.search(&SearchRequest {
-                query: words.join(" "),
+                query: plain_words(&queries[qid]),
                 limit: 100,
                 ..Default::default()
             })?;
