@@ -306,7 +306,7 @@ impl TokenStream for VerbatimTokenStream<'_> {
 pub(crate) const MAX_TOKEN_BYTES: usize = 64;
 
 /// The stemmed analyzer, for ranked search.
-pub fn stemmed_analyzer() -> TextAnalyzer {
+pub(crate) fn stemmed_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(VerbatimTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
@@ -322,7 +322,7 @@ pub(crate) fn exact_analyzer() -> TextAnalyzer {
 }
 
 /// Runs a Tantivy analyzer and returns its tokens as ours.
-pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+pub(crate) fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {

@@ -51,7 +51,7 @@ mod snapshot;
 mod web;
 pub mod wire;
 
-pub use analysis::{analyze, stemmed_analyzer, tokenize, Token};
+pub use analysis::{tokenize, Token};
 pub use answer::{Answer, AskRequest, AskResult, AskStatus, HighlightKind, MAX_ANSWERS};
 pub use config::{Config, Limits, LogFormat, Secret};
 pub use engine::Engine;
