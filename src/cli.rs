@@ -12,7 +12,7 @@ use crate::engine::Engine;
 use crate::index::{ensure_index, IndexState};
 use crate::ingest;
 use crate::quote::{DiffOp, Verdict};
-use crate::search::{Filters, SearchRequest};
+use crate::search::{Filters, SearchMode, SearchRequest};
 use crate::wire::SearchResponse;
 
 /// verbatim: answers from your sources, in their own words, with citations.
@@ -47,6 +47,9 @@ pub struct GlobalFlags {
         value_name = "FORMAT"
     )]
     pub log_format: Option<String>,
+    /// Passage and sentence vectors: auto (on up to 50,000 passages), on, or off (lexical only).
+    #[arg(long, global = true, env = "VERBATIM_VECTORS", value_name = "MODE")]
+    pub vectors: Option<String>,
 }
 
 /// The subcommands.
@@ -107,6 +110,9 @@ pub struct SearchFlags {
     /// Only this kind of document.
     #[arg(long)]
     pub kind: Option<String>,
+    /// Ranking: lexical or hybrid [default: hybrid for plain words when vectors are on].
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
     /// Print the JSON the HTTP API returns.
     #[arg(long)]
     pub json: bool,
@@ -174,9 +180,15 @@ pub enum BenchCommand {
         /// Path of SQuAD v1.1 dev (e.g. ../shared/bench/squad/dev-v1.1.json).
         #[arg(long)]
         data: PathBuf,
-        /// Fit the ranking weights on the tuning split (articles 0-23) and report with them.
+        /// Fit the cosine weights and the answerability model on the tuning split (articles 0-23) and report with them.
         #[arg(long)]
         fit: bool,
+        /// Also refit the lexical ranker (31 features and the residual network) on the tuning split.
+        #[arg(long)]
+        fit_lexical: bool,
+        /// Give each paragraph its article's title (topic-naming; the headline figures use neutral titles).
+        #[arg(long)]
+        titled: bool,
         /// Run the peers' answer-sentence script from this folder in the same run (needs PEERS_VENV).
         #[arg(long, value_name = "DIR")]
         peers: Option<PathBuf>,
@@ -248,6 +260,7 @@ impl Flags {
             corpus: g.corpus.clone(),
             index: g.index.clone(),
             log_format: g.log_format.clone(),
+            vectors: g.vectors.clone(),
             ..Default::default()
         };
         if let Command::Serve(s) = &self.command {
@@ -328,6 +341,13 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
         Ok(())
     })?;
     bar.finish_and_clear();
+    let t_vectors = Instant::now();
+    if crate::engine::embed_corpus(&corpus.documents, &config.index_dir, config.vectors)? {
+        eprintln!(
+            "passage and sentence vectors ready ({:.1}s)",
+            t_vectors.elapsed().as_secs_f64()
+        );
+    }
     let secs = t.elapsed().as_secs_f64();
     let docs = corpus.documents.len();
     match state {
@@ -344,7 +364,8 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
 
 /// Opens the engine, saying on stderr when the index had to be rebuilt.
 pub fn open_engine(config: &Config) -> anyhow::Result<Engine> {
-    let (engine, state, problems) = Engine::open_reporting(&config.corpus_dir, &config.index_dir)?;
+    let (engine, state, problems) =
+        Engine::open_reporting(&config.corpus_dir, &config.index_dir, config.vectors)?;
     report_problems(&problems);
     match state {
         IndexState::Rebuilt(why) => eprintln!(
@@ -407,6 +428,7 @@ fn byte_ranges(
 
 /// `verbatim search`.
 pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
+    let mode = f.mode.as_deref().map(SearchMode::parse).transpose()?;
     let engine = open_engine(config)?;
     let t = Instant::now();
     let req = SearchRequest {
@@ -417,6 +439,7 @@ pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
             doc: f.doc.clone(),
             kind: f.kind.clone(),
         },
+        mode,
     };
     let page = engine.search(&req)?;
     let resp = SearchResponse::new(
@@ -731,7 +754,7 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
         }) => crate::bench::scifact::hybrid(data).map(|()| true),
         Command::Bench(BenchCommand::Scifact {
             data, split, peers, ..
-        }) => crate::bench::scifact::run(data, split, peers.clone()).map(|()| true),
+        }) => crate::bench::scifact::run(data, split, config.vectors, peers.clone()).map(|()| true),
         Command::Bench(BenchCommand::Embed { data, limit, batch }) => {
             crate::bench::embed::run(data, *limit, *batch).map(|()| true)
         }
@@ -741,8 +764,21 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
             out,
             seed,
         }) => crate::bench::generate::run(scifact, *passages, out, *seed).map(|()| true),
-        Command::Bench(BenchCommand::Squad { data, fit, peers }) => {
-            crate::bench::answers::run(data, &config.corpus_dir, *fit, peers.clone()).map(|()| true)
-        }
+        Command::Bench(BenchCommand::Squad {
+            data,
+            fit,
+            fit_lexical,
+            titled,
+            peers,
+        }) => crate::bench::answers::run(
+            data,
+            &config.corpus_dir,
+            *fit_lexical,
+            *fit,
+            *titled,
+            config.vectors,
+            peers.clone(),
+        )
+        .map(|()| true),
     }
 }

@@ -42,6 +42,8 @@ pub struct RawConfig {
     pub cors_origins: Option<Vec<String>>,
     /// Bearer token for the write routes (also `VERBATIM_TOKEN`); none turns writes off.
     pub token: Option<String>,
+    /// `auto`, `on` or `off`: passage and sentence vectors (see [`VectorMode`]).
+    pub vectors: Option<String>,
 }
 
 /// A secret that never appears in logs or debug output.
@@ -87,6 +89,7 @@ impl RawConfig {
             header_timeout_ms: self.header_timeout_ms.or(lower.header_timeout_ms),
             cors_origins: self.cors_origins.or(lower.cors_origins),
             token: self.token.or(lower.token),
+            vectors: self.vectors.or(lower.vectors),
         }
     }
 
@@ -104,6 +107,39 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// Whether passages and sentences get vectors from the embedding model
+/// (hybrid search, semantic answer features).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VectorMode {
+    /// On for corpora up to [`AUTO_VECTOR_PASSAGES`] passages, off above.
+    #[default]
+    Auto,
+    /// On at any size (a large corpus is embedded in the background).
+    On,
+    /// Lexical only: the model is not even loaded.
+    Off,
+}
+
+/// The largest corpus `auto` embeds. Embedding runs at about 2,300 word
+/// pieces a second on two cores (BENCHMARKS.md), so 50,000 passages and
+/// their sentences take about an hour in the background; beyond that,
+/// vectors are an explicit choice.
+pub(crate) const AUTO_VECTOR_PASSAGES: usize = 50_000;
+
+impl VectorMode {
+    /// Parses `auto`, `on` or `off`.
+    pub fn parse(s: &str) -> Result<VectorMode, String> {
+        match s {
+            "auto" => Ok(VectorMode::Auto),
+            "on" => Ok(VectorMode::On),
+            "off" => Ok(VectorMode::Off),
+            other => Err(format!(
+                "invalid vectors setting `{other}`: expected `auto`, `on` or `off`"
+            )),
+        }
+    }
 }
 
 /// Request limits of the HTTP API.
@@ -155,6 +191,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Write token; `None` turns the write routes off.
     pub token: Option<Secret>,
+    /// Passage and sentence vectors.
+    pub vectors: VectorMode,
 }
 
 impl Config {
@@ -225,6 +263,7 @@ impl Config {
                 Some(t) => Some(Secret::new(t)),
                 None => None,
             },
+            vectors: VectorMode::parse(raw.vectors.as_deref().unwrap_or("auto"))?,
         })
     }
 }

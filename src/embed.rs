@@ -186,6 +186,22 @@ impl Embedder {
 }
 
 /// Cosine of two unit-length embeddings: their dot product.
+/// Whether the model can judge `text`: it was trained on English, so a
+/// text whose letters are mostly of other scripts (CJK, Thai, Cyrillic…)
+/// gets no vector-based judgement (its word pieces are mostly unknown).
+pub(crate) fn reads(text: &str) -> bool {
+    let (mut latin, mut other) = (0usize, 0usize);
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        if c.is_ascii() || ('\u{00C0}'..='\u{024F}').contains(&c) {
+            latin += 1;
+        } else {
+            other += 1;
+        }
+    }
+    latin > 0 && latin >= other
+}
+
+#[cfg(test)]
 pub(crate) fn cosine(a: &[f32; DIM], b: &[f32; DIM]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -201,6 +217,14 @@ mod tests {
 
     /// Reference values from an independent implementation
     /// (sentence-transformers), quoted in issue 14.
+    #[test]
+    fn it_reads_latin_script_only() {
+        assert!(reads("Who leads the AI Strategy Headquarters?"));
+        assert!(reads("Qu'a dit le ministre à Genève ?"));
+        assert!(!reads("日本の人工知能計画は誰が率いていますか"));
+        assert!(!reads("1,000,000 ¥"));
+    }
+
     #[test]
     fn cosines_match_the_reference_implementation() {
         let v = embedder()

@@ -7,13 +7,22 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::answer::{self, AskRequest, AskResult};
+use crate::config::{VectorMode, AUTO_VECTOR_PASSAGES};
+use crate::embed;
 use crate::error::Result;
 use crate::index::{self, IndexState};
 use crate::ingest;
 use crate::model::{Document, Passage};
 use crate::quote::{self, DraftCheck, QuoteCheck};
-use crate::search::{self, Filters, SearchPage, SearchRequest};
+use crate::search::{self, Filters, SearchMode, SearchPage, SearchRequest};
 use crate::snapshot::{Scored, Snapshot};
+use crate::vectors::Semantic;
+
+/// Missing texts embedded before `open` returns; more are embedded in the
+/// background while the engine answers lexically (about 30 s of work at
+/// the measured embedding rate, so small corpora are hybrid from the first
+/// request).
+const SYNC_FILL_TEXTS: usize = 3_000;
 
 /// A consistent snapshot of the corpus and its index, and the operations
 /// on it. Writes build a new `Engine` and swap it in; requests in flight
@@ -24,16 +33,19 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Reads the corpus, rebuilds the index if it is stale, and opens it.
+    /// Reads the corpus, rebuilds the index if it is stale, and opens it,
+    /// with vectors as `auto` sets them.
     pub fn open(corpus_dir: &Path, index_dir: &Path) -> Result<(Engine, IndexState)> {
-        let (engine, state, _) = Engine::open_reporting(corpus_dir, index_dir)?;
+        let (engine, state, _) = Engine::open_reporting(corpus_dir, index_dir, VectorMode::Auto)?;
         Ok((engine, state))
     }
 
-    /// [`Engine::open`], also returning the corpus files that were skipped.
+    /// [`Engine::open`] with a vectors setting, also returning the corpus
+    /// files that were skipped.
     pub fn open_reporting(
         corpus_dir: &Path,
         index_dir: &Path,
+        vectors: VectorMode,
     ) -> Result<(Engine, IndexState, Vec<ingest::Problem>)> {
         let previous = index::current_manifest(index_dir).map(|m| m.files);
         let mut corpus = ingest::load_corpus_with(corpus_dir, previous.as_ref())?;
@@ -55,12 +67,15 @@ impl Engine {
             }
         };
         let problems = std::mem::take(&mut corpus.problems);
-        Ok((Engine::from_parts(corpus.documents, index), state, problems))
+        let docs: Vec<Arc<Document>> = corpus.documents.into_iter().map(Arc::new).collect();
+        let semantic = semantic_for(&docs, index_dir, vectors, false)?;
+        Ok((Engine::from_parts(docs, index, semantic), state, problems))
     }
 
     /// Indexes in-memory documents into `index_dir` and opens them (for
-    /// importers and benchmarks that do not read a corpus folder).
-    pub fn build(docs: Vec<Document>, index_dir: &Path) -> Result<Engine> {
+    /// importers and benchmarks that do not read a corpus folder). Vectors,
+    /// unless `off`, are all embedded before it returns.
+    pub fn build(docs: Vec<Document>, index_dir: &Path, vectors: VectorMode) -> Result<Engine> {
         let _lock = index::lock(index_dir)?;
         index::build(
             index_dir,
@@ -69,14 +84,30 @@ impl Engine {
             "in-memory",
             &mut |_| Ok(()),
         )?;
-        Ok(Engine::from_parts(docs, index::open(index_dir)?))
+        let docs: Vec<Arc<Document>> = docs.into_iter().map(Arc::new).collect();
+        let semantic = semantic_for(&docs, index_dir, vectors, true)?;
+        Ok(Engine::from_parts(docs, index::open(index_dir)?, semantic))
     }
 
     /// Assembles an engine from documents and the index built from them.
-    fn from_parts(docs: Vec<Document>, index: index::OpenIndex) -> Engine {
+    fn from_parts(
+        docs: Vec<Arc<Document>>,
+        index: index::OpenIndex,
+        semantic: Option<Arc<Semantic>>,
+    ) -> Engine {
         Engine {
-            snapshot: Snapshot::new(docs.into_iter().map(Arc::new).collect(), Arc::new(index)),
+            snapshot: Snapshot::new(docs, Arc::new(index), semantic),
         }
+    }
+
+    /// Embeds (and persists) the vectors of documents about to be written,
+    /// so a live write is acknowledged only once they exist. Nothing when
+    /// vectors are off.
+    pub(crate) fn embed_documents(&self, docs: &[Document]) -> Result<()> {
+        if let Some(s) = self.snapshot.semantic() {
+            s.fill(docs.iter())?;
+        }
+        Ok(())
     }
 
     /// A new engine after a committed write: `replace` documents added or
@@ -99,8 +130,13 @@ impl Engine {
     }
 
     /// Every hit of a query, best first, without highlights (for export).
-    pub(crate) fn search_all(&self, query: &str, filters: &Filters) -> Result<Vec<Scored<'_>>> {
-        search::search_all(&self.snapshot, query, filters)
+    pub(crate) fn search_all(
+        &self,
+        query: &str,
+        filters: &Filters,
+        mode: Option<SearchMode>,
+    ) -> Result<Vec<Scored<'_>>> {
+        search::search_all(&self.snapshot, query, filters, mode)
     }
 
     /// Answers a question with cited sentences (or says it cannot).
@@ -128,6 +164,11 @@ impl Engine {
         self.snapshot.passage_count()
     }
 
+    /// Vectors held and texts still waiting for one, when vectors are on.
+    pub fn vector_counts(&self) -> Option<(usize, usize)> {
+        self.snapshot.vectors().map(|v| (v.len(), v.pending()))
+    }
+
     /// Bytes on disk of the open index generation.
     pub fn index_size_bytes(&self) -> u64 {
         self.snapshot.index_size_bytes()
@@ -142,4 +183,60 @@ impl Engine {
     pub fn passage(&self, passage_id: &str) -> Option<(&Document, &Passage)> {
         self.snapshot.passage(passage_id)
     }
+}
+
+/// Embeds every text of `docs` that the vector log of `index_dir` lacks,
+/// now (for `verbatim index`); returns whether vectors are on.
+pub(crate) fn embed_corpus(docs: &[Document], index_dir: &Path, mode: VectorMode) -> Result<bool> {
+    let docs: Vec<Arc<Document>> = docs.iter().cloned().map(Arc::new).collect();
+    Ok(semantic_for(&docs, index_dir, mode, true)?.is_some())
+}
+
+/// The vectors an engine runs with: none when `off` (or `auto` above
+/// [`AUTO_VECTOR_PASSAGES`]); otherwise the model, with every text of
+/// `docs` embedded now when few are missing (or when `wait`), else in a
+/// background thread while the engine starts lexical.
+fn semantic_for(
+    docs: &[Arc<Document>],
+    index_dir: &Path,
+    mode: VectorMode,
+    wait: bool,
+) -> Result<Option<Arc<Semantic>>> {
+    let passages: usize = docs.iter().map(|d| d.passages.len()).sum();
+    match mode {
+        VectorMode::Off => return Ok(None),
+        VectorMode::Auto if passages > AUTO_VECTOR_PASSAGES => {
+            tracing::info!(
+                passages,
+                limit = AUTO_VECTOR_PASSAGES,
+                "vectors are off above the automatic limit; set vectors = \"on\" to build them"
+            );
+            return Ok(None);
+        }
+        VectorMode::Auto | VectorMode::On => {}
+    }
+    let semantic = Arc::new(Semantic::open(&embed::default_dir(), index_dir)?);
+    let missing = semantic.missing(docs.iter().map(|d| d.as_ref()));
+    if missing == 0 {
+        return Ok(Some(semantic));
+    }
+    if wait || missing <= SYNC_FILL_TEXTS {
+        semantic.fill(docs.iter().map(|d| d.as_ref()))?;
+        return Ok(Some(semantic));
+    }
+    tracing::info!(
+        missing,
+        "embedding passages and sentences in the background; search is lexical until done"
+    );
+    let (s, docs) = (semantic.clone(), docs.to_vec());
+    let spawned = std::thread::Builder::new()
+        .name("vectors".into())
+        .spawn(move || match s.fill(docs.iter().map(|d| d.as_ref())) {
+            Ok(n) => tracing::info!(embedded = n, "vectors ready: search is hybrid"),
+            Err(e) => tracing::error!(error = %e, "embedding stopped; search stays lexical for the texts left"),
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start the embedding thread; search stays lexical");
+    }
+    Ok(Some(semantic))
 }

@@ -49,6 +49,7 @@ error_codes! {
     MethodNotAllowed => ("method_not_allowed", 405, "The route exists but not with this HTTP method."),
     Timeout => ("timeout", 408, "The request took longer than the configured request timeout."),
     Conflict => ("conflict", 409, "A document with that id exists (POST), or it lives in a file holding others."),
+    VectorsOff => ("vectors_off", 409, "Hybrid search was asked for, but this server runs lexical only (vectors off, or a corpus above the automatic size)."),
     PayloadTooLarge => ("payload_too_large", 413, "The request body is larger than the configured limit."),
     UnsupportedMediaType => ("unsupported_media_type", 415, "The request body must be application/json."),
     Internal => ("internal", 500, "An unexpected failure inside the service; it is logged with the request id."),
@@ -88,6 +89,9 @@ pub enum Error {
     /// A write that clashes with what exists.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Hybrid search was asked for but vectors are off.
+    #[error("vectors are off: {0}")]
+    VectorsOff(String),
     /// A parameter out of range or malformed.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
@@ -141,6 +145,7 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::InvalidDocument(_) => ErrorCode::InvalidDocument,
             Error::Conflict(_) => ErrorCode::Conflict,
+            Error::VectorsOff(_) => ErrorCode::VectorsOff,
             _ => ErrorCode::Internal,
         }
     }

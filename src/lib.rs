@@ -15,7 +15,7 @@
 //! answer                        questions → cited sentences; abstention
 //! search | draft                query language → Tantivy; quotations in drafts
 //! snapshot                      documents + searcher of one moment; retrieve()
-//! index                         schema, manifest, fingerprint, atomic builds
+//! index | vectors               schema, manifest, atomic builds; vectors by content
 //! ingest                        corpus files → documents
 //! embed                         the sentence-embedding model (candle, tokenizers)
 //! segment                       passages and sentences with exact offsets
@@ -48,12 +48,13 @@ mod quote;
 mod search;
 mod segment;
 mod snapshot;
+mod vectors;
 mod web;
 pub mod wire;
 
 pub use analysis::{tokenize, Token};
 pub use answer::{Answer, AskRequest, AskResult, AskStatus, HighlightKind, MAX_ANSWERS};
-pub use config::{Config, Limits, LogFormat, Secret};
+pub use config::{Config, Limits, LogFormat, Secret, VectorMode};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode, Result};
 pub use http::{app, run as serve, shutdown_signal, with_layers, AppState};
@@ -69,5 +70,5 @@ pub use quote::{
     DiffOp, DiffPart, DraftCheck, DraftQuote, QuoteCheck, QuoteMatch, Verdict, MAX_DRAFT_QUOTES,
     MAX_QUOTE_WORDS,
 };
-pub use search::{Filters, Hit, SearchPage, SearchRequest, MAX_LIMIT};
+pub use search::{Filters, Hit, SearchMode, SearchPage, SearchRequest, MAX_LIMIT};
 pub use segment::{segment, Markup};

@@ -171,6 +171,9 @@ impl Live {
                 )));
             }
         }
+        // 0. The vectors (persisted by content), so the write is searchable
+        //    in hybrid mode the moment it is acknowledged.
+        engine.embed_documents(&docs)?;
         // 1. The file, durable under a hidden name.
         let final_path = self.corpus_dir.join(rel);
         let tmp = self

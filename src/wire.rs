@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::answer::{AskResult, AskStatus, HighlightKind};
 use crate::model::{self, Citation, Document, Passage, Span};
 use crate::quote::{DiffOp, DraftCheck, QuoteCheck, Verdict};
-use crate::search::{Hit, SearchPage};
+use crate::search::{Hit, SearchMode, SearchPage};
 
 /// A highlighted range, in char offsets into the document text.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -79,6 +79,9 @@ pub struct SearchResponse {
     pub limit: usize,
     /// Hits skipped.
     pub offset: usize,
+    /// How the hits were ranked: `lexical` (BM25) or `hybrid` (BM25's best
+    /// 100 reordered with the cosine of query and passage vectors).
+    pub mode: SearchMode,
     /// This page, best first.
     pub hits: Vec<SearchHit>,
 }
@@ -98,6 +101,7 @@ impl SearchResponse {
             took_ms,
             limit,
             offset,
+            mode: page.mode,
             hits: page.hits.iter().map(SearchHit::from).collect(),
         }
     }

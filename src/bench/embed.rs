@@ -50,5 +50,24 @@ pub(crate) fn run(data: &Path, limit: usize, batch: usize) -> anyhow::Result<()>
             texts.len() as f64 / secs
         );
     }
+    // One query at a time, as a search or a question embeds it.
+    let (_, queries) = super::scifact::load(data)?;
+    let mut claims: Vec<&String> = queries.values().collect();
+    claims.sort();
+    claims.truncate(300);
+    let mut ms = Vec::with_capacity(claims.len());
+    for q in &claims {
+        let t = Instant::now();
+        model.embed(&[q.as_str()])?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "one query at a time ({} SciFact claims): p50 {:.1} ms, p99 {:.1} ms",
+        ms.len(),
+        pct(0.5),
+        pct(0.99)
+    );
     Ok(())
 }

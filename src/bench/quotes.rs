@@ -16,6 +16,7 @@ use std::time::Instant;
 use super::squad::{self, Squad};
 use super::Rng;
 use crate::analysis::tokenize;
+use crate::config::VectorMode;
 use crate::engine::Engine;
 use crate::quote::{self, Verdict, ALTERED_MIN_SIMILARITY};
 
@@ -279,11 +280,11 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
         sq.data.len() >= 48,
         "expected the 48 articles of SQuAD v1.1 dev"
     );
-    let docs = squad::documents(&sq, |a| a < 40);
+    let docs = squad::documents(&sq, |a| a < 40, true);
     let passages: usize = docs.iter().map(|d| d.passages.len()).sum();
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
-    let engine = Engine::build(docs, dir.path())?;
+    let engine = Engine::build(docs, dir.path(), VectorMode::Off)?;
     let index_s = t.elapsed().as_secs_f64();
     let cases = cases(&sq, seed);
     let t = Instant::now();

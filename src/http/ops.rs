@@ -41,6 +41,10 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         metrics::gauge!("verbatim_documents").set(engine.documents().len() as f64);
         metrics::gauge!("verbatim_passages").set(engine.passage_count() as f64);
         metrics::gauge!("verbatim_index_size_bytes").set(engine.index_size_bytes() as f64);
+        if let Some((stored, pending)) = engine.vector_counts() {
+            metrics::gauge!("verbatim_vectors_stored").set(stored as f64);
+            metrics::gauge!("verbatim_vectors_pending").set(pending as f64);
+        }
     }
     let body = state.metrics.render();
     (

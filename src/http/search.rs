@@ -17,7 +17,7 @@ use super::state::AppState;
 use crate::engine::Engine;
 use crate::error::ErrorCode;
 use crate::model::Citation;
-use crate::search::{Filters, SearchRequest, MAX_LIMIT};
+use crate::search::{Filters, SearchMode, SearchRequest, MAX_LIMIT};
 use crate::wire::SearchResponse;
 
 /// Default page size.
@@ -45,6 +45,15 @@ pub(crate) struct SearchParams {
     pub doc: Option<String>,
     /// Only this kind of document.
     pub kind: Option<String>,
+    /// `lexical` or `hybrid`. Default: hybrid for plain words when vectors
+    /// are on, lexical for query syntax.
+    #[param(pattern = "^(lexical|hybrid)$")]
+    pub mode: Option<String>,
+}
+
+/// Parses an optional `mode` parameter.
+fn parse_mode(mode: Option<&str>) -> Result<Option<SearchMode>, ApiError> {
+    Ok(mode.map(SearchMode::parse).transpose()?)
 }
 
 /// Checks the query's presence and length.
@@ -77,6 +86,7 @@ fn search_one(
     limit: usize,
     offset: usize,
     filters: Filters,
+    mode: Option<SearchMode>,
 ) -> Result<SearchResponse, ApiError> {
     let t = Instant::now();
     let req = SearchRequest {
@@ -84,6 +94,7 @@ fn search_one(
         limit,
         offset,
         filters,
+        mode,
     };
     let page = engine.search(&req)?;
     Ok(SearchResponse::new(
@@ -103,6 +114,7 @@ pub(crate) async fn search(
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let q = checked_query(&state, p.q)?;
+    let mode = parse_mode(p.mode.as_deref())?;
     let engine = state.engine()?;
     let filters = Filters {
         doc: p.doc,
@@ -116,9 +128,10 @@ pub(crate) async fn search(
             format!("offset must be at most {MAX_OFFSET}"),
         ));
     }
-    let resp = tokio::task::spawn_blocking(move || search_one(&engine, q, limit, offset, filters))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))??;
+    let resp =
+        tokio::task::spawn_blocking(move || search_one(&engine, q, limit, offset, filters, mode))
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))??;
     Ok(Json(resp))
 }
 
@@ -137,6 +150,8 @@ pub(crate) struct BatchRequest {
     pub doc: Option<String>,
     /// Only this kind.
     pub kind: Option<String>,
+    /// `lexical` or `hybrid`, for every query (default as for `/v1/search`).
+    pub mode: Option<SearchMode>,
 }
 
 /// One result per query, in order.
@@ -180,7 +195,7 @@ pub(crate) async fn batch(
             .into_iter()
             .enumerate()
             .map(|(i, q)| {
-                search_one(&engine, q, limit, 0, filters.clone())
+                search_one(&engine, q, limit, 0, filters.clone(), req.mode)
                     .map_err(|e| ApiError::new(e.code, format!("query {i}: {}", e.message)))
             })
             .collect::<Result<Vec<_>, _>>()
@@ -204,6 +219,9 @@ pub(crate) struct ExportParams {
     pub doc: Option<String>,
     /// Only this kind.
     pub kind: Option<String>,
+    /// `lexical` or `hybrid`, as for `/v1/search` (hybrid reorders the first 100 rows).
+    #[param(pattern = "^(lexical|hybrid)$")]
+    pub mode: Option<String>,
 }
 
 /// One exported hit.
@@ -233,7 +251,7 @@ pub(crate) struct ExportRow {
     pub doc_version: String,
     /// Citation label.
     pub label: String,
-    /// BM25 score.
+    /// BM25 score (hybrid: the mixed score, 0 to 1, for the first 100 rows).
     pub score: f32,
     /// The passage text.
     pub text: String,
@@ -276,6 +294,7 @@ pub(crate) async fn export(
             ))
         }
     };
+    let mode = parse_mode(p.mode.as_deref())?;
     let engine = state.engine()?;
     let filters = Filters {
         doc: p.doc,
@@ -287,9 +306,10 @@ pub(crate) async fn export(
         limit: 0,
         offset: 0,
         filters: filters.clone(),
+        mode,
     })?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    tokio::task::spawn_blocking(move || stream_rows(&engine, &q, filters, jsonl, &tx));
+    tokio::task::spawn_blocking(move || stream_rows(&engine, &q, filters, mode, jsonl, &tx));
     let content_type = if jsonl {
         "application/x-ndjson; charset=utf-8"
     } else {
@@ -320,10 +340,11 @@ fn stream_rows(
     engine: &Arc<Engine>,
     q: &str,
     filters: Filters,
+    mode: Option<SearchMode>,
     jsonl: bool,
     tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
-    let hits = match engine.search_all(q, &filters) {
+    let hits = match engine.search_all(q, &filters, mode) {
         Ok(h) => h,
         Err(e) => {
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));

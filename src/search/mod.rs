@@ -204,7 +204,42 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Extra filters.
     pub filters: Filters,
+    /// Lexical or hybrid ranking; `None` chooses (see [`SearchMode`]).
+    pub mode: Option<SearchMode>,
 }
+
+/// How hits are ranked. The set of hits and the total are the same in both
+/// modes: a passage matches by its words or not at all; only the order of
+/// the best [`RERANK`] differs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchMode {
+    /// BM25 alone.
+    Lexical,
+    /// BM25's best [`RERANK`] reordered by a mix of BM25 and the cosine of
+    /// query and passage vectors ([`hybrid::fuse`]). The default for plain
+    /// words when vectors are on; query syntax (phrases, `+`/`-`, groups,
+    /// `doc:`/`kind:`) stays lexical unless hybrid is asked for.
+    Hybrid,
+}
+
+impl SearchMode {
+    /// Parses `lexical` or `hybrid`.
+    pub fn parse(s: &str) -> Result<SearchMode> {
+        match s {
+            "lexical" => Ok(SearchMode::Lexical),
+            "hybrid" => Ok(SearchMode::Hybrid),
+            other => Err(Error::InvalidParameter(format!(
+                "mode must be `lexical` or `hybrid`, not `{other}`"
+            ))),
+        }
+    }
+}
+
+/// How many of BM25's best passages hybrid ranking reorders.
+pub(crate) const RERANK: usize = 100;
 
 /// One hit, resolved against the corpus.
 #[derive(Debug, Clone)]
@@ -213,7 +248,7 @@ pub struct Hit<'a> {
     pub doc: &'a Document,
     /// Its passage.
     pub passage: &'a Passage,
-    /// BM25 score.
+    /// BM25 score, or in hybrid mode the mixed score (0 to 1).
     pub score: f32,
     /// Matched terms, as absolute char spans into the document.
     pub highlights: Vec<Span>,
@@ -238,6 +273,8 @@ pub struct SearchPage<'a> {
     pub total: usize,
     /// This page's hits, best first.
     pub hits: Vec<Hit<'a>>,
+    /// How they were ranked.
+    pub mode: SearchMode,
 }
 
 /// How a page of hits is ordered.
@@ -263,7 +300,14 @@ pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<Sear
     } else {
         Order::Relevance
     };
-    let (total, found) = run(snap, compiled.query.as_ref(), req.limit, req.offset, order)?;
+    let hybrid = wants_hybrid(snap, req.mode, &parsed)?;
+    let q = compiled.query.as_ref();
+    let (total, found, mode) = if hybrid && order == Order::Relevance {
+        run_hybrid(snap, q, &req.query, req.limit, req.offset)?
+    } else {
+        let (total, found) = run(snap, q, req.limit, req.offset, order)?;
+        (total, found, SearchMode::Lexical)
+    };
     let hits = found
         .into_iter()
         .map(|s| Hit {
@@ -271,7 +315,86 @@ pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<Sear
             ..Hit::plain(s)
         })
         .collect();
-    Ok(SearchPage { total, hits })
+    Ok(SearchPage { total, hits, mode })
+}
+
+/// Whether to rank hybrid: as asked, else for plain words when vectors are on.
+fn wants_hybrid(snap: &Snapshot, mode: Option<SearchMode>, parsed: &Parsed) -> Result<bool> {
+    match mode {
+        Some(SearchMode::Lexical) => Ok(false),
+        Some(SearchMode::Hybrid) if snap.vectors().is_none() => Err(Error::VectorsOff(
+            "this server runs lexical only; search with mode=lexical".into(),
+        )),
+        Some(SearchMode::Hybrid) => Ok(true),
+        None => Ok(snap.vectors().is_some() && is_plain_words(parsed)),
+    }
+}
+
+/// Plain words: no phrases, no `+`/`-`, no groups, no filters.
+fn is_plain_words(parsed: &Parsed) -> bool {
+    parsed.docs.is_empty()
+        && parsed.kinds.is_empty()
+        && parsed.not_docs.is_empty()
+        && parsed.not_kinds.is_empty()
+        && parsed
+            .clauses
+            .iter()
+            .all(|c| c.occur == Occur::Should && matches!(c.node, Node::Term(_)))
+}
+
+/// A page of hybrid ranking: BM25's best [`RERANK`] reordered by the mix
+/// of BM25 and cosine; a page beyond them continues in BM25 order. Falls
+/// back to lexical (and says so) when a candidate has no vector yet (a
+/// background fill is still running).
+fn run_hybrid<'a>(
+    snap: &'a Snapshot,
+    query: &dyn Query,
+    text: &str,
+    limit: usize,
+    offset: usize,
+) -> Result<(usize, Vec<Scored<'a>>, SearchMode)> {
+    let lexical = |snap: &'a Snapshot| -> Result<(usize, Vec<Scored<'a>>, SearchMode)> {
+        let (total, found) = run(snap, query, limit, offset, Order::Relevance)?;
+        Ok((total, found, SearchMode::Lexical))
+    };
+    let Some(vectors) = snap.vectors() else {
+        return lexical(snap);
+    };
+    if limit == 0 || offset >= RERANK {
+        let (total, found) = run(snap, query, limit, offset, Order::Relevance)?;
+        return Ok((total, found, SearchMode::Hybrid));
+    }
+    let (total, mut top) = run(snap, query, RERANK, 0, Order::Relevance)?;
+    let Some(qv) = snap.embed_query(text)? else {
+        return lexical(snap);
+    };
+    let cosines: Option<Vec<f32>> = top
+        .iter()
+        .map(|s| vectors.cosine(&qv, s.doc.passage_text(s.passage)))
+        .collect();
+    let Some(cosines) = cosines else {
+        return lexical(snap);
+    };
+    let lex: Vec<f32> = top.iter().map(|s| s.score).collect();
+    let mixed = hybrid::fuse(&lex, &cosines, hybrid::ALPHA);
+    for (s, m) in top.iter_mut().zip(&mixed) {
+        s.score = *m;
+    }
+    // Stable: equal mixes keep BM25's order.
+    top.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let reranked = top.len();
+    let mut page: Vec<Scored<'a>> = top.into_iter().skip(offset).take(limit).collect();
+    if offset + limit > reranked && total > reranked {
+        let (_, more) = run(
+            snap,
+            query,
+            offset + limit - reranked.max(offset),
+            reranked.max(offset),
+            Order::Relevance,
+        )?;
+        page.extend(more);
+    }
+    Ok((total, page, SearchMode::Hybrid))
 }
 
 /// Every hit of a query, best first, without highlights (for export).
@@ -279,10 +402,16 @@ pub(crate) fn search_all<'a>(
     snap: &'a Snapshot,
     query: &str,
     filters: &Filters,
+    mode: Option<SearchMode>,
 ) -> Result<Vec<Scored<'a>>> {
-    let compiled = compile(&query::parse(query), filters, snap.fields())?;
-    let total = snap.searcher().search(compiled.query.as_ref(), &Count)?;
-    let (_, hits) = run(snap, compiled.query.as_ref(), total, 0, Order::Relevance)?;
+    let parsed = query::parse(query);
+    let compiled = compile(&parsed, filters, snap.fields())?;
+    let q = compiled.query.as_ref();
+    let total = snap.searcher().search(q, &Count)?;
+    if wants_hybrid(snap, mode, &parsed)? && !compiled.patterns.is_empty() {
+        return Ok(run_hybrid(snap, q, query, total, 0)?.1);
+    }
+    let (_, hits) = run(snap, q, total, 0, Order::Relevance)?;
     Ok(hits)
 }
 

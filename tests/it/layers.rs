@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["segment"],
     &["embed"],
     &["ingest"],
-    &["index"],
+    &["index", "vectors"],
     &["snapshot"],
     &["search", "draft"],
     &["answer"],

@@ -18,5 +18,6 @@ mod pdf;
 mod quotes;
 mod search;
 mod segmentation;
+mod semantic;
 mod server;
 mod support;

@@ -66,7 +66,8 @@ fn pdf_text_is_cited_with_its_page() {
     )
     .unwrap();
     let idx = tempfile::tempdir().unwrap();
-    let (e, _, problems) = Engine::open_reporting(corpus.path(), idx.path()).unwrap();
+    let (e, _, problems) =
+        Engine::open_reporting(corpus.path(), idx.path(), verbatim::VectorMode::Auto).unwrap();
     assert_eq!(problems.len(), 1, "the broken PDF is reported");
     assert!(
         problems[0]

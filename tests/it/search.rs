@@ -1,18 +1,20 @@
 //! Search semantics, data-driven: `check(query, expect)` compares the
 //! matching passage ids (in rank order) with what a reader would expect.
 
-use verbatim::Filters;
 use verbatim::SearchRequest;
+use verbatim::{Filters, SearchMode};
 
 use super::support::engine;
 
-/// Ids of every matching passage, best first, and the exact total.
+/// Ids of every matching passage, best first by BM25 (the expectations
+/// below are about lexical matching), and the exact total.
 fn ids(query: &str, filters: Filters) -> (usize, Vec<String>) {
     let req = SearchRequest {
         query: query.into(),
         limit: 100,
         offset: 0,
         filters,
+        mode: Some(SearchMode::Lexical),
     };
     let page = engine()
         .search(&req)
@@ -141,6 +143,7 @@ fn paging_reaches_every_hit() {
             limit: 7,
             offset,
             filters: Filters::default(),
+            mode: Some(SearchMode::Lexical),
         };
         let page = engine().search(&req).unwrap();
         assert_eq!(page.total, total);
@@ -156,6 +159,7 @@ fn paging_reaches_every_hit() {
         limit: 10,
         offset: usize::MAX / 2,
         filters: Filters::default(),
+        mode: None,
     };
     assert!(engine().search(&far).unwrap().hits.is_empty());
 }

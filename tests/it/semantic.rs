@@ -1,0 +1,320 @@
+//! Vectors and hybrid ranking: which mode a query gets, that hybrid only
+//! reorders, paging, vectors kept by content across processes, live writes
+//! embedded before they are acknowledged, lexical-only as an explicit
+//! setting, and a broken model as a start-up error naming the file.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use verbatim::{app, AppState, Limits};
+use verbatim::{AskRequest, AskStatus, Engine, ErrorCode, Filters, Live, Mode, NewDocument};
+use verbatim::{FrontMatter, SearchMode, SearchPage, SearchRequest, VectorMode};
+
+use super::support::{corpus_of, default_corpus, engine, verbatim_cmd};
+
+fn search<'e>(
+    e: &'e Engine,
+    q: &str,
+    mode: Option<SearchMode>,
+    limit: usize,
+    offset: usize,
+) -> SearchPage<'e> {
+    e.search(&SearchRequest {
+        query: q.into(),
+        limit,
+        offset,
+        filters: Filters::default(),
+        mode,
+    })
+    .unwrap_or_else(|err| panic!("{q}: {err}"))
+}
+
+fn ids(page: &SearchPage<'_>) -> Vec<String> {
+    page.hits
+        .iter()
+        .map(|h| format!("{}:p{}", h.doc.meta.id, h.passage.number))
+        .collect()
+}
+
+#[test]
+fn plain_words_rank_hybrid_and_query_syntax_stays_lexical() {
+    let e = engine();
+    let mode = |q: &str, m: Option<SearchMode>| search(e, q, m, 5, 0).mode;
+    assert_eq!(mode("robots in factories", None), SearchMode::Hybrid);
+    assert_eq!(mode("\"sovereign AI\"", None), SearchMode::Lexical);
+    assert_eq!(mode("+robots factories", None), SearchMode::Lexical);
+    assert_eq!(mode("robots -cars", None), SearchMode::Lexical);
+    assert_eq!(mode("robots kind:article", None), SearchMode::Lexical);
+    assert_eq!(
+        mode("robots in factories", Some(SearchMode::Lexical)),
+        SearchMode::Lexical
+    );
+    assert_eq!(
+        mode("\"sovereign AI\"", Some(SearchMode::Hybrid)),
+        SearchMode::Hybrid
+    );
+}
+
+#[test]
+fn hybrid_reorders_but_never_changes_what_matches() {
+    let e = engine();
+    for q in [
+        "japan robots",
+        "how much funding for the model",
+        "elder care",
+        "chips",
+        "\"foundation model\"",
+    ] {
+        let lexical = search(e, q, Some(SearchMode::Lexical), 100, 0);
+        let hybrid = search(e, q, Some(SearchMode::Hybrid), 100, 0);
+        assert_eq!(lexical.total, hybrid.total, "{q}");
+        assert!(
+            lexical.total <= 100,
+            "{q}: the test wants every hit on one page"
+        );
+        let set = |p: &SearchPage<'_>| ids(p).into_iter().collect::<BTreeSet<_>>();
+        assert_eq!(set(&lexical), set(&hybrid), "{q}");
+        assert!(
+            hybrid
+                .hits
+                .windows(2)
+                .all(|w| w[0].score >= w[1].score && (0.0..=1.0).contains(&w[1].score)),
+            "{q}: hybrid scores are mixed scores, best first"
+        );
+    }
+}
+
+#[test]
+fn hybrid_pages_reach_every_hit_in_one_order() {
+    let e = engine();
+    let all = search(e, "japan", Some(SearchMode::Hybrid), 100, 0);
+    assert!(all.total > 20);
+    let mut paged = Vec::new();
+    for offset in (0..all.total).step_by(7) {
+        let page = search(e, "japan", Some(SearchMode::Hybrid), 7, offset);
+        assert_eq!(page.total, all.total);
+        assert_eq!(page.mode, SearchMode::Hybrid);
+        paged.extend(ids(&page));
+    }
+    assert_eq!(paged, ids(&all));
+}
+
+/// The vector log of an index directory.
+fn vector_log(index: &Path) -> std::path::PathBuf {
+    let logs: Vec<_> = std::fs::read_dir(index)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("vectors-") && n.ends_with(".bin"))
+        })
+        .collect();
+    assert_eq!(logs.len(), 1, "one vector log in {}", index.display());
+    logs[0].clone()
+}
+
+fn log_size(index: &Path) -> u64 {
+    std::fs::metadata(vector_log(index)).unwrap().len()
+}
+
+fn run_ok(mut c: std::process::Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn vectors_are_kept_by_content_and_never_computed_twice() {
+    let corpus = corpus_of(&[
+        (
+            "a.md",
+            "# Robots\n\nRobots build cars in Nagoya. They never sleep.",
+        ),
+        ("b.md", "# Chips\n\nJapan funds chip plants in Hokkaido."),
+    ]);
+    let index = tempfile::tempdir().unwrap();
+    // Separate processes, so nothing is remembered in memory.
+    let first = run_ok(verbatim_cmd(&["index"], corpus.path(), index.path()));
+    assert!(first.contains("vectors ready"), "{first}");
+    let size = log_size(index.path());
+    assert!(size > 0);
+    run_ok(verbatim_cmd(
+        &["index", "--force"],
+        corpus.path(),
+        index.path(),
+    ));
+    assert_eq!(
+        log_size(index.path()),
+        size,
+        "a rebuild embeds nothing it already has"
+    );
+    std::fs::write(
+        corpus.path().join("c.md"),
+        "# Care\n\nRobots help in elder care.",
+    )
+    .unwrap();
+    run_ok(verbatim_cmd(&["index"], corpus.path(), index.path()));
+    let grown = log_size(index.path());
+    assert!(grown > size, "the new file's texts are embedded");
+    assert!(
+        grown - size < size,
+        "only the new file's texts are embedded, not the corpus again"
+    );
+}
+
+#[test]
+fn a_live_write_is_embedded_before_it_is_acknowledged() {
+    let corpus = corpus_of(&[("a.md", "# A\n\nRobots build cars.")]);
+    let index = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(corpus.path(), index.path()).unwrap();
+    let before = log_size(index.path());
+    let live = Live {
+        corpus_dir: corpus.path().into(),
+        index_dir: index.path().into(),
+    };
+    let doc = NewDocument {
+        front: FrontMatter {
+            id: Some("harvest".into()),
+            ..Default::default()
+        },
+        text: "Farm robots pick strawberries at night in Tochigi.".into(),
+    };
+    let (next, _) = live.put_document(&engine, &doc, Mode::Create).unwrap();
+    assert!(
+        log_size(index.path()) > before,
+        "its vectors are on disk when the write returns"
+    );
+    let page = search(&next, "strawberries picked at night", None, 5, 0);
+    assert_eq!(page.mode, SearchMode::Hybrid);
+    assert_eq!(page.hits[0].doc.meta.id, "harvest");
+}
+
+#[test]
+fn lexical_only_is_an_explicit_setting() {
+    let corpus = corpus_of(&[("a.md", "# A\n\nRobots build cars.")]);
+    let index = tempfile::tempdir().unwrap();
+    let (engine, _, _) =
+        Engine::open_reporting(corpus.path(), index.path(), VectorMode::Off).unwrap();
+    assert_eq!(engine.vector_counts(), None);
+    assert_eq!(
+        search(&engine, "robots", None, 5, 0).mode,
+        SearchMode::Lexical
+    );
+    let err = engine
+        .search(&SearchRequest {
+            query: "robots".into(),
+            limit: 5,
+            mode: Some(SearchMode::Hybrid),
+            ..Default::default()
+        })
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::VectorsOff);
+    // Answers still work, with the lexical rule.
+    let r = engine
+        .ask(&AskRequest {
+            question: "What do robots build?".into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.status, AskStatus::Answered);
+    let no_log = std::fs::read_dir(index.path())
+        .unwrap()
+        .flatten()
+        .all(|e| !e.file_name().to_string_lossy().starts_with("vectors-"));
+    assert!(no_log, "vectors off writes no vector log");
+}
+
+#[tokio::test]
+async fn the_mode_parameter_over_http() {
+    let corpus = corpus_of(&[("a.md", "# A\n\nRobots build cars.")]);
+    let index = tempfile::tempdir().unwrap();
+    let (engine, _, _) =
+        Engine::open_reporting(corpus.path(), index.path(), VectorMode::Off).unwrap();
+    let off = AppState::ready(engine, Limits::default());
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(&default_corpus(), dir.path()).unwrap();
+    let on = AppState::ready(engine, Limits::default());
+    async fn get(state: &AppState, uri: &str) -> (u16, serde_json::Value) {
+        let resp = app(state.clone())
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+    let (s, v) = get(&on, "/v1/search?q=robots%20factories").await;
+    assert_eq!((s, v["mode"].as_str()), (200, Some("hybrid")), "{v}");
+    let (s, v) = get(&on, "/v1/search?q=robots&mode=lexical").await;
+    assert_eq!((s, v["mode"].as_str()), (200, Some("lexical")), "{v}");
+    let (s, v) = get(&on, "/v1/search?q=robots&mode=fuzzy").await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("invalid_parameter"))
+    );
+    let (s, v) = get(&off, "/v1/search?q=robots&mode=hybrid").await;
+    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("vectors_off")));
+    let (s, v) = get(&off, "/v1/search?q=robots").await;
+    assert_eq!((s, v["mode"].as_str()), (200, Some("lexical")), "{v}");
+}
+
+#[test]
+fn a_broken_model_is_a_start_up_error_naming_the_file() {
+    let work = tempfile::tempdir().unwrap();
+    let model = work.path().join("models").join("all-minilm-l6-v2");
+    std::fs::create_dir_all(&model).unwrap();
+    let vendored = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-minilm-l6-v2");
+    for f in ["tokenizer.json", "config.json"] {
+        std::fs::copy(vendored.join(f), model.join(f)).unwrap();
+    }
+    std::fs::write(model.join("model.safetensors"), b"not a model").unwrap();
+    let corpus = corpus_of(&[("a.md", "# A\n\nRobots build cars.")]);
+    let index = tempfile::tempdir().unwrap();
+    let mut c = verbatim_cmd(&["search", "robots"], corpus.path(), index.path());
+    let out = c.current_dir(work.path()).output().unwrap();
+    assert!(
+        !out.status.success(),
+        "a corrupt model never downgrades silently"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("model.safetensors"), "{err}");
+    // Lexical-only, asked for, needs no model.
+    let mut c = verbatim_cmd(
+        &["search", "robots", "--vectors", "off"],
+        corpus.path(),
+        index.path(),
+    );
+    let out = c.current_dir(work.path()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn no_answer_still_points_somewhere() {
+    let e = engine();
+    // None of these words is in the corpus, so BM25 finds nothing.
+    let r = e
+        .ask(&AskRequest {
+            question: "Which automaker enlisted?".into(),
+            limit: 3,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.status, AskStatus::NoAnswer);
+    assert!(!r.related.is_empty(), "the nearest passages by meaning");
+}
