@@ -186,7 +186,7 @@ pub enum BenchCommand {
         /// Also refit the lexical ranker (31 features and the residual network) on the tuning split.
         #[arg(long)]
         fit_lexical: bool,
-        /// Give each paragraph its article's title (topic-naming; the headline figures use neutral titles).
+        /// Give each paragraph its article's title (topic-naming; the headline figures use neutral titles); reports the ranking table only.
         #[arg(long)]
         titled: bool,
         /// Run the peers' answer-sentence script from this folder in the same run (needs PEERS_VENV).

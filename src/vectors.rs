@@ -44,6 +44,9 @@ pub(crate) fn key_of(text: &str) -> Key {
     k
 }
 
+/// Query vectors kept (about 1.6 MB).
+const RECENT_QUERIES: usize = 1024;
+
 /// Texts embedded per model call: long enough to amortise the call, short
 /// enough that a crash loses little (each batch is appended and fsynced).
 const BATCH: usize = 32;
@@ -88,6 +91,9 @@ pub(crate) struct Vectors {
     embedder: Embedder,
     /// Vectors by content key; only ever grows.
     memo: RwLock<Memo>,
+    /// Recent query vectors by text: paging through a search, or the same
+    /// question from many readers, embeds once. Cleared when full.
+    queries: Mutex<HashMap<String, Vector>>,
     /// Texts a running fill has still to embed (0 when every text of every
     /// open corpus has its vector): for `/metrics`, status and the choice
     /// between hybrid and lexical.
@@ -109,17 +115,36 @@ impl Vectors {
         let v = Arc::new(Vectors {
             embedder: Embedder::load(model_dir)?,
             memo: RwLock::default(),
+            queries: Mutex::default(),
             pending: AtomicUsize::new(0),
         });
         all.insert(model_dir.to_path_buf(), v.clone());
         Ok(v)
     }
 
-    /// The vector of a query or question (computed now, never stored).
+    /// The vector of a query or question (kept among the recent ones,
+    /// never persisted).
     pub(crate) fn embed_query(&self, text: &str) -> Result<Vector> {
-        let mut v = self.embedder.embed(&[text])?;
-        v.pop()
-            .ok_or_else(|| Error::Embedding("the model returned no vector".into()))
+        let cached = |q: &Mutex<HashMap<String, Vector>>| {
+            q.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(text)
+                .copied()
+        };
+        if let Some(v) = cached(&self.queries) {
+            return Ok(v);
+        }
+        let v = self
+            .embedder
+            .embed(&[text])?
+            .pop()
+            .ok_or_else(|| Error::Embedding("the model returned no vector".into()))?;
+        let mut q = self.queries.lock().unwrap_or_else(|e| e.into_inner());
+        if q.len() >= RECENT_QUERIES {
+            q.clear();
+        }
+        q.insert(text.to_string(), v);
+        Ok(v)
     }
 
     /// Vectors of many texts, computed now in length-sorted batches, never

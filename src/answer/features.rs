@@ -88,6 +88,8 @@ features! {
     LocalIdfCoverage => "local_idf_coverage": "Coverage under IDF over the candidate sentences.",
     MatchedRatio => "matched_ratio": "Share of the question's terms matched, unweighted.",
     LocalIdfWindow => "local_idf_window": "local_idf_coverage of the sentence with its neighbours.",
+    PassageMissingRare => "passage_missing_rare": "IDF of the rarest question term the passage lacks, over the rarest term's (0: it lacks none).",
+    WindowMissingRare => "window_missing_rare": "The same for the sentence with its neighbours.",
 }
 
 /// A sentence's feature values, addressed by [`Feature`].
@@ -232,6 +234,23 @@ pub(super) struct PassageStats {
     bm25_relative: f64,
     /// BM25 rank among the candidates (0 = best).
     rank: usize,
+    /// See [`Feature::PassageMissingRare`].
+    missing_rare: f64,
+}
+
+/// IDF of the rarest question term `stems` lack, over the rarest term's.
+fn missing_rare(q: &Question, stems: &[String]) -> f64 {
+    let max = q.terms.iter().map(|t| t.idf).fold(0.0, f64::max);
+    if max <= 0.0 {
+        return 0.0;
+    }
+    let present: HashSet<&str> = stems.iter().map(String::as_str).collect();
+    q.terms
+        .iter()
+        .filter(|t| !present.contains(t.stem.as_str()))
+        .map(|t| t.idf)
+        .fold(0.0, f64::max)
+        / max
 }
 
 impl PassageStats {
@@ -285,6 +304,7 @@ impl PassageStats {
             exact_coverage: qs.exact_coverage(&exact_set),
             bm25_relative,
             rank,
+            missing_rare: missing_rare(q, &stems),
             stems,
             exact,
             ranges,
@@ -380,6 +400,8 @@ pub(super) fn sentence_features(
         .saturating_sub(if si > 0 { ps.ranges[si - 1].len() } else { 0 });
     let hi = ps.ranges.get(si + 1).map_or(r.end, |n| n.end);
     f[F::WindowCoverage] = coverage(q, &ps.stems[lo..hi]);
+    f[F::PassageMissingRare] = ps.missing_rare;
+    f[F::WindowMissingRare] = missing_rare(q, &ps.stems[lo..hi]);
     f[F::MissingInSentence] = ps.coverage - f[F::Coverage];
     if !qs.bigrams.is_empty() {
         let w: f64 = qs

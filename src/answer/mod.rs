@@ -11,6 +11,8 @@
 //!    at least [`weights::MIN_COVERAGE`] of the question's IDF weight.
 //!    Raw BM25 scores are never compared across queries.
 
+mod answerability;
+mod evidence;
 mod features;
 mod question;
 mod ranker;
@@ -29,6 +31,9 @@ use crate::error::{Error, Result};
 use crate::model::{Document, Passage, Span};
 use crate::search::{Filters, Hit};
 use crate::snapshot::{Scored, Snapshot};
+use crate::vectors::Vector;
+pub(crate) use answerability::{fitted as answerability_weights, probability};
+pub(crate) use evidence::{evidence, Evidence, Top, Values};
 use features::{
     coverage, relative_features, sentence_features, stems_of, PassageStats, QuestionStats,
 };
@@ -36,10 +41,13 @@ pub(crate) use features::{Feature, Features};
 use question::QTerm;
 use question::{classify, is_stopword, Question};
 pub(crate) use ranker::{linear, Model, Residual, HIDDEN};
-pub(crate) use weights::MIN_COVERAGE;
+pub(crate) use weights::{ANSWER_THRESHOLD, MIN_COVERAGE};
 
 /// Candidate passages scored per question.
 pub(crate) const CANDIDATE_PASSAGES: usize = 15;
+/// Passages nearest to the question in meaning added to BM25's (when
+/// vectors are on); they rank after BM25's, with a BM25 score of 0.
+const DENSE_PASSAGES: usize = 5;
 /// Most answers returned.
 pub const MAX_ANSWERS: usize = 10;
 /// Answers ranked beyond the limit, so an original can move ahead of a
@@ -91,6 +99,37 @@ pub(crate) struct Candidate<'a> {
     pub(crate) sentence: usize,
     /// Its features.
     pub(crate) features: Features,
+    /// Cosine of question and sentence, and of question and passage, when
+    /// vectors are on and both texts have one.
+    pub(crate) cosines: Option<[f64; 2]>,
+}
+
+/// The ranker's score of a candidate: the lexical model, plus the cosines
+/// (weighted) when there are any.
+pub(crate) fn rank_score(model: &Model, semantic: &[f64; 2], c: &Candidate<'_>) -> f64 {
+    model.score(&c.features)
+        + c.cosines.map_or(0.0, |cs| {
+            cs.iter().zip(semantic).map(|(a, b)| a * b).sum::<f64>()
+        })
+}
+
+/// The fitted weights of the cosines in [`rank_score`].
+pub(crate) fn semantic_weights() -> &'static [f64; 2] {
+    &weights::SEMANTIC_WEIGHTS
+}
+
+/// IDF share of the question's terms that no passage holds.
+pub(crate) fn unmatched_share(q: &Question) -> f64 {
+    let total: f64 = q.terms.iter().map(|t| t.idf).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    q.terms
+        .iter()
+        .filter(|t| t.doc_freq == 0)
+        .map(|t| t.idf)
+        .sum::<f64>()
+        / total
 }
 
 /// One answer: one sentence, or adjacent sentences of one passage.
@@ -124,7 +163,10 @@ pub struct AskResult<'a> {
     /// Answers, best first, whether or not the question counts as answered
     /// (callers show them only when `answered`).
     pub answers: Vec<Answer<'a>>,
-    /// The nearest passages (when not answered: marked as not an answer).
+    /// The nearest passages (when not answered: marked as not an answer):
+    /// BM25's best for the question's words, then (vectors on) the nearest
+    /// by meaning, which have a score of 0: never empty when vectors are on
+    /// and the corpus has a passage.
     pub related: Vec<Hit<'a>>,
     /// Key words of the question found nowhere in the corpus.
     pub unmatched_terms: Vec<String>,
@@ -212,9 +254,23 @@ fn retrieve<'a>(snap: &'a Snapshot, q: &Question, filters: &Filters) -> Result<V
 pub(crate) fn candidates<'a>(
     snap: &'a Snapshot,
     q: &Question,
+    qv: Option<&Vector>,
     filters: &Filters,
 ) -> Result<(Vec<Candidate<'a>>, Vec<Scored<'a>>)> {
-    let passages = retrieve(snap, q, filters)?;
+    let mut passages = retrieve(snap, q, filters)?;
+    // The passages nearest in meaning join BM25's, so a question worded
+    // unlike its answer ("automaker" for "car maker") still reaches it.
+    if let Some(qv) = qv {
+        let keep = |d: &Document| {
+            filters.doc.as_deref().is_none_or(|id| d.meta.id == id)
+                && filters.kind.as_deref().is_none_or(|k| d.meta.kind == k)
+        };
+        for s in snap.nearest(qv, DENSE_PASSAGES, keep) {
+            if !passages.iter().any(|p| std::ptr::eq(p.passage, s.passage)) {
+                passages.push(Scored { score: 0.0, ..s });
+            }
+        }
+    }
     let max_passage = passages.first().map_or(1.0, |p| p.score as f64).max(1e-9);
     let qs = QuestionStats::new(q);
     let mut title_cache: HashMap<&str, f64> = HashMap::new();
@@ -238,6 +294,13 @@ pub(crate) fn candidates<'a>(
         }
     }
     relative_features(q, &mut scored);
+    let vectors = snap.vectors().zip(qv);
+    let cosines = |doc: &Document, passage: &Passage, sentence: usize| {
+        let (v, qv) = vectors?;
+        let s = v.cosine(qv, &doc.text[passage.sentences[sentence].bytes.clone()])?;
+        let p = v.cosine(qv, doc.passage_text(passage))?;
+        Some([f64::from(s), f64::from(p)])
+    };
     let out = sentences
         .into_iter()
         .zip(scored)
@@ -246,6 +309,7 @@ pub(crate) fn candidates<'a>(
             passage,
             sentence,
             features,
+            cosines: cosines(doc, passage, sentence),
         })
         .collect();
     Ok((out, passages))
@@ -270,18 +334,42 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
         .filter(|t| t.doc_freq == 0)
         .map(|t| t.raw.clone())
         .collect();
-    let (mut cands, passages) = candidates(snap, &q, &req.filters)?;
+    let qv = snap.embed_query(&req.question)?;
+    let (cands, passages) = candidates(snap, &q, qv.as_ref(), &req.filters)?;
     let model = Model::fitted();
-    cands.sort_by(|a, b| {
-        model
-            .score(&b.features)
-            .total_cmp(&model.score(&a.features))
-    });
+    let semantic = semantic_weights();
+    let mut cands: Vec<(f64, Candidate<'a>)> = cands
+        .into_iter()
+        .map(|c| (rank_score(model, semantic, &c), c))
+        .collect();
+    cands.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Answerable? With vectors, the answerability model decides; without,
+    // the coverage threshold (below).
+    let answerable = match cands.first() {
+        Some((score, top)) => top.cosines.map(|cosines| {
+            let v = evidence(&Top {
+                features: &top.features,
+                cosines,
+                score: *score,
+                second: cands.get(1).map(|c| c.0),
+                unmatched: unmatched_share(&q),
+                terms: q.terms.len(),
+            });
+            let p = probability(&v, &answerability::fitted());
+            tracing::debug!(
+                probability = p,
+                sentence = &top.doc.text[top.passage.sentences[top.sentence].bytes.clone()],
+                "answerability of the top sentence"
+            );
+            p >= ANSWER_THRESHOLD
+        }),
+        None => Some(false),
+    };
     let mut answers: Vec<Answer<'a>> = Vec::new();
     let mut seen_text = HashSet::new();
     // A few extra answers so an original can be moved ahead of a sentence quoting it.
     let pool = req.limit + EXTRA_ANSWERS;
-    for c in &cands {
+    for (score, c) in &cands {
         if answers.len() >= pool {
             break;
         }
@@ -324,17 +412,23 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
             sentences: range,
             bytes,
             span,
-            score: model.score(&c.features),
+            score: *score,
             coverage: cov,
         });
     }
     originals_first(&mut answers);
     answers.truncate(req.limit);
-    let status = if answers.first().is_some_and(|a| a.coverage >= MIN_COVERAGE) {
+    let answered =
+        answerable.unwrap_or_else(|| answers.first().is_some_and(|a| a.coverage >= MIN_COVERAGE));
+    let status = if answered && !answers.is_empty() {
         AskStatus::Answered
     } else {
         AskStatus::NoAnswer
     };
+    // Never a dead end: when no passage shares a word with the question,
+    // the nearest by meaning.
+    // Never a dead end: with vectors on, the candidates always include the
+    // passages nearest in meaning, even when no passage shares a word.
     let related = passages.into_iter().take(RELATED).map(Hit::plain).collect();
     Ok(AskResult {
         status,

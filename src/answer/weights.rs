@@ -6,6 +6,7 @@
 //! on the tuning split only (questions of SQuAD articles 0-23); that command
 //! prints this file's arrays.
 
+use super::evidence::Evidence;
 use super::features::Feature::{self, *};
 
 /// Hidden units of the residual network these weights were fitted for.
@@ -46,6 +47,9 @@ pub(super) const FEATURE_WEIGHTS: [(Feature, f64, [f64; HIDDEN]); Feature::COUNT
     (LocalIdfCoverage, 3.699028287068231, [-0.2794911881909661, 1.164212092338826, -1.0228811860675693, -0.30106796114763346, -0.23250369649670785, -2.110264099227097, -1.3876252814892287, 1.0882351339306768, 0.8005360007369726, 0.021574610048597134, -1.0458051447438526, 1.037938787602938]),
     (MatchedRatio, -0.4075912772543058, [0.057045982474924144, 0.20039509140172723, -0.04362970500136843, -0.087355752771114, -0.08124233569332623, 0.5899663128096542, 0.1617553096928485, -0.3203955880444545, -0.37972451772541804, -0.2289464688798588, 0.27474396025016523, 0.5598392281163327]),
     (LocalIdfWindow, 0.1489761696061291, [-0.3215490277935248, 0.30795716694823105, -0.6540699969290056, -0.5424268990790445, 0.0475858876577234, -1.4502449007781752, -0.28083303775105944, 0.6332272555891656, -0.5375325044885001, -0.13536736898692012, -0.5305066603989579, 0.19277122916707504]),
+    // Evidence for answerability only (see `ANSWERABILITY`); not ranked on.
+    (PassageMissingRare, 0.0, [0.0; HIDDEN]),
+    (WindowMissingRare, 0.0, [0.0; HIDDEN]),
 ];
 
 /// Bias of each hidden unit.
@@ -62,3 +66,40 @@ pub(super) const HIDDEN_OUT: [f64; HIDDEN] = [0.49395924930825214, 0.94022793358
 /// the tuning questions asked against the seed corpus (which cannot answer
 /// them) would be answered.
 pub(crate) const MIN_COVERAGE: f64 = 0.4;
+
+/// Weights of the cosine of question and sentence, and of question and
+/// passage, added to the lexical score when vectors are on. The best of a
+/// 0..12 grid (step 0.75) on the tuning split's answer-sentence top-1
+/// (`verbatim bench squad --fit`, neutral titles): 0.7525 → 0.7867.
+pub(super) const SEMANTIC_WEIGHTS: [f64; 2] = [6.0, 9.75];
+
+/// Answerability: the logistic weight of each input. Fitted by
+/// `verbatim bench squad --data ../shared/bench/squad/dev-v1.1.json --fit`
+/// on SQuAD articles 0-23 with a third of their paragraphs hidden (see
+/// `bench/answers.rs`, "leave the gold out"): answerable questions answered
+/// rightly, unanswerable ones (their paragraph hidden, their answer string
+/// nowhere else in the article) abstained on, the two classes weighted
+/// equally. Inputs are correlated, so single weights do not read alone.
+pub(super) const ANSWERABILITY: [(Evidence, f64); Evidence::COUNT] = [
+    (Evidence::Bias, -12.949581900903622),              // bias
+    (Evidence::Coverage, -2.3185543178549173),          // coverage
+    (Evidence::WindowCoverage, 3.1805139671817355),     // window_coverage
+    (Evidence::PassageCoverage, 3.004809374437889),     // passage_coverage
+    (Evidence::LocalIdfCoverage, 1.8022556386397952),   // local_idf_coverage
+    (Evidence::Unmatched, 0.07590108997298772),         // unmatched
+    (Evidence::AnswerType, -0.38560329592107306),       // answer_type
+    (Evidence::RarestTerm, 0.14794235341862666),        // rarest_term
+    (Evidence::SentenceCosine, 7.515400629131016),      // sentence_cosine
+    (Evidence::PassageCosine, -1.910910716278925),      // passage_cosine
+    (Evidence::Score, 0.2815828643758868),              // score
+    (Evidence::Margin, 0.5617575818479356),             // margin
+    (Evidence::PassageMissingRare, 1.1483229057520297), // passage_missing_rare
+    (Evidence::WindowMissingRare, -0.87628385560113),   // window_missing_rare
+    (Evidence::Terms, 1.259342470647564),               // terms
+    (Evidence::CoverageXCosine, -8.293798713247751),    // coverage_x_cosine
+];
+
+/// An answer is given when the answerability model's probability is at
+/// least this: the lowest threshold (of 0.05, 0.10, ...) at which at least
+/// 80% of the tuning split's unanswerable questions are abstained on.
+pub(crate) const ANSWER_THRESHOLD: f64 = 0.35;

@@ -60,14 +60,25 @@ pub(crate) fn doc_id(a: usize, p: usize) -> String {
     format!("squad-a{a}-p{p}")
 }
 
-/// One document per paragraph of the selected articles.
-pub(crate) fn documents(squad: &Squad, articles: impl Fn(usize) -> bool) -> Vec<Document> {
+/// One document per paragraph of the selected articles. Titled, each gets
+/// its article's title, which names the topic the questions were written
+/// about (a leak the peers, indexing bare text, do not get); otherwise a
+/// neutral title, its id.
+pub(crate) fn documents(
+    squad: &Squad,
+    articles: impl Fn(usize) -> bool,
+    titled: bool,
+) -> Vec<Document> {
     let mut docs = Vec::new();
     for (a, art) in squad.data.iter().enumerate().filter(|(a, _)| articles(*a)) {
         for (p, para) in art.paragraphs.iter().enumerate() {
             let meta = DocMeta {
                 id: doc_id(a, p),
-                title: art.title.replace('_', " "),
+                title: if titled {
+                    art.title.replace('_', " ")
+                } else {
+                    doc_id(a, p)
+                },
                 kind: "squad".into(),
                 ..Default::default()
             };
