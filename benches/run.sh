@@ -127,6 +127,12 @@ load plain "/v1/search (plain words)" "$seed_url" plain_search.lua
 load syntax "/v1/search (query language)" "$seed_url" search.lua
 load ask "/v1/ask" "$seed_url" ask.lua
 load quote "/v1/quotes/check" "$seed_url" quote.lua
+{
+  echo
+  echo "wrk repeats one request, and the server keeps recent query vectors, so the rows above run the model once; distinct questions, one at a time:"
+  echo
+  python3 benches/ask_latency.py "$seed_url" "$data/squad/dev-v1.1.json" 500
+} | tee -a "$out"
 
 # --- Datasette on the same passages --------------------------------------
 python3 benches/passages_db.py "$seed_url" "$work/seed.db" >/dev/null

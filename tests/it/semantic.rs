@@ -318,3 +318,35 @@ fn no_answer_still_points_somewhere() {
     assert_eq!(r.status, AskStatus::NoAnswer);
     assert!(!r.related.is_empty(), "the nearest passages by meaning");
 }
+
+#[test]
+fn word_forms_and_spellings_are_closed_by_meaning_in_answers() {
+    // Each question words its subject unlike the source: a spelling, an
+    // abbreviation, a synonym, another form of the word.
+    let corpus = corpus_of(&[(
+        "a.md",
+        "# Rules\n\nThe labor ministry announced new overtime rules for factory workers on Monday.\n\n\
+         Toyota, the largest car maker in Japan, said it would hire 2,000 engineers.\n\n\
+         The United States imposed tariffs on imported chips in March.\n\n\
+         Her startup succeeds because it sells robots to hospitals.\n",
+    )]);
+    let index = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(corpus.path(), index.path()).unwrap();
+    for (q, want) in [
+        ("What did the labour ministry announce?", "labor ministry"),
+        ("Which automaker will hire engineers?", "car maker"),
+        ("What did the US impose on chips?", "United States"),
+        ("Why is her startup a success?", "succeeds"),
+    ] {
+        let r = engine
+            .ask(&AskRequest {
+                question: q.into(),
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.status, AskStatus::Answered, "{q}");
+        let a = &r.answers[0];
+        assert!(a.doc.text[a.bytes.clone()].contains(want), "{q}");
+    }
+}
