@@ -435,8 +435,9 @@ pub(crate) fn run(
     let docs = squad::documents(&sq, |_| true, titled);
     let n_docs = docs.len();
     let t = Instant::now();
-    let name = if titled { "squad-titled" } else { "squad" };
-    let engine = Engine::build(docs, &super::scifact::bench_index_dir(name), vectors)?;
+    // Titles are not embedded, so both share one index directory and its
+    // vector log.
+    let engine = Engine::build(docs, &super::scifact::bench_index_dir("squad"), vectors)?;
     println!(
         "# verbatim bench squad ({} titles, vectors {vectors:?})",
         if titled {
