@@ -122,10 +122,11 @@ pub enum VectorMode {
     Off,
 }
 
-/// The largest corpus `auto` embeds. Embedding runs at about 2,300 word
-/// pieces a second on two cores (BENCHMARKS.md), so 50,000 passages and
-/// their sentences take about an hour in the background; beyond that,
-/// vectors are an explicit choice.
+/// The largest corpus `auto` embeds. On two busy cores, SciFact's 5,183
+/// abstracts (52,817 passage and sentence texts) took 2,735 s to embed
+/// (BENCHMARKS.md), about 0.5 s a passage of abstract length: 50,000 such
+/// passages are hours of background work, so beyond that vectors are an
+/// explicit choice. Shorter passages cost proportionally less.
 pub(crate) const AUTO_VECTOR_PASSAGES: usize = 50_000;
 
 impl VectorMode {

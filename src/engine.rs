@@ -19,9 +19,9 @@ use crate::snapshot::{Scored, Snapshot};
 use crate::vectors::Semantic;
 
 /// Missing texts embedded before `open` returns; more are embedded in the
-/// background while the engine answers lexically (about 30 s of work at
-/// the measured embedding rate, so small corpora are hybrid from the first
-/// request).
+/// background while the engine answers lexically (at the 20-80 texts a
+/// second measured on SciFact and SQuAD, under a minute or two, so small
+/// corpora are hybrid from the first request).
 const SYNC_FILL_TEXTS: usize = 3_000;
 
 /// A consistent snapshot of the corpus and its index, and the operations
@@ -188,12 +188,34 @@ impl Engine {
 /// Embeds every text of `docs` that the vector log of `index_dir` lacks,
 /// now (for `verbatim index`); returns whether vectors are on.
 pub(crate) fn embed_corpus(docs: &[Document], index_dir: &Path, mode: VectorMode) -> Result<bool> {
-    let docs: Vec<Arc<Document>> = docs.iter().cloned().map(Arc::new).collect();
-    Ok(semantic_for(&docs, index_dir, mode, true)?.is_some())
+    let passages = docs.iter().map(|d| d.passages.len()).sum();
+    let Some(semantic) = open_semantic(passages, index_dir, mode)? else {
+        return Ok(false);
+    };
+    semantic.fill(docs.iter())?;
+    Ok(true)
 }
 
-/// The vectors an engine runs with: none when `off` (or `auto` above
-/// [`AUTO_VECTOR_PASSAGES`]); otherwise the model, with every text of
+/// The model and this index directory's vectors, or `None` when `mode` is
+/// `off` (or `auto` above [`AUTO_VECTOR_PASSAGES`]).
+fn open_semantic(passages: usize, index_dir: &Path, mode: VectorMode) -> Result<Option<Semantic>> {
+    match mode {
+        VectorMode::Off => Ok(None),
+        VectorMode::Auto if passages > AUTO_VECTOR_PASSAGES => {
+            tracing::info!(
+                passages,
+                limit = AUTO_VECTOR_PASSAGES,
+                "vectors are off above the automatic limit; set vectors = \"on\" to build them"
+            );
+            Ok(None)
+        }
+        VectorMode::Auto | VectorMode::On => {
+            Semantic::open(&embed::default_dir(), index_dir).map(Some)
+        }
+    }
+}
+
+/// The vectors an engine runs with ([`open_semantic`]), with every text of
 /// `docs` embedded now when few are missing (or when `wait`), else in a
 /// background thread while the engine starts lexical.
 fn semantic_for(
@@ -202,20 +224,11 @@ fn semantic_for(
     mode: VectorMode,
     wait: bool,
 ) -> Result<Option<Arc<Semantic>>> {
-    let passages: usize = docs.iter().map(|d| d.passages.len()).sum();
-    match mode {
-        VectorMode::Off => return Ok(None),
-        VectorMode::Auto if passages > AUTO_VECTOR_PASSAGES => {
-            tracing::info!(
-                passages,
-                limit = AUTO_VECTOR_PASSAGES,
-                "vectors are off above the automatic limit; set vectors = \"on\" to build them"
-            );
-            return Ok(None);
-        }
-        VectorMode::Auto | VectorMode::On => {}
-    }
-    let semantic = Arc::new(Semantic::open(&embed::default_dir(), index_dir)?);
+    let passages = docs.iter().map(|d| d.passages.len()).sum();
+    let Some(semantic) = open_semantic(passages, index_dir, mode)? else {
+        return Ok(None);
+    };
+    let semantic = Arc::new(semantic);
     let missing = semantic.missing(docs.iter().map(|d| d.as_ref()));
     if missing == 0 {
         return Ok(Some(semantic));

@@ -60,6 +60,12 @@ pub(crate) fn texts_of(doc: &Document) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Dot product of a full-precision vector with a stored one (the cosine,
+/// both being unit length).
+fn dot(query: &Vector, stored: &[f16]) -> f32 {
+    query.iter().zip(stored).map(|(q, x)| q * x.to_f32()).sum()
+}
+
 /// Vectors by key, packed.
 #[derive(Default)]
 struct Memo {
@@ -125,13 +131,13 @@ impl Vectors {
     /// The vector of a query or question (kept among the recent ones,
     /// never persisted).
     pub(crate) fn embed_query(&self, text: &str) -> Result<Vector> {
-        let cached = |q: &Mutex<HashMap<String, Vector>>| {
-            q.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(text)
-                .copied()
-        };
-        if let Some(v) = cached(&self.queries) {
+        let recent = self
+            .queries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(text)
+            .copied();
+        if let Some(v) = recent {
             return Ok(v);
         }
         let v = self
@@ -157,8 +163,7 @@ impl Vectors {
     /// `None` when `text` has none yet.
     pub(crate) fn cosine(&self, query: &Vector, text: &str) -> Option<f32> {
         let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
-        let v = memo.get(&key_of(text))?;
-        Some(query.iter().zip(v).map(|(q, x)| q * x.to_f32()).sum())
+        Some(dot(query, memo.get(&key_of(text))?))
     }
 
     /// Cosines of a unit query vector with the stored vectors of `keys`
@@ -169,11 +174,7 @@ impl Vectors {
         keys: impl Iterator<Item = &'k Key>,
     ) -> Vec<Option<f32>> {
         let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
-        keys.map(|k| {
-            let v = memo.get(k)?;
-            Some(query.iter().zip(v).map(|(q, x)| q * x.to_f32()).sum())
-        })
-        .collect()
+        keys.map(|k| Some(dot(query, memo.get(k)?))).collect()
     }
 
     /// The stored vector of `text`, if it has one.

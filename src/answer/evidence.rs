@@ -3,29 +3,9 @@
 
 use super::features::{Feature, Features};
 
-/// Declares [`Evidence`] once, with names, so positions and fitted weights
-/// cannot drift apart.
-macro_rules! evidence {
-    ($($variant:ident => $name:literal: $doc:literal,)*) => {
-        /// One input of the answerability model.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub(crate) enum Evidence { $(#[doc = $doc] $variant,)* }
-
-        impl Evidence {
-            /// Every input, in position order.
-            pub(crate) const ALL: [Evidence; [$($name),*].len()] = [$(Evidence::$variant,)*];
-            /// Number of inputs.
-            pub(crate) const COUNT: usize = Evidence::ALL.len();
-
-            /// The name used in reports.
-            pub(crate) fn name(self) -> &'static str {
-                match self { $(Evidence::$variant => $name,)* }
-            }
-        }
-    };
-}
-
-evidence! {
+named_inputs! {
+    /// One input of the answerability model.
+    Evidence;
     Bias => "bias": "Always 1.",
     Coverage => "coverage": "IDF share of the question's terms in the sentence.",
     WindowCoverage => "window_coverage": "The same with the neighbouring sentences.",

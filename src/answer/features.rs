@@ -33,30 +33,10 @@ const LENGTH_CAP_TOKENS: f64 = 60.0;
 /// How strongly the TF-IDF cosine is damped by the sentence's log length.
 const COSINE_LENGTH_DAMPING: f64 = 0.1;
 
-/// Declares [`Feature`] with its report names, in one place, so a
-/// position, a name and a fitted weight can never drift apart.
-macro_rules! features {
-    ($($variant:ident => $name:literal: $doc:literal,)*) => {
-        /// One sentence feature. Its position is its discriminant; its name
-        /// keys the fitted weights.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub(crate) enum Feature { $(#[doc = $doc] $variant,)* }
-
-        impl Feature {
-            /// Every feature, in position order.
-            pub(crate) const ALL: [Feature; [$($name),*].len()] = [$(Feature::$variant,)*];
-            /// Number of features.
-            pub(crate) const COUNT: usize = Feature::ALL.len();
-
-            /// The name used in reports and fitted-weight listings.
-            pub(crate) fn name(self) -> &'static str {
-                match self { $(Feature::$variant => $name,)* }
-            }
-        }
-    };
-}
-
-features! {
+named_inputs! {
+    /// One sentence feature. Its position is its discriminant; its name
+    /// keys the fitted weights.
+    Feature;
     Coverage => "coverage": "IDF-weighted share of the question's terms in the sentence.",
     ExactCoverage => "exact_coverage": "The same over unstemmed words.",
     SentenceBm25 => "sentence_bm25": "BM25 of the sentence, normalised by the question's weight.",

@@ -4,12 +4,41 @@
 //! 1. The question is classified ([`question::classify`]) and its content
 //!    words (stopwords dropped) are stemmed and weighted by IDF.
 //! 2. Candidate passages come from BM25 over the stemmed field
-//!    ([`retrieve`]).
+//!    ([`retrieve`]), joined (vectors on) by the passages nearest the
+//!    question in meaning.
 //! 3. Every sentence of every candidate gets the [`Feature`]s of
-//!    [`features`]; the fitted [`Model`] ranks the sentences.
-//! 4. Abstention: the status is `answered` only when the best answer covers
-//!    at least [`weights::MIN_COVERAGE`] of the question's IDF weight.
-//!    Raw BM25 scores are never compared across queries.
+//!    [`features`]; the fitted [`Model`], plus the weighted cosines of
+//!    question and sentence and of question and passage ([`rank_score`]),
+//!    ranks the sentences.
+//! 4. Abstention: with vectors, the answerability model's probability for
+//!    the top sentence must reach [`ANSWER_THRESHOLD`]; without (or for a
+//!    question the model cannot read), the best answer must cover at least
+//!    [`weights::MIN_COVERAGE`] of the question's IDF weight. Raw BM25
+//!    scores are never compared across queries.
+
+/// Declares a model's inputs once: an enum whose position is its
+/// discriminant, with a report name and a doc per variant, `ALL`, `COUNT`
+/// and `name()`, so a position, a name and a fitted weight can never drift
+/// apart ([`Feature`], [`Evidence`]).
+macro_rules! named_inputs {
+    ($(#[$meta:meta])* $enum:ident; $($variant:ident => $name:literal: $doc:literal,)*) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub(crate) enum $enum { $(#[doc = $doc] $variant,)* }
+
+        impl $enum {
+            /// Every variant, in position order.
+            pub(crate) const ALL: [$enum; [$($name),*].len()] = [$($enum::$variant,)*];
+            /// Number of variants.
+            pub(crate) const COUNT: usize = $enum::ALL.len();
+
+            /// The name used in reports and fitted-weight listings.
+            pub(crate) fn name(self) -> &'static str {
+                match self { $($enum::$variant => $name,)* }
+            }
+        }
+    };
+}
 
 mod answerability;
 mod evidence;
@@ -104,11 +133,17 @@ pub(crate) struct Candidate<'a> {
     pub(crate) cosines: Option<[f64; 2]>,
 }
 
-/// The ranker's score of a candidate: the lexical model, plus the cosines
-/// (weighted) when there are any.
-pub(crate) fn rank_score(model: &Model, semantic: &[f64; 2], c: &Candidate<'_>) -> f64 {
-    model.score(&c.features)
-        + c.cosines.map_or(0.0, |cs| {
+/// The ranker's score of a candidate's features: the lexical model, plus
+/// the cosines weighted by `semantic` when there are any. The served path
+/// and the benchmark's fitting both score through here.
+pub(crate) fn rank_score(
+    model: &Model,
+    semantic: &[f64; 2],
+    features: &Features,
+    cosines: Option<[f64; 2]>,
+) -> f64 {
+    model.score(features)
+        + cosines.map_or(0.0, |cs| {
             cs.iter().zip(semantic).map(|(a, b)| a * b).sum::<f64>()
         })
 }
@@ -340,7 +375,7 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
     let semantic = semantic_weights();
     let mut cands: Vec<(f64, Candidate<'a>)> = cands
         .into_iter()
-        .map(|c| (rank_score(model, semantic, &c), c))
+        .map(|c| (rank_score(model, semantic, &c.features, c.cosines), c))
         .collect();
     cands.sort_by(|a, b| b.0.total_cmp(&a.0));
     // Answerable? With vectors, the answerability model decides; without,

@@ -49,10 +49,7 @@ fn rank_sem(c: &Case, m: &Model, sem: &[f64; 2]) -> Vec<(usize, f64)> {
         .iter()
         .zip(&c.cos)
         .enumerate()
-        .map(|(i, (x, cos))| {
-            let extra = cos.map_or(0.0, |cs| cs[0] * sem[0] + cs[1] * sem[1]);
-            (i, m.score(&x.0) + extra)
-        })
+        .map(|(i, (x, cos))| (i, answer::rank_score(m, sem, &x.0, *cos)))
         .collect();
     s.sort_by(|a, b| b.1.total_cmp(&a.1));
     s

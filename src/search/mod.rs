@@ -353,27 +353,29 @@ fn run_hybrid<'a>(
     limit: usize,
     offset: usize,
 ) -> Result<(usize, Vec<Scored<'a>>, SearchMode)> {
-    let lexical = |snap: &'a Snapshot| -> Result<(usize, Vec<Scored<'a>>, SearchMode)> {
+    let lexical = || -> Result<(usize, Vec<Scored<'a>>, SearchMode)> {
         let (total, found) = run(snap, query, limit, offset, Order::Relevance)?;
         Ok((total, found, SearchMode::Lexical))
     };
     let Some(vectors) = snap.vectors() else {
-        return lexical(snap);
+        return lexical();
     };
     if limit == 0 || offset >= RERANK {
         let (total, found) = run(snap, query, limit, offset, Order::Relevance)?;
         return Ok((total, found, SearchMode::Hybrid));
     }
-    let (total, mut top) = run(snap, query, RERANK, 0, Order::Relevance)?;
+    // Embedded before BM25 runs, so a query the model cannot read costs
+    // one BM25 run, not two.
     let Some(qv) = snap.embed_query(text)? else {
-        return lexical(snap);
+        return lexical();
     };
+    let (total, mut top) = run(snap, query, RERANK, 0, Order::Relevance)?;
     let cosines: Option<Vec<f32>> = top
         .iter()
         .map(|s| vectors.cosine(&qv, s.doc.passage_text(s.passage)))
         .collect();
     let Some(cosines) = cosines else {
-        return lexical(snap);
+        return lexical();
     };
     let lex: Vec<f32> = top.iter().map(|s| s.score).collect();
     let mixed = hybrid::fuse(&lex, &cosines, hybrid::ALPHA);

@@ -11,7 +11,9 @@ use axum::http::Request;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use verbatim::{app, AppState, Limits};
-use verbatim::{AskRequest, AskStatus, Engine, ErrorCode, Filters, Live, Mode, NewDocument};
+use verbatim::{
+    AskRequest, AskResult, AskStatus, Engine, ErrorCode, Filters, Live, Mode, NewDocument,
+};
 use verbatim::{FrontMatter, SearchMode, SearchPage, SearchRequest, VectorMode};
 
 use super::support::{corpus_of, default_corpus, engine, verbatim_cmd};
@@ -31,6 +33,15 @@ fn search<'e>(
         mode,
     })
     .unwrap_or_else(|err| panic!("{q}: {err}"))
+}
+
+fn ask<'e>(e: &'e Engine, question: &str, limit: usize) -> AskResult<'e> {
+    e.ask(&AskRequest {
+        question: question.into(),
+        limit,
+        ..Default::default()
+    })
+    .unwrap_or_else(|err| panic!("{question}: {err}"))
 }
 
 fn ids(page: &SearchPage<'_>) -> Vec<String> {
@@ -221,13 +232,7 @@ fn lexical_only_is_an_explicit_setting() {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::VectorsOff);
     // Answers still work, with the lexical rule.
-    let r = engine
-        .ask(&AskRequest {
-            question: "What do robots build?".into(),
-            limit: 1,
-            ..Default::default()
-        })
-        .unwrap();
+    let r = ask(&engine, "What do robots build?", 1);
     assert_eq!(r.status, AskStatus::Answered);
     let no_log = std::fs::read_dir(index.path())
         .unwrap()
@@ -308,13 +313,7 @@ fn a_broken_model_is_a_start_up_error_naming_the_file() {
 fn no_answer_still_points_somewhere() {
     let e = engine();
     // None of these words is in the corpus, so BM25 finds nothing.
-    let r = e
-        .ask(&AskRequest {
-            question: "Which automaker enlisted?".into(),
-            limit: 3,
-            ..Default::default()
-        })
-        .unwrap();
+    let r = ask(e, "Which automaker enlisted?", 3);
     assert_eq!(r.status, AskStatus::NoAnswer);
     assert!(!r.related.is_empty(), "the nearest passages by meaning");
 }
@@ -338,13 +337,7 @@ fn word_forms_and_spellings_are_closed_by_meaning_in_answers() {
         ("What did the US impose on chips?", "United States"),
         ("Why is her startup a success?", "succeeds"),
     ] {
-        let r = engine
-            .ask(&AskRequest {
-                question: q.into(),
-                limit: 1,
-                ..Default::default()
-            })
-            .unwrap();
+        let r = ask(&engine, q, 1);
         assert_eq!(r.status, AskStatus::Answered, "{q}");
         let a = &r.answers[0];
         assert!(a.doc.text[a.bytes.clone()].contains(want), "{q}");
