@@ -47,9 +47,14 @@ pub(crate) fn key_of(text: &str) -> Key {
 /// Query vectors kept (about 1.6 MB).
 const RECENT_QUERIES: usize = 1024;
 
-/// Texts embedded per model call: long enough to amortise the call, short
-/// enough that a crash loses little (each batch is appended and fsynced).
+/// Texts embedded per model call (at most; long texts go fewer to a call,
+/// see `Embedder::embed_all`).
 const BATCH: usize = 32;
+
+/// Texts embedded between two appends to the log: enough batches to keep
+/// every core busy, few enough that a crash loses little (each append is
+/// fsynced) and progress shows often.
+const APPEND_EVERY: usize = 512;
 
 /// Every text of a document that gets a vector: each passage, then each of
 /// its sentences (a one-sentence passage is the same text, so one vector).
@@ -253,8 +258,8 @@ impl Vectors {
         order.sort_by_key(|t| t.len());
         let started = Instant::now();
         let mut last_report = Instant::now();
-        for batch in order.chunks(BATCH) {
-            let vectors = self.embedder.embed(batch)?;
+        for batch in order.chunks(APPEND_EVERY) {
+            let vectors = self.embedder.embed_all(batch, BATCH)?;
             let packed: Vec<(Key, Vec<f16>)> = batch
                 .iter()
                 .zip(&vectors)
