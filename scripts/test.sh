@@ -6,14 +6,16 @@ cd "$(dirname "$0")/.."
 
 # The browser tests drive Debian's Chromium through chromedriver.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  echo "installing chromium and chromium-driver for the browser tests..."
+  echo "installing Debian's chromium and chromium-driver for the browser tests (apt-get; chromium-driver also brings chromium to its own version)..."
   SUDO=""
   if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-cargo test --locked --all-targets "$@"
+# `failpoints` arms the crash points of the write path (src/failpoint.rs)
+# for the fault-injection tests (tests/it/faults.rs).
+cargo test --locked --all-targets --features failpoints "$@"
 
 # The OpenAPI contract, probed by schemathesis against a real server.
 bash scripts/schemathesis.sh

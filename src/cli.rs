@@ -192,6 +192,9 @@ pub enum BenchCommand {
         /// Run the peers' answer-sentence script from this folder in the same run (needs PEERS_VENV).
         #[arg(long, value_name = "DIR")]
         peers: Option<PathBuf>,
+        /// Write the tuning split's leave-gold-out evidence to this TSV file (for analysis; held-out rows are never written).
+        #[arg(long, value_name = "FILE")]
+        dump_evidence: Option<PathBuf>,
     },
 }
 
@@ -498,6 +501,9 @@ pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
 /// `verbatim serve`: binds, becomes ready once the index is open, and
 /// shuts down gracefully on SIGINT or SIGTERM.
 pub fn serve(config: &Config) -> anyhow::Result<()> {
+    // The one writer of this index while it serves (a CLI `add` beside it
+    // is refused rather than changing the index under it).
+    let _claim = crate::index::claim_writer(&config.index_dir)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -693,6 +699,7 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
 
 /// `verbatim add`.
 pub fn add(config: &Config, files: &[PathBuf]) -> anyhow::Result<()> {
+    let _claim = crate::index::claim_writer(&config.index_dir)?;
     let mut engine = open_engine(config)?;
     let live = crate::live::Live {
         corpus_dir: config.corpus_dir.clone(),
@@ -710,6 +717,7 @@ pub fn add(config: &Config, files: &[PathBuf]) -> anyhow::Result<()> {
 
 /// `verbatim remove`.
 pub fn remove(config: &Config, id: &str) -> anyhow::Result<()> {
+    let _claim = crate::index::claim_writer(&config.index_dir)?;
     let engine = open_engine(config)?;
     let live = crate::live::Live {
         corpus_dir: config.corpus_dir.clone(),
@@ -770,15 +778,17 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
             fit_lexical,
             titled,
             peers,
-        }) => crate::bench::answers::run(
+            dump_evidence,
+        }) => crate::bench::answers::run(&crate::bench::answers::SquadRun {
             data,
-            &config.corpus_dir,
-            *fit_lexical,
-            *fit,
-            *titled,
-            config.vectors,
-            peers.clone(),
-        )
+            seed_corpus: &config.corpus_dir,
+            fit_lexical: *fit_lexical,
+            fit: *fit,
+            titled: *titled,
+            vectors: config.vectors,
+            peers: peers.clone(),
+            dump_evidence: dump_evidence.clone(),
+        })
         .map(|()| true),
     }
 }

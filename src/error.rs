@@ -49,6 +49,7 @@ error_codes! {
     MethodNotAllowed => ("method_not_allowed", 405, "The route exists but not with this HTTP method."),
     Timeout => ("timeout", 408, "The request took longer than the configured request timeout."),
     Conflict => ("conflict", 409, "A document with that id exists (POST), or it lives in a file holding others."),
+    IndexBusy => ("index_busy", 409, "Another verbatim process (a running server) writes this index; write through its HTTP API, or stop it first."),
     VectorsOff => ("vectors_off", 409, "Hybrid search was asked for, but this server runs lexical only (vectors off, or a corpus above the automatic size)."),
     PayloadTooLarge => ("payload_too_large", 413, "The request body is larger than the configured limit."),
     UnsupportedMediaType => ("unsupported_media_type", 415, "The request body must be application/json."),
@@ -89,6 +90,9 @@ pub enum Error {
     /// A write that clashes with what exists.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Another process holds the index for writing.
+    #[error("index busy: {0}")]
+    IndexBusy(String),
     /// Hybrid search was asked for but vectors are off.
     #[error("vectors are off: {0}")]
     VectorsOff(String),
@@ -145,6 +149,7 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::InvalidDocument(_) => ErrorCode::InvalidDocument,
             Error::Conflict(_) => ErrorCode::Conflict,
+            Error::IndexBusy(_) => ErrorCode::IndexBusy,
             Error::VectorsOff(_) => ErrorCode::VectorsOff,
             _ => ErrorCode::Internal,
         }

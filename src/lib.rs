@@ -21,7 +21,7 @@
 //! segment                       passages and sentences with exact offsets
 //! analysis                      tokens and folding
 //! model | config                domain types; settings
-//! error                         the error enum and the error-code table
+//! error | failpoint             the error enum and the error-code table; test crash points
 //! ```
 //!
 //! Modules are private; this file re-exports what the binary, the fuzz
@@ -38,6 +38,7 @@ mod draft;
 mod embed;
 mod engine;
 mod error;
+mod failpoint;
 pub mod fuzz;
 mod http;
 mod index;
@@ -57,10 +58,11 @@ pub use answer::{Answer, AskRequest, AskResult, AskStatus, HighlightKind, MAX_AN
 pub use config::{Config, Limits, LogFormat, Secret, VectorMode};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode, Result};
+pub use failpoint::FailPoint;
 pub use http::{app, run as serve, shutdown_signal, with_layers, AppState};
 pub use index::{
-    build as build_index, current_generation, ensure_index, fingerprint, open as open_index,
-    IndexState, Manifest, OpenIndex,
+    build as build_index, claim_writer, current_generation, ensure_index, fingerprint,
+    open as open_index, IndexState, Manifest, OpenIndex, WriterClaim,
 };
 pub use ingest::frontmatter::FrontMatter;
 pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRecord, Problem};

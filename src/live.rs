@@ -4,8 +4,10 @@
 //! 1. the file is written to a hidden temporary name in the corpus and
 //!    fsynced (hidden files are never read as documents);
 //! 2. the index change is committed together with the manifest's record of
-//!    the file (a Tantivy commit is atomic);
-//! 3. the file is renamed into place and the directory fsynced;
+//!    the file (the manifest is the commit's payload; a Tantivy commit is
+//!    atomic);
+//! 3. the file is renamed into place (within its own directory) and that
+//!    directory fsynced;
 //! 4. a new engine snapshot is returned for the caller to swap in.
 //!
 //! A crash before step 3 leaves no visible file, so the next start's sync
@@ -18,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::failpoint::{self, FailPoint};
 use crate::index;
 use crate::ingest::frontmatter::FrontMatter;
 use crate::ingest::{self, FileRecord};
@@ -174,16 +177,26 @@ impl Live {
         // 0. The vectors (persisted by content), so the write is searchable
         //    in hybrid mode the moment it is acknowledged.
         engine.embed_documents(&docs)?;
-        // 1. The file, durable under a hidden name.
+        failpoint::hit(FailPoint::VectorsStored);
+        // 1. The file, durable under a hidden name in its own directory
+        //    (so the rename below stays within one directory).
         let final_path = self.corpus_dir.join(rel);
-        let tmp = self
-            .corpus_dir
-            .join(format!(".{rel}.tmp-{}", std::process::id()));
+        let dir = final_path
+            .parent()
+            .unwrap_or(&self.corpus_dir)
+            .to_path_buf();
+        let name = final_path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("document");
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
             f.write_all(&bytes).map_err(|e| Error::io(&tmp, e))?;
+            failpoint::hit(FailPoint::FileWritten);
             f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+            failpoint::hit(FailPoint::FileSynced);
         }
         let meta = std::fs::metadata(&tmp).map_err(|e| Error::io(&tmp, e))?;
         use sha2::Digest;
@@ -195,9 +208,10 @@ impl Live {
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_nanos()),
             sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            hashed_at_ns: ingest::now_ns(),
             doc_ids: docs.iter().map(|d| d.meta.id.clone()).collect(),
         };
-        // 2. The index commit with the manifest's record.
+        // 2. The index commit, with the manifest's record in the commit.
         manifest.files.insert(rel.to_string(), record);
         let added: Vec<&Document> = docs.iter().collect();
         self.commit(
@@ -210,9 +224,12 @@ impl Live {
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })?;
-        // 3. The file in place.
+        failpoint::hit(FailPoint::Committed);
+        // 3. The file in place, and its directory durable.
         std::fs::rename(&tmp, &final_path).map_err(|e| Error::io(&final_path, e))?;
-        sync_dir(&self.corpus_dir)?;
+        failpoint::hit(FailPoint::Renamed);
+        sync_dir(&dir)?;
+        failpoint::hit(FailPoint::DirSynced);
         let ids = docs.iter().map(|d| d.meta.id.clone()).collect();
         let next = engine.with_changes(docs, &old_ids)?;
         Ok((next, ids))
@@ -239,9 +256,11 @@ impl Live {
         }
         manifest.files.remove(&rel);
         self.commit(engine, &mut manifest, &[id.to_string()], &[], -1)?;
+        failpoint::hit(FailPoint::RemoveCommitted);
         let path = self.corpus_dir.join(&rel);
         std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-        sync_dir(&self.corpus_dir)?;
+        failpoint::hit(FailPoint::Unlinked);
+        sync_dir(path.parent().unwrap_or(&self.corpus_dir))?;
         engine.with_changes(Vec::new(), &[id.to_string()])
     }
 

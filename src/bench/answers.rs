@@ -418,16 +418,37 @@ fn collect(
     Ok(out)
 }
 
+/// What `verbatim bench squad` runs.
+pub(crate) struct SquadRun<'a> {
+    /// SQuAD v1.1 dev.
+    pub(crate) data: &'a Path,
+    /// The seed corpus (the off-topic abstention check).
+    pub(crate) seed_corpus: &'a Path,
+    /// Refit the lexical ranker on the tuning split.
+    pub(crate) fit_lexical: bool,
+    /// Refit the cosine weights and the answerability model.
+    pub(crate) fit: bool,
+    /// Topic-naming titles instead of neutral ones.
+    pub(crate) titled: bool,
+    /// Whether vectors are used.
+    pub(crate) vectors: VectorMode,
+    /// The peers' scripts, to run in the same run.
+    pub(crate) peers: Option<PathBuf>,
+    /// Where to write the tuning split's leave-gold-out evidence (TSV).
+    pub(crate) dump_evidence: Option<PathBuf>,
+}
+
 /// Runs the benchmark and prints its report.
-pub(crate) fn run(
-    data: &Path,
-    seed_corpus: &Path,
-    fit_lexical: bool,
-    do_fit: bool,
-    titled: bool,
-    vectors: VectorMode,
-    peers: Option<PathBuf>,
-) -> anyhow::Result<()> {
+pub(crate) fn run(opts: &SquadRun<'_>) -> anyhow::Result<()> {
+    let &SquadRun {
+        data,
+        seed_corpus,
+        fit_lexical,
+        fit: do_fit,
+        titled,
+        vectors,
+        ..
+    } = opts;
     let sq = squad::load(data)?;
     let docs = squad::documents(&sq, |_| true, titled);
     let n_docs = docs.len();
@@ -610,7 +631,7 @@ pub(crate) fn run(
         answered as f64 / n
     );
 
-    leave_gold_out(&sq, &qvs, titled, vectors, &weights, &sem, do_fit)?;
+    leave_gold_out(&sq, &qvs, &weights, &sem, opts)?;
 
     // Abstention: the same questions against the seed corpus, where none is answerable.
     let seed_dir = tempfile::tempdir()?;
@@ -650,7 +671,7 @@ pub(crate) fn run(
         chosen.unwrap_or(1.0)
     );
 
-    if let Some(dir) = peers {
+    if let Some(dir) = opts.peers.clone() {
         let venv = std::env::var("PEERS_VENV").unwrap_or_else(|_| "/tmp/peers-venv".into());
         println!(
             "\npeers, same run ({}):",
@@ -713,12 +734,11 @@ fn rates(
 fn leave_gold_out(
     sq: &squad::Squad,
     qvs: &HashMap<String, Vector>,
-    titled: bool,
-    vectors: VectorMode,
     weights: &Model,
     sem: &[f64; 2],
-    fit: bool,
+    opts: &SquadRun<'_>,
 ) -> anyhow::Result<()> {
+    let (titled, vectors) = (opts.titled, opts.vectors);
     let visible_text: Vec<String> = sq
         .data
         .iter()
@@ -755,7 +775,7 @@ fn leave_gold_out(
     let gold_visible =
         |a: usize, qa: &squad::Qa| qa.answers.iter().any(|g| visible_text[a].contains(&g.text));
     if vectors != VectorMode::Off {
-        curve(&lgo, sq, qvs, weights, sem, fit, &gold_visible)?;
+        curve(&lgo, sq, qvs, weights, sem, opts, &gold_visible)?;
     } else {
         println!(
             "\nleave-gold-out with vectors off: the coverage rule (MIN_COVERAGE), served path only"
@@ -799,6 +819,80 @@ fn leave_gold_out(
     Ok(())
 }
 
+/// Writes the tuning split's leave-gold-out cases as TSV, one row per
+/// question with a top candidate: its article, whether it is answerable,
+/// whether the top sentence holds the answer, the answerability evidence,
+/// the top candidate's ranking features, and what the other candidates
+/// offer (best sentence and passage cosines, the top passage's BM25 rank).
+/// Held-out articles are never written, so analysis outside cannot look at
+/// them.
+fn dump_evidence(
+    path: &Path,
+    answerable: &[Case],
+    unanswerable: &[Case],
+    m: &Model,
+    sem: &[f64; 2],
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut header = vec!["article".to_string(), "answerable".into(), "right".into()];
+    header.extend(Evidence::ALL.iter().map(|e| format!("e_{}", e.name())));
+    header.extend(Feature::ALL.iter().map(|f| format!("f_{}", f.name())));
+    header.extend(
+        [
+            "best_sentence_cos",
+            "best_passage_cos",
+            "top_bm25_rank",
+            "candidates",
+        ]
+        .map(String::from),
+    );
+    writeln!(out, "{}", header.join("\t"))?;
+    let rows = answerable
+        .iter()
+        .map(|c| (c, true))
+        .chain(unanswerable.iter().map(|c| (c, false)))
+        .filter(|(c, _)| c.article < 24);
+    for (c, is_answerable) in rows {
+        let Some((v, right)) = top_evidence(c, m, sem) else {
+            continue;
+        };
+        let top = rank_sem(c, m, sem)[0].0;
+        let best = |k: usize| {
+            c.cos
+                .iter()
+                .flatten()
+                .map(|x| x[k])
+                .fold(f64::MIN, f64::max)
+        };
+        let rank = c
+            .passages
+            .iter()
+            .position(|d| *d == c.cands[top].2)
+            .map_or(-1, |r| r as i64);
+        let mut row = vec![
+            c.article.to_string(),
+            u8::from(is_answerable).to_string(),
+            u8::from(right && is_answerable).to_string(),
+        ];
+        row.extend(v.iter().map(|x| format!("{x:.6}")));
+        row.extend(c.cands[top].0 .0.iter().map(|x| format!("{x:.6}")));
+        row.extend([
+            format!("{:.6}", best(0)),
+            format!("{:.6}", best(1)),
+            rank.to_string(),
+            c.cands.len().to_string(),
+        ]);
+        writeln!(out, "{}", row.join("\t"))?;
+    }
+    out.flush()?;
+    println!(
+        "wrote the tuning split's leave-gold-out evidence to {}",
+        path.display()
+    );
+    Ok(())
+}
+
 /// Every question's vector (none when vectors are off), embedded in batches.
 fn question_vectors(engine: &Engine, sq: &squad::Squad) -> anyhow::Result<HashMap<String, Vector>> {
     let Some(vectors) = engine.snapshot().vectors() else {
@@ -823,11 +917,15 @@ fn curve(
     qvs: &HashMap<String, Vector>,
     weights: &Model,
     sem: &[f64; 2],
-    fit: bool,
+    opts: &SquadRun<'_>,
     gold_visible: &dyn Fn(usize, &squad::Qa) -> bool,
 ) -> anyhow::Result<()> {
+    let fit = opts.fit;
     let answerable = collect(lgo, sq, qvs, |_, p, _| !hidden(p))?;
     let unanswerable = collect(lgo, sq, qvs, |a, p, qa| hidden(p) && !gold_visible(a, qa))?;
+    if let Some(path) = &opts.dump_evidence {
+        dump_evidence(path, &answerable, &unanswerable, weights, sem)?;
+    }
     let split = |cs: &[Case], tune: bool| -> Vec<Option<(Values, bool)>> {
         cs.iter()
             .filter(|c| (c.article < 24) == tune)

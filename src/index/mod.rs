@@ -3,7 +3,9 @@
 //!
 //! Layout of the index directory:
 //! - `CURRENT`: the name of the live generation, replaced atomically;
-//! - `gen-<n>/`: a complete Tantivy index plus `verbatim.json` (the manifest);
+//! - `gen-<n>/`: a complete Tantivy index; the manifest (what it was built
+//!   from) is the payload of its latest Tantivy commit, so the index and its
+//!   manifest change together in one atomic step;
 //! - `.build-<pid>-<n>/`: a build in progress, renamed to `gen-<n>` when done.
 //!
 //! A build never touches the live generation, so an interrupted build leaves
@@ -23,6 +25,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 use crate::error::{Error, Result};
+use crate::failpoint::{self, FailPoint};
 use crate::ingest::{self, FileRecord};
 use crate::model::{passage_id, Document};
 pub use manifest::{fingerprint, Manifest};
@@ -43,7 +46,6 @@ pub struct OpenIndex {
 }
 
 const CURRENT: &str = "CURRENT";
-const MANIFEST: &str = "verbatim.json";
 
 fn now_nanos() -> u128 {
     SystemTime::now()
@@ -88,6 +90,45 @@ pub(crate) fn lock(index_dir: &Path) -> Result<fs::File> {
     Ok(f)
 }
 
+/// The right to write an index: held by a server for its whole life, and
+/// by a CLI write for the write, so a CLI never changes an index under a
+/// server that would not see the change. Released when dropped.
+pub struct WriterClaim {
+    /// The locked `index/.writer` file (it holds the claimant's pid).
+    _file: fs::File,
+}
+
+/// Claims `index_dir` for writing, or fails at once with
+/// [`Error::IndexBusy`] naming the process that holds it.
+pub fn claim_writer(index_dir: &Path) -> Result<WriterClaim> {
+    fs::create_dir_all(index_dir).map_err(|e| Error::io(index_dir, e))?;
+    let path = index_dir.join(".writer");
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match f.try_lock() {
+        Ok(()) => {
+            f.set_len(0)
+                .and_then(|()| write!(f, "{}", std::process::id()))
+                .map_err(|e| Error::io(&path, e))?;
+            Ok(WriterClaim { _file: f })
+        }
+        Err(fs::TryLockError::WouldBlock) => {
+            let holder = fs::read_to_string(&path).unwrap_or_default();
+            Err(Error::IndexBusy(format!(
+                "process {} (a running `verbatim serve`) writes {}; add or remove documents through its HTTP API (/v1/documents), or stop it first",
+                holder.trim(),
+                index_dir.display()
+            )))
+        }
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
 /// The live generation's directory, if there is one.
 pub fn current_generation(index_dir: &Path) -> Option<PathBuf> {
     let name = fs::read_to_string(index_dir.join(CURRENT)).ok()?;
@@ -96,23 +137,36 @@ pub fn current_generation(index_dir: &Path) -> Option<PathBuf> {
     valid.then(|| index_dir.join(name))
 }
 
-/// Reads the live generation's manifest without opening Tantivy.
+/// Reads the live generation's manifest (its last commit's payload).
 pub(crate) fn current_manifest(index_dir: &Path) -> Option<Manifest> {
     let dir = current_generation(index_dir)?;
-    serde_json::from_slice(&fs::read(dir.join(MANIFEST)).ok()?).ok()
+    manifest_of(&Index::open_in_dir(&dir).ok()?)
+}
+
+/// The manifest a generation's last commit carries, if it is readable.
+fn manifest_of(index: &Index) -> Option<Manifest> {
+    serde_json::from_str(&index.load_metas().ok()?.payload?).ok()
+}
+
+/// Commits `writer`'s changes with `manifest` as the commit's payload: the
+/// two become visible together or not at all.
+fn commit_with(writer: &mut tantivy::IndexWriter, manifest: &Manifest) -> Result<()> {
+    let json = serde_json::to_string(manifest).expect("manifest serializes");
+    let mut prepared = writer.prepare_commit()?;
+    failpoint::hit(FailPoint::IndexPrepared);
+    prepared.set_payload(&json);
+    prepared.commit()?;
+    Ok(())
 }
 
 /// Opens the live generation.
 pub fn open(index_dir: &Path) -> Result<OpenIndex> {
     let dir = current_generation(index_dir)
         .ok_or_else(|| Error::IndexUnusable(format!("no index in {}", index_dir.display())))?;
-    let manifest: Manifest = fs::read(dir.join(MANIFEST))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| {
-            Error::IndexUnusable(format!("{} has no readable manifest", dir.display()))
-        })?;
     let index = Index::open_in_dir(&dir)?;
+    let manifest = manifest_of(&index).ok_or_else(|| {
+        Error::IndexUnusable(format!("{} has no readable manifest", dir.display()))
+    })?;
     schema::register_analyzers(&index);
     let fields = schema::fields_of(&index.schema())?;
     let reader = index
@@ -213,18 +267,16 @@ fn build_into(
         passages += d.passages.len();
         progress(i + 1)?;
     }
-    writer.commit()?;
-    writer.wait_merging_threads()?;
     let manifest = Manifest::new(fingerprint, docs.len(), passages, files.clone());
-    let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
-    write_atomic(&dir.join(MANIFEST), &json)?;
+    commit_with(&mut writer, &manifest)?;
+    writer.wait_merging_threads()?;
     Ok(manifest)
 }
 
 /// Applies a change to the live generation in place: removes the
-/// documents `remove`, adds `add` (replacing any with the same id), commits
-/// (atomically, as every Tantivy commit is), then records `manifest`.
-/// Callers hold [`lock`].
+/// documents `remove`, adds `add` (replacing any with the same id), and
+/// commits with `manifest` in the same commit (atomic, as every Tantivy
+/// commit is). Callers hold [`lock`].
 pub(crate) fn update(
     index_dir: &Path,
     remove: &[String],
@@ -243,10 +295,9 @@ pub(crate) fn update(
     for d in add {
         add_document(&writer, &fields, d)?;
     }
-    writer.commit()?;
+    commit_with(&mut writer, manifest)?;
     writer.wait_merging_threads()?;
-    let json = serde_json::to_vec_pretty(manifest).expect("manifest serializes");
-    write_atomic(&dir.join(MANIFEST), &json)
+    Ok(())
 }
 
 /// What opening found and did.
@@ -286,14 +337,30 @@ pub fn ensure_index(
     };
     let m = match manifest {
         _ if force => return full("rebuild requested"),
+        None if current_generation(index_dir).is_some() => {
+            return full("the index was unreadable (no readable manifest)")
+        }
         None => return full("no index yet"),
         Some(m) if !m.is_current_version() || m.files.is_empty() => {
             return full("the analysis or the schema changed")
         }
         Some(m) => m,
     };
-    if open(index_dir).is_err() {
-        return full("the index was unreadable");
+    match open(index_dir) {
+        Err(_) => return full("the index was unreadable"),
+        // The manifest travels in the commit, so the two cannot disagree
+        // unless something outside verbatim changed the index: rebuilt
+        // then, never served half-known.
+        Ok(o) if o.reader.searcher().num_docs() as usize != m.passages => {
+            let held = o.reader.searcher().num_docs();
+            tracing::warn!(
+                held,
+                manifest = m.passages,
+                "the index holds another number of passages than its manifest records"
+            );
+            return full("the index and its manifest disagreed");
+        }
+        Ok(_) => {}
     }
     if m.fingerprint == fingerprint {
         return Ok(IndexState::Fresh);

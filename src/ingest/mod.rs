@@ -67,8 +67,37 @@ pub struct FileRecord {
     pub mtime_ns: u128,
     /// SHA-256 of the content.
     pub sha256: String,
+    /// When the content was read for that hash, nanoseconds since the
+    /// epoch (0: unknown). Size and time vouch for the hash only when the
+    /// file was last modified well before this ([`FileRecord::stat_vouches`]).
+    #[serde(default)]
+    pub hashed_at_ns: u128,
     /// Ids of the documents the file holds (none when it was skipped).
     pub doc_ids: Vec<String>,
+}
+
+/// How long before the hash was taken a modification must be for size and
+/// time to vouch for the hash: more than the coarsest timestamp resolution
+/// in use (2 s on FAT; 1 s on ext3 and HFS+). An edit of the same size in
+/// the same tick as the read would otherwise keep the old hash: git's
+/// "racily clean" problem.
+const RACY_WINDOW_NS: u128 = 3_000_000_000;
+
+impl FileRecord {
+    /// Whether a file whose size and modification time are these still
+    /// holds the hashed content, judged without reading it.
+    pub fn stat_vouches(&self, size: u64, mtime_ns: u128) -> bool {
+        self.size == size
+            && self.mtime_ns == mtime_ns
+            && mtime_ns.saturating_add(RACY_WINDOW_NS) < self.hashed_at_ns
+    }
+}
+
+/// Nanoseconds since the epoch, now.
+pub(crate) fn now_ns() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 /// A file that could not be read, and why.
@@ -320,11 +349,11 @@ pub(crate) fn load_corpus_with(
             }
         };
         let (size, mtime) = (meta.len(), mtime_ns(&meta));
-        let sha256 = match previous.and_then(|p| p.get(&key)) {
-            Some(r) if r.size == size && r.mtime_ns == mtime && size == bytes.len() as u64 => {
-                r.sha256.clone()
+        let (sha256, hashed_at_ns) = match previous.and_then(|p| p.get(&key)) {
+            Some(r) if r.stat_vouches(size, mtime) && size == bytes.len() as u64 => {
+                (r.sha256.clone(), r.hashed_at_ns)
             }
-            _ => hex::encode(Sha256::digest(&bytes)),
+            _ => (hex::encode(Sha256::digest(&bytes)), now_ns()),
         };
         let (docs, errors) = parse_file(&rel, &bytes);
         problems.extend(errors.into_iter().map(|error| Problem { error }));
@@ -350,6 +379,7 @@ pub(crate) fn load_corpus_with(
                 size,
                 mtime_ns: mtime,
                 sha256,
+                hashed_at_ns,
                 doc_ids: ids,
             },
         );
@@ -377,7 +407,7 @@ pub(crate) fn unchanged(dir: &Path, files: &BTreeMap<String, FileRecord>) -> Res
             .to_string();
         let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
         match files.get(&key) {
-            Some(r) if r.size == meta.len() && r.mtime_ns == mtime_ns(&meta) => {}
+            Some(r) if r.stat_vouches(meta.len(), mtime_ns(&meta)) => {}
             _ => return Ok(false),
         }
     }

@@ -157,3 +157,27 @@ fn concurrent_builders_do_not_break_each_other() {
         "one build; the others found the index fresh under the lock"
     );
 }
+
+/// git's "racily clean" case: an edit of the same size that keeps the
+/// modification time (a coarse clock, or an edit in the same tick as the
+/// read) must still be seen, so size and time never vouch for a hash taken
+/// within moments of the file's last change.
+#[test]
+fn a_same_size_edit_within_the_clock_tick_is_not_missed() {
+    let corpus = corpus_of(&[("a.md", "Alpha beta.")]);
+    let idx = tempfile::tempdir().unwrap();
+    let path = corpus.path().join("a.md");
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    drop(Engine::open(corpus.path(), idx.path()).unwrap());
+    std::fs::write(&path, "Alpha gamma").unwrap(); // the same 11 bytes
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let (e, s) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(matches!(s, IndexState::Updated(_)), "{s:?}");
+    assert_eq!(total(&e, "gamma"), 1);
+    assert_eq!(total(&e, "beta"), 0);
+}

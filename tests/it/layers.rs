@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules from the bottom up. A module may import only modules
 /// in an earlier row; modules of one row never import each other.
 const LAYERS: &[&[&str]] = &[
-    &["error"],
+    &["error", "failpoint"],
     &["model", "config"],
     &["analysis"],
     &["segment"],

@@ -7,6 +7,8 @@ mod cjk;
 mod cli;
 mod corpus_errors;
 mod crash;
+#[cfg(feature = "failpoints")]
+mod faults;
 mod fuzz;
 mod http_api;
 mod http_layers;

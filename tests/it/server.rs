@@ -38,3 +38,116 @@ async fn serves_then_shuts_down_gracefully_on_sigterm() {
     };
     assert!(exit.success(), "exit status {exit:?}");
 }
+
+const TOKEN: &str = "server-test-token-0123456789";
+
+/// A corpus with a document in a subfolder, and a server over it.
+async fn nested_corpus_server() -> (
+    tempfile::TempDir,
+    tempfile::TempDir,
+    std::process::Child,
+    String,
+) {
+    let corpus = tempfile::tempdir().unwrap();
+    let idx = tempfile::tempdir().unwrap();
+    std::fs::create_dir(corpus.path().join("notes")).unwrap();
+    std::fs::write(
+        corpus.path().join("notes/nested.md"),
+        "---\nid: nested\n---\n# Nested\n\nThe first text of a nested note.\n",
+    )
+    .unwrap();
+    let env = [("VERBATIM_TOKEN", TOKEN), ("VERBATIM_VECTORS", "off")];
+    let (child, addr) = spawn_serve(corpus.path(), idx.path(), &env).await;
+    (corpus, idx, child, addr)
+}
+
+#[tokio::test]
+async fn put_replaces_a_document_that_lives_in_a_subfolder() {
+    let (corpus, idx, mut child, addr) = nested_corpus_server().await;
+    let client = reqwest::Client::new();
+    let r = client
+        .put(format!("http://{addr}/v1/documents/nested"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"id": "nested", "title": "Nested", "text": "A replaced zqreplaced text."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    // Replaced in its own file, with no temporary file left beside it.
+    let on_disk = std::fs::read_to_string(corpus.path().join("notes/nested.md")).unwrap();
+    assert!(on_disk.contains("zqreplaced"), "{on_disk}");
+    let names: Vec<String> = std::fs::read_dir(corpus.path().join("notes"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["nested.md"]);
+    let found: serde_json::Value = client
+        .get(format!("http://{addr}/v1/search?q=zqreplaced"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1);
+    let _ = child.kill();
+    let _ = child.wait();
+    // A restart serves the replaced text, from the same file.
+    let env = [("VERBATIM_VECTORS", "off")];
+    let (mut child, addr) = spawn_serve(corpus.path(), idx.path(), &env).await;
+    let doc: serde_json::Value = client
+        .get(format!("http://{addr}/v1/documents/nested"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["text"], "A replaced zqreplaced text.");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[tokio::test]
+async fn the_cli_refuses_to_write_an_index_a_server_writes() {
+    let (corpus, idx, mut child, addr) = nested_corpus_server().await;
+    let extra = tempfile::tempdir().unwrap();
+    let file = extra.path().join("extra.md");
+    std::fs::write(&file, "---\nid: extra\n---\nAn extra zqextra note.\n").unwrap();
+    let out =
+        super::support::verbatim_cmd(&["add", file.to_str().unwrap()], corpus.path(), idx.path())
+            .env("VERBATIM_VECTORS", "off")
+            .output()
+            .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("index busy") && stderr.contains(&child.id().to_string()),
+        "{stderr}"
+    );
+    assert!(!corpus.path().join("extra.md").exists());
+    // The server is untouched and still answers every search.
+    let client = reqwest::Client::new();
+    for q in ["nested", "zqextra"] {
+        let r = client
+            .get(format!("http://{addr}/v1/search?q={q}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // Once the server is gone, the same command writes.
+    let out =
+        super::support::verbatim_cmd(&["add", file.to_str().unwrap()], corpus.path(), idx.path())
+            .env("VERBATIM_VECTORS", "off")
+            .output()
+            .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
