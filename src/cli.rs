@@ -156,7 +156,7 @@ pub enum BenchCommand {
         /// Documents to embed (the first N).
         #[arg(long, default_value_t = 500)]
         limit: usize,
-        /// Texts per forward pass.
+        /// Texts per forward pass (at most; long texts go fewer, within a word-piece budget).
         #[arg(long, default_value_t = 32)]
         batch: usize,
     },
@@ -294,10 +294,10 @@ pub fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Prints the corpus files that were skipped, as warnings.
+/// Logs the corpus files that were skipped, as warnings.
 fn report_problems(problems: &[ingest::Problem]) {
     for p in problems {
-        eprintln!("warning: skipped {}", p.error);
+        tracing::warn!("skipped {}", p.error);
     }
 }
 
@@ -346,9 +346,9 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let t_vectors = Instant::now();
     if crate::engine::embed_corpus(&corpus.documents, &config.index_dir, config.vectors)? {
-        eprintln!(
-            "passage and sentence vectors ready ({:.1}s)",
-            t_vectors.elapsed().as_secs_f64()
+        tracing::info!(
+            seconds = t_vectors.elapsed().as_secs_f64(),
+            "passage and sentence vectors ready"
         );
     }
     let secs = t.elapsed().as_secs_f64();
@@ -370,15 +370,14 @@ pub fn open_engine(config: &Config) -> anyhow::Result<Engine> {
     let (engine, state, problems) =
         Engine::open_reporting(&config.corpus_dir, &config.index_dir, config.vectors)?;
     report_problems(&problems);
+    let dir = config.index_dir.display();
     match state {
-        IndexState::Rebuilt(why) => eprintln!(
-            "rebuilt the index in {} ({why})",
-            config.index_dir.display()
-        ),
-        IndexState::Updated(why) => eprintln!(
-            "updated the index in {} ({why})",
-            config.index_dir.display()
-        ),
+        IndexState::Rebuilt(why) => {
+            tracing::info!(index = %dir, reason = %why, "rebuilt the index")
+        }
+        IndexState::Updated(why) => {
+            tracing::info!(index = %dir, reason = %why, "updated the index")
+        }
         IndexState::Fresh => {}
     }
     Ok(engine)

@@ -122,11 +122,12 @@ pub enum VectorMode {
     Off,
 }
 
-/// The largest corpus `auto` embeds. On two busy cores, SciFact's 5,183
-/// abstracts (52,817 passage and sentence texts) took 2,735 s to embed
-/// (BENCHMARKS.md), about 0.5 s a passage of abstract length: 50,000 such
-/// passages are hours of background work, so beyond that vectors are an
-/// explicit choice. Shorter passages cost proportionally less.
+/// The largest corpus `auto` embeds. On two idle cores, SciFact's 5,183
+/// abstracts (52,817 passage and sentence texts) take about 320 s to embed
+/// (BENCHMARKS.md), about 0.06 s a passage of abstract length with its
+/// sentences: 50,000 such passages are under an hour of background work,
+/// so beyond that vectors are an explicit choice. Shorter passages cost
+/// proportionally less.
 pub(crate) const AUTO_VECTOR_PASSAGES: usize = 50_000;
 
 impl VectorMode {

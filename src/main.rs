@@ -52,9 +52,22 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::from(1),
+        // A reader that stopped reading (`verbatim search AI | head -2`)
+        // is not a failure: what it wanted was written.
+        Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            match config.log_format {
+                LogFormat::Json => tracing::error!(error = %format!("{e:#}"), "command failed"),
+                LogFormat::Text => eprintln!("error: {e:#}"),
+            }
             std::process::ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

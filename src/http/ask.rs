@@ -46,19 +46,19 @@ pub(crate) async fn ask(
         ));
     }
     let engine = state.engine()?;
-    let resp = tokio::task::spawn_blocking(move || {
-        let req = AskRequest {
-            question: body.question,
-            limit: body.limit.unwrap_or(3),
-            filters: Filters {
-                doc: body.doc,
-                kind: body.kind,
-            },
-        };
-        let r = engine.ask(&req)?;
-        Ok::<_, crate::error::Error>(AskResponse::new(&req.question, &r))
-    })
-    .await
-    .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))??;
+    let resp = state
+        .blocking(move || {
+            let req = AskRequest {
+                question: body.question,
+                limit: body.limit.unwrap_or(3),
+                filters: Filters {
+                    doc: body.doc,
+                    kind: body.kind,
+                },
+            };
+            let r = engine.ask(&req)?;
+            Ok::<_, crate::error::Error>(AskResponse::new(&req.question, &r))
+        })
+        .await?;
     Ok(Json(resp))
 }

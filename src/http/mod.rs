@@ -29,7 +29,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -116,7 +117,10 @@ pub fn with_layers(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept that method")
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "this route does not accept that method",
+            )
         })
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(
@@ -128,9 +132,15 @@ pub fn with_layers(router: Router<AppState>, state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(|e: tower::BoxError| async move {
                     if e.is::<tower::timeout::error::Elapsed>() {
-                        ApiError::new(ErrorCode::Timeout, "the request took longer than the configured timeout")
+                        ApiError::new(
+                            ErrorCode::Timeout,
+                            "the request took longer than the configured timeout",
+                        )
                     } else if e.is::<tower::load_shed::error::Overloaded>() {
-                        ApiError::new(ErrorCode::Overloaded, "too many requests in flight; retry shortly")
+                        ApiError::new(
+                            ErrorCode::Overloaded,
+                            "too many requests in flight; retry shortly",
+                        )
                     } else {
                         ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description())
                     }
@@ -146,16 +156,50 @@ pub fn with_layers(router: Router<AppState>, state: AppState) -> Router {
         .layer(middleware::from_fn(record_metrics))
         .layer(cors)
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let id = req
-                .extensions()
-                .get::<RequestId>()
-                .and_then(|r| r.header_value().to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // One line per request at info: the span carries id, method
+                // and route; the event, status and latency.
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                )
+                .on_failure(log_failure),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span of one request: its id, method, matched route (the template,
+/// so logs group by route) and path.
+fn request_span(req: &Request) -> tracing::Span {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|r| r.header_value().to_str().ok())
+        .unwrap_or("-");
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("-", |m| m.as_str());
+    tracing::info_span!("request", request_id = %id, method = %req.method(), route, path = %req.uri().path())
+}
+
+/// Server errors are logged as errors, except a 503: the index still
+/// opening (`/readyz` during start-up) or load shedding are expected, and
+/// the response line already records them.
+fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _span: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass as C;
+    match class {
+        C::StatusCode(s) if s == axum::http::StatusCode::SERVICE_UNAVAILABLE => {}
+        class => tracing::error!(%class, latency_us = latency.as_micros() as u64, "request failed"),
+    }
 }
 
 /// CORS is off (no headers at all) unless origins are configured.

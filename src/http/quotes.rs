@@ -22,10 +22,6 @@ pub(crate) struct CheckRequest {
     pub quote: String,
 }
 
-fn internal(_: tokio::task::JoinError) -> ApiError {
-    ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description())
-}
-
 /// Checks one quote: verbatim, altered (with a word diff) or not found.
 #[utoipa::path(post, path = "/v1/quotes/check", tag = "quotes", request_body = CheckRequest,
     responses((status = 200, body = QuoteCheckResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
@@ -35,12 +31,12 @@ pub(crate) async fn check(
     ApiJson(req): ApiJson<CheckRequest>,
 ) -> Result<Json<QuoteCheckResponse>, ApiError> {
     let engine = state.engine()?;
-    let resp = tokio::task::spawn_blocking(move || {
-        let c = engine.check_quote(&req.quote)?;
-        Ok::<_, crate::error::Error>(QuoteCheckResponse::new(&req.quote, &c))
-    })
-    .await
-    .map_err(internal)??;
+    let resp = state
+        .blocking(move || {
+            let c = engine.check_quote(&req.quote)?;
+            Ok::<_, crate::error::Error>(QuoteCheckResponse::new(&req.quote, &c))
+        })
+        .await?;
     Ok(Json(resp))
 }
 
@@ -90,13 +86,13 @@ pub(crate) async fn check_draft(
             .is_some_and(|a| a.contains("text/csv")),
     };
     let engine = state.engine()?;
-    let resp = tokio::task::spawn_blocking(move || {
-        engine
-            .check_draft(&req.text, req.include_short)
-            .map(|d| DraftResponse::from(&d))
-    })
-    .await
-    .map_err(internal)??;
+    let resp = state
+        .blocking(move || {
+            engine
+                .check_draft(&req.text, req.include_short)
+                .map(|d| DraftResponse::from(&d))
+        })
+        .await?;
     if !csv {
         return Ok(Json(resp).into_response());
     }

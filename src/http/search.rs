@@ -128,10 +128,9 @@ pub(crate) async fn search(
             format!("offset must be at most {MAX_OFFSET}"),
         ));
     }
-    let resp =
-        tokio::task::spawn_blocking(move || search_one(&engine, q, limit, offset, filters, mode))
-            .await
-            .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))??;
+    let resp = state
+        .blocking(move || search_one(&engine, q, limit, offset, filters, mode))
+        .await?;
     Ok(Json(resp))
 }
 
@@ -190,18 +189,18 @@ pub(crate) async fn batch(
         doc: req.doc,
         kind: req.kind,
     };
-    let results = tokio::task::spawn_blocking(move || {
-        req.queries
-            .into_iter()
-            .enumerate()
-            .map(|(i, q)| {
-                search_one(&engine, q, limit, 0, filters.clone(), req.mode)
-                    .map_err(|e| ApiError::new(e.code, format!("query {i}: {}", e.message)))
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))??;
+    let results = state
+        .blocking(move || {
+            req.queries
+                .into_iter()
+                .enumerate()
+                .map(|(i, q)| {
+                    search_one(&engine, q, limit, 0, filters.clone(), req.mode)
+                        .map_err(|e| ApiError::new(e.code, format!("query {i}: {}", e.message)))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?;
     Ok(Json(BatchResponse { results }))
 }
 
@@ -309,7 +308,12 @@ pub(crate) async fn export(
         mode,
     })?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    tokio::task::spawn_blocking(move || stream_rows(&engine, &q, filters, mode, jsonl, &tx));
+    // Streaming outlives this handler; its permit goes with it.
+    let permit = state.blocking_permit().await?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        stream_rows(&engine, &q, filters, mode, jsonl, &tx)
+    });
     let content_type = if jsonl {
         "application/x-ndjson; charset=utf-8"
     } else {

@@ -29,6 +29,10 @@ pub struct AppState {
     write_lock: Arc<std::sync::Mutex<()>>,
     /// Renders the Prometheus metrics.
     pub(super) metrics: PrometheusHandle,
+    /// Permits for CPU-bound work on the blocking pool (as many as requests
+    /// may be in flight): a task holds one until it ends, even after its
+    /// request timed out and was dropped, so abandoned work still counts.
+    blocking: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -36,12 +40,13 @@ impl AppState {
     pub fn starting(limits: Limits) -> Self {
         AppState {
             engine: Arc::new(RwLock::new(None)),
-            limits,
             cors_origins: Vec::new(),
             token: None,
             live: None,
             write_lock: Arc::new(std::sync::Mutex::new(())),
             metrics: metrics_handle(),
+            blocking: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrency.max(1))),
+            limits,
         }
     }
 
@@ -74,6 +79,47 @@ impl AppState {
         let (next, out) = f(live, &current)?;
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));
         Ok(out)
+    }
+
+    /// Runs `f` on the blocking pool once a permit is free, and keeps the
+    /// permit until `f` returns: a request that times out stops waiting,
+    /// but its work keeps its place in the concurrency limit until it ends
+    /// (so abandoned work cannot pile up beyond the limit).
+    pub(crate) async fn blocking<T, E>(
+        &self,
+        f: impl FnOnce() -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        ApiError: From<E>,
+    {
+        let internal = || ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description());
+        let permit = self
+            .blocking
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| internal())?;
+        let result = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|_| internal())?;
+        Ok(result?)
+    }
+
+    /// A permit for blocking work that runs detached from its request (an
+    /// export streaming rows): hold it for the work's whole life.
+    pub(crate) async fn blocking_permit(
+        &self,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        self.blocking
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))
     }
 
     /// The engine, or 503 `not_ready`.

@@ -114,14 +114,6 @@ fn respond(state: &AppState, ids: &[String], status: StatusCode) -> Result<Respo
     Ok((status, Json(WriteResponse { documents })).into_response())
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))?
-}
-
 /// Adds a document: JSON, or a file uploaded as `multipart/form-data` (field `file`). 409 when the id exists.
 #[utoipa::path(post, path = "/v1/documents", tag = "documents", request_body = DocumentBody,
     security(("bearer" = [])),
@@ -162,10 +154,11 @@ pub(crate) async fn create(
         })?;
         let rel = safe_file_name(&name)?;
         let st = state.clone();
-        blocking(move || {
-            st.write(|live, engine| live.write_file(engine, &rel, bytes, Mode::Create))
-        })
-        .await?
+        state
+            .blocking(move || {
+                st.write(|live, engine| live.write_file(engine, &rel, bytes, Mode::Create))
+            })
+            .await?
     } else {
         let ApiJson(body) = ApiJson::<DocumentBody>::from_request(req, &state).await?;
         let id = match &body.id {
@@ -174,7 +167,10 @@ pub(crate) async fn create(
         };
         let doc = body.into_new(id);
         let st = state.clone();
-        blocking(move || st.write(|live, engine| live.put_document(engine, &doc, Mode::Create)))
+        state
+            .blocking(move || {
+                st.write(|live, engine| live.put_document(engine, &doc, Mode::Create))
+            })
             .await?
     };
     respond(&state, &ids, StatusCode::CREATED)
@@ -201,9 +197,9 @@ pub(crate) async fn replace(
     }
     let doc = body.into_new(doc_id);
     let st = state.clone();
-    let ids =
-        blocking(move || st.write(|live, engine| live.put_document(engine, &doc, Mode::Replace)))
-            .await?;
+    let ids = state
+        .blocking(move || st.write(|live, engine| live.put_document(engine, &doc, Mode::Replace)))
+        .await?;
     respond(&state, &ids, StatusCode::OK)
 }
 
@@ -220,7 +216,9 @@ pub(crate) async fn delete(
     authorize(&state, &headers)?;
     let st = state.clone();
     let id = doc_id.clone();
-    blocking(move || st.write(|live, engine| Ok((live.remove(engine, &id)?, ())))).await?;
+    state
+        .blocking(move || st.write(|live, engine| Ok((live.remove(engine, &id)?, ()))))
+        .await?;
     Ok((
         StatusCode::OK,
         Json(WriteResponse {

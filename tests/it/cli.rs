@@ -98,7 +98,10 @@ fn a_bad_corpus_is_reported_with_file_and_line() {
     let o = index(&[]);
     assert_eq!(o.status.code(), Some(0));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("warning: skipped bad.md:3"), "{err}");
+    assert!(
+        err.contains("WARN") && err.contains("skipped bad.md:3"),
+        "{err}"
+    );
     // --strict makes it an error.
     let o = index(&["--strict"]);
     assert_eq!(o.status.code(), Some(2));

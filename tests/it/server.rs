@@ -151,3 +151,76 @@ async fn the_cli_refuses_to_write_an_index_a_server_writes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn every_request_is_logged_once_at_info_and_every_log_line_is_json() {
+    let corpus = super::support::corpus_of(&[("a.md", "Robots build chips.")]);
+    let idx = tempfile::tempdir().unwrap();
+    let env = [("VERBATIM_VECTORS", "off")];
+    let (mut child, addr, log) =
+        super::support::spawn_serve_logged(corpus.path(), idx.path(), &env).await;
+    let r = reqwest::get(format!("http://{addr}/v1/search?q=robots"))
+        .await
+        .unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(r.status(), 200);
+    let line = {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = log
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(&id))
+                .cloned();
+            match found {
+                Some(l) => break l,
+                None if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
+                None => panic!("no log line for request {id}"),
+            }
+        }
+    };
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["level"], "INFO", "{line}");
+    assert_eq!(v["fields"]["status"], 200, "{line}");
+    assert!(v["fields"]["latency"].is_string(), "{line}");
+    assert_eq!(v["span"]["route"], "/v1/search", "{line}");
+    assert_eq!(v["span"]["method"], "GET", "{line}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let lines = log.lock().unwrap().clone();
+    assert!(
+        lines.iter().any(|l| l.contains("rebuilt the index")),
+        "{lines:?}"
+    );
+    for l in &lines {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(l).is_ok(),
+            "not JSON: {l}"
+        );
+        assert!(!l.contains("\"ERROR\""), "{l}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_cli_quietly() {
+    let idx = tempfile::tempdir().unwrap();
+    let mut child = super::support::verbatim_cmd(
+        &["search", "AI", "--limit", "20"],
+        &default_corpus(),
+        idx.path(),
+    )
+    .env("VERBATIM_VECTORS", "off")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    // The reader goes away before anything is written (`| head -0`).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}

@@ -84,6 +84,17 @@ pub fn verbatim_cmd(args: &[&str], corpus: &Path, index: &Path) -> Command {
 /// `env` set; returns the child and its address once it answers `/readyz`.
 /// Its log is drained in a thread so it never blocks on a full pipe.
 pub async fn spawn_serve(corpus: &Path, index: &Path, env: &[(&str, &str)]) -> (Child, String) {
+    let (child, addr, _) = spawn_serve_logged(corpus, index, env).await;
+    (child, addr)
+}
+
+/// [`spawn_serve`], also returning every line the server writes to stderr
+/// (JSON logs), as they arrive.
+pub async fn spawn_serve_logged(
+    corpus: &Path,
+    index: &Path,
+    env: &[(&str, &str)],
+) -> (Child, String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let mut child = verbatim_cmd(
         &["serve", "--addr", "127.0.0.1:0", "--log-format", "json"],
         corpus,
@@ -94,6 +105,7 @@ pub async fn spawn_serve(corpus: &Path, index: &Path, env: &[(&str, &str)]) -> (
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     // The server logs the address it listens on.
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = loop {
@@ -101,6 +113,7 @@ pub async fn spawn_serve(corpus: &Path, index: &Path, env: &[(&str, &str)]) -> (
             .next()
             .expect("server exited before listening")
             .unwrap();
+        log.lock().unwrap().push(line.clone());
         if let Some(i) = line.find("http://") {
             let rest = &line[i + 7..];
             break rest[..rest
@@ -109,7 +122,12 @@ pub async fn spawn_serve(corpus: &Path, index: &Path, env: &[(&str, &str)]) -> (
                 .to_string();
         }
     };
-    std::thread::spawn(move || for _ in lines {});
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -119,5 +137,5 @@ pub async fn spawn_serve(corpus: &Path, index: &Path, env: &[(&str, &str)]) -> (
             other => panic!("server never became ready: {other:?}"),
         }
     }
-    (child, addr)
+    (child, addr, log)
 }
