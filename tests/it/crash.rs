@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::support::{spawn_serve, verbatim_cmd};
+use super::support::{get_json, spawn_serve, verbatim_cmd};
 
 const TOKEN: &str = "crash-test-token-0123456789";
 
@@ -185,10 +185,6 @@ async fn sigkilled_server_keeps_every_acknowledged_write() {
     eprintln!(
         "survived {n} SIGKILLs of `verbatim serve`; {writes} acknowledged writes all present"
     );
-}
-
-async fn get_json(client: &reqwest::Client, url: &str) -> Value {
-    client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 /// Every acknowledged document is present, whole and searchable, and every

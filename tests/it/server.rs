@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::support::{default_corpus, spawn_serve};
+use super::support::{default_corpus, get_json, spawn_serve, stop};
 
 #[tokio::test]
 async fn serves_then_shuts_down_gracefully_on_sigterm() {
@@ -82,31 +82,15 @@ async fn put_replaces_a_document_that_lives_in_a_subfolder() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["nested.md"]);
-    let found: serde_json::Value = client
-        .get(format!("http://{addr}/v1/search?q=zqreplaced"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found = get_json(&client, &format!("http://{addr}/v1/search?q=zqreplaced")).await;
     assert_eq!(found["total"], 1);
-    let _ = child.kill();
-    let _ = child.wait();
+    stop(&mut child);
     // A restart serves the replaced text, from the same file.
     let env = [("VERBATIM_VECTORS", "off")];
     let (mut child, addr) = spawn_serve(corpus.path(), idx.path(), &env).await;
-    let doc: serde_json::Value = client
-        .get(format!("http://{addr}/v1/documents/nested"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = get_json(&client, &format!("http://{addr}/v1/documents/nested")).await;
     assert_eq!(doc["text"], "A replaced zqreplaced text.");
-    let _ = child.kill();
-    let _ = child.wait();
+    stop(&mut child);
 }
 
 #[tokio::test]

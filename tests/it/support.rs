@@ -139,3 +139,21 @@ pub async fn spawn_serve_logged(
     }
     (child, addr, log)
 }
+
+/// GET `url` and its JSON body (`Null` when it has none).
+pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
+    client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Kills a spawned server and waits for it.
+pub fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
