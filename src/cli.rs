@@ -304,6 +304,8 @@ fn report_problems(problems: &[ingest::Problem]) {
 /// `verbatim index`.
 pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
     let t = Instant::now();
+    // A running server is this index's one writer.
+    let _claim = crate::index::claim_writer(&config.index_dir)?;
     let manifest = crate::index::current_manifest(&config.index_dir);
     if let Some(m) = manifest
         .as_ref()

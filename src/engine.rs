@@ -112,6 +112,24 @@ impl Engine {
 
     /// A new engine after a committed write: `replace` documents added or
     /// replaced, `remove` ids dropped.
+    /// The manifest of the index this engine reads, as its latest commit
+    /// (a live write's) left it.
+    pub(crate) fn manifest(&self) -> Result<index::Manifest> {
+        self.snapshot.open_index().latest_manifest()
+    }
+
+    /// Commits a live write to the index this engine reads
+    /// ([`index::OpenIndex::apply`]); the caller builds the next engine
+    /// with [`Engine::with_changes`].
+    pub(crate) fn apply_write(
+        &self,
+        remove: &[String],
+        add: &[&Document],
+        manifest: &index::Manifest,
+    ) -> Result<()> {
+        self.snapshot.open_index().apply(remove, add, manifest)
+    }
+
     pub(crate) fn with_changes(&self, replace: Vec<Document>, remove: &[String]) -> Result<Engine> {
         Ok(Engine {
             snapshot: self.snapshot.with_changes(replace, remove)?,

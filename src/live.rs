@@ -150,8 +150,7 @@ impl Live {
             return Err(Error::InvalidDocument(format!("`{rel}` holds no document")));
         }
         let _lock = index::lock(&self.index_dir)?;
-        let mut manifest = index::current_manifest(&self.index_dir)
-            .ok_or_else(|| Error::IndexUnusable("no index".into()))?;
+        let mut manifest = engine.manifest()?;
         let old_ids: Vec<String> = manifest
             .files
             .get(rel)
@@ -238,8 +237,7 @@ impl Live {
     /// Removes a document (and the file holding it, which must hold only it).
     pub fn remove(&self, engine: &Engine, id: &str) -> Result<Engine> {
         let _lock = index::lock(&self.index_dir)?;
-        let mut manifest = index::current_manifest(&self.index_dir)
-            .ok_or_else(|| Error::IndexUnusable("no index".into()))?;
+        let mut manifest = engine.manifest()?;
         let Some((rel, record)) = manifest
             .files
             .iter()
@@ -281,6 +279,6 @@ impl Live {
             .sum();
         let added_passages: usize = add.iter().map(|d| d.passages.len()).sum();
         manifest.passages = (manifest.passages + added_passages).saturating_sub(removed_passages);
-        index::update(&self.index_dir, remove, add, manifest)
+        engine.apply_write(remove, add, manifest)
     }
 }

@@ -140,6 +140,11 @@ impl Snapshot {
     }
 
     /// Total passages in the corpus.
+    /// The generation this snapshot reads (live writes commit through it).
+    pub(crate) fn open_index(&self) -> &OpenIndex {
+        &self.index
+    }
+
     pub(crate) fn passage_count(&self) -> usize {
         self.passages
     }

@@ -43,6 +43,56 @@ pub struct OpenIndex {
     pub manifest: Manifest,
     /// Directory of the generation (for size reporting).
     pub dir: PathBuf,
+    /// The writer live writes go through: opened on the first write and
+    /// kept, so segment merges run in its background threads instead of
+    /// inside a write (and read the same `Index` the searchers do).
+    writer: std::sync::Mutex<Option<tantivy::IndexWriter>>,
+}
+
+/// Memory budget of the live-write writer (Tantivy's minimum is 15 MB).
+const LIVE_WRITER_BYTES: usize = 50_000_000;
+
+impl OpenIndex {
+    /// The manifest of the latest commit (live writes move it on), read
+    /// from the index itself.
+    pub(crate) fn latest_manifest(&self) -> Result<Manifest> {
+        manifest_of(&self.index).ok_or_else(|| {
+            Error::IndexUnusable(format!("{} has no readable manifest", self.dir.display()))
+        })
+    }
+
+    /// Applies a live write: removes the documents `remove`, adds `add`
+    /// (replacing any with the same id), and commits with `manifest` in
+    /// the same commit. Returns once committed; merges the commit sets off
+    /// go on in the background. A failed write is rolled back and its
+    /// writer dropped, so the next write starts from the last commit.
+    /// Callers hold [`lock`].
+    pub(crate) fn apply(
+        &self,
+        remove: &[String],
+        add: &[&Document],
+        manifest: &Manifest,
+    ) -> Result<()> {
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            *guard = Some(self.index.writer_with_num_threads(1, LIVE_WRITER_BYTES)?);
+        }
+        let writer = guard.as_mut().expect("opened above");
+        let result = (|| -> Result<()> {
+            for id in remove.iter().chain(add.iter().map(|d| &d.meta.id)) {
+                writer.delete_term(tantivy::Term::from_field_text(self.fields.doc_id, id));
+            }
+            for d in add {
+                add_document(writer, &self.fields, d)?;
+            }
+            commit_with(writer, manifest)
+        })();
+        if result.is_err() {
+            let _ = writer.rollback();
+            *guard = None;
+        }
+        result
+    }
 }
 
 const CURRENT: &str = "CURRENT";
@@ -179,6 +229,7 @@ pub fn open(index_dir: &Path) -> Result<OpenIndex> {
         fields,
         manifest,
         dir,
+        writer: std::sync::Mutex::new(None),
     })
 }
 
