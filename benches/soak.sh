@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Load soak: a mixed load of searches, questions, quote checks and writes
 # for MINUTES (default 3) in 30-second windows, while hostile clients hold
-# idle and slowloris connections. Reports per window: throughput, p50/p99,
-# errors and the server's RSS. Fails if any request errs.
+# idle and slowloris connections. Reads come from wrk (benches/wrk/reads.lua),
+# writes beside them from benches/write_latency.py (a PUT every 100 ms), so
+# each is reported on its own. Reports per window: read throughput and
+# p50/p99, write count and p50/p99, errors and the server's RSS. Fails if
+# any request errs.
 #
 #   bash benches/soak.sh [MINUTES]
 #
@@ -27,18 +30,22 @@ wrk -t2 -c16 -d10s -s benches/wrk/mixed.lua "http://127.0.0.1:$port" >/dev/null
 rss_before=$(rss)
 python3 benches/slowclients.py "127.0.0.1:$port" $(( minutes * 60 + 5 )) 300 300 >"$work/slow.json" &
 slow=$!
-echo "| window | requests/s | p50 ms | p99 ms | max ms | non-2xx | socket errors | RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| window | reads/s | read p50 ms | read p99 ms | read max ms | writes | write p50 ms | write p99 ms | write max ms | errors | RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 errors=0
 for w in $(seq 1 "$windows"); do
-  line=$(wrk -t2 -c16 -d30s -s benches/wrk/mixed.lua "http://127.0.0.1:$port" | tail -n 1)
+  python3 benches/write_latency.py "http://127.0.0.1:$port" "$VERBATIM_TOKEN" --seconds 30 --every 100 >"$work/writes.json" &
+  writer=$!
+  line=$(wrk -t2 -c16 -d30s -s benches/wrk/reads.lua "http://127.0.0.1:$port" | tail -n 1)
+  wait "$writer"
   r=$(rss)
-  python3 - "$w" "$line" "$r" <<'PY'
+  python3 - "$w" "$line" "$(cat "$work/writes.json")" "$r" <<'PY'
 import json, sys
-w, d, rss = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
-print(f"| {w} | {d['rps']:.0f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} | {d['max_ms']:.1f} | {d['non_2xx']} | {d['socket_errors']} | {rss/1024:.1f} |")
+w, d, wr, rss = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])
+errors = d["non_2xx"] + d["socket_errors"] + wr["errors"]
+print(f"| {w} | {d['rps']:.0f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} | {d['max_ms']:.1f} | {wr['writes']} | {wr['p50_ms']:.1f} | {wr['p99_ms']:.1f} | {wr['max_ms']:.1f} | {errors} | {rss/1024:.1f} |")
 PY
-  errors=$(( errors + $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["non_2xx"]+d["socket_errors"])' "$line") ))
+  errors=$(( errors + $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); w=json.loads(sys.argv[2]); print(d["non_2xx"]+d["socket_errors"]+w["errors"])' "$line" "$(cat "$work/writes.json")") ))
 done
 wait "$slow" || true
 rss_after=$(rss)

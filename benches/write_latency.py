@@ -1,16 +1,69 @@
 #!/usr/bin/env python3
-"""Latency of POST /v1/documents, one small document at a time.
-usage: write_latency.py http://127.0.0.1:7310 TOKEN [N]  (a server with writes on)
+"""Latency of document writes, one at a time.
+
+usage: write_latency.py http://127.0.0.1:7310 TOKEN [N]
+       write_latency.py http://127.0.0.1:7310 TOKEN --seconds S --every MS
+
+The first form POSTs N new small documents and prints a summary line. The
+second (benches/soak.sh) PUTs one of 8 soak documents every MS
+milliseconds for S seconds, beside the read load, and prints one JSON line
+({"writes", "p50_ms", "p99_ms", "max_ms", "errors"}).
 """
-import json, sys, time, urllib.request
+import http.client
+import json
+import sys
+import time
+import urllib.parse
+
 base, token = sys.argv[1], sys.argv[2]
-n = int(sys.argv[3]) if len(sys.argv) > 3 else 300
-ms = []
-for i in range(n):
-    body = json.dumps({"id": f"w{i}", "text": f"# Note {i}\n\nMarker zqw{i} about robots and chips.\n\nA second paragraph {i}."}).encode()
-    req = urllib.request.Request(base + "/v1/documents", data=body, method="POST",
-        headers={"Authorization": "Bearer " + token, "content-type": "application/json"})
-    t = time.perf_counter(); urllib.request.urlopen(req).read(); ms.append((time.perf_counter() - t) * 1e3)
-ms.sort()
-p = lambda q: ms[min(len(ms) - 1, int(round((len(ms) - 1) * q)))]
-print(f"{n} sequential writes: p50 {p(0.5):.1f} ms, p90 {p(0.9):.1f} ms, p99 {p(0.99):.1f} ms, max {ms[-1]:.1f} ms")
+args = sys.argv[3:]
+# One kept-alive connection, as a client that writes often holds one (a new
+# connection per write would also time the accept queue, which the soak's
+# hostile clients fill on purpose).
+host = urllib.parse.urlsplit(base).netloc
+conn = None
+
+
+def send(method, path, doc_id, i):
+    global conn
+    body = json.dumps({
+        "id": doc_id,
+        "text": f"# Note {doc_id}\n\nMarker zq{doc_id} version {i} about robots and chips.\n\nA second paragraph {i}.",
+    })
+    headers = {"Authorization": "Bearer " + token, "content-type": "application/json"}
+    t = time.perf_counter()
+    try:
+        if conn is None:
+            conn = http.client.HTTPConnection(host, timeout=30)
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        r.read()
+        ok = 200 <= r.status < 300
+    except (OSError, http.client.HTTPException):
+        conn, ok = None, False
+    return (time.perf_counter() - t) * 1e3, ok
+
+
+def pct(ms, q):
+    return ms[min(len(ms) - 1, int(round((len(ms) - 1) * q)))] if ms else 0.0
+
+
+if args and args[0] == "--seconds":
+    seconds, every = float(args[1]), float(args[3]) / 1e3
+    ms, errors, i = [], 0, 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        start = time.monotonic()
+        d, ok = send("PUT", f"/v1/documents/soak-w{i % 8}", f"soak-w{i % 8}", i)
+        ms.append(d)
+        errors += 0 if ok else 1
+        i += 1
+        time.sleep(max(0.0, every - (time.monotonic() - start)))
+    ms.sort()
+    print(json.dumps({"writes": len(ms), "p50_ms": pct(ms, 0.5), "p99_ms": pct(ms, 0.99),
+                      "max_ms": ms[-1] if ms else 0.0, "errors": errors}))
+else:
+    n = int(args[0]) if args else 300
+    ms = sorted(send("POST", "/v1/documents", f"w{i}", i)[0] for i in range(n))
+    print(f"{n} sequential writes: p50 {pct(ms, 0.5):.1f} ms, p90 {pct(ms, 0.9):.1f} ms, "
+          f"p99 {pct(ms, 0.99):.1f} ms, max {ms[-1]:.1f} ms")
