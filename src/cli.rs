@@ -514,10 +514,13 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         let mut state = crate::http::AppState::starting(config.limits.clone());
         state.cors_origins = config.cors_origins.clone();
         state.token = config.token.clone();
-        state.live = Some(crate::live::Live {
+        let live = crate::live::Live {
             corpus_dir: config.corpus_dir.clone(),
             index_dir: config.index_dir.clone(),
-        });
+        };
+        // This process holds the writer claim, so no write is under way.
+        live.remove_stale_temporaries();
+        state.live = Some(live);
         tracing::info!(%addr, "listening on http://{addr}");
         let opening = {
             let state = state.clone();

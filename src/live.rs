@@ -104,7 +104,47 @@ pub(crate) fn safe_file_name(name: &str) -> Result<String> {
     Ok(format!("{}.{ext}", ingest::slug(stem)))
 }
 
+/// Whether `name` is a write's hidden temporary file (`.{file}.tmp-{pid}`).
+fn is_write_temporary(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(".tmp-")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
 impl Live {
+    /// Removes the hidden temporary files that writes interrupted by a
+    /// crash left in the corpus (they were never acknowledged, and the
+    /// index never shows them). Only the holder of the index's writer
+    /// claim may call this: no other write can be under way. Returns how
+    /// many were removed.
+    pub fn remove_stale_temporaries(&self) -> usize {
+        fn walk(dir: &Path, removed: &mut usize) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                let name = e.file_name().to_string_lossy().into_owned();
+                match e.file_type() {
+                    Ok(t) if t.is_dir() && !name.starts_with('.') => walk(&path, removed),
+                    Ok(t)
+                        if t.is_file()
+                            && is_write_temporary(&name)
+                            && std::fs::remove_file(&path).is_ok() =>
+                    {
+                        tracing::info!(file = %path.display(), "removed an interrupted write's temporary file");
+                        *removed += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut removed = 0;
+        walk(&self.corpus_dir, &mut removed);
+        removed
+    }
+
     /// Stores a JSON document (as `{id}.md`, or in the file it already lives in).
     pub fn put_document(
         &self,
@@ -280,5 +320,19 @@ impl Live {
         let added_passages: usize = add.iter().map(|d| d.passages.len()).sum();
         manifest.passages = (manifest.passages + added_passages).saturating_sub(removed_passages);
         engine.apply_write(remove, add, manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_write_temporary;
+
+    #[test]
+    fn only_write_temporaries_are_recognised() {
+        assert!(is_write_temporary(".note.md.tmp-4242"));
+        assert!(!is_write_temporary("note.md.tmp-4242"));
+        assert!(!is_write_temporary(".note.md.tmp-"));
+        assert!(!is_write_temporary(".hidden-notes.md"));
+        assert!(!is_write_temporary(".x.tmp-12a"));
     }
 }
