@@ -26,7 +26,7 @@ target/release/verbatim serve --corpus "$work/corpus" --index "$work/index" \
 server=$!
 until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.2; done
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
-wrk -t2 -c16 -d10s -s benches/wrk/mixed.lua "http://127.0.0.1:$port" >/dev/null
+wrk -t2 -c16 -d10s -s benches/wrk/reads.lua "http://127.0.0.1:$port" >/dev/null
 rss_before=$(rss)
 python3 benches/slowclients.py "127.0.0.1:$port" $(( minutes * 60 + 5 )) 300 300 >"$work/slow.json" &
 slow=$!

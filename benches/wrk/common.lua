@@ -67,14 +67,6 @@ function M.quote(i)
     '{"quote": ' .. json_string(M.quotes[i % #M.quotes + 1]) .. '}')
 end
 
--- Replaces one of 8 soak documents (the corpus stays bounded).
-function M.write(i, token)
-  local id = "soak-" .. (i % 8)
-  return wrk.format("PUT", "/v1/documents/" .. id,
-    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token},
-    '{"text": "Soak note ' .. i .. ': robots and chips, written under load."}')
-end
-
 -- Prints latency percentiles and errors as one JSON line (for the report).
 function M.done(summary, latency, requests)
   local e = summary.errors
