@@ -241,11 +241,7 @@ impl Live {
         use sha2::Digest;
         let record = FileRecord {
             size: meta.len(),
-            mtime_ns: meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos()),
+            mtime_ns: ingest::mtime_ns(&meta),
             sha256: hex::encode(sha2::Sha256::digest(&bytes)),
             hashed_at_ns: ingest::now_ns(),
             doc_ids: docs.iter().map(|d| d.meta.id.clone()).collect(),

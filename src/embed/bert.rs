@@ -2,7 +2,7 @@
 //! products through candle (its `gemm` kernels, AVX-512 where the CPU has
 //! it), and the element-wise steps (GELU, the masked attention softmax,
 //! layer norm) as in-place operations over [`super::fastmath`], so no step
-//! calls libm one value at a time or allocates a tensor it does not keep.
+//! calls libm one value at a time.
 //!
 //! It computes what the reference BERT computes (token + position +
 //! segment-0 embeddings, then per layer: self-attention with the padding
@@ -196,14 +196,13 @@ impl Bert {
             .map(|&m| if m == 0 { f32::MIN } else { 0.0 })
             .collect();
         let ids = Tensor::from_slice(ids, n, &Device::Cpu)?;
-        let x = self
+        let mut x = self
             .words
             .index_select(&ids, 0)?
             .reshape((batch, width, h))?
             .broadcast_add(&self.positions.narrow(0, 0, width)?)?
             .reshape((n, h))?;
         x.inplace_op1(&NormOp(&self.embed_norm))?;
-        let mut x = x;
         for l in &self.layers {
             let qkv = l
                 .qkv

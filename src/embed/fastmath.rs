@@ -134,27 +134,25 @@ pub(super) fn layer_norm(rows: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32
 }
 
 /// Mean of each input's real (mask 1) rows of `hidden` (inputs of `width`
-/// rows of `dim` values, row-major), scaled to unit length.
-pub(super) fn mean_pool(hidden: &[f32], mask: &[u32], width: usize, dim: usize) -> Vec<Vec<f32>> {
+/// rows of `D` values, row-major), scaled to unit length.
+pub(super) fn mean_pool<const D: usize>(
+    hidden: &[f32],
+    mask: &[u32],
+    width: usize,
+) -> Vec<[f32; D]> {
     hidden
-        .chunks_exact(width * dim)
+        .chunks_exact(width * D)
         .zip(mask.chunks_exact(width))
         .map(|(rows, m)| {
-            let mut v = vec![0.0f32; dim];
-            let mut count = 0.0f32;
-            for (row, _) in rows.chunks_exact(dim).zip(m).filter(|(_, &m)| m != 0) {
-                count += 1.0;
+            let mut v = [0.0f32; D];
+            for (row, _) in rows.chunks_exact(D).zip(m).filter(|(_, &m)| m != 0) {
                 for (a, x) in v.iter_mut().zip(row) {
                     *a += x;
                 }
             }
-            let count = count.max(1e-9);
-            let norm = v
-                .iter()
-                .map(|x| (x / count) * (x / count))
-                .sum::<f32>()
-                .sqrt();
-            let scale = 1.0 / (count * norm.max(1e-12));
+            // The mean's direction is the sum's: only its length matters.
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let scale = 1.0 / norm.max(1e-12);
             v.iter_mut().for_each(|x| *x *= scale);
             v
         })
@@ -232,9 +230,9 @@ mod tests {
     fn mean_pool_skips_padding_and_normalises() {
         // Two inputs of width 2, dim 2; the second's second row is padding.
         let hidden = [3.0, 0.0, 3.0, 8.0, 0.0, 2.0, 9.0, 9.0];
-        let v = mean_pool(&hidden, &[1, 1, 1, 0], 2, 2);
+        let v = mean_pool::<2>(&hidden, &[1, 1, 1, 0], 2);
         assert!((v[0][0] - 0.6).abs() < 1e-6 && (v[0][1] - 0.8).abs() < 1e-6);
-        assert_eq!(v[1], vec![0.0, 1.0]);
+        assert_eq!(v[1], [0.0, 1.0]);
     }
 
     #[test]

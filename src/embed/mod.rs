@@ -157,14 +157,7 @@ impl Embedder {
             .model
             .forward(&ids, &mask, encodings.len(), width)
             .map_err(|e| Error::Embedding(e.to_string()))?;
-        Ok(fastmath::mean_pool(&hidden, &mask, width, DIM)
-            .into_iter()
-            .map(|r| {
-                let mut v = [0.0; DIM];
-                v.copy_from_slice(&r);
-                v
-            })
-            .collect())
+        Ok(fastmath::mean_pool::<DIM>(&hidden, &mask, width))
     }
 
     /// The embeddings of many texts, in order. Texts are tokenized first
@@ -173,7 +166,9 @@ impl Embedder {
     /// short text never waits for padding up to a long neighbour's length.
     /// Batches run side by side on the thread pool: a whole batch per
     /// thread scales better than one batch's matrix products split across
-    /// threads.
+    /// threads (SciFact, two cores, `verbatim bench embed --limit 500`:
+    /// passages 9,000 word pieces/s against 7,100-7,300 one batch at a
+    /// time; sentences about 10,000 against 8,500-9,400).
     pub(crate) fn embed_all(&self, texts: &[&str], batch: usize) -> Result<Vec<[f32; DIM]>> {
         let encodings = self.encode(texts)?;
         let mut order: Vec<usize> = (0..texts.len()).collect();

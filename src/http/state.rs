@@ -94,19 +94,13 @@ impl AppState {
         E: Send + 'static,
         ApiError: From<E>,
     {
-        let internal = || ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description());
-        let permit = self
-            .blocking
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| internal())?;
+        let permit = self.blocking_permit().await?;
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             f()
         })
         .await
-        .map_err(|_| internal())?;
+        .map_err(|_| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
         Ok(result?)
     }
 
@@ -119,7 +113,7 @@ impl AppState {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| ApiError::new(ErrorCode::Internal, ErrorCode::Internal.description()))
+            .map_err(|_| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR))
     }
 
     /// The engine, or 503 `not_ready`.

@@ -20,7 +20,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
@@ -93,15 +92,20 @@ impl OpenIndex {
         }
         result
     }
+
+    /// Waits for the merges live writes set off, then closes the writer
+    /// (for a one-off change, such as the start-up sync, that should leave
+    /// the generation merged).
+    fn finish_merges(&self) -> Result<()> {
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match writer {
+            Some(w) => Ok(w.wait_merging_threads()?),
+            None => Ok(()),
+        }
+    }
 }
 
 const CURRENT: &str = "CURRENT";
-
-fn now_nanos() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-}
 
 /// Writes `bytes` to `path` durably: temp file, fsync, rename, fsync dir.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -276,7 +280,7 @@ pub fn build(
 ) -> Result<Manifest> {
     fs::create_dir_all(index_dir).map_err(|e| Error::io(index_dir, e))?;
     remove_abandoned_builds(index_dir);
-    let stamp = now_nanos();
+    let stamp = ingest::now_ns();
     let tmp = index_dir.join(format!(".build-{}-{stamp}", std::process::id()));
     fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
     let result = build_into(&tmp, docs, files, fingerprint, progress);
@@ -322,33 +326,6 @@ fn build_into(
     commit_with(&mut writer, &manifest)?;
     writer.wait_merging_threads()?;
     Ok(manifest)
-}
-
-/// Applies a change to the live generation in place: removes the
-/// documents `remove`, adds `add` (replacing any with the same id), and
-/// commits with `manifest` in the same commit (atomic, as every Tantivy
-/// commit is). Callers hold [`lock`].
-pub(crate) fn update(
-    index_dir: &Path,
-    remove: &[String],
-    add: &[&Document],
-    manifest: &Manifest,
-) -> Result<()> {
-    let dir = current_generation(index_dir)
-        .ok_or_else(|| Error::IndexUnusable("no index to update".into()))?;
-    let index = Index::open_in_dir(&dir)?;
-    schema::register_analyzers(&index);
-    let fields = schema::fields_of(&index.schema())?;
-    let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 50_000_000)?;
-    for id in remove.iter().chain(add.iter().map(|d| &d.meta.id)) {
-        writer.delete_term(tantivy::Term::from_field_text(fields.doc_id, id));
-    }
-    for d in add {
-        add_document(&writer, &fields, d)?;
-    }
-    commit_with(&mut writer, manifest)?;
-    writer.wait_merging_threads()?;
-    Ok(())
 }
 
 /// What opening found and did.
@@ -397,21 +374,21 @@ pub fn ensure_index(
         }
         Some(m) => m,
     };
-    match open(index_dir) {
+    let generation = match open(index_dir) {
         Err(_) => return full("the index was unreadable"),
-        // The manifest travels in the commit, so the two cannot disagree
-        // unless something outside verbatim changed the index: rebuilt
-        // then, never served half-known.
-        Ok(o) if o.reader.searcher().num_docs() as usize != m.passages => {
-            let held = o.reader.searcher().num_docs();
-            tracing::warn!(
-                held,
-                manifest = m.passages,
-                "the index holds another number of passages than its manifest records"
-            );
-            return full("the index and its manifest disagreed");
-        }
-        Ok(_) => {}
+        Ok(o) => o,
+    };
+    // The manifest travels in the commit, so the two cannot disagree unless
+    // something outside verbatim changed the index: rebuilt then, never
+    // served half-known.
+    let held = generation.reader.searcher().num_docs() as usize;
+    if held != m.passages {
+        tracing::warn!(
+            held,
+            manifest = m.passages,
+            "the index holds another number of passages than its manifest records"
+        );
+        return full("the index and its manifest disagreed");
     }
     if m.fingerprint == fingerprint {
         return Ok(IndexState::Fresh);
@@ -449,7 +426,10 @@ pub fn ensure_index(
         passages,
         corpus.files.clone(),
     );
-    match update(index_dir, &remove_ids, &add, &manifest) {
+    let applied = generation
+        .apply(&remove_ids, &add, &manifest)
+        .and_then(|()| generation.finish_merges());
+    match applied {
         Ok(()) => Ok(IndexState::Updated(format!(
             "{} changed or new and {} removed file(s) applied in place",
             changed.len(),

@@ -317,7 +317,8 @@ pub(crate) fn parse_file(rel: &Path, bytes: &[u8]) -> (Vec<Document>, Vec<Error>
     }
 }
 
-fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
+/// A file's modification time, nanoseconds since the epoch (0: unknown).
+pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())

@@ -99,11 +99,13 @@ async fn the_cli_refuses_to_write_an_index_a_server_writes() {
     let extra = tempfile::tempdir().unwrap();
     let file = extra.path().join("extra.md");
     std::fs::write(&file, "---\nid: extra\n---\nAn extra zqextra note.\n").unwrap();
-    let out =
+    let add = || {
         super::support::verbatim_cmd(&["add", file.to_str().unwrap()], corpus.path(), idx.path())
             .env("VERBATIM_VECTORS", "off")
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    let out = add();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -121,14 +123,9 @@ async fn the_cli_refuses_to_write_an_index_a_server_writes() {
             .unwrap();
         assert_eq!(r.status(), 200);
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    stop(&mut child);
     // Once the server is gone, the same command writes.
-    let out =
-        super::support::verbatim_cmd(&["add", file.to_str().unwrap()], corpus.path(), idx.path())
-            .env("VERBATIM_VECTORS", "off")
-            .output()
-            .unwrap();
+    let out = add();
     assert!(
         out.status.success(),
         "{}",
