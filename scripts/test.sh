@@ -19,4 +19,7 @@ cargo test --locked --all-targets --features failpoints "$@"
 
 # The OpenAPI contract, probed by schemathesis against a real server.
 bash scripts/schemathesis.sh
+
+# The MCP server, driven by the official Python MCP SDK over stdio.
+bash scripts/mcp.sh
 echo "browser screenshots: $(pwd)/target/browser-screenshots"

@@ -84,6 +84,21 @@ pub enum Command {
     /// Check a quote (or every quotation in a draft) against the sources.
     /// Exit status: 0 when every quote is verbatim, 1 when any is not, 2 on error.
     Check(CheckFlags),
+    /// Serve the read-only API to an AI assistant over the Model Context
+    /// Protocol, on stdin and stdout.
+    ///
+    /// Tools: search, ask, check_quote, check_draft, get_passage,
+    /// get_document and list_documents, each returning the HTTP API's JSON
+    /// (citations included) and a short text that quotes the exact source
+    /// text with its citation. Resources: every document, as
+    /// verbatim://documents/{doc_id}. Nothing is written. Logs go to stderr;
+    /// stdout carries only the protocol. Ends when the client closes stdin.
+    ///
+    /// A client's configuration, for example:
+    ///   {"mcpServers": {"verbatim": {"command": "verbatim",
+    ///     "args": ["mcp", "--corpus", "/path/to/corpus", "--index", "/path/to/index"]}}}
+    #[command(verbatim_doc_comment)]
+    Mcp,
     /// Internal: extract one PDF's text (stdin → JSON on stdout), run by
     /// the corpus reader in a child process so a looping extractor can be killed.
     #[command(name = "extract-pdf", hide = true)]
@@ -554,6 +569,42 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
     })
 }
 
+/// `verbatim mcp`: MCP over stdio. The index opens in the background, as
+/// for `serve`, so the client's handshake is answered at once; tools answer
+/// `not_ready` until it is open. A failed open ends the command.
+pub fn mcp(config: &Config) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let result = rt.block_on(async {
+        let state = crate::http::AppState::starting(config.limits.clone());
+        let opening = {
+            let state = state.clone();
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let engine = open_engine(&config)?;
+                tracing::info!(
+                    documents = engine.documents().len(),
+                    passages = engine.passage_count(),
+                    "index open; MCP tools ready"
+                );
+                state.set_engine(engine);
+                Ok(())
+            })
+        };
+        let mut serving = tokio::spawn(crate::mcp::serve_stdio(state));
+        tokio::select! {
+            opened = opening => {
+                opened??;
+                (&mut serving).await??;
+            }
+            served = &mut serving => served??,
+        }
+        Ok(())
+    });
+    // Stdin is read on a blocking thread that only EOF ends; do not wait for it.
+    rt.shutdown_background();
+    result
+}
+
 /// Renders a word diff: `[-source-]{+quote+}` on a pipe, red and green on a terminal.
 pub fn render_diff(diff: &[crate::wire::DiffOpView], color: bool) -> String {
     let (del, ins, end) = if color {
@@ -749,6 +800,7 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
         Command::Index { force, strict } => index(config, *force, *strict).map(|()| true),
         Command::Search(f) => search(config, f).map(|()| true),
         Command::Serve(_) => serve(config).map(|()| true),
+        Command::Mcp => mcp(config).map(|()| true),
         Command::Check(f) => check(config, f),
         Command::Ask(f) => ask(config, f).map(|()| true),
         Command::Add { files } => add(config, files).map(|()| true),

@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! cli                           the commands
+//! mcp                           the read-only API as MCP tools (stdio)
 //! http | bench | fuzz           routes, benchmarks, fuzz harnesses
 //! live | web                    durable writes while serving; the page
 //! engine                        opens, swaps and hands out snapshots; delegates
@@ -44,6 +45,7 @@ mod http;
 mod index;
 mod ingest;
 mod live;
+mod mcp;
 mod model;
 mod quote;
 mod search;
@@ -65,6 +67,7 @@ pub use index::{
     open as open_index, IndexState, Manifest, OpenIndex, WriterClaim,
 };
 pub use ingest::frontmatter::FrontMatter;
+pub use ingest::pdf::extract_pdfs_with;
 pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRecord, Problem};
 pub use live::{Live, Mode, NewDocument};
 pub use model::{Citation, DocMeta, Document, Passage, Sentence, Span};

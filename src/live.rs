@@ -112,6 +112,27 @@ fn is_write_temporary(name: &str) -> bool {
             .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// A file's documents, or why it holds none.
+fn parse(rel: &str, bytes: &[u8]) -> Result<Vec<Document>> {
+    let (docs, errors) = ingest::parse_file(Path::new(rel), bytes);
+    if let Some(e) = errors.into_iter().next() {
+        return Err(Error::InvalidDocument(e.to_string()));
+    }
+    if docs.is_empty() {
+        return Err(Error::InvalidDocument(format!("`{rel}` holds no document")));
+    }
+    Ok(docs)
+}
+
+/// The slow half of storing a file, done before the write lock so other
+/// writes do not wait on it: parsing (a PDF in its child process) and
+/// embedding (vectors are kept by content, so the write finds them done).
+pub(crate) fn prepare(engine: &Engine, rel: &str, bytes: &[u8]) -> Result<Vec<Document>> {
+    let docs = parse(rel, bytes)?;
+    engine.embed_documents(&docs)?;
+    Ok(docs)
+}
+
 impl Live {
     /// Removes the hidden temporary files that writes interrupted by a
     /// crash left in the corpus (they were never acknowledged, and the
@@ -182,13 +203,20 @@ impl Live {
         bytes: Vec<u8>,
         mode: Mode,
     ) -> Result<(Engine, Vec<String>)> {
-        let (docs, errors) = ingest::parse_file(Path::new(rel), &bytes);
-        if let Some(e) = errors.into_iter().next() {
-            return Err(Error::InvalidDocument(e.to_string()));
-        }
-        if docs.is_empty() {
-            return Err(Error::InvalidDocument(format!("`{rel}` holds no document")));
-        }
+        let docs = parse(rel, &bytes)?;
+        self.write_parsed(engine, rel, bytes, docs, mode)
+    }
+
+    /// Stores a file already parsed into `docs` (by [`prepare`], outside
+    /// the write lock) and indexes them.
+    pub fn write_parsed(
+        &self,
+        engine: &Engine,
+        rel: &str,
+        bytes: Vec<u8>,
+        docs: Vec<Document>,
+        mode: Mode,
+    ) -> Result<(Engine, Vec<String>)> {
         let _lock = index::lock(&self.index_dir)?;
         let mut manifest = engine.manifest()?;
         let old_ids: Vec<String> = manifest

@@ -38,6 +38,11 @@ fn main() -> std::process::ExitCode {
         std::env::set_var("RAYON_NUM_THREADS", cores.to_string());
     }
     let flags = Flags::parse();
+    // This binary has the `extract-pdf` command: PDFs are extracted by a
+    // child running it, with a time, output and memory limit.
+    if let Ok(exe) = std::env::current_exe() {
+        verbatim::extract_pdfs_with(exe);
+    }
 
     let config = match flags.resolve() {
         Ok(c) => c,

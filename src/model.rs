@@ -86,7 +86,7 @@ pub struct Sentence {
 
 /// Where a presented text comes from. Slicing the document text at
 /// `start..end` (char offsets) gives exactly the cited text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Citation {
     /// Document id.
     pub doc_id: String,

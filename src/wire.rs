@@ -1,7 +1,7 @@
 //! Types that go on the wire: the JSON of the HTTP API and of `--json`.
 //! Built from domain types; field names here are the public contract.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::answer::{AskResult, AskStatus, HighlightKind};
@@ -10,7 +10,7 @@ use crate::quote::{DiffOp, DraftCheck, QuoteCheck, Verdict};
 use crate::search::{Hit, SearchMode, SearchPage};
 
 /// A highlighted range, in char offsets into the document text.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 pub struct Highlight {
     /// First char.
     pub start: usize,
@@ -28,7 +28,7 @@ impl From<Span> for Highlight {
 }
 
 /// One search hit: a passage.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SearchHit {
     /// `{doc_id}:p{n}`.
     pub passage_id: String,
@@ -67,7 +67,7 @@ impl From<&Hit<'_>> for SearchHit {
 }
 
 /// A page of search results.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SearchResponse {
     /// The query as received.
     pub query: String,
@@ -108,7 +108,7 @@ impl SearchResponse {
 }
 
 /// A document's metadata, as listed.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DocumentSummary {
     /// Document id.
     pub doc_id: String,
@@ -156,7 +156,7 @@ impl From<&Document> for DocumentSummary {
 }
 
 /// A sentence with its offsets.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SentenceView {
     /// `{doc_id}:p{n}.s{m}`.
     pub sentence_id: String,
@@ -169,7 +169,7 @@ pub struct SentenceView {
 }
 
 /// A passage in context: its sentences and neighbours.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PassageView {
     /// `{doc_id}:p{n}`.
     pub passage_id: String,
@@ -216,7 +216,7 @@ impl PassageView {
 }
 
 /// One step of a word diff between a quote and its source.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DiffOpView {
     /// `equal`, `insert` (words only in the quote), `delete` (source words the quote leaves out) or `replace`.
     pub op: DiffOp,
@@ -227,7 +227,7 @@ pub struct DiffOpView {
 }
 
 /// The closest source span of a quote.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QuoteMatchView {
     /// The source span exactly as in the document, at the citation's offsets.
     pub text: String,
@@ -242,7 +242,7 @@ pub struct QuoteMatchView {
 }
 
 /// The verdict on one quote.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QuoteCheckResponse {
     /// The quote as received.
     pub quote: String,
@@ -315,7 +315,7 @@ impl QuoteCheckResponse {
 }
 
 /// One quotation found in a draft, with its check.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DraftQuote {
     /// Char offset of the quotation (inside its quote marks) in the draft.
     pub start: usize,
@@ -327,7 +327,7 @@ pub struct DraftQuote {
 }
 
 /// Every quotation of a draft, checked.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DraftResponse {
     /// In draft order.
     pub quotes: Vec<DraftQuote>,
@@ -358,7 +358,7 @@ impl From<&DraftCheck<'_>> for DraftResponse {
 }
 
 /// A highlighted range of an answer: a question `term` or the `answer` span.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AnswerHighlight {
     /// First char (document offset).
     pub start: usize,
@@ -369,7 +369,7 @@ pub struct AnswerHighlight {
 }
 
 /// One answer: sentences cut exactly from a document.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AnswerView {
     /// The answering sentence(s), exactly the document text at `citation.start..citation.end`.
     pub text: String,
@@ -390,7 +390,7 @@ pub struct AnswerView {
 }
 
 /// The response to a question.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AskResponse {
     /// The question as received.
     pub question: String,

@@ -98,7 +98,18 @@ pub struct AskRequest {
 
 /// What a highlighted range of an answer marks. Highlights that start at
 /// the same char are listed `answer` first: the variant order is that order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HighlightKind {
     /// The date, amount or names the question asks for.
@@ -108,7 +119,7 @@ pub enum HighlightKind {
 }
 
 /// Whether the sources answer a question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AskStatus {
     /// The answers answer it.

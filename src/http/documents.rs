@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
@@ -12,14 +12,14 @@ use crate::error::ErrorCode;
 use crate::wire::{DocumentSummary, PassageView};
 
 /// Every document's metadata.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub(crate) struct DocumentList {
     /// In corpus order.
     pub documents: Vec<DocumentSummary>,
 }
 
 /// A document's metadata plus its full text.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub(crate) struct DocumentText {
     /// Metadata.
     #[serde(flatten)]

@@ -92,11 +92,18 @@ pub(crate) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+/// The OpenAPI document `/openapi.json` serves (and `verbatim mcp` takes
+/// its tool schemas from).
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = routes();
+    ops::document_openapi_route(&mut api);
+    api
+}
+
 /// Builds the application router.
 pub fn app(state: AppState) -> Router {
-    let (router, mut api) = routes();
-    ops::document_openapi_route(&mut api);
-    let api = Arc::new(api);
+    let (router, _) = routes();
+    let api = Arc::new(openapi());
     let router = router.route(
         "/openapi.json",
         axum::routing::get(move || {
@@ -307,4 +314,80 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown signal received; finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// Counts the blocking work running at once, and at most.
+    #[derive(Default)]
+    struct Gauge {
+        running: AtomicUsize,
+        most: AtomicUsize,
+        started: AtomicUsize,
+    }
+
+    /// Work that outlives its timed-out request keeps its permit until it
+    /// ends, so abandoned work never runs beside more than the limit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn timed_out_work_keeps_its_permit_until_it_ends() {
+        let limits = crate::config::Limits {
+            request_timeout: Duration::from_millis(100),
+            max_concurrency: 1,
+            ..Default::default()
+        };
+        let state = AppState::starting(limits);
+        let gauge = Arc::new(Gauge::default());
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let done_tx = Arc::new(std::sync::Mutex::new(done_tx));
+        let route = {
+            let (state, gauge) = (state.clone(), gauge.clone());
+            get(move || {
+                let (state, gauge, done) = (state.clone(), gauge.clone(), done_tx.clone());
+                async move {
+                    state
+                        .blocking(move || {
+                            gauge.started.fetch_add(1, Ordering::SeqCst);
+                            let now = gauge.running.fetch_add(1, Ordering::SeqCst) + 1;
+                            gauge.most.fetch_max(now, Ordering::SeqCst);
+                            // Far past the request's timeout.
+                            std::thread::sleep(Duration::from_millis(600));
+                            gauge.running.fetch_sub(1, Ordering::SeqCst);
+                            let _ = done.lock().unwrap().send(());
+                            Ok::<_, ApiError>(())
+                        })
+                        .await
+                }
+            })
+        };
+        let app = with_layers(Router::new().route("/work", route), state);
+        let call = |app: Router| async move {
+            app.oneshot(Request::get("/work").body(Body::empty()).unwrap())
+                .await
+                .unwrap()
+                .status()
+        };
+        // The first request times out; its work goes on holding the permit.
+        assert_eq!(call(app.clone()).await, StatusCode::REQUEST_TIMEOUT);
+        // The second waits for that permit, times out, and never runs.
+        assert_eq!(call(app.clone()).await, StatusCode::REQUEST_TIMEOUT);
+        tokio::task::spawn_blocking(move || done_rx.recv().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(gauge.most.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            gauge.started.load(Ordering::SeqCst),
+            1,
+            "the second request's work never started"
+        );
+    }
 }

@@ -8,9 +8,12 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use std::sync::Arc;
+
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::state::AppState;
+use crate::engine::Engine;
 use crate::error::ErrorCode;
 use crate::ingest::frontmatter::FrontMatter;
 use crate::ingest::slug;
@@ -156,7 +159,11 @@ pub(crate) async fn create(
         let st = state.clone();
         state
             .blocking(move || {
-                st.write(|live, engine| live.write_file(engine, &rel, bytes, Mode::Create))
+                // Parsed (a PDF in its child) and embedded before taking
+                // the write lock: other writes wait only for the commit.
+                let current: Arc<Engine> = st.engine()?;
+                let docs = crate::live::prepare(&current, &rel, &bytes)?;
+                st.write(|live, engine| live.write_parsed(engine, &rel, bytes, docs, Mode::Create))
             })
             .await?
     } else {

@@ -5,6 +5,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -29,15 +30,39 @@ fn timeout() -> Duration {
         .map_or(EXTRACT_TIMEOUT, Duration::from_millis)
 }
 
+/// The program the binary named to extract PDFs (`extract_pdfs_with`).
+static HELPER: OnceLock<PathBuf> = OnceLock::new();
+
+/// Makes this process extract every PDF in a child, `exe extract-pdf`. The
+/// `verbatim` binary names itself at start, whatever its file is called;
+/// a program that never calls this (the library inside the tests) extracts
+/// in-process.
+pub fn extract_pdfs_with(exe: PathBuf) {
+    let _ = HELPER.set(exe);
+}
+
 /// The program that extracts PDFs in a child process: `VERBATIM_PDF_HELPER`,
-/// else this process when it is the `verbatim` binary. `None` (the library
-/// inside another program, e.g. the tests) extracts in-process.
+/// else the one the binary named. `None` extracts in-process.
 fn helper() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("VERBATIM_PDF_HELPER") {
-        return Some(p.into());
-    }
-    let exe = std::env::current_exe().ok()?;
-    (exe.file_stem()? == "verbatim").then_some(exe)
+    std::env::var_os("VERBATIM_PDF_HELPER")
+        .map(PathBuf::from)
+        .or_else(|| HELPER.get().cloned())
+}
+
+/// Most text (bytes of the child's JSON answer) one PDF may yield
+/// (`VERBATIM_PDF_MAX_TEXT_MB` overrides): a small file can decompress into
+/// far more text than any real document holds.
+const MAX_TEXT_MB: u64 = 256;
+
+/// Most memory (address space) the extractor child may use
+/// (`VERBATIM_PDF_MAX_MEMORY_MB` overrides).
+const MAX_MEMORY_MB: u64 = 4096;
+
+fn megabytes(var: &str, default: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Each page's text, extracted in this process. The extractor can panic on
@@ -68,10 +93,13 @@ fn pages_in_child(
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&input);
     });
-    let mut stdout = child.stdout.take().expect("piped");
+    let stdout = child.stdout.take().expect("piped");
+    let max_text = megabytes("VERBATIM_PDF_MAX_TEXT_MB", MAX_TEXT_MB) << 20;
+    // Reads at most one byte past the bound, then closes the pipe: a child
+    // still writing then fails on it and exits.
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
+        let _ = stdout.take(max_text + 1).read_to_end(&mut out);
         out
     });
     let deadline = Instant::now() + timeout;
@@ -91,8 +119,19 @@ fn pages_in_child(
     };
     let _ = writer.join();
     let out = reader.join().unwrap_or_default();
+    if out.len() as u64 > max_text {
+        return Err(format!(
+            "its text is larger than {} MB (VERBATIM_PDF_MAX_TEXT_MB)",
+            max_text >> 20
+        ));
+    }
     if !status.success() {
-        return Err("the text layer could not be parsed".into());
+        // (A file it cannot parse is answered in JSON with success; failing
+        // means a crash, or the memory limit.)
+        return Err(format!(
+            "the extractor crashed or ran out of its {} MB of memory (VERBATIM_PDF_MAX_MEMORY_MB)",
+            megabytes("VERBATIM_PDF_MAX_MEMORY_MB", MAX_MEMORY_MB)
+        ));
     }
     let v: serde_json::Value = serde_json::from_slice(&out)
         .map_err(|_| "the extractor gave no readable answer".to_string())?;
@@ -106,6 +145,16 @@ fn pages_in_child(
 /// The body of `verbatim extract-pdf`: reads a PDF on stdin, writes its
 /// pages (or the error) as JSON on stdout.
 pub(crate) fn run_helper() -> std::io::Result<()> {
+    // The extractor may be fed a file built to exhaust memory: past the
+    // limit an allocation fails and the process aborts, costing one file.
+    let max = megabytes("VERBATIM_PDF_MAX_MEMORY_MB", MAX_MEMORY_MB) << 20;
+    rustix::process::setrlimit(
+        rustix::process::Resource::As,
+        rustix::process::Rlimit {
+            current: Some(max),
+            maximum: Some(max),
+        },
+    )?;
     let mut bytes = Vec::new();
     std::io::stdin().read_to_end(&mut bytes)?;
     let answer = match pages_in_process(&bytes) {

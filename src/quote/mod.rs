@@ -46,7 +46,7 @@ const CANDIDATES: usize = 12;
 const WINDOW_SLACK: usize = 200;
 
 /// The verdict on a quote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Every word is in one document, in order.
@@ -73,7 +73,7 @@ impl Verdict {
 }
 
 /// What one step of a word diff does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DiffOp {
     /// The same words in quote and source.

@@ -136,3 +136,24 @@ fn add_and_remove_documents_from_the_command_line() {
     assert_eq!(v["total"], 0);
     assert_eq!(run(&["remove", "field-report"]).status.code(), Some(2));
 }
+
+/// `verbatim mcp --help` says what the command serves and how to point a
+/// client at it.
+#[test]
+fn mcp_help_documents_the_command() {
+    let o = Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["mcp", "--help"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for needle in [
+        "Model Context\nProtocol",
+        "check_quote",
+        "verbatim://documents/{doc_id}",
+        "mcpServers",
+        "Nothing is written",
+    ] {
+        assert!(out.contains(needle), "{needle}: {out}");
+    }
+}

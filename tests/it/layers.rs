@@ -31,6 +31,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["live", "web"],
     &["http", "bench", "fuzz"],
+    &["mcp"],
     &["cli"],
     &["crate"],
 ];

@@ -141,3 +141,61 @@ fn a_looping_pdf_costs_one_file_not_the_build() {
     let open = verbatim::open_index(index.path()).unwrap();
     assert_eq!(open.manifest.documents, 2, "good.pdf and note.md");
 }
+
+/// Indexes `note.md` and `good.pdf` with the binary at `exe` and `env`;
+/// returns its stderr and the documents the index holds.
+fn index_with(exe: &Path, env: &[(&str, &str)]) -> (String, usize) {
+    let corpus = super::support::corpus_of(&[("note.md", "# Note\n\nRobots build cars.")]);
+    std::fs::write(corpus.path().join("good.pdf"), pdf(&["Page one text."])).unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["index", "--vectors", "off", "--corpus"])
+        .arg(corpus.path())
+        .arg("--index")
+        .arg(index.path())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let docs = verbatim::open_index(index.path())
+        .unwrap()
+        .manifest
+        .documents;
+    (stderr, docs)
+}
+
+/// The binary names itself as the extractor, so a renamed copy still
+/// extracts in a child (with its limits), not in-process.
+#[test]
+fn a_renamed_binary_still_extracts_in_a_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("vbt");
+    std::fs::copy(env!("CARGO_BIN_EXE_verbatim"), &renamed).unwrap();
+    // A text bound of 0 MB refuses any text: only the child applies it.
+    let (stderr, docs) = index_with(&renamed, &[("VERBATIM_PDF_MAX_TEXT_MB", "0")]);
+    assert!(
+        stderr.contains("good.pdf") && stderr.contains("larger than 0 MB"),
+        "{stderr}"
+    );
+    assert_eq!(docs, 1, "note.md only");
+    let (stderr, docs) = index_with(&renamed, &[]);
+    assert_eq!(docs, 2, "{stderr}");
+}
+
+/// The extractor runs under its memory limit: past it, the one file is
+/// skipped and named, and the build goes on.
+#[test]
+fn the_extractor_runs_under_a_memory_limit() {
+    let (stderr, docs) = index_with(
+        Path::new(env!("CARGO_BIN_EXE_verbatim")),
+        &[("VERBATIM_PDF_MAX_MEMORY_MB", "1")],
+    );
+    // (How it fails under the limit varies: an allocation or a thread that
+    // cannot be had; each costs the file, never the build.)
+    assert!(
+        stderr.contains("skipped good.pdf: unreadable PDF"),
+        "{stderr}"
+    );
+    assert_eq!(docs, 1, "note.md only: 1 MB is too little to read any PDF");
+}
