@@ -1,64 +1,205 @@
 //! Finding the quotations in a draft. Pure.
 //!
-//! Recognizes “curly”, "straight", «guillemet» and „low-high“ double quotes.
-//! Single quotes nested inside are part of the quotation. A quotation left
-//! open at a paragraph break is dropped (it cannot be told from a stray
-//! mark). Quotations of one or two words (scare quotes) are skipped unless
-//! asked for.
+//! Two passes over the draft, each within a paragraph (a quotation left open
+//! at a paragraph break cannot be told from a stray mark, and is dropped):
+//!
+//! 1. **Double quotes**: “curly”, "straight", «guillemets» and „low-high“.
+//!    Marks nest: an inner “…” or "…" inside a quotation is part of it, and
+//!    only the mark that closes the outermost ends it. Curly marks and
+//!    guillemets say by their shape whether they open or close; a straight
+//!    `"` opens when it is *left-flanking* (after a space, an opening
+//!    bracket or the start, before a word) and closes when it is
+//!    *right-flanking* (after a word, before a space, punctuation or the end).
+//! 2. **Single quotes** ‘…’ and '…' outside every double quotation (the
+//!    British style, where doubles go inside). An apostrophe is told apart:
+//!    `Japan's`, `Japan’s` (a mark between two letters), `’90s` (before a
+//!    two-digit decade) and `workers’` with no opener before it are never
+//!    quotation marks; an opener with no closer in its paragraph was an
+//!    apostrophe (`’tis`). Singles inside a double quotation are its text.
+//!
+//! A quotation inside another is the other's text, never a second
+//! quotation. Quotations of one or two words (scare quotes) are skipped
+//! unless asked for. Limits of the rules: a plural possessive inside a
+//! single-quoted quotation (`'the workers' union'`) closes it early.
 
 use std::ops::Range;
 
 /// Words a quotation needs to be checked when short ones are skipped.
 pub(crate) const MIN_WORDS: usize = 3;
 
-/// Byte ranges (into `draft`) of the text inside each quotation, trimmed.
+/// Byte ranges (into `draft`) of the text inside each quotation, trimmed,
+/// in draft order.
 pub(crate) fn find_quotes(draft: &str, include_short: bool) -> Vec<Range<usize>> {
+    let chars: Vec<(usize, char)> = draft.char_indices().collect();
+    let doubles = doubles(draft, &chars);
+    let singles = singles(draft, &chars, &doubles);
+    let mut all: Vec<Range<usize>> = doubles.into_iter().chain(singles).collect();
+    all.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut outer: Vec<Range<usize>> = Vec::new();
+    for r in all {
+        if outer.iter().any(|o| o.start <= r.start && r.end <= o.end) {
+            continue;
+        }
+        outer.push(r);
+    }
+    outer
+        .into_iter()
+        .filter_map(|r| trimmed(draft, r, include_short))
+        .collect()
+}
+
+/// The double-quote marks that open a quotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opener {
+    /// `“`, closed by `”`.
+    Curly,
+    /// `"`, closed by a right-flanking `"`.
+    Straight,
+    /// `«`, closed by `»`.
+    Guillemet,
+    /// `„`, closed by `“` (or `”`).
+    Low,
+}
+
+/// What is around a mark: the chars before and after it.
+#[derive(Debug, Clone, Copy)]
+struct Around {
+    /// The char before, `None` at the start.
+    prev: Option<char>,
+    /// The char after, `None` at the end.
+    next: Option<char>,
+}
+
+impl Around {
+    fn of(chars: &[(usize, char)], k: usize) -> Around {
+        Around {
+            prev: k.checked_sub(1).map(|j| chars[j].1),
+            next: chars.get(k + 1).map(|&(_, c)| c),
+        }
+    }
+
+    /// After a space, an opening bracket, a dash, another mark or the start.
+    fn opens_before(self) -> bool {
+        self.prev
+            .is_none_or(|c| c.is_whitespace() || "([{—–-/".contains(c) || is_quote_mark(c))
+    }
+
+    /// Before a space, punctuation, another mark or the end.
+    fn closes_after(self) -> bool {
+        self.next.is_none_or(|c| {
+            c.is_whitespace() || c.is_ascii_punctuation() || "—–…".contains(c) || is_quote_mark(c)
+        })
+    }
+
+    /// Left-flanking: opens before a word.
+    fn left_flanking(self) -> bool {
+        self.opens_before() && self.next.is_some_and(|c| !c.is_whitespace())
+    }
+
+    /// Right-flanking: closes after a word.
+    fn right_flanking(self) -> bool {
+        self.prev.is_some_and(|c| !c.is_whitespace()) && self.closes_after()
+    }
+}
+
+fn is_quote_mark(c: char) -> bool {
+    "\"'“”‘’«»„‚".contains(c)
+}
+
+/// Whether the newline at `k` starts a paragraph break (a blank line follows).
+fn paragraph_break(draft: &str, chars: &[(usize, char)], k: usize) -> bool {
+    let (i, c) = chars[k];
+    c == '\n'
+        && draft[i + 1..]
+            .trim_start_matches([' ', '\t', '\r'])
+            .starts_with('\n')
+}
+
+/// Pass 1: the outermost double quotations.
+fn doubles(draft: &str, chars: &[(usize, char)]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    let mut open: Option<(usize, char)> = None; // content start, expected closer
-    for (i, c) in draft.char_indices() {
-        match open {
-            None => {
-                let closer = match c {
-                    '“' => Some('”'),
-                    '"' => Some('"'),
-                    '«' => Some('»'),
-                    '„' => Some('“'),
-                    _ => None,
-                };
-                if let Some(cl) = closer {
-                    open = Some((i + c.len_utf8(), cl));
-                }
+    // Open marks, outermost first, with where each one's text starts.
+    let mut open: Vec<(Opener, usize)> = Vec::new();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if paragraph_break(draft, chars, k) {
+            open.clear();
+            continue;
+        }
+        let at = Around::of(chars, k);
+        let closes = |o: Opener| match (o, c) {
+            (Opener::Curly, '”') | (Opener::Guillemet, '»') => true,
+            (Opener::Low, '“' | '”') => true,
+            (Opener::Straight, '"') => at.right_flanking(),
+            _ => false,
+        };
+        if let Some(pos) = open.iter().rposition(|&(o, _)| closes(o)) {
+            let (_, start) = open[pos];
+            open.truncate(pos);
+            if open.is_empty() {
+                out.push(start..i);
             }
-            Some((start, closer)) => {
-                let is_close = c == closer || (closer == '“' && c == '”');
-                if is_close {
-                    push(draft, start..i, include_short, &mut out);
-                    open = None;
-                } else if c == '\n'
-                    && draft[i + 1..]
-                        .trim_start_matches([' ', '\t', '\r'])
-                        .starts_with('\n')
-                {
-                    open = None; // paragraph break: unclosed quotation
-                }
-            }
+            continue;
+        }
+        let opener = match c {
+            '“' => Some(Opener::Curly),
+            '«' => Some(Opener::Guillemet),
+            '„' => Some(Opener::Low),
+            '"' if at.left_flanking() => Some(Opener::Straight),
+            _ => None,
+        };
+        if let Some(o) = opener {
+            open.push((o, i + c.len_utf8()));
         }
     }
     out
 }
 
-fn push(draft: &str, r: Range<usize>, include_short: bool, out: &mut Vec<Range<usize>>) {
+/// Pass 2: single quotations outside every double one.
+fn singles(draft: &str, chars: &[(usize, char)], doubles: &[Range<usize>]) -> Vec<Range<usize>> {
+    let inside = |i: usize| doubles.iter().any(|r| r.start <= i && i < r.end);
+    let mut out = Vec::new();
+    let mut open: Option<usize> = None;
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if paragraph_break(draft, chars, k) {
+            open = None;
+            continue;
+        }
+        if !matches!(c, '\'' | '‘' | '’' | '‚') || inside(i) {
+            continue;
+        }
+        let at = Around::of(chars, k);
+        let between_letters = at.prev.is_some_and(char::is_alphanumeric)
+            && at.next.is_some_and(char::is_alphanumeric);
+        if between_letters {
+            continue; // Japan's, don’t
+        }
+        let decade = chars
+            .get(k + 1..k + 3)
+            .is_some_and(|d| d.iter().all(|&(_, c)| c.is_ascii_digit()));
+        match open {
+            Some(start) if c != '‘' && c != '‚' && at.right_flanking() => {
+                out.push(start..i);
+                open = None;
+            }
+            None if c != '’' && !decade && at.left_flanking() => {
+                open = Some(i + c.len_utf8());
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The quotation's text without its outer spaces, when it has enough words.
+fn trimmed(draft: &str, r: Range<usize>, include_short: bool) -> Option<Range<usize>> {
     let s = &draft[r.clone()];
     let lead = s.len() - s.trim_start().len();
     let t = s.trim();
-    if t.is_empty() {
-        return;
-    }
     let words = crate::analysis::tokenize(t).len();
     if words == 0 || (!include_short && words < MIN_WORDS) {
-        return;
+        return None;
     }
-    out.push(r.start + lead..r.start + lead + t.len());
+    Some(r.start + lead..r.start + lead + t.len())
 }
 
 #[cfg(test)]
@@ -85,5 +226,105 @@ mod tests {
             quotes("„drei vier fünf“ und «un deux trois»", false),
             vec!["drei vier fünf", "un deux trois"]
         );
+    }
+
+    /// Real quotation shapes, each with the quotations a reader sees in it.
+    /// Boundaries must be right on every one.
+    const SHAPES: &[(&str, &str, &[&str])] = &[
+        (
+            "nested curly",
+            "Analysts noted that Japan tried “grand tech projects before, like the 1980s “Fifth Generation Computer” effort that spent hundreds of millions” and failed.",
+            &["grand tech projects before, like the 1980s “Fifth Generation Computer” effort that spent hundreds of millions"],
+        ),
+        (
+            "straight inside straight",
+            "She wrote \"a homegrown \"sovereign AI\" model tied to robotics and chips\" in her notes.",
+            &["a homegrown \"sovereign AI\" model tied to robotics and chips"],
+        ),
+        (
+            "straight inside curly",
+            "The memo says “Japan wants a \"physical AI\" edge over rivals” today.",
+            &["Japan wants a \"physical AI\" edge over rivals"],
+        ),
+        (
+            "curly inside straight",
+            "He said \"the “sovereign AI” model is tied to chips\" and left.",
+            &["the “sovereign AI” model is tied to chips"],
+        ),
+        (
+            "two straight quotations",
+            "\"Robots will help,\" she said, and \"the plan is funded.\"",
+            &["Robots will help,", "the plan is funded."],
+        ),
+        (
+            "apostrophes inside and outside",
+            "Japan's plan, in the minister’s words, is “Japan’s answer to the workers’ shortage” of the ’90s and '20s.",
+            &["Japan’s answer to the workers’ shortage"],
+        ),
+        (
+            "British single quotes with a double inside",
+            "The report said ‘the “sovereign AI” push is tied to robotics’, officials added.",
+            &["the “sovereign AI” push is tied to robotics"],
+        ),
+        (
+            "straight single quotes",
+            "The paper called it 'a trillion-parameter model for robots' in April.",
+            &["a trillion-parameter model for robots"],
+        ),
+        (
+            "guillemets nested",
+            "Le ministre a dit « un modèle « souverain » lié à la robotique » hier.",
+            &["un modèle « souverain » lié à la robotique"],
+        ),
+        (
+            "low-high with inner single",
+            "Er sagte „ein ‚souveränes‘ Modell für Roboter“ gestern.",
+            &["ein ‚souveränes‘ Modell für Roboter"],
+        ),
+        (
+            "across a line break",
+            "They said “the venture was set up\nin April 2026 by four firms” last week.",
+            &["the venture was set up\nin April 2026 by four firms"],
+        ),
+        (
+            "unclosed, then a paragraph",
+            "He said “the plan will work.\n\nLater: “robots by 2040 are planned” she said.",
+            &["robots by 2040 are planned"],
+        ),
+        (
+            "unclosed at the end",
+            "It is “a plan with no end in sight",
+            &[],
+        ),
+        (
+            "a stray apostrophe before a quotation",
+            "Rock 'n roll aside, 'tis said \"ten million robots by 2040\" is the goal.",
+            &["ten million robots by 2040"],
+        ),
+        (
+            "inches are not quotes",
+            "A 5\" screen, and then \"the robots arrive in April 2026\" they said.",
+            &["the robots arrive in April 2026"],
+        ),
+    ];
+
+    #[test]
+    fn quotation_shapes_have_the_right_boundaries() {
+        for (name, draft, want) in SHAPES {
+            assert_eq!(quotes(draft, false), *want, "{name}: {draft}");
+        }
+    }
+
+    #[test]
+    fn short_inner_quotes_are_never_separate_quotations() {
+        let d = SHAPES[0].1;
+        assert_eq!(
+            quotes(d, true).len(),
+            1,
+            "the inner “Fifth Generation Computer” is the outer's text"
+        );
+        let d = "Call it ‘sovereign AI’ or \"physical AI\".";
+        assert_eq!(quotes(d, true), vec!["sovereign AI", "physical AI"]);
+        assert!(quotes(d, false).is_empty());
     }
 }
