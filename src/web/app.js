@@ -209,21 +209,22 @@ function checkCard(c) {
   }
   return card;
 }
-async function check(text, includeShort) {
+// One quote is checked as given, marks and all; only a draft is searched
+// for quotations. The reader says which: the page never guesses.
+async function check(text, mode, includeShort) {
   const box = $("#check-results");
   box.replaceChildren(el("p", { class: "summary", text: "Checking…" }));
-  const looksLikeDraft = /["“”„«»]/.test(text) && !/^\s*["“„«][^"“”„«»]*["”“»]\s*$/.test(text);
   try {
-    if (looksLikeDraft) {
+    if (mode === "draft") {
       const r = await api("POST", "/v1/quotes/check-draft", { text, include_short: includeShort });
       box.replaceChildren(el("p", { class: "summary", text: `${r.quotes.length} quotation${r.quotes.length === 1 ? "" : "s"} found.` }));
       for (const q of r.quotes) box.append(checkCard(q));
     } else {
-      const quote = text.trim().replace(/^["“„«]|["”“»]$/g, "");
-      box.replaceChildren(checkCard(await api("POST", "/v1/quotes/check", { quote })));
+      box.replaceChildren(checkCard(await api("POST", "/v1/quotes/check", { quote: text.trim() })));
     }
   } catch (e) { showError(box, e); }
 }
+function checkMode() { return $("#check-mode-draft").checked ? "draft" : "quote"; }
 
 // ---- documents ----
 let docsLoaded = null;
@@ -293,8 +294,10 @@ function route() {
     search(p.get("q"), p.get("doc") || "", p.get("kind") || "", Number(p.get("offset") || 0));
   } else if (p.has("check")) {
     selectTab("check");
+    const mode = p.get("mode") === "draft" ? "draft" : "quote";
+    $(`#check-mode-${mode}`).checked = true;
     $("#check-input").value = p.get("check");
-    check(p.get("check"), p.get("short") === "1");
+    check(p.get("check"), mode, p.get("short") === "1");
   } else if (p.has("ask")) {
     selectTab("ask");
     $("#ask-input").value = p.get("ask");
@@ -324,7 +327,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#check-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const t = $("#check-input").value;
-    if (t.trim()) { setUrl({ check: t, short: $("#check-short").checked ? "1" : "" }); check(t, $("#check-short").checked); }
+    const mode = checkMode();
+    if (t.trim()) {
+      setUrl({ check: t, mode: mode === "draft" ? "draft" : "", short: $("#check-short").checked ? "1" : "" });
+      check(t, mode, $("#check-short").checked);
+    }
   });
   window.addEventListener("popstate", route);
   fillFilters().then(route);

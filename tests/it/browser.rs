@@ -228,6 +228,49 @@ async fn the_page_in_a_real_browser() {
     );
     shot(&c, "4-check").await;
 
+    // 4b. One quote that holds quotation marks is checked as given, whole.
+    c.goto(&format!(
+        "{base}/?check={}",
+        urlencode("a homegrown “sovereign AI” model tied to robotics")
+    ))
+    .await
+    .unwrap();
+    let verdict = wait_css(&c, "#check-results .verdict")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(verdict.to_lowercase(), "verbatim");
+
+    // 4c. A draft whose quotation holds another: one quotation, whole.
+    c.goto(&format!(
+        "{base}/?mode=draft&check={}",
+        urlencode("Analysts noted that Japan tried “grand tech projects before, like the 1980s “Fifth Generation Computer” effort that spent hundreds of millions” and failed.")
+    ))
+    .await
+    .unwrap();
+    // (The verdict comes with the answer; the summary is then final.)
+    let verdict = wait_css(&c, "#check-results .verdict")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let summary = wait_css(&c, "#check-results .summary")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.as_str(), verdict.to_lowercase().as_str()),
+        ("1 quotation found.", "verbatim")
+    );
+    assert!(
+        c.find(Locator::Css("#check-mode-draft:checked"))
+            .await
+            .is_ok(),
+        "the URL's mode is shown"
+    );
+
     // 5. A permalink lands on the highlighted span, scrolled into view.
     c.goto(&format!(
         "{base}/p/japan-ai-experiment:p9?start={}&end={}",
