@@ -104,14 +104,16 @@ pub(crate) async fn check_draft(
                 "attachment; filename=\"verbatim-quotes.csv\"",
             ),
         ],
-        draft_csv(&resp),
+        draft_csv(&resp, &super::web::base_url(&headers)),
     )
         .into_response())
 }
 
-/// The draft check as CSV rows for a newsroom spreadsheet.
-pub(crate) fn draft_csv(resp: &DraftResponse) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// The draft check as CSV rows for a newsroom spreadsheet (links start
+/// with `base`, see [`super::web::permalink`]). A `not_found` row names the
+/// nearest passage in columns of its own, never as the match.
+pub(crate) fn draft_csv(resp: &DraftResponse, base: &str) -> String {
+    let mut w = csv::Writer::from_writer(super::web::CSV_BOM.as_bytes().to_vec());
     let _ = w.write_record([
         "start",
         "end",
@@ -123,12 +125,18 @@ pub(crate) fn draft_csv(resp: &DraftResponse) -> String {
         "passage_id",
         "source_start",
         "source_end",
+        "permalink",
+        "source_url",
         "differences",
         "notes",
+        "nearest_label",
+        "nearest_permalink",
+        "nearest_text",
     ]);
     for q in &resp.quotes {
         let c = &q.check;
         let m = c.matched.as_ref();
+        let near = c.candidates.first();
         let _ = w.write_record([
             q.start.to_string(),
             q.end.to_string(),
@@ -140,8 +148,18 @@ pub(crate) fn draft_csv(resp: &DraftResponse) -> String {
             m.map(|m| m.citation.passage_id.clone()).unwrap_or_default(),
             m.map(|m| m.citation.start.to_string()).unwrap_or_default(),
             m.map(|m| m.citation.end.to_string()).unwrap_or_default(),
+            m.map(|m| super::web::permalink(base, &m.citation))
+                .unwrap_or_default(),
+            m.map(|m| &m.citation)
+                .or(near.map(|h| &h.citation))
+                .and_then(|c| c.url.clone())
+                .unwrap_or_default(),
             c.summary(),
             m.map(|m| m.notes.join("; ")).unwrap_or_default(),
+            near.map(|h| h.citation.label.clone()).unwrap_or_default(),
+            near.map(|h| super::web::permalink(base, &h.citation))
+                .unwrap_or_default(),
+            near.map(|h| h.text.clone()).unwrap_or_default(),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -250,6 +250,9 @@ pub(crate) struct ExportRow {
     pub doc_version: String,
     /// Citation label.
     pub label: String,
+    /// The page's link to the passage (`/p/{passage_id}?start=&end=`,
+    /// absolute when the request named its host).
+    pub permalink: String,
     /// BM25 score (hybrid: the mixed score, 0 to 1, for the first 100 rows).
     pub score: f32,
     /// The passage text.
@@ -269,6 +272,7 @@ const EXPORT_HEADERS: &[&str] = &[
     "url",
     "doc_version",
     "label",
+    "permalink",
     "score",
     "text",
 ];
@@ -280,8 +284,10 @@ const EXPORT_HEADERS: &[&str] = &[
               (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(crate) async fn export(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
+    let base = super::web::base_url(&headers);
     let q = checked_query(&state, p.q)?;
     let jsonl = match p.format.as_deref().unwrap_or("csv") {
         "csv" => false,
@@ -312,7 +318,7 @@ pub(crate) async fn export(
     let permit = state.blocking_permit().await?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        stream_rows(&engine, &q, filters, mode, jsonl, &tx)
+        stream_rows(&engine, &q, filters, mode, jsonl, &base, &tx)
     });
     let content_type = if jsonl {
         "application/x-ndjson; charset=utf-8"
@@ -346,6 +352,7 @@ fn stream_rows(
     filters: Filters,
     mode: Option<SearchMode>,
     jsonl: bool,
+    base: &str,
     tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
     let hits = match engine.search_all(q, &filters, mode) {
@@ -363,11 +370,13 @@ fn stream_rows(
     let mut csv = new_csv();
     let mut buf: Vec<u8> = Vec::new();
     if !jsonl {
+        buf.extend_from_slice(super::web::CSV_BOM.as_bytes());
         let _ = csv.write_record(EXPORT_HEADERS);
     }
     for (i, h) in hits.iter().enumerate() {
         let (score, doc, p) = (h.score, h.doc, h.passage);
         let c: Citation = doc.cite(p, p.span);
+        let permalink = super::web::permalink(base, &c);
         let row = ExportRow {
             rank: i + 1,
             passage_id: c.passage_id,
@@ -381,6 +390,7 @@ fn stream_rows(
             url: c.url.unwrap_or_default(),
             doc_version: c.doc_version,
             label: c.label,
+            permalink,
             score,
             text: doc.passage_text(p).to_string(),
         };

@@ -5,6 +5,29 @@ use axum::response::{IntoResponse, Response};
 
 use crate::web;
 
+/// The page's address of a cited span, `{base}/p/{passage_id}?start=&end=`:
+/// what a spreadsheet row or a pasted citation links to. `base` is the
+/// scheme and host the request came to (empty for a relative link).
+pub(crate) fn permalink(base: &str, c: &crate::model::Citation) -> String {
+    let id =
+        percent_encoding::utf8_percent_encode(&c.passage_id, percent_encoding::NON_ALPHANUMERIC);
+    format!("{base}/p/{id}?start={}&end={}", c.start, c.end)
+}
+
+/// `http://host` from a request's `Host` header, or empty without one.
+pub(crate) fn base_url(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && !h.contains(['/', ' ']))
+        .map(|h| format!("http://{h}"))
+        .unwrap_or_default()
+}
+
+/// Starts a CSV file: the UTF-8 byte-order mark, without which spreadsheet
+/// programs read curly quotes and ¶ as Latin-1 garbage.
+pub(crate) const CSV_BOM: &str = "\u{feff}";
+
 fn page() -> Response {
     (
         [

@@ -45,13 +45,16 @@ function marked(text, base, ranges) {
   return frag;
 }
 
-const citationText = (c) => `${c.label} (${c.passage_id}, chars ${c.start}–${c.end}${c.url ? ", " + c.url : ""})`;
 const permalink = (c) => `/p/${encodeURIComponent(c.passage_id)}?start=${c.start}&end=${c.end}`;
+// One line a reporter can paste: the exact words, where they are, the
+// permalink to the span, and the original's address.
+const citationText = (c, text) =>
+  `${text ? `“${text}” — ` : ""}${c.label} (${c.passage_id}, chars ${c.start}–${c.end}). ${location.origin}${permalink(c)}${c.url ? ` Source: ${c.url}` : ""}`;
 
-function copyButton(c) {
+function copyButton(c, text) {
   const b = el("button", { type: "button", class: "secondary copy", text: "Copy citation" });
   b.addEventListener("click", async () => {
-    const t = citationText(c);
+    const t = citationText(c, text);
     try { await navigator.clipboard.writeText(t); }
     catch {
       const ta = el("textarea"); ta.value = t; document.body.append(ta); ta.select();
@@ -63,11 +66,11 @@ function copyButton(c) {
   return b;
 }
 
-function citeLine(c, extra = []) {
+function citeLine(c, text, extra = []) {
   return el("div", { class: "cite" },
     el("span", { class: "label", text: c.label }),
     el("a", { href: permalink(c), text: c.passage_id }),
-    ...extra, copyButton(c));
+    ...extra, copyButton(c, text));
 }
 
 function showError(box, err) {
@@ -112,7 +115,7 @@ async function ask(question) {
         for (const h of r.related) {
           box.append(el("article", { class: "card not-answer" },
             el("span", { class: "badge", text: "Not an answer" }),
-            el("blockquote", { text: h.text }), citeLine(h.citation)));
+            el("blockquote", { text: h.text }), citeLine(h.citation, h.text)));
         }
       }
       return;
@@ -123,7 +126,7 @@ async function ask(question) {
       const ctxBox = el("div", { class: "context", hidden: "" });
       const toggle = el("button", { type: "button", class: "secondary", text: "Show in context", "aria-expanded": "false" });
       toggle.addEventListener("click", () => showContext(a, ctxBox, toggle));
-      card.append(citeLine(a.citation, [toggle]), ctxBox);
+      card.append(citeLine(a.citation, a.text, [toggle]), ctxBox);
       box.append(card);
     }
   } catch (e) { showError(box, e); }
@@ -163,7 +166,7 @@ async function search(q, doc, kind, offset) {
       box.append(el("article", { class: "card hit" },
         h.section ? el("div", { class: "cite", text: h.section }) : null,
         el("blockquote", {}, marked(h.text, h.citation.start, h.highlights)),
-        citeLine(h.citation)));
+        citeLine(h.citation, h.text)));
     }
     const pager = el("nav", { class: "pager", "aria-label": "Pages" });
     if (offset > 0) pager.append(el("button", { type: "button", class: "secondary", text: "← Previous",
@@ -200,7 +203,7 @@ function checkCard(c) {
   if (c.match) {
     card.append(el("p", { class: "summary", text: `Closest source (similarity ${c.match.similarity.toFixed(3)}):` }));
     card.append(renderDiff(c.match.diff));
-    card.append(citeLine(c.match.citation));
+    card.append(citeLine(c.match.citation, c.match.text));
     if (c.match.notes.length) card.append(el("ul", { class: "notes" }, ...c.match.notes.map((n) => el("li", { text: n }))));
   } else {
     card.append(el("p", { text: "Nothing in the sources is close enough to this quote." }));
@@ -271,7 +274,9 @@ async function showPassage(id, start, end) {
       el("h2", { text: p.citation.title }),
       p.section ? el("p", { class: "summary", text: p.section }) : null,
       el("article", { class: "card passage" }, body,
-        citeLine({ ...p.citation, start: s, end: e, label: p.citation.label })),
+        citeLine({ ...p.citation, start: s, end: e, label: p.citation.label },
+          // The cited span, by code point (offsets count Unicode scalar values).
+          Array.from(p.text).slice(s - p.citation.start, e - p.citation.start).join(""))),
       nav);
     const m = box.querySelector("mark.cited");
     if (m) { m.id = "cited"; m.tabIndex = -1; m.scrollIntoView({ block: "center" }); m.focus({ preventScroll: true }); }

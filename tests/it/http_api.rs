@@ -337,6 +337,11 @@ async fn export_streams_every_hit() {
     let mut rdr = csv::Reader::from_reader(body.as_slice());
     let headers = rdr.headers().unwrap().clone();
     assert!(headers.iter().any(|h| h == "label") && headers.iter().any(|h| h == "text"));
+    assert!(
+        body.starts_with("\u{feff}rank,".as_bytes()),
+        "a byte-order mark first"
+    );
+    assert!(headers.iter().any(|h| h == "permalink"));
     assert_eq!(rdr.records().count(), total);
     let (_, ct, body) = send(
         &s,
@@ -569,7 +574,7 @@ async fn quote_check_contract_and_errors() {
 #[tokio::test]
 async fn draft_check_json_and_csv() {
     let s = state();
-    let draft = r#"She said "Japan is losing workers fast" and "Japan is gaining workers fast, says nobody at all"."#;
+    let draft = r#"She said "Japan is losing workers fast" and "Japan is gaining workers fast, says nobody at all". "The moon is made of green cheese," he added."#;
     let body = serde_json::json!({"text": draft}).to_string();
     let (st, v) = post(
         &s,
@@ -580,8 +585,9 @@ async fn draft_check_json_and_csv() {
     .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let quotes = v["quotes"].as_array().unwrap();
-    assert_eq!(quotes.len(), 2);
+    assert_eq!(quotes.len(), 3);
     assert_eq!(quotes[0]["verdict"], "verbatim");
+    assert_eq!(quotes[2]["verdict"], "not_found");
     assert_eq!(quotes[0]["start"], 10);
     for req in [
         Request::post("/v1/quotes/check-draft?format=csv")
@@ -597,14 +603,30 @@ async fn draft_check_json_and_csv() {
         let (st, ct, bytes) = send(&s, req).await;
         assert_eq!(st, StatusCode::OK);
         assert!(ct.starts_with("text/csv"));
+        // A byte-order mark first, so spreadsheets read the curly quotes as UTF-8.
+        assert!(bytes.starts_with("\u{feff}start,".as_bytes()));
         let mut rdr = csv::Reader::from_reader(bytes.as_slice());
         let h = rdr.headers().unwrap().clone();
-        for col in ["quote", "verdict", "source_text", "label", "differences"] {
-            assert!(h.iter().any(|x| x == col), "csv lacks {col}");
-        }
+        let col = |name: &str| {
+            h.iter()
+                .position(|x| x == name)
+                .unwrap_or_else(|| panic!("csv lacks {name}: {h:?}"))
+        };
         let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(&rows[0][3], "verbatim");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(&rows[0][col("verdict")], "verbatim");
+        assert!(!rows[0][col("differences")].is_empty());
+        let link = &rows[0][col("permalink")];
+        assert!(
+            link.starts_with("/p/") && link.contains("?start="),
+            "{link}"
+        );
+        // not_found: no source text, but the nearest passage in its own columns.
+        let nf = &rows[2];
+        assert_eq!(&nf[col("verdict")], "not_found");
+        assert!(nf[col("source_text")].is_empty() && nf[col("label")].is_empty());
+        assert!(!nf[col("nearest_label")].is_empty() && !nf[col("nearest_text")].is_empty());
+        assert!(nf[col("nearest_permalink")].starts_with("/p/"));
     }
     assert_error(
         post(
