@@ -314,6 +314,19 @@ pub(crate) fn stemmed_analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// The English stem of one folded word (what search matches it by).
+pub(crate) fn stem(word: &str) -> String {
+    thread_local! {
+        static STEMMER: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(stemmed_analyzer());
+    }
+    STEMMER.with(|a| {
+        analyze(&mut a.borrow_mut(), word)
+            .into_iter()
+            .next()
+            .map_or_else(|| word.to_string(), |t| t.text)
+    })
+}
+
 /// The unstemmed analyzer, for exact phrases.
 pub(crate) fn exact_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(VerbatimTokenizer::default())

@@ -643,7 +643,7 @@ fn print_check(
                 writeln!(out, "  diff: {}", render_diff(&m.diff, color))?;
             }
             for n in &m.notes {
-                writeln!(out, "  note: {n}")?;
+                writeln!(out, "  note: {}", n.text)?;
             }
         }
         None => {

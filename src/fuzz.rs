@@ -78,7 +78,7 @@ pub fn quote(data: &[u8]) {
     if let Some(local) = align::local_align(&qn, &sn) {
         assert!(local.source_start <= local.source_end && local.source_end <= sn.len());
         assert!(local.quote_start <= local.quote_end && local.quote_end <= qn.len());
-        let (a, b) = align::extend(local, qn.len(), sn.len());
+        let (a, b) = align::extend(local, &qn, &sn);
         assert!(a <= b && b <= sn.len(), "extended span out of range");
     }
     let steps = align::diff(&qn, &sn);
@@ -105,7 +105,13 @@ pub fn quote(data: &[u8]) {
     if !qn.is_empty() && qn == sn {
         assert_eq!(sim, 1.0);
     }
-    let _ = align::meaning_notes(&qn, &sn, &qn, &sn, q, source);
+    for op in [
+        crate::quote::DiffOp::Replace,
+        crate::quote::DiffOp::Delete,
+        crate::quote::DiffOp::Insert,
+    ] {
+        let _ = align::meaning_notes(op, &qn, &sn, &qn, &sn, q, source);
+    }
 }
 
 /// The draft quotation finder: ranges in order, inside the draft, on char

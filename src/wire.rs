@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::answer::{AskResult, AskStatus, HighlightKind};
 use crate::model::{self, Citation, Document, Passage, Span};
-use crate::quote::{DiffOp, DraftCheck, QuoteCheck, Verdict};
+use crate::quote::{DiffOp, DraftCheck, NoteKind, QuoteCheck, Verdict};
 use crate::search::{Hit, SearchMode, SearchPage};
 
 /// A highlighted range, in char offsets into the document text.
@@ -226,6 +226,15 @@ pub struct DiffOpView {
     pub source: String,
 }
 
+/// One note on a quote's match.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoteView {
+    /// What changed (a fixed set; README lists them).
+    pub kind: NoteKind,
+    /// The note for people, naming the words.
+    pub text: String,
+}
+
 /// The closest source span of a quote.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QuoteMatchView {
@@ -237,8 +246,10 @@ pub struct QuoteMatchView {
     pub citation: Citation,
     /// Word-level diff, quote against source.
     pub diff: Vec<DiffOpView>,
-    /// Changes of meaning (numbers, dates, negations, names), case, omissions and insertions.
-    pub notes: Vec<String>,
+    /// What changed, each note with its kind: omissions, insertions,
+    /// numbers, dates, negations, reversals, tense, names, breaks crossed,
+    /// case, editorial marks.
+    pub notes: Vec<NoteView>,
 }
 
 /// The verdict on one quote.
@@ -274,7 +285,14 @@ impl QuoteCheckResponse {
                         source: d.source.clone(),
                     })
                     .collect(),
-                notes: m.notes.clone(),
+                notes: m
+                    .notes
+                    .iter()
+                    .map(|n| NoteView {
+                        kind: n.kind,
+                        text: n.text.clone(),
+                    })
+                    .collect(),
             }),
             candidates: c
                 .candidates

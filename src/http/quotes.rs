@@ -155,7 +155,14 @@ pub(crate) fn draft_csv(resp: &DraftResponse, base: &str) -> String {
                 .and_then(|c| c.url.clone())
                 .unwrap_or_default(),
             c.summary(),
-            m.map(|m| m.notes.join("; ")).unwrap_or_default(),
+            m.map(|m| {
+                m.notes
+                    .iter()
+                    .map(|n| n.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default(),
             near.map(|h| h.citation.label.clone()).unwrap_or_default(),
             near.map(|h| super::web::permalink(base, &h.citation))
                 .unwrap_or_default(),

@@ -129,7 +129,8 @@ fn verdict(out: &mut String, c: &QuoteCheckResponse) {
             );
             let _ = writeln!(out, "Differences (source → quote): {}", c.summary());
             if !m.notes.is_empty() {
-                let _ = writeln!(out, "Notes: {}", m.notes.join("; "));
+                let notes: Vec<&str> = m.notes.iter().map(|n| n.text.as_str()).collect();
+                let _ = writeln!(out, "Notes: {}", notes.join("; "));
             }
         }
         (Verdict::NotChecked, _) => {

@@ -1,7 +1,7 @@
 //! Word-level alignment of a quote against source words, the word diff and
 //! the notes on changes of meaning. Pure.
 
-use similar::{capture_diff_slices, Algorithm, DiffOp};
+use similar::{capture_diff_slices, Algorithm, DiffOp as Edit};
 
 /// A word with its folded form and its byte range in its own text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,11 +92,30 @@ pub(crate) fn local_align(quote: &[&str], source: &[&str]) -> Option<Local> {
     (best.score > 0).then_some(best)
 }
 
-/// Extends an aligned source span to cover quote words left unaligned at
-/// either end, so a changed first or last word shows as a replacement.
-pub(crate) fn extend(local: Local, quote_len: usize, source_len: usize) -> (usize, usize) {
-    let start = local.source_start.saturating_sub(local.quote_start);
-    let end = (local.source_end + (quote_len - local.quote_end)).min(source_len);
+/// Most source words a quote may leave out at an edge of its alignment and
+/// still have the stretch past them count as its source (see [`extend`]).
+const MAX_EDGE_OMISSION: usize = 8;
+
+/// Extends an aligned source span over quote words left unaligned at either
+/// end. When those words appear in the source a few words further on (the
+/// quote left out what lies between), the span reaches them, so the diff
+/// shows an omission and the match the source's whole stretch; otherwise it
+/// covers as many source words as the quote has there, so a changed first
+/// or last word shows as a replacement.
+pub(crate) fn extend(local: Local, quote: &[&str], source: &[&str]) -> (usize, usize) {
+    let head = &quote[..local.quote_start];
+    let tail = &quote[local.quote_end..];
+    let start = (1..=MAX_EDGE_OMISSION)
+        .filter(|skip| !head.is_empty() && local.source_start >= head.len() + skip)
+        .map(|skip| local.source_start - skip - head.len())
+        .find(|&at| source[at..at + head.len()] == *head)
+        .unwrap_or_else(|| local.source_start.saturating_sub(head.len()));
+    let end = (1..=MAX_EDGE_OMISSION)
+        .filter(|skip| !tail.is_empty() && local.source_end + skip + tail.len() <= source.len())
+        .map(|skip| local.source_end + skip)
+        .find(|&at| source[at..at + tail.len()] == *tail)
+        .map(|at| at + tail.len())
+        .unwrap_or_else(|| (local.source_end + tail.len()).min(source.len()));
     (start, end)
 }
 
@@ -130,7 +149,7 @@ pub(crate) fn diff(quote: &[&str], source: &[&str]) -> Vec<Step> {
     capture_diff_slices(Algorithm::Myers, source, quote)
         .into_iter()
         .map(|op| match op {
-            DiffOp::Equal {
+            Edit::Equal {
                 old_index,
                 new_index,
                 len,
@@ -138,7 +157,7 @@ pub(crate) fn diff(quote: &[&str], source: &[&str]) -> Vec<Step> {
                 quote: (new_index, new_index + len),
                 source: (old_index, old_index + len),
             },
-            DiffOp::Delete {
+            Edit::Delete {
                 old_index,
                 old_len,
                 new_index,
@@ -146,7 +165,7 @@ pub(crate) fn diff(quote: &[&str], source: &[&str]) -> Vec<Step> {
                 source: (old_index, old_index + old_len),
                 at_quote: new_index,
             },
-            DiffOp::Insert {
+            Edit::Insert {
                 old_index,
                 new_index,
                 new_len,
@@ -154,7 +173,7 @@ pub(crate) fn diff(quote: &[&str], source: &[&str]) -> Vec<Step> {
                 quote: (new_index, new_index + new_len),
                 at_source: old_index,
             },
-            DiffOp::Replace {
+            Edit::Replace {
                 old_index,
                 old_len,
                 new_index,
@@ -188,66 +207,356 @@ const NEGATIONS: &[&str] = &[
     "not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "t",
     "nowhere",
 ];
-/// Number words that are not scales (those are [`crate::analysis::NUMBER_SCALES`]).
-const NUMBER_WORDS: &[&str] = &[
-    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve", "twenty", "thirty", "forty", "fifty", "dozen", "half",
+/// Number words that are not scales (those are [`crate::analysis::NUMBER_SCALES`]),
+/// with their values where they have one.
+const NUMBER_WORDS: &[(&str, Option<u64>)] = &[
+    ("zero", Some(0)),
+    ("one", Some(1)),
+    ("two", Some(2)),
+    ("three", Some(3)),
+    ("four", Some(4)),
+    ("five", Some(5)),
+    ("six", Some(6)),
+    ("seven", Some(7)),
+    ("eight", Some(8)),
+    ("nine", Some(9)),
+    ("ten", Some(10)),
+    ("eleven", Some(11)),
+    ("twelve", Some(12)),
+    ("twenty", Some(20)),
+    ("thirty", Some(30)),
+    ("forty", Some(40)),
+    ("fifty", Some(50)),
+    ("hundred", Some(100)),
+    ("dozen", Some(12)),
+    ("half", None),
 ];
 
-/// What kind of meaning a set of changed words carries.
+/// Words that reverse each other's meaning, by stem (README lists them):
+/// reporting and policy verbs, and the adjectives and adverbs of direction
+/// and size that quotes most often turn around.
+const REVERSALS: &[(&str, &str)] = &[
+    ("increase", "decrease"),
+    ("increase", "reduce"),
+    ("rise", "fall"),
+    ("raise", "lower"),
+    ("raise", "cut"),
+    ("grow", "shrink"),
+    ("expand", "shrink"),
+    ("expand", "contract"),
+    ("gain", "lose"),
+    ("win", "lose"),
+    ("support", "oppose"),
+    ("accept", "reject"),
+    ("approve", "reject"),
+    ("allow", "ban"),
+    ("allow", "forbid"),
+    ("allow", "prohibit"),
+    ("permit", "ban"),
+    ("confirm", "deny"),
+    ("admit", "deny"),
+    ("agree", "disagree"),
+    ("succeed", "fail"),
+    ("success", "failure"),
+    ("include", "exclude"),
+    ("avoid", "impose"),
+    ("avoid", "seek"),
+    ("strengthen", "weaken"),
+    ("start", "stop"),
+    ("begin", "end"),
+    ("open", "close"),
+    ("more", "less"),
+    ("more", "fewer"),
+    ("most", "least"),
+    ("higher", "lower"),
+    ("larger", "smaller"),
+    ("bigger", "smaller"),
+    ("faster", "slower"),
+    ("strong", "weak"),
+    ("up", "down"),
+    ("before", "after"),
+    ("earlier", "later"),
+    ("public", "private"),
+    ("legal", "illegal"),
+    ("possible", "impossible"),
+    ("likely", "unlikely"),
+    ("always", "never"),
+    ("all", "none"),
+];
+
+/// Irregular past tenses (present, past) of common verbs; regular ones are
+/// told by their stems (`announce` / `announced`).
+const IRREGULAR_PAST: &[(&str, &str)] = &[
+    ("say", "said"),
+    ("is", "was"),
+    ("are", "were"),
+    ("has", "had"),
+    ("have", "had"),
+    ("will", "would"),
+    ("can", "could"),
+    ("shall", "should"),
+    ("may", "might"),
+    ("do", "did"),
+    ("go", "went"),
+    ("make", "made"),
+    ("take", "took"),
+    ("give", "gave"),
+    ("tell", "told"),
+    ("see", "saw"),
+    ("come", "came"),
+    ("get", "got"),
+    ("think", "thought"),
+    ("find", "found"),
+    ("become", "became"),
+    ("begin", "began"),
+    ("lead", "led"),
+    ("build", "built"),
+    ("spend", "spent"),
+    ("send", "sent"),
+    ("bring", "brought"),
+    ("buy", "bought"),
+    ("seek", "sought"),
+    ("know", "knew"),
+    ("grow", "grew"),
+    ("rise", "rose"),
+    ("fall", "fell"),
+    ("win", "won"),
+    ("lose", "lost"),
+    ("meet", "met"),
+    ("pay", "paid"),
+    ("hold", "held"),
+    ("keep", "kept"),
+    ("leave", "left"),
+    ("run", "ran"),
+    ("write", "wrote"),
+];
+
+/// What one step of a word diff does.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffOp {
+    /// The same words in quote and source.
+    Equal,
+    /// Words only in the quote.
+    Insert,
+    /// Source words the quote leaves out.
+    Delete,
+    /// Quote words standing where the source has others.
+    Replace,
+}
+
+/// What a note says changed. The wire names (`snake_case`) are listed in
+/// README.md and the OpenAPI document.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// Source words the quote leaves out without an ellipsis.
+    Omission,
+    /// Words in the quote that the source does not have.
+    Insertion,
+    /// A number differs (`6.3` → `8.3`).
+    NumberChanged,
+    /// The same number, written another way (`10` → `ten`): a style note.
+    NumberStyle,
+    /// A month or date differs.
+    DateChanged,
+    /// The quote adds a negation.
+    NegationAdded,
+    /// The quote drops a negation.
+    NegationRemoved,
+    /// A word turned into its opposite (`avoids` → `imposes`).
+    Reversal,
+    /// A verb's tense differs (`said` → `says`).
+    TenseChanged,
+    /// A capitalised name was replaced by another.
+    NameChanged,
+    /// The quote runs across a paragraph break or a heading.
+    CrossesBreak,
+    /// Letter case differs (not counted as a difference).
+    CaseDiffers,
+    /// The source's words, in another order.
+    Reordered,
+    /// What an ellipsis leaves out.
+    Ellipsis,
+    /// A `[bracketed]` insertion or substitution.
+    Editorial,
+    /// Editorial marks that did not line up with one passage.
+    MarksIgnored,
+}
+
+/// One note on a quote's match: its kind and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// What changed.
+    pub kind: NoteKind,
+    /// What a reader sees, naming the words.
+    pub text: String,
+}
+
+impl Note {
+    /// A note of `kind` saying `text`.
+    pub(crate) fn new(kind: NoteKind, text: impl Into<String>) -> Note {
+        Note {
+            kind,
+            text: text.into(),
+        }
+    }
+}
+
+/// Whether a folded word is a number (digits, a number word or a scale).
 fn is_number(w: &str) -> bool {
     w.chars().any(|c| c.is_ascii_digit())
-        || NUMBER_WORDS.contains(&w)
+        || NUMBER_WORDS.iter().any(|(n, _)| *n == w)
         || crate::analysis::NUMBER_SCALES.contains(&w)
 }
 
-/// Notes on changes of meaning between changed words. `q_raw` and `s_raw`
-/// are the original spellings of the changed words.
+/// The value of a one-word number: digits (with thousands separators) or a
+/// number word.
+fn value_of(w: &str) -> Option<u64> {
+    if let Some((_, v)) = NUMBER_WORDS.iter().find(|(n, _)| *n == w) {
+        return *v;
+    }
+    let digits: String = w.chars().filter(|&c| c != ',').collect();
+    digits.parse().ok()
+}
+
+/// Whether two stems are a pair of opposites (the list is of words; each
+/// side is compared by its stem, so `avoids` and `avoided` count).
+fn reverses(a: &str, b: &str) -> bool {
+    use crate::analysis::stem;
+    REVERSALS.iter().any(|&(x, y)| {
+        let (x, y) = (stem(x), stem(y));
+        (a == x && b == y) || (a == y && b == x)
+    })
+}
+
+/// Whether two folded words are one verb in two tenses.
+fn tense_differs(a: &str, b: &str, stem_a: &str, stem_b: &str) -> bool {
+    if a == b {
+        return false;
+    }
+    let irregular = IRREGULAR_PAST.iter().any(|&(present, past)| {
+        let p = crate::analysis::stem(present);
+        let is_present = |w: &str, st: &str| w == present || st == p;
+        (is_present(a, stem_a) && b == past) || (is_present(b, stem_b) && a == past)
+    });
+    // Regular verbs: one stem, one side in the past (`-ed`), the other not.
+    let past = |w: &str, st: &str| w.ends_with("ed") && w != st; // not `need`
+    let regular = stem_a == stem_b && past(a, stem_a) != past(b, stem_b);
+    irregular || regular
+}
+
+/// Notes on one changed step of the diff: `op` says whether the quote
+/// replaced, left out or added the words; `*_norm` are the folded words,
+/// `*_raw` their spellings, `*_text` the stretches as written.
 pub(crate) fn meaning_notes(
+    op: DiffOp,
     q_norm: &[&str],
     s_norm: &[&str],
     q_raw: &[&str],
     s_raw: &[&str],
     q_text: &str,
     s_text: &str,
-) -> Vec<String> {
+) -> Vec<Note> {
     let mut notes = Vec::new();
-    let shown = |t: &str| {
-        if t.is_empty() {
-            "nothing".to_string()
-        } else {
-            format!("“{t}”")
+    let change = format!("source “{s_text}” → quote “{q_text}”");
+    let neg_q = q_norm.iter().filter(|w| NEGATIONS.contains(w)).count();
+    let neg_s = s_norm.iter().filter(|w| NEGATIONS.contains(w)).count();
+    let negation = |notes: &mut Vec<Note>| {
+        if neg_q > neg_s {
+            notes.push(Note::new(
+                NoteKind::NegationAdded,
+                format!("negation added: {change}"),
+            ));
+        } else if neg_s > neg_q {
+            notes.push(Note::new(
+                NoteKind::NegationRemoved,
+                format!("negation removed: {change}"),
+            ));
         }
     };
-    let change = format!("source {} → quote {}", shown(s_text), shown(q_text));
+    match op {
+        DiffOp::Delete => {
+            notes.push(Note::new(
+                NoteKind::Omission,
+                format!("left out “{s_text}” (no ellipsis marks it)"),
+            ));
+            negation(&mut notes);
+            return notes;
+        }
+        DiffOp::Insert => {
+            notes.push(Note::new(
+                NoteKind::Insertion,
+                format!("added “{q_text}”, not in the source"),
+            ));
+            negation(&mut notes);
+            return notes;
+        }
+        DiffOp::Equal | DiffOp::Replace => {}
+    }
     let any = |ws: &[&str], f: &dyn Fn(&str) -> bool| ws.iter().any(|w| f(w));
-    if any(q_norm, &is_number) || any(s_norm, &is_number) {
-        notes.push(format!("number changed: {change}"));
+    let numbers = any(q_norm, &is_number) || any(s_norm, &is_number);
+    if numbers {
+        let same_value = q_norm.len() == s_norm.len()
+            && q_norm
+                .iter()
+                .zip(s_norm)
+                .all(|(a, b)| a == b || value_of(a).is_some_and(|v| Some(v) == value_of(b)));
+        if same_value {
+            notes.push(Note::new(
+                NoteKind::NumberStyle,
+                format!("the same number, written another way: {change}"),
+            ));
+        } else {
+            notes.push(Note::new(
+                NoteKind::NumberChanged,
+                format!("number changed: {change}"),
+            ));
+        }
     }
     if any(q_norm, &|w| crate::analysis::MONTHS.contains(&w))
         || any(s_norm, &|w| crate::analysis::MONTHS.contains(&w))
     {
-        notes.push(format!("date changed: {change}"));
+        notes.push(Note::new(
+            NoteKind::DateChanged,
+            format!("date changed: {change}"),
+        ));
     }
-    let neg_q = q_norm.iter().filter(|w| NEGATIONS.contains(w)).count();
-    let neg_s = s_norm.iter().filter(|w| NEGATIONS.contains(w)).count();
-    if neg_q > neg_s {
-        notes.push(format!("negation added: {change}"));
-    } else if neg_s > neg_q {
-        notes.push(format!("negation removed: {change}"));
+    negation(&mut notes);
+    let q_stems: Vec<String> = q_norm.iter().map(|w| crate::analysis::stem(w)).collect();
+    let s_stems: Vec<String> = s_norm.iter().map(|w| crate::analysis::stem(w)).collect();
+    if q_stems
+        .iter()
+        .any(|q| s_stems.iter().any(|s| reverses(q, s)))
+    {
+        notes.push(Note::new(
+            NoteKind::Reversal,
+            format!("meaning reversed: {change}"),
+        ));
+    }
+    if q_norm.len() == s_norm.len()
+        && (0..q_norm.len()).any(|i| tense_differs(q_norm[i], s_norm[i], &q_stems[i], &s_stems[i]))
+    {
+        notes.push(Note::new(
+            NoteKind::TenseChanged,
+            format!("tense changed: {change}"),
+        ));
     }
     let capitalized = |w: &&str| w.chars().next().is_some_and(char::is_uppercase);
-    if q_raw.iter().any(capitalized) || s_raw.iter().any(capitalized) {
-        let (q_names, s_names): (Vec<_>, Vec<_>) = (
-            q_raw.iter().filter(|w| capitalized(w)).collect(),
-            s_raw.iter().filter(|w| capitalized(w)).collect(),
-        );
-        if q_names != s_names
-            && !(q_names.is_empty() && s_names.is_empty())
-            && !any(q_norm, &is_number)
-        {
-            notes.push(format!("name changed: {change}"));
-        }
+    let (q_names, s_names): (Vec<_>, Vec<_>) = (
+        q_raw.iter().filter(|w| capitalized(w)).collect(),
+        s_raw.iter().filter(|w| capitalized(w)).collect(),
+    );
+    // A name is changed only when one capitalised name stands for another.
+    if !q_names.is_empty() && !s_names.is_empty() && q_names != s_names && !numbers {
+        notes.push(Note::new(
+            NoteKind::NameChanged,
+            format!("name changed: {change}"),
+        ));
     }
     notes
 }
@@ -283,7 +592,30 @@ mod tests {
         let src = w("x y up to 10 million robots by 2040 z");
         let q = w("up to 10 million robots by 2050");
         let l = local_align(&q, &src).unwrap();
-        let (s, e) = extend(l, q.len(), src.len());
+        let (s, e) = extend(l, &q, &src);
         assert_eq!(&src[s..e], &w("up to 10 million robots by 2040")[..]);
+    }
+
+    #[test]
+    fn words_left_out_at_an_edge_are_an_omission() {
+        let src = w("a homegrown sovereign ai model tied to robotics and chips today");
+        let q = w("a homegrown sovereign ai model tied to chips");
+        let l = local_align(&q, &src).unwrap();
+        let (s, e) = extend(l, &q, &src);
+        assert_eq!(
+            &src[s..e],
+            &w("a homegrown sovereign ai model tied to robotics and chips")[..]
+        );
+        let steps = diff(&q, &src[s..e]);
+        assert!(
+            steps
+                .iter()
+                .any(|st| matches!(st, Step::Delete { source, .. } if source.1 - source.0 == 2)),
+            "{steps:?}"
+        );
+        let q = w("chips and robotics tied to robotics and chips");
+        let l = local_align(&q, &src).unwrap();
+        let (s, e) = extend(l, &q, &src);
+        assert!(e - s <= src.len());
     }
 }

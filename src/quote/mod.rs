@@ -29,6 +29,7 @@ use crate::analysis::{tokenize, Token};
 use crate::error::{Error, Result};
 use crate::model::{Document, Passage, Span};
 use crate::snapshot::Snapshot;
+pub use align::{DiffOp, Note, NoteKind};
 use align::{Step, Word};
 use marks::{Mark, Part};
 
@@ -72,20 +73,6 @@ impl Verdict {
     }
 }
 
-/// What one step of a word diff does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DiffOp {
-    /// The same words in quote and source.
-    Equal,
-    /// Words only in the quote.
-    Insert,
-    /// Source words the quote leaves out.
-    Delete,
-    /// Quote words standing where the source has others.
-    Replace,
-}
-
 /// One step of the word diff, as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffPart {
@@ -112,8 +99,8 @@ pub struct QuoteMatch<'a> {
     pub similarity: f64,
     /// The word diff.
     pub diff: Vec<DiffPart>,
-    /// Human notes: changes of meaning, case, omissions, insertions.
-    pub notes: Vec<String>,
+    /// Notes: changes of meaning, case, omissions, insertions, breaks.
+    pub notes: Vec<Note>,
 }
 
 /// The result of checking one quote.
@@ -245,7 +232,8 @@ pub(crate) fn check_with<'a>(
             candidates: nearest(candidates),
         });
     };
-    let (s, e) = align::extend(local, qn.len(), window.len());
+    let wn: Vec<&str> = window.iter().map(|w| w.norm.as_str()).collect();
+    let (s, e) = align::extend(local, &qn, &wn);
     let span_words = &window[s..e];
     let sn: Vec<&str> = span_words.iter().map(|w| w.norm.as_str()).collect();
     let steps = align::diff(&qn, &sn);
@@ -270,11 +258,17 @@ pub(crate) fn check_with<'a>(
         a.sort_unstable();
         b.sort_unstable();
         if a == b {
-            notes.push("words reordered: the quote has the source's words in another order".into());
+            notes.push(Note::new(
+                NoteKind::Reordered,
+                "words reordered: the quote has the source's words in another order",
+            ));
         }
     }
     if has_marks {
-        notes.push("the quote's editorial marks ([…], …) did not line up with one passage; compared as plain words".into());
+        notes.push(Note::new(
+            NoteKind::MarksIgnored,
+            "the quote's editorial marks ([…], …) did not line up with one passage; compared as plain words",
+        ));
     }
     Ok(QuoteCheck {
         verdict,
@@ -289,7 +283,7 @@ fn make_match(
     bytes: std::ops::Range<usize>,
     similarity: f64,
     diff: Vec<DiffPart>,
-    notes: Vec<String>,
+    mut notes: Vec<Note>,
 ) -> QuoteMatch<'_> {
     let passage = doc
         .passages
@@ -297,6 +291,29 @@ fn make_match(
         .rev()
         .find(|p| p.bytes.start <= bytes.start)
         .unwrap_or(&doc.passages[0]);
+    // A span that runs into later passages crosses a paragraph break, or
+    // a heading when the section changes.
+    let crossed: Vec<&Passage> = doc
+        .passages
+        .iter()
+        .filter(|p| bytes.start < p.bytes.start && p.bytes.start < bytes.end)
+        .collect();
+    if let Some(last) = crossed.last() {
+        let heading = crossed.iter().any(|p| p.section != passage.section);
+        notes.push(Note::new(
+            NoteKind::CrossesBreak,
+            format!(
+                "the quote runs across {} (¶{} into ¶{})",
+                if heading {
+                    "a heading"
+                } else {
+                    "a paragraph break"
+                },
+                passage.number,
+                last.number
+            ),
+        ));
+    }
     let char_at = |b: usize| passage.span.start + doc.text[passage.bytes.start..b].chars().count();
     let span = Span {
         start: char_at(bytes.start),
@@ -409,7 +426,7 @@ fn describe(
     text: &str,
     s: &[Word],
     steps: &[Step],
-) -> (Vec<DiffPart>, Vec<String>) {
+) -> (Vec<DiffPart>, Vec<Note>) {
     let q_slice = |r: (usize, usize)| {
         if r.0 < r.1 {
             &quote[q[r.0].start..q[r.1 - 1].end]
@@ -454,6 +471,7 @@ fn describe(
             let qraw: Vec<&str> = (qr.0..qr.1).map(|i| &quote[q[i].start..q[i].end]).collect();
             let sraw: Vec<&str> = (sr.0..sr.1).map(|i| &text[s[i].start..s[i].end]).collect();
             notes.extend(align::meaning_notes(
+                op,
                 &qn,
                 &sn,
                 &qraw,
@@ -469,7 +487,10 @@ fn describe(
         });
     }
     if !case_diffs.is_empty() {
-        notes.push(format!("letter case differs: {}", case_diffs.join(", ")));
+        notes.push(Note::new(
+            NoteKind::CaseDiffers,
+            format!("letter case differs: {}", case_diffs.join(", ")),
+        ));
     }
     (parts, notes)
 }
@@ -544,7 +565,10 @@ fn match_with_marks<'a>(
                 match mark {
                     Some(Mark::Ellipsis) => {
                         if !gap.is_empty() {
-                            notes.push(format!("the ellipsis leaves out “{gap}”"));
+                            notes.push(Note::new(
+                                NoteKind::Ellipsis,
+                                format!("the ellipsis leaves out “{gap}”"),
+                            ));
                         }
                         diff.push(DiffPart {
                             op: DiffOp::Delete,
@@ -594,10 +618,13 @@ fn match_with_marks<'a>(
     None
 }
 
-fn bracket_note(b: &str, stands_for: &str) -> String {
-    if stands_for.is_empty() {
-        format!("“[{b}]” is an editorial insertion, not counted against the quote")
-    } else {
-        format!("“[{b}]” is an editorial substitution for “{stands_for}”, not counted against the quote")
-    }
+fn bracket_note(b: &str, stands_for: &str) -> Note {
+    Note::new(
+        NoteKind::Editorial,
+        if stands_for.is_empty() {
+            format!("“[{b}]” is an editorial insertion, not counted against the quote")
+        } else {
+            format!("“[{b}]” is an editorial substitution for “{stands_for}”, not counted against the quote")
+        },
+    )
 }

@@ -204,7 +204,7 @@ function checkCard(c) {
     card.append(el("p", { class: "summary", text: `Closest source (similarity ${c.match.similarity.toFixed(3)}):` }));
     card.append(renderDiff(c.match.diff));
     card.append(citeLine(c.match.citation, c.match.text));
-    if (c.match.notes.length) card.append(el("ul", { class: "notes" }, ...c.match.notes.map((n) => el("li", { text: n }))));
+    if (c.match.notes.length) card.append(el("ul", { class: "notes" }, ...c.match.notes.map((n) => el("li", { class: `note ${n.kind}`, text: n.text }))));
   } else {
     card.append(el("p", { text: "Nothing in the sources is close enough to this quote." }));
     for (const h of c.candidates) card.append(el("div", { class: "cite not-answer" },

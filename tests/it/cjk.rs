@@ -63,7 +63,7 @@ fn japanese_is_searched_segmented_quoted_and_answered() {
         m.diff
     );
     assert!(
-        m.notes.iter().any(|n| n.starts_with("number changed")),
+        m.notes.iter().any(|n| n.text.starts_with("number changed")),
         "{:?}",
         m.notes
     );

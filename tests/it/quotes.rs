@@ -37,7 +37,6 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("The law avoids heavy fines, instead asking [firms] to “cooperate” with government guidance", "verbatim", &["substitution for “companies”"]),
     ("Those gaps matter because they make it hard to judge [sic] making it difficult to evaluate", "verbatim", &[]),
     ("con\u{00AD}trol their own artificial\u{200B} intelligence", "verbatim", &[]),
-    ("shrinking workforce.\n\nJapan’s push raises big questions", "verbatim", &[]),
     // Altered: a number, a date, a negation, a name, a rephrased clause.
     ("Japan has approved about $8.3 billion for a homegrown sovereign AI model", "altered", &["number changed: source “6.3” → quote “8.3”"]),
     ("deploy up to 10 million AI-enabled robots by 2050 as Japan searches", "altered", &["number changed", "2050"]),
@@ -46,6 +45,13 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("Public sources already show a detailed technical paper for the 1-trillion-parameter model", "altered", &[]),
     ("SoftBank, Sony, NEC, and Toyota are leading a new venture", "altered", &["name changed", "Toyota"]),
     ("Japan is losing workers fast, and sees AI robots as a way to keep its economy running", "altered", &[]),
+    // Each kind of note, named right.
+    ("deploy up to ten million AI-enabled robots by 2040", "altered", &["NumberStyle", "the same number, written another way"]),
+    ("a homegrown \"sovereign AI\" model tied to chips", "altered", &["Omission", "left out “robotics and”"]),
+    ("Japan has approved about $6.3 billion for a homegrown model tied to robotics and chips", "altered", &["Omission", "left out “sovereign AI”"]),
+    ("The law imposes heavy fines, instead asking companies to “cooperate” with government guidance", "altered", &["Reversal", "“avoids” → quote “imposes”"]),
+    ("Supporters said this “physical AI” focus sets Japan apart from Western efforts", "altered", &["TenseChanged", "“say” → quote “said”"]),
+    ("shrinking workforce.\n\nJapan’s push raises big questions", "verbatim", &["CrossesBreak", "across a paragraph break"]),
     // Fabricated.
     ("The moon is made of cheese and robots dance at night", "not_found", &[]),
     ("Honda will build ten thousand humanoid factories in Osaka next year", "not_found", &[]),
@@ -136,7 +142,7 @@ proptest! {
         prop_assert_eq!(r.verdict, Verdict::Altered, "{}", changed);
         let m = r.matched.unwrap();
         prop_assert!(m.diff.iter().any(|d| d.op == DiffOp::Replace && d.quote.contains(&(n + bump).to_string())), "{:?}", m.diff);
-        prop_assert!(m.notes.iter().any(|n| n.starts_with("number changed")), "{:?}", m.notes);
+        prop_assert!(m.notes.iter().any(|n| n.kind == verbatim::NoteKind::NumberChanged && n.text.starts_with("number changed")), "{:?}", m.notes);
     }
 }
 
