@@ -4,7 +4,11 @@
 //! Articles 0-39 are indexed. Quotes come from their paragraphs: spans kept
 //! verbatim, and altered copies (a number changed, a negation added, a word
 //! swapped, a word deleted, a name replaced, three words reworded, or two
-//! edits at once). Not-found cases are spans of
+//! edits at once). A second altered copy per paragraph, from its own random
+//! stream, is made for its note: a number written out (`number-word`), a
+//! word turned into its listed opposite (`antonym`), two words left out
+//! before the last (`end-omission`); the notes table says how often each
+//! kind carries the note it must. Not-found cases are spans of
 //! articles 40-47, which are not indexed. The `altered` threshold is swept
 //! on the tuning split only (quotes of articles 0-23, not-found from 40-43)
 //! and reported on the held-out split (24-39, not-found from 44-47).
@@ -18,7 +22,7 @@ use super::Rng;
 use crate::analysis::tokenize;
 use crate::config::VectorMode;
 use crate::engine::Engine;
-use crate::quote::{self, Verdict, ALTERED_MIN_SIMILARITY};
+use crate::quote::{self, NoteKind, Verdict, ALTERED_MIN_SIMILARITY};
 
 /// One benchmark quote with its truth.
 #[derive(Debug, Clone)]
@@ -140,6 +144,39 @@ fn alter(q: &str, kind: &str, rng: &mut Rng, words: &[String], names: &[String])
                 names,
             )
         }
+        "number-word" => {
+            let word = |i: usize| {
+                toks[i]
+                    .text
+                    .parse()
+                    .ok()
+                    .and_then(crate::quote::align::number_word)
+            };
+            // Not inside brackets (`[note 1]`): bracketed words are an editor's,
+            // so changing them leaves the quote verbatim, rightly.
+            let bracketed = |i: usize| {
+                let before = &q[..toks[i].start];
+                before
+                    .rfind('[')
+                    .is_some_and(|b| !before[b..].contains(']'))
+            };
+            let i = pick(
+                (0..n)
+                    .filter(|&i| word(i).is_some() && !bracketed(i))
+                    .collect(),
+                rng,
+            )?;
+            Some(replace(i, word(i)?))
+        }
+        "antonym" => {
+            let word = |i: usize| crate::quote::align::opposite_of(&toks[i].text);
+            let i = pick((1..n).filter(|&i| word(i).is_some()).collect(), rng)?;
+            Some(replace(i, word(i)?))
+        }
+        "end-omission" => {
+            // Two words left out just before the last: the quote skips a stretch.
+            (n >= 8).then(|| format!("{}{}", &q[..toks[n - 3].start], &q[toks[n - 1].start..]))
+        }
         "name" => {
             let i = pick(
                 (1..n)
@@ -159,9 +196,27 @@ fn alter(q: &str, kind: &str, rng: &mut Rng, words: &[String], names: &[String])
     }
 }
 
+/// Kinds made for their notes: a number written out, a word turned into
+/// its opposite, words left out before the end.
+const NOTE_KINDS: [&str; 3] = ["number-word", "antonym", "end-omission"];
+
+/// The note a kind of alteration must carry.
+fn expected_note(kind: &str) -> Option<NoteKind> {
+    Some(match kind {
+        "number" => NoteKind::NumberChanged,
+        "number-word" => NoteKind::NumberStyle,
+        "negation" => NoteKind::NegationAdded,
+        "name" => NoteKind::NameChanged,
+        "delete" | "end-omission" => NoteKind::Omission,
+        "antonym" => NoteKind::Reversal,
+        _ => return None,
+    })
+}
+
 /// Builds the perturbation set.
 pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
     let mut rng = Rng::new(seed);
+    let mut note_rng = Rng::new(seed.wrapping_add(1));
     let foreign_text: String = sq.data[40..]
         .iter()
         .flat_map(|a| a.paragraphs.iter().map(|p| p.context.as_str()))
@@ -207,6 +262,24 @@ pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
                     }
                 }
             }
+            // One more altered copy of a kind whose note is measured, from its
+            // own random stream (so the cases above stay as they were).
+            if let Some(q) = span(&para.context, &mut note_rng) {
+                let first = note_rng.below(NOTE_KINDS.len());
+                for k in 0..NOTE_KINDS.len() {
+                    let kind = NOTE_KINDS[(first + k) % NOTE_KINDS.len()];
+                    if let Some(altered) = alter(&q, kind, &mut note_rng, &words, &names) {
+                        out.push(Case {
+                            quote: altered,
+                            truth: Verdict::Altered,
+                            kind,
+                            article: a,
+                            source: Some(id.clone()),
+                        });
+                        break;
+                    }
+                }
+            }
             // A quote from an unindexed article: tune draws from 40-43, held-out from 44-47.
             let fa = if a < 24 {
                 40 + rng.below(4)
@@ -233,6 +306,8 @@ struct Outcome {
     verbatim: bool,
     similarity: f64,
     right_doc: bool,
+    /// The kinds of the match's notes.
+    notes: Vec<NoteKind>,
 }
 
 fn verdict_at(o: &Outcome, t: f64) -> Verdict {
@@ -296,15 +371,25 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
             verbatim: r.verdict == Verdict::Verbatim,
             similarity: m.map_or(0.0, |m| m.similarity),
             right_doc: m.is_some_and(|m| Some(&m.doc.meta.id) == c.source.as_ref()),
+            notes: m
+                .map(|m| m.notes.iter().map(|n| n.kind).collect())
+                .unwrap_or_default(),
         });
     }
     let secs = t.elapsed().as_secs_f64();
+    // The verdict tables and the sweep keep to the original mix of kinds
+    // (comparable across versions); the note kinds have their own table.
+    let original = |i: &usize| !NOTE_KINDS.contains(&cases[*i].kind);
     let tune: Vec<usize> = (0..cases.len())
         .filter(|&i| cases[i].article < 24)
+        .filter(original)
         .collect();
     let test: Vec<usize> = (0..cases.len())
         .filter(|&i| cases[i].article >= 24)
+        .filter(original)
         .collect();
+    let (tune_all, test_all): (Vec<usize>, Vec<usize>) =
+        (0..cases.len()).partition(|&i| cases[i].article < 24);
     let pairs = |idx: &[usize], t: f64| {
         idx.iter()
             .map(|&i| (cases[i].truth, verdict_at(&outcomes[i], t)))
@@ -368,6 +453,50 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
             share(Verdict::Altered),
             share(Verdict::NotFound),
             located
+        );
+    }
+    println!("\nnotes, on the altered cases of each kind (tune | held-out), threshold {ALTERED_MIN_SIMILARITY}:");
+    println!("| kind | expected note | cases | verdict altered | note present | number_changed (false alarm for number-word) |\n|---|---|---|---|---|---|");
+    let mut kinds: Vec<&str> = cases.iter().map(|c| c.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for kind in kinds {
+        let Some(want) = expected_note(kind) else {
+            continue;
+        };
+        let cell = |idx: &[usize]| {
+            let idx: Vec<usize> = idx
+                .iter()
+                .copied()
+                .filter(|&i| cases[i].kind == kind)
+                .collect();
+            let n = idx.len().max(1) as f64;
+            let share =
+                |f: &dyn Fn(usize) -> bool| idx.iter().filter(|&&i| f(i)).count() as f64 / n;
+            (
+                idx.len(),
+                share(&|i| verdict_at(&outcomes[i], ALTERED_MIN_SIMILARITY) == Verdict::Altered),
+                share(&|i| outcomes[i].notes.contains(&want)),
+                share(&|i| outcomes[i].notes.contains(&NoteKind::NumberChanged)),
+            )
+        };
+        let (a, b) = (cell(&tune_all), cell(&test_all));
+        println!(
+            "| {kind} | {} | {} \\| {} | {:.4} \\| {:.4} | {:.4} \\| {:.4} | {} |",
+            serde_json::to_value(want)
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .unwrap_or_default(),
+            a.0,
+            b.0,
+            a.1,
+            b.1,
+            a.2,
+            b.2,
+            if kind == "number-word" {
+                format!("{:.4} \\| {:.4}", a.3, b.3)
+            } else {
+                "-".into()
+            }
         );
     }
     Ok(())

@@ -424,6 +424,24 @@ fn value_of(w: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The listed opposite of a folded word, if it has one (the benchmark
+/// turns quotes around with it).
+pub(crate) fn opposite_of(word: &str) -> Option<&'static str> {
+    REVERSALS.iter().find_map(|&(x, y)| match word {
+        w if w == x => Some(y),
+        w if w == y => Some(x),
+        _ => None,
+    })
+}
+
+/// The word for a number from 1 to 12 (the benchmark writes numbers out).
+pub(crate) fn number_word(v: u64) -> Option<&'static str> {
+    NUMBER_WORDS
+        .iter()
+        .find(|(_, n)| *n == Some(v) && (1..=12).contains(&v))
+        .map(|(w, _)| *w)
+}
+
 /// Whether two stems are a pair of opposites (the list is of words; each
 /// side is compared by its stem, so `avoids` and `avoided` count).
 fn reverses(a: &str, b: &str) -> bool {
