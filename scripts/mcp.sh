@@ -6,11 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${MCP_VENV:-target/mcp-venv}"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import mcp' 2>/dev/null; then
-  echo "installing the Python MCP SDK (mcp==2.3.0, PyPI) into $venv..."
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "mcp==2.3.0"
-fi
+. scripts/venv.sh
+ensure_venv "$venv" "mcp==2.3.0" "$venv/bin/python" -c 'import mcp'
 bin=target/debug/verbatim
 [ -x "$bin" ] || cargo build --locked --quiet
 work="$(mktemp -d)"

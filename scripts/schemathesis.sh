@@ -8,11 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-25}"
 venv="${SCHEMATHESIS_VENV:-target/schemathesis-venv}"
-if [ ! -x "$venv/bin/schemathesis" ]; then
-  echo "installing schemathesis into $venv..."
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "schemathesis==4.32.5"
-fi
+. scripts/venv.sh
+ensure_venv "$venv" "schemathesis==4.32.5" test -x "$venv/bin/schemathesis"
 bin=target/debug/verbatim
 [ -x "$bin" ] || cargo build --locked --quiet
 work="$(mktemp -d)"

@@ -514,6 +514,26 @@ pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens the engine on the blocking pool and hands it to `state` (which
+/// answers `not_ready` until then), logging `ready` with its size.
+fn open_in_background(
+    config: &Config,
+    state: &crate::http::AppState,
+    ready: &'static str,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    let (state, config) = (state.clone(), config.clone());
+    tokio::task::spawn_blocking(move || {
+        let engine = open_engine(&config)?;
+        tracing::info!(
+            documents = engine.documents().len(),
+            passages = engine.passage_count(),
+            "{ready}"
+        );
+        state.set_engine(engine);
+        Ok(())
+    })
+}
+
 /// `verbatim serve`: binds, becomes ready once the index is open, and
 /// shuts down gracefully on SIGINT or SIGTERM.
 pub fn serve(config: &Config) -> anyhow::Result<()> {
@@ -537,20 +557,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         live.remove_stale_temporaries();
         state.live = Some(live);
         tracing::info!(%addr, "listening on http://{addr}");
-        let opening = {
-            let state = state.clone();
-            let config = config.clone();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                let engine = open_engine(&config)?;
-                tracing::info!(
-                    documents = engine.documents().len(),
-                    passages = engine.passage_count(),
-                    "index open; ready"
-                );
-                state.set_engine(engine);
-                Ok(())
-            })
-        };
+        let opening = open_in_background(config, &state, "index open; ready");
         let server = tokio::spawn(crate::http::run(
             listener,
             state,
@@ -576,20 +583,7 @@ pub fn mcp(config: &Config) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     let result = rt.block_on(async {
         let state = crate::http::AppState::starting(config.limits.clone());
-        let opening = {
-            let state = state.clone();
-            let config = config.clone();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                let engine = open_engine(&config)?;
-                tracing::info!(
-                    documents = engine.documents().len(),
-                    passages = engine.passage_count(),
-                    "index open; MCP tools ready"
-                );
-                state.set_engine(engine);
-                Ok(())
-            })
-        };
+        let opening = open_in_background(config, &state, "index open; MCP tools ready");
         let mut serving = tokio::spawn(crate::mcp::serve_stdio(state));
         tokio::select! {
             opened = opening => {

@@ -35,15 +35,15 @@ pub(crate) fn find_quotes(draft: &str, include_short: bool) -> Vec<Range<usize>>
     let singles = singles(draft, &chars, &doubles);
     let mut all: Vec<Range<usize>> = doubles.into_iter().chain(singles).collect();
     all.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-    let mut outer: Vec<Range<usize>> = Vec::new();
-    for r in all {
-        if outer.iter().any(|o| o.start <= r.start && r.end <= o.end) {
-            continue;
-        }
-        outer.push(r);
-    }
-    outer
-        .into_iter()
+    // Sorted by start (longest first), a range lies inside an earlier one
+    // exactly when it ends no later than the furthest end seen so far.
+    let mut reach = 0;
+    all.into_iter()
+        .filter(|r| {
+            let inside = r.end <= reach;
+            reach = reach.max(r.end);
+            !inside
+        })
         .filter_map(|r| trimmed(draft, r, include_short))
         .collect()
 }

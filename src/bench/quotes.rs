@@ -213,6 +213,23 @@ fn expected_note(kind: &str) -> Option<NoteKind> {
     })
 }
 
+/// A span of `text` altered by the first of `kinds` (from a random start)
+/// that applies to it, with that kind.
+fn altered_copy(
+    text: &str,
+    kinds: &[&'static str],
+    rng: &mut Rng,
+    words: &[String],
+    names: &[String],
+) -> Option<(String, &'static str)> {
+    let q = span(text, rng)?;
+    let first = rng.below(kinds.len());
+    (0..kinds.len()).find_map(|k| {
+        let kind = kinds[(first + k) % kinds.len()];
+        alter(&q, kind, rng, words, names).map(|altered| (altered, kind))
+    })
+}
+
 /// Builds the perturbation set.
 pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
     let mut rng = Rng::new(seed);
@@ -245,39 +262,18 @@ pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
                     source: Some(id.clone()),
                 });
             }
-            // An altered copy: try kinds from a random start until one applies.
-            if let Some(q) = span(&para.context, &mut rng) {
-                let first = rng.below(kinds.len());
-                for k in 0..kinds.len() {
-                    let kind = kinds[(first + k) % kinds.len()];
-                    if let Some(altered) = alter(&q, kind, &mut rng, &words, &names) {
-                        out.push(Case {
-                            quote: altered,
-                            truth: Verdict::Altered,
-                            kind,
-                            article: a,
-                            source: Some(id.clone()),
-                        });
-                        break;
-                    }
-                }
-            }
-            // One more altered copy of a kind whose note is measured, from its
-            // own random stream (so the cases above stay as they were).
-            if let Some(q) = span(&para.context, &mut note_rng) {
-                let first = note_rng.below(NOTE_KINDS.len());
-                for k in 0..NOTE_KINDS.len() {
-                    let kind = NOTE_KINDS[(first + k) % NOTE_KINDS.len()];
-                    if let Some(altered) = alter(&q, kind, &mut note_rng, &words, &names) {
-                        out.push(Case {
-                            quote: altered,
-                            truth: Verdict::Altered,
-                            kind,
-                            article: a,
-                            source: Some(id.clone()),
-                        });
-                        break;
-                    }
+            // An altered copy, then one more of a kind whose note is measured,
+            // from its own random stream (so the cases above stay as they were).
+            for (kinds, rng) in [(&kinds[..], &mut rng), (&NOTE_KINDS[..], &mut note_rng)] {
+                if let Some((quote, kind)) = altered_copy(&para.context, kinds, rng, &words, &names)
+                {
+                    out.push(Case {
+                        quote,
+                        truth: Verdict::Altered,
+                        kind,
+                        article: a,
+                        source: Some(id.clone()),
+                    });
                 }
             }
             // A quote from an unindexed article: tune draws from 40-43, held-out from 44-47.

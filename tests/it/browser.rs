@@ -52,6 +52,11 @@ async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
 }
 
+/// The text of the first element matching `css`, once it appears.
+async fn text_of(c: &Client, css: &str) -> String {
+    wait_css(c, css).await.text().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_in_a_real_browser() {
     let chromedriver = which("chromedriver").expect("chromedriver is missing: run `bash scripts/test.sh`, which installs chromium and chromium-driver");
@@ -123,11 +128,7 @@ async fn the_page_in_a_real_browser() {
     .unwrap();
     let ans = wait_css(&c, "#ask-results mark.answer").await;
     assert_eq!(ans.text().await.unwrap(), "April 2026");
-    let label = wait_css(&c, "#ask-results .cite .label")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let label = text_of(&c, "#ask-results .cite .label").await;
     assert!(label.ends_with("¶9"), "{label}");
     c.find(Locator::XPath("//button[text()='Show in context']"))
         .await
@@ -146,20 +147,12 @@ async fn the_page_in_a_real_browser() {
     ))
     .await
     .unwrap();
-    let none = wait_css(&c, "#ask-results .no-answer")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let none = text_of(&c, "#ask-results .no-answer").await;
     assert!(
         none.contains("No answer in these sources.") && none.contains("South, Korea"),
         "{none}"
     );
-    let related = wait_css(&c, "#ask-results .not-answer .badge")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let related = text_of(&c, "#ask-results .not-answer .badge").await;
     assert_eq!(related.to_lowercase(), "not an answer");
     shot(&c, "2-no-answer").await;
 
@@ -179,11 +172,7 @@ async fn the_page_in_a_real_browser() {
         .unwrap();
     let hit = wait_css(&c, "#search-results .hit mark").await;
     assert_eq!(hit.text().await.unwrap(), "sovereign AI");
-    let summary = wait_css(&c, "#search-results .summary")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let summary = text_of(&c, "#search-results .summary").await;
     assert!(summary.starts_with("2 passages match"), "{summary}");
     assert!(
         c.current_url().await.unwrap().as_str().contains("?q="),
@@ -198,28 +187,10 @@ async fn the_page_in_a_real_browser() {
     ))
     .await
     .unwrap();
-    let verdict = wait_css(&c, "#check-results .verdict")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let verdict = text_of(&c, "#check-results .verdict").await;
     assert_eq!(verdict.to_lowercase(), "altered");
-    assert_eq!(
-        wait_css(&c, "#check-results .diff ins")
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "8.3"
-    );
-    assert_eq!(
-        wait_css(&c, "#check-results .diff del")
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "6.3"
-    );
+    assert_eq!(text_of(&c, "#check-results .diff ins").await, "8.3");
+    assert_eq!(text_of(&c, "#check-results .diff del").await, "6.3");
     assert!(
         c.find(Locator::Css("#check-results button.copy"))
             .await
@@ -235,11 +206,7 @@ async fn the_page_in_a_real_browser() {
     ))
     .await
     .unwrap();
-    let verdict = wait_css(&c, "#check-results .verdict")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let verdict = text_of(&c, "#check-results .verdict").await;
     assert_eq!(verdict.to_lowercase(), "verbatim");
 
     // 4c. A draft whose quotation holds another: one quotation, whole.
@@ -250,16 +217,8 @@ async fn the_page_in_a_real_browser() {
     .await
     .unwrap();
     // (The verdict comes with the answer; the summary is then final.)
-    let verdict = wait_css(&c, "#check-results .verdict")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let summary = wait_css(&c, "#check-results .summary")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let verdict = text_of(&c, "#check-results .verdict").await;
+    let summary = text_of(&c, "#check-results .summary").await;
     assert_eq!(
         (summary.as_str(), verdict.to_lowercase().as_str()),
         ("1 quotation found.", "verbatim")
@@ -292,11 +251,7 @@ async fn the_page_in_a_real_browser() {
     wait_css(&c, "#docs-list .doc").await;
     let docs = c.find_all(Locator::Css("#docs-list .doc")).await.unwrap();
     assert_eq!(docs.len(), 10);
-    let lead = wait_css(&c, "#docs-list .doc .lead")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let lead = text_of(&c, "#docs-list .doc .lead").await;
     assert!(lead.starts_with("A humanoid robot"), "{lead}");
     shot(&c, "6-documents").await;
 
