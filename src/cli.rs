@@ -633,7 +633,24 @@ fn print_check(
                 m.citation.label, m.citation.passage_id, m.citation.start, m.citation.end
             )?;
             writeln!(out, "  similarity: {:.3}", m.similarity)?;
-            if c.verdict != Verdict::Verbatim || m.diff.iter().any(|d| d.op != DiffOp::Equal) {
+            if !c.pieces.is_empty() {
+                for p in &c.pieces {
+                    writeln!(
+                        out,
+                        "  piece: “{}” [{} · {} · chars {}-{}]{}",
+                        p.text,
+                        p.citation.label,
+                        p.citation.passage_id,
+                        p.citation.start,
+                        p.citation.end,
+                        if p.verbatim { "" } else { " not word for word" }
+                    )?;
+                    if !p.verbatim {
+                        writeln!(out, "    diff: {}", render_diff(&p.diff, color))?;
+                    }
+                }
+            } else if c.verdict != Verdict::Verbatim || m.diff.iter().any(|d| d.op != DiffOp::Equal)
+            {
                 writeln!(out, "  diff: {}", render_diff(&m.diff, color))?;
             }
             for n in &m.notes {

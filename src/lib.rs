@@ -72,8 +72,8 @@ pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRe
 pub use live::{Live, Mode, NewDocument};
 pub use model::{Citation, DocMeta, Document, Passage, Sentence, Span};
 pub use quote::{
-    DiffOp, DiffPart, DraftCheck, DraftQuote, Note, NoteKind, QuoteCheck, QuoteMatch, Verdict,
-    MAX_DRAFT_QUOTES, MAX_QUOTE_WORDS,
+    DiffOp, DiffPart, DraftCheck, DraftQuote, Note, NoteKind, Piece, QuoteCheck, QuoteMatch,
+    Verdict, MAX_DRAFT_QUOTES, MAX_QUOTE_WORDS,
 };
 pub use search::{Filters, Hit, SearchMode, SearchPage, SearchRequest, MAX_LIMIT};
 pub use segment::{segment, Markup};

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::answer::{AskResult, AskStatus, HighlightKind};
 use crate::model::{self, Citation, Document, Passage, Span};
-use crate::quote::{DiffOp, DraftCheck, NoteKind, QuoteCheck, Verdict};
+use crate::quote::{DiffOp, DraftCheck, NoteKind, QuoteCheck, QuoteMatch, Verdict};
 use crate::search::{Hit, SearchMode, SearchPage};
 
 /// A highlighted range, in char offsets into the document text.
@@ -264,6 +264,52 @@ pub struct QuoteCheckResponse {
     pub matched: Option<QuoteMatchView>,
     /// Nearest passages when not found; never a match.
     pub candidates: Vec<SearchHit>,
+    /// A stitched quote's pieces, in quote order (then `match` is the
+    /// longest piece); empty for every other quote.
+    #[serde(default)]
+    pub pieces: Vec<PieceView>,
+}
+
+/// One piece of a stitched quote: some of its words, found in one place.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PieceView {
+    /// The quote's words for this piece, as typed.
+    pub quote: String,
+    /// The source span exactly as in the document, at the citation's offsets.
+    pub text: String,
+    /// Where the piece is.
+    pub citation: Citation,
+    /// Whether the piece is word for word its source span.
+    pub verbatim: bool,
+    /// Word-level diff of the piece against its span.
+    pub diff: Vec<DiffOpView>,
+}
+
+fn match_view(m: &QuoteMatch<'_>) -> QuoteMatchView {
+    QuoteMatchView {
+        text: m.doc.text[m.bytes.clone()].to_string(),
+        similarity: (m.similarity * 1000.0).round() / 1000.0,
+        citation: m.doc.cite(m.passage, m.span),
+        diff: diff_view(&m.diff),
+        notes: m
+            .notes
+            .iter()
+            .map(|n| NoteView {
+                kind: n.kind,
+                text: n.text.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn diff_view(diff: &[crate::quote::DiffPart]) -> Vec<DiffOpView> {
+    diff.iter()
+        .map(|d| DiffOpView {
+            op: d.op,
+            quote: d.quote.clone(),
+            source: d.source.clone(),
+        })
+        .collect()
 }
 
 impl QuoteCheckResponse {
@@ -272,28 +318,7 @@ impl QuoteCheckResponse {
         QuoteCheckResponse {
             quote: quote.to_string(),
             verdict: c.verdict,
-            matched: c.matched.as_ref().map(|m| QuoteMatchView {
-                text: m.doc.text[m.bytes.clone()].to_string(),
-                similarity: (m.similarity * 1000.0).round() / 1000.0,
-                citation: m.doc.cite(m.passage, m.span),
-                diff: m
-                    .diff
-                    .iter()
-                    .map(|d| DiffOpView {
-                        op: d.op,
-                        quote: d.quote.clone(),
-                        source: d.source.clone(),
-                    })
-                    .collect(),
-                notes: m
-                    .notes
-                    .iter()
-                    .map(|n| NoteView {
-                        kind: n.kind,
-                        text: n.text.clone(),
-                    })
-                    .collect(),
-            }),
+            matched: c.matched.as_ref().map(match_view),
             candidates: c
                 .candidates
                 .iter()
@@ -306,6 +331,17 @@ impl QuoteCheckResponse {
                     })
                 })
                 .collect(),
+            pieces: c
+                .pieces
+                .iter()
+                .map(|p| PieceView {
+                    quote: quote[p.quote.clone()].to_string(),
+                    text: p.matched.doc.text[p.matched.bytes.clone()].to_string(),
+                    citation: p.matched.doc.cite(p.matched.passage, p.matched.span),
+                    verbatim: p.verbatim,
+                    diff: diff_view(&p.matched.diff),
+                })
+                .collect(),
         }
     }
 
@@ -314,6 +350,25 @@ impl QuoteCheckResponse {
         let Some(m) = &self.matched else {
             return "no close source span".into();
         };
+        if !self.pieces.is_empty() {
+            let pieces: Vec<String> = self
+                .pieces
+                .iter()
+                .map(|p| {
+                    format!(
+                        "“{}” ({}{})",
+                        p.text,
+                        p.citation.label,
+                        if p.verbatim {
+                            ""
+                        } else {
+                            ", not word for word"
+                        }
+                    )
+                })
+                .collect();
+            return format!("stitched from {}", pieces.join(" + "));
+        }
         let changes: Vec<String> = m
             .diff
             .iter()
@@ -367,6 +422,7 @@ impl From<&DraftCheck<'_>> for DraftResponse {
                             verdict: Verdict::NotChecked,
                             matched: None,
                             candidates: Vec::new(),
+                            pieces: Vec::new(),
                         },
                     },
                 })

@@ -7,11 +7,16 @@
 //! edits at once). A second altered copy per paragraph, from its own random
 //! stream, is made for its note: a number written out (`number-word`), a
 //! word turned into its listed opposite (`antonym`), two words left out
-//! before the last (`end-omission`); the notes table says how often each
-//! kind carries the note it must. Not-found cases are spans of
-//! articles 40-47, which are not indexed. The `altered` threshold is swept
-//! on the tuning split only (quotes of articles 0-23, not-found from 40-43)
-//! and reported on the held-out split (24-39, not-found from 44-47).
+//! before the last (`end-omission`). A third stream joins a span of the
+//! paragraph to a span of another paragraph of its article (`stitched`,
+//! whose pieces must each be cited in their own paragraph). The notes table
+//! says how often each kind carries the note it must. Not-found cases are
+//! spans of articles 40-47, which are not indexed. The `altered` threshold
+//! is swept on the tuning split only (quotes of articles 0-23, not-found
+//! from 40-43) and reported on the held-out split (24-39, not-found from
+//! 44-47). Last, quotations around the sources' own quoted phrases are set
+//! in drafts with nested marks of four shapes: each must be found whole and
+//! checked verbatim.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,6 +43,9 @@ pub(crate) struct Case {
     pub article: usize,
     /// Document it was drawn from (none for foreign quotes).
     pub source: Option<String>,
+    /// For a stitched quote, the documents of its pieces in quote order;
+    /// empty otherwise.
+    pub parts: Vec<String>,
 }
 
 const AUX: &[&str] = &[
@@ -200,6 +208,43 @@ fn alter(q: &str, kind: &str, rng: &mut Rng, words: &[String], names: &[String])
 /// its opposite, words left out before the end.
 const NOTE_KINDS: [&str; 3] = ["number-word", "antonym", "end-omission"];
 
+/// Whether a kind is one of the later additions, kept out of the verdict
+/// tables so that those stay comparable across versions.
+fn added_kind(kind: &str) -> bool {
+    NOTE_KINDS.contains(&kind) || kind == "stitched"
+}
+
+/// A span of 5 to 10 words of `text`, as an exact slice.
+fn short_span(text: &str, rng: &mut Rng) -> Option<String> {
+    let toks = tokenize(text);
+    if toks.len() < 10 {
+        return None;
+    }
+    let len = 5 + rng.below(6);
+    let start = rng.below(toks.len() - len + 1);
+    Some(text[toks[start].start..toks[start + len - 1].end].to_string())
+}
+
+/// Paragraph `p` of article `a` joined with another paragraph of it: a span
+/// of each, one after the other, as if they were one passage.
+fn stitched_case(sq: &Squad, a: usize, p: usize, rng: &mut Rng) -> Option<Case> {
+    let paras = &sq.data[a].paragraphs;
+    if paras.len() < 2 {
+        return None;
+    }
+    let other = (p + 1 + rng.below(paras.len() - 1)) % paras.len();
+    let first = short_span(&paras[p].context, rng)?;
+    let second = short_span(&paras[other].context, rng)?;
+    Some(Case {
+        quote: format!("{first} {second}"),
+        truth: Verdict::Altered,
+        kind: "stitched",
+        article: a,
+        source: Some(squad::doc_id(a, p)),
+        parts: vec![squad::doc_id(a, p), squad::doc_id(a, other)],
+    })
+}
+
 /// The note a kind of alteration must carry.
 fn expected_note(kind: &str) -> Option<NoteKind> {
     Some(match kind {
@@ -209,6 +254,7 @@ fn expected_note(kind: &str) -> Option<NoteKind> {
         "name" => NoteKind::NameChanged,
         "delete" | "end-omission" => NoteKind::Omission,
         "antonym" => NoteKind::Reversal,
+        "stitched" => NoteKind::Stitched,
         _ => return None,
     })
 }
@@ -234,6 +280,7 @@ fn altered_copy(
 pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
     let mut rng = Rng::new(seed);
     let mut note_rng = Rng::new(seed.wrapping_add(1));
+    let mut stitch_rng = Rng::new(seed.wrapping_add(2));
     let foreign_text: String = sq.data[40..]
         .iter()
         .flat_map(|a| a.paragraphs.iter().map(|p| p.context.as_str()))
@@ -260,6 +307,7 @@ pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
                     kind: "verbatim",
                     article: a,
                     source: Some(id.clone()),
+                    parts: Vec::new(),
                 });
             }
             // An altered copy, then one more of a kind whose note is measured,
@@ -273,6 +321,7 @@ pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
                         kind,
                         article: a,
                         source: Some(id.clone()),
+                        parts: Vec::new(),
                     });
                 }
             }
@@ -290,7 +339,13 @@ pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
                     kind: "foreign",
                     article: a,
                     source: None,
+                    parts: Vec::new(),
                 });
+            }
+            // Two spans of two paragraphs of the article joined as one
+            // quote, from a third random stream.
+            if let Some(case) = stitched_case(sq, a, p, &mut stitch_rng) {
+                out.push(case);
             }
         }
     }
@@ -304,6 +359,8 @@ struct Outcome {
     right_doc: bool,
     /// The kinds of the match's notes.
     notes: Vec<NoteKind>,
+    /// A stitched quote's pieces: document and whether verbatim.
+    pieces: Vec<(String, bool)>,
 }
 
 fn verdict_at(o: &Outcome, t: f64) -> Verdict {
@@ -370,12 +427,17 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
             notes: m
                 .map(|m| m.notes.iter().map(|n| n.kind).collect())
                 .unwrap_or_default(),
+            pieces: r
+                .pieces
+                .iter()
+                .map(|p| (p.matched.doc.meta.id.clone(), p.verbatim))
+                .collect(),
         });
     }
     let secs = t.elapsed().as_secs_f64();
     // The verdict tables and the sweep keep to the original mix of kinds
     // (comparable across versions); the note kinds have their own table.
-    let original = |i: &usize| !NOTE_KINDS.contains(&cases[*i].kind);
+    let original = |i: &usize| !added_kind(cases[*i].kind);
     let tune: Vec<usize> = (0..cases.len())
         .filter(|&i| cases[i].article < 24)
         .filter(original)
@@ -452,7 +514,7 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
         );
     }
     println!("\nnotes, on the altered cases of each kind (tune | held-out), threshold {ALTERED_MIN_SIMILARITY}:");
-    println!("| kind | expected note | cases | verdict altered | note present | number_changed (false alarm for number-word) |\n|---|---|---|---|---|---|");
+    println!("| kind | expected note | cases | verdict altered | note present | number_changed (false alarm for number-word) | pieces right (stitched) |\n|---|---|---|---|---|---|---|");
     let mut kinds: Vec<&str> = cases.iter().map(|c| c.kind).collect();
     kinds.sort_unstable();
     kinds.dedup();
@@ -474,11 +536,19 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
                 share(&|i| verdict_at(&outcomes[i], ALTERED_MIN_SIMILARITY) == Verdict::Altered),
                 share(&|i| outcomes[i].notes.contains(&want)),
                 share(&|i| outcomes[i].notes.contains(&NoteKind::NumberChanged)),
+                share(&|i| {
+                    let got = &outcomes[i].pieces;
+                    got.len() == cases[i].parts.len()
+                        && got
+                            .iter()
+                            .zip(&cases[i].parts)
+                            .all(|((doc, verbatim), want)| *verbatim && doc == want)
+                }),
             )
         };
         let (a, b) = (cell(&tune_all), cell(&test_all));
         println!(
-            "| {kind} | {} | {} \\| {} | {:.4} \\| {:.4} | {:.4} \\| {:.4} | {} |",
+            "| {kind} | {} | {} \\| {} | {:.4} \\| {:.4} | {:.4} \\| {:.4} | {} | {} |",
             serde_json::to_value(want)
                 .map(|v| v.as_str().unwrap_or_default().to_string())
                 .unwrap_or_default(),
@@ -492,7 +562,101 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
                 format!("{:.4} \\| {:.4}", a.3, b.3)
             } else {
                 "-".into()
+            },
+            if kind == "stitched" {
+                format!("{:.4} \\| {:.4}", a.4, b.4)
+            } else {
+                "-".into()
             }
+        );
+    }
+    nested(&engine, &sq, seed)?;
+    Ok(())
+}
+
+/// The shapes a quotation holding a quoted phrase takes in a draft: outer
+/// and inner marks (`{}` is the quotation, inner straight `"` pairs
+/// already turned into the inner marks).
+const NESTED_SHAPES: [(&str, &str, &str, &str, &str); 4] = [
+    ("straight in curly", "“", "”", "\"", "\""),
+    ("curly in curly", "“", "”", "“", "”"),
+    ("curly in straight", "\"", "\"", "“", "”"),
+    ("single in straight", "\"", "\"", "'", "'"),
+];
+
+/// Spans of indexed paragraphs (about 6 words either side) around a
+/// straight-quoted phrase of the source: the quotations of the nested
+/// drafts, as exact slices. Words around the phrase come from a random
+/// stream of their own.
+fn nested_spans(sq: &Squad, seed: u64) -> Vec<(usize, String)> {
+    let mut rng = Rng::new(seed.wrapping_add(3));
+    let mut out = Vec::new();
+    for (a, art) in sq.data.iter().enumerate().take(40) {
+        for para in &art.paragraphs {
+            let text = &para.context;
+            let marks: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
+            if marks.len() != 2 {
+                continue;
+            }
+            let (open, close) = (marks[0], marks[1] + 1);
+            let toks = tokenize(text);
+            let before = toks.iter().filter(|t| t.end <= open).count();
+            let after = toks
+                .iter()
+                .position(|t| t.start >= close)
+                .unwrap_or(toks.len());
+            let inner = after - before;
+            if !(1..=8).contains(&inner) || before < 2 || after + 2 > toks.len() {
+                continue;
+            }
+            let from = before - (2 + rng.below(5)).min(before);
+            let to = (after + 2 + rng.below(5)).min(toks.len());
+            out.push((a, text[toks[from].start..toks[to - 1].end].to_string()));
+        }
+    }
+    out
+}
+
+/// Quotations that hold quoted phrases, in drafts: is the quotation found
+/// whole (one quotation, exactly its text) and checked verbatim?
+fn nested(engine: &Engine, sq: &Squad, seed: u64) -> anyhow::Result<()> {
+    let spans = nested_spans(sq, seed);
+    println!(
+        "\nnested quotations in drafts (tune | held-out): the quotation found whole, and verbatim"
+    );
+    println!("| shape | drafts | found whole | verdict verbatim |\n|---|---|---|---|");
+    for (name, open, close, inner_open, inner_close) in NESTED_SHAPES {
+        let mut counts = [[0usize; 3]; 2];
+        for (a, span) in &spans {
+            let mut quotation = String::new();
+            for (k, piece) in span.split('"').enumerate() {
+                if k > 0 {
+                    quotation.push_str(if k % 2 == 1 { inner_open } else { inner_close });
+                }
+                quotation.push_str(piece);
+            }
+            let draft = format!("Officials said {open}{quotation}{close} on Monday.");
+            let d = engine.check_draft(&draft, false)?;
+            let whole = d.quotes.len() == 1 && d.quotes[0].quote == quotation;
+            let verbatim = whole
+                && d.quotes[0]
+                    .check
+                    .as_ref()
+                    .is_some_and(|c| c.verdict == Verdict::Verbatim);
+            let c = &mut counts[usize::from(*a >= 24)];
+            c[0] += 1;
+            c[1] += usize::from(whole);
+            c[2] += usize::from(verbatim);
+        }
+        let share = |c: &[usize; 3], k: usize| c[k] as f64 / c[0].max(1) as f64;
+        println!(
+            "| {name} | {} \\| {} | {:.4} \\| {:.4} | {:.4} \\| {:.4} |",
+            counts[0][0],
+            counts[1][0],
+            share(&counts[0], 1),
+            share(&counts[1], 1),
+            share(&counts[0], 2),
+            share(&counts[1], 2)
         );
     }
     Ok(())

@@ -119,6 +119,28 @@ fn verdict(out: &mut String, c: &QuoteCheckResponse) {
                 cite(&m.citation)
             );
         }
+        (Verdict::Altered, Some(m)) if !c.pieces.is_empty() => {
+            let _ = writeln!(
+                out,
+                "Altered: the quote is NOT one passage of the sources; it joins {} pieces from different places:",
+                c.pieces.len()
+            );
+            for p in &c.pieces {
+                let _ = writeln!(
+                    out,
+                    "- “{}” {}{}",
+                    p.text,
+                    cite(&p.citation),
+                    if p.verbatim {
+                        ""
+                    } else {
+                        " (not word for word)"
+                    }
+                );
+            }
+            let notes: Vec<&str> = m.notes.iter().map(|n| n.text.as_str()).collect();
+            let _ = writeln!(out, "Notes: {}", notes.join("; "));
+        }
         (Verdict::Altered, Some(m)) => {
             let _ = writeln!(
                 out,

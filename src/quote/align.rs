@@ -386,6 +386,8 @@ pub enum NoteKind {
     Editorial,
     /// Editorial marks that did not line up with one passage.
     MarksIgnored,
+    /// Verbatim pieces of different places joined as one quote.
+    Stitched,
 }
 
 /// One note on a quote's match: its kind and a sentence for people.

@@ -17,6 +17,7 @@
 
 pub(crate) mod align;
 pub(crate) mod marks;
+mod stitch;
 
 use std::collections::HashSet;
 
@@ -108,10 +109,24 @@ pub struct QuoteMatch<'a> {
 pub struct QuoteCheck<'a> {
     /// The verdict.
     pub verdict: Verdict,
-    /// The closest span, unless not found.
+    /// The closest span, unless not found (for a stitched quote, its
+    /// longest piece).
     pub matched: Option<QuoteMatch<'a>>,
     /// Nearest passages when not found (never a match).
     pub candidates: Vec<(&'a Document, &'a Passage)>,
+    /// The pieces of a stitched quote, in quote order; empty otherwise.
+    pub pieces: Vec<Piece<'a>>,
+}
+
+/// One piece of a stitched quote: some of its words, matched in one place.
+#[derive(Debug, Clone)]
+pub struct Piece<'a> {
+    /// Byte range of the piece's words in the quote.
+    pub quote: std::ops::Range<usize>,
+    /// Whether the piece is word for word its source span.
+    pub verbatim: bool,
+    /// Its source span, diff and notes.
+    pub matched: QuoteMatch<'a>,
 }
 
 fn words_of(tokens: &[Token]) -> Vec<Word> {
@@ -210,50 +225,79 @@ pub(crate) fn check_with<'a>(
                     verdict: Verdict::Verbatim,
                     matched: Some(m),
                     candidates: Vec::new(),
+                    pieces: Vec::new(),
                 });
             }
         }
     }
     let qn: Vec<&str> = qwords.iter().map(|w| w.norm.as_str()).collect();
+    let single = single_span(quote, &qwords, &qn, &candidates, has_marks);
+    if let Some((Verdict::Verbatim, m, _)) = single {
+        return Ok(QuoteCheck {
+            verdict: Verdict::Verbatim,
+            matched: Some(m),
+            candidates: Vec::new(),
+            pieces: Vec::new(),
+        });
+    }
+    let single = single.filter(|(_, m, _)| m.similarity >= altered_min);
+    let single_equal = single.as_ref().map_or(0, |s| s.2);
+    if let Some(c) = stitched(snap, quote, &qwords, &qn, &candidates, single_equal)? {
+        return Ok(c);
+    }
+    Ok(match single {
+        Some((verdict, matched, _)) => QuoteCheck {
+            verdict,
+            matched: Some(matched),
+            candidates: Vec::new(),
+            pieces: Vec::new(),
+        },
+        None => QuoteCheck {
+            verdict: Verdict::NotFound,
+            matched: None,
+            candidates: nearest(candidates),
+            pieces: Vec::new(),
+        },
+    })
+}
+
+/// The best single source span for the quote's words, with its verdict
+/// (`verbatim` or `altered`, the threshold not yet applied) and how many
+/// quote words it matches.
+fn single_span<'a>(
+    quote: &str,
+    qwords: &[Word],
+    qn: &[&str],
+    candidates: &[(&'a Document, &'a Passage)],
+    has_marks: bool,
+) -> Option<(Verdict, QuoteMatch<'a>, usize)> {
     let mut best: Option<(i32, &Document, Vec<Word>, align::Local)> = None;
-    for &(doc, p) in &candidates {
-        let window = window_words(doc, p, &qn);
+    for &(doc, p) in candidates {
+        let window = window_words(doc, p, qn);
         let wn: Vec<&str> = window.iter().map(|w| w.norm.as_str()).collect();
-        if let Some(local) = align::local_align(&qn, &wn) {
+        if let Some(local) = align::local_align(qn, &wn) {
             if best.as_ref().is_none_or(|b| local.score > b.0) {
                 best = Some((local.score, doc, window, local));
             }
         }
     }
-    let Some((_, doc, window, local)) = best else {
-        return Ok(QuoteCheck {
-            verdict: Verdict::NotFound,
-            matched: None,
-            candidates: nearest(candidates),
-        });
-    };
+    let (_, doc, window, local) = best?;
     let wn: Vec<&str> = window.iter().map(|w| w.norm.as_str()).collect();
-    let (s, e) = align::extend(local, &qn, &wn);
+    let (s, e) = align::extend(local, qn, &wn);
     let span_words = &window[s..e];
     let sn: Vec<&str> = span_words.iter().map(|w| w.norm.as_str()).collect();
-    let steps = align::diff(&qn, &sn);
+    let steps = align::diff(qn, &sn);
     let similarity = align::similarity(&steps, qn.len(), sn.len());
     let all_equal = steps.iter().all(|s| matches!(s, Step::Equal { .. }));
     let verdict = if all_equal && qn.len() == sn.len() {
         Verdict::Verbatim
-    } else if similarity >= altered_min {
-        Verdict::Altered
     } else {
-        return Ok(QuoteCheck {
-            verdict: Verdict::NotFound,
-            matched: None,
-            candidates: nearest(candidates),
-        });
+        Verdict::Altered
     };
     let bytes = span_words[0].start..span_words[span_words.len() - 1].end;
-    let (diff, mut notes) = describe(quote, &qwords, &doc.text, span_words, &steps);
+    let (diff, mut notes) = describe(quote, qwords, &doc.text, span_words, &steps);
     if verdict == Verdict::Altered {
-        let mut a = qn.clone();
+        let mut a = qn.to_vec();
         let mut b = sn.clone();
         a.sort_unstable();
         b.sort_unstable();
@@ -270,11 +314,211 @@ pub(crate) fn check_with<'a>(
             "the quote's editorial marks ([…], …) did not line up with one passage; compared as plain words",
         ));
     }
-    Ok(QuoteCheck {
+    let equal = steps
+        .iter()
+        .map(|s| match *s {
+            Step::Equal { quote, .. } => quote.1 - quote.0,
+            _ => 0,
+        })
+        .sum();
+    Some((
         verdict,
-        matched: Some(make_match(doc, bytes, similarity, diff, notes)),
+        make_match(doc, bytes, similarity, diff, notes),
+        equal,
+    ))
+}
+
+/// A quote joined from verbatim pieces of different places ([`stitch`]):
+/// `altered`, with every piece cited. The match is the longest piece; its
+/// notes say what was joined, then what each piece changed. Candidates for
+/// each half of the quote are added when the first try finds no stitch, so
+/// a piece whose passage ranked low for the whole quote is still found.
+fn stitched<'a>(
+    snap: &'a Snapshot,
+    quote: &str,
+    qwords: &[Word],
+    qn: &[&str],
+    candidates: &[(&'a Document, &'a Passage)],
+    single_equal: usize,
+) -> Result<Option<QuoteCheck<'a>>> {
+    if qn.len() < 2 * stitch::MIN_PIECE_WORDS {
+        return Ok(None);
+    }
+    let mut cands = candidates.to_vec();
+    let mut found = None;
+    for attempt in 0..2 {
+        if attempt == 1 {
+            let half = qwords.len() / 2;
+            for part in [&qwords[..half], &qwords[half..]] {
+                cands.extend(ranked(snap, part, CANDIDATES / 2)?);
+            }
+        }
+        let sources = stitch_sources(&cands);
+        let norms: Vec<Vec<&str>> = sources
+            .iter()
+            .map(|(_, w)| w.iter().map(|w| w.norm.as_str()).collect())
+            .collect();
+        if let Some(groups) = stitch::stitch(qn, &norms, single_equal) {
+            found = Some((sources, groups));
+            break;
+        }
+    }
+    let Some((sources, groups)) = found else {
+        return Ok(None);
+    };
+    let quote_bytes = |a: usize, b: usize| qwords[a].start..qwords[b - 1].end;
+    let mut pieces: Vec<Piece<'a>> = Vec::with_capacity(groups.len());
+    for g in &groups {
+        let (doc, words) = &sources[g.source];
+        let span_words = &words[g.at.0..g.at.1];
+        let sn: Vec<&str> = span_words.iter().map(|w| w.norm.as_str()).collect();
+        let gq = &qn[g.quote.0..g.quote.1];
+        let steps = align::diff(gq, &sn);
+        let similarity = align::similarity(&steps, gq.len(), sn.len());
+        let (diff, notes) = describe(
+            quote,
+            &qwords[g.quote.0..g.quote.1],
+            &doc.text,
+            span_words,
+            &steps,
+        );
+        let bytes = span_words[0].start..span_words[span_words.len() - 1].end;
+        pieces.push(Piece {
+            quote: quote_bytes(g.quote.0, g.quote.1),
+            verbatim: g.exact,
+            matched: make_match(doc, bytes, similarity, diff, notes),
+        });
+    }
+    let place = |p: &Piece<'_>| {
+        if std::ptr::eq(p.matched.doc, pieces[0].matched.doc) {
+            format!("¶{}", p.matched.passage.number)
+        } else {
+            format!(
+                "¶{} of “{}”",
+                p.matched.passage.number, p.matched.doc.meta.title
+            )
+        }
+    };
+    let places: Vec<String> = pieces.iter().map(place).collect();
+    let joins: Vec<&str> = pieces
+        .windows(2)
+        .map(|w| &quote[w[0].quote.end..w[1].quote.start])
+        .collect();
+    let marked = joins.iter().all(|j| j.contains('…') || j.contains("..."));
+    let altered: Vec<&String> = pieces
+        .iter()
+        .zip(&places)
+        .filter(|(p, _)| !p.verbatim)
+        .map(|(_, pl)| pl)
+        .collect();
+    let mut notes = vec![Note::new(
+        NoteKind::Stitched,
+        format!(
+            "joins {} {}: {}",
+            join_list(&places),
+            if marked {
+                "with an ellipsis"
+            } else {
+                "without an ellipsis"
+            },
+            if altered.is_empty() {
+                "each piece is verbatim".to_string()
+            } else {
+                format!(
+                    "the piece from {} is not word for word",
+                    join_list(&altered.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                )
+            }
+        ),
+    )];
+    // Words of the quote in no piece (a joining "and", say).
+    let mut at = 0;
+    let mut loose = Vec::new();
+    for g in groups.iter().map(|g| g.quote).chain([(qn.len(), qn.len())]) {
+        if g.0 > at {
+            loose.push(&quote[quote_bytes(at, g.0)]);
+        }
+        at = g.1;
+    }
+    if !loose.is_empty() {
+        notes.push(Note::new(
+            NoteKind::Insertion,
+            format!(
+                "words in no piece of the sources: {}",
+                loose
+                    .iter()
+                    .map(|w| format!("“{w}”"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    for (p, pl) in pieces.iter().zip(&places) {
+        notes.extend(p.matched.notes.iter().map(|n| Note {
+            kind: n.kind,
+            text: format!("{pl}: {}", n.text),
+        }));
+    }
+    let longest = pieces
+        .iter()
+        .max_by_key(|p| p.quote.len())
+        .map(|p| p.matched.clone())
+        .expect("a stitch has pieces");
+    Ok(Some(QuoteCheck {
+        verdict: Verdict::Altered,
+        matched: Some(QuoteMatch { notes, ..longest }),
         candidates: Vec::new(),
-    })
+        pieces,
+    }))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Text to stitch from: each candidate passage with its neighbours, the
+/// overlapping or touching ranges of one document joined and tokenized once
+/// (so two pieces of one stretch are measured in one word sequence).
+fn stitch_sources<'a>(cands: &[(&'a Document, &'a Passage)]) -> Vec<(&'a Document, Vec<Word>)> {
+    let mut ranges: Vec<(&Document, usize, usize)> = cands
+        .iter()
+        .map(|&(doc, p)| {
+            let i = p.number - 1;
+            (
+                doc,
+                i.saturating_sub(1),
+                (i + 1).min(doc.passages.len() - 1),
+            )
+        })
+        .collect();
+    ranges.sort_by(|a, b| (a.0.meta.id.as_str(), a.1).cmp(&(b.0.meta.id.as_str(), b.1)));
+    let mut merged: Vec<(&Document, usize, usize)> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(m) if std::ptr::eq(m.0, r.0) && r.1 <= m.2 + 1 => m.2 = m.2.max(r.2),
+            _ => merged.push(r),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(doc, a, b)| {
+            let base = doc.passages[a].bytes.start;
+            let words = tokenize(&doc.text[base..doc.passages[b].bytes.end])
+                .into_iter()
+                .map(|t| Word {
+                    norm: t.text,
+                    start: t.start + base,
+                    end: t.end + base,
+                })
+                .collect();
+            (doc, words)
+        })
+        .collect()
 }
 
 /// Builds a match, citing the passage where the span starts.
@@ -356,8 +600,26 @@ fn candidates<'a>(
             .collect();
         found.extend(snap.retrieve(&PhraseQuery::new(terms), CANDIDATES / 2)?);
     }
+    let mut out = found
+        .into_iter()
+        .map(|s| (s.doc, s.passage))
+        .collect::<Vec<_>>();
+    out.extend(ranked(snap, qwords, CANDIDATES)?);
     let mut seen = HashSet::new();
-    let subs: Vec<(Occur, Box<dyn Query>)> = qwords
+    out.retain(|(d, p)| seen.insert((d.meta.id.as_str(), p.number)));
+    Ok(out)
+}
+
+/// The `limit` passages ranked best for any of `words` (BM25 over exact
+/// words).
+fn ranked<'a>(
+    snap: &'a Snapshot,
+    words: &[Word],
+    limit: usize,
+) -> Result<Vec<(&'a Document, &'a Passage)>> {
+    let f = snap.fields();
+    let mut seen = HashSet::new();
+    let subs: Vec<(Occur, Box<dyn Query>)> = words
         .iter()
         .filter(|w| seen.insert(w.norm.as_str()))
         .take(64)
@@ -369,11 +631,9 @@ fn candidates<'a>(
             (Occur::Should, q)
         })
         .collect();
-    found.extend(snap.retrieve(&BooleanQuery::new(subs), CANDIDATES)?);
-    let mut seen = HashSet::new();
-    Ok(found
+    Ok(snap
+        .retrieve(&BooleanQuery::new(subs), limit)?
         .into_iter()
-        .filter(|s| seen.insert((s.doc.meta.id.as_str(), s.passage.number)))
         .map(|s| (s.doc, s.passage))
         .collect())
 }

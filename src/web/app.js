@@ -51,20 +51,22 @@ const permalink = (c) => `/p/${encodeURIComponent(c.passage_id)}?start=${c.start
 const citationText = (c, text) =>
   `${text ? `“${text}” — ` : ""}${c.label} (${c.passage_id}, chars ${c.start}–${c.end}). ${location.origin}${permalink(c)}${c.url ? ` Source: ${c.url}` : ""}`;
 
-function copyButton(c, text) {
-  const b = el("button", { type: "button", class: "secondary copy", text: "Copy citation" });
+// A button that copies `text()` and says so.
+function copier(label, text, cls = "copy") {
+  const b = el("button", { type: "button", class: `secondary ${cls}`, text: label });
   b.addEventListener("click", async () => {
-    const t = citationText(c, text);
+    const t = text();
     try { await navigator.clipboard.writeText(t); }
     catch {
       const ta = el("textarea"); ta.value = t; document.body.append(ta); ta.select();
       document.execCommand("copy"); ta.remove();
     }
     b.textContent = "Copied";
-    setTimeout(() => { b.textContent = "Copy citation"; }, 1500);
+    setTimeout(() => { b.textContent = label; }, 1500);
   });
   return b;
 }
+const copyButton = (c, text) => copier("Copy citation", () => citationText(c, text));
 
 function citeLine(c, text, extra = []) {
   return el("div", { class: "cite" },
@@ -185,32 +187,82 @@ function runSearch(offset = 0) {
 }
 
 // ---- quote checks ----
+// An ellipsis or a [bracket] in the quote is the writer's own mark: what it
+// stands for reads as neutral, never as an error.
 function renderDiff(diff) {
   const p = el("p", { class: "diff" });
   diff.forEach((d, i) => {
     if (i > 0) p.append(" ");
+    const editorial = /^\[.*\]$/.test(d.quote);
     if (d.op === "equal") p.append(d.source);
+    else if (d.op === "delete" && d.quote === "…") p.append(el("span", { class: "elided", title: "left out, marked by the quote's ellipsis", text: `… ${d.source} …` }));
+    else if (editorial) p.append(el("span", { class: "elided", title: "an editorial bracket, not counted against the quote", text: d.source ? `${d.quote} (for “${d.source}”)` : d.quote }));
     else if (d.op === "insert") p.append(el("ins", { title: "in the quote, not in the source", text: d.quote }));
     else if (d.op === "delete") p.append(el("del", { title: "in the source, not in the quote", text: d.source }));
     else p.append(el("del", { title: "source", text: d.source }), " ", el("ins", { title: "quote", text: d.quote }));
   });
   return p;
 }
-function checkCard(c) {
-  const card = el("article", { class: "card check" },
+function checkCard(c, id) {
+  const card = el("article", { class: "card check", ...(id ? { id } : {}) },
     el("div", {}, el("span", { class: `verdict ${c.verdict}`, text: c.verdict.replace("_", " ") }), " ",
       el("q", { text: c.quote })));
-  if (c.match) {
+  const notes = (m) => m.notes.length ? el("ul", { class: "notes" }, ...m.notes.map((n) => el("li", { class: `note ${n.kind}`, text: n.text }))) : null;
+  if (c.pieces && c.pieces.length) {
+    card.append(el("p", { class: "summary", text: `Not one passage: the quote joins ${c.pieces.length} pieces from different places.` }));
+    const list = el("ol", { class: "pieces" });
+    for (const p of c.pieces) {
+      list.append(el("li", { class: p.verbatim ? "piece verbatim" : "piece altered" },
+        el("span", { class: "badge", text: p.verbatim ? "verbatim" : "not word for word" }), " ",
+        p.verbatim ? el("q", { text: p.text }) : renderDiff(p.diff),
+        citeLine(p.citation, p.text)));
+    }
+    card.append(list, notes(c.match));
+  } else if (c.match) {
     card.append(el("p", { class: "summary", text: `Closest source (similarity ${c.match.similarity.toFixed(3)}):` }));
     card.append(renderDiff(c.match.diff));
-    card.append(citeLine(c.match.citation, c.match.text));
-    if (c.match.notes.length) card.append(el("ul", { class: "notes" }, ...c.match.notes.map((n) => el("li", { class: `note ${n.kind}`, text: n.text }))));
+    const extra = c.verdict === "verbatim" ? [] : [copier("Copy the source’s exact wording", () => c.match.text, "copy-wording")];
+    card.append(citeLine(c.match.citation, c.match.text, extra));
+    card.append(notes(c.match));
+  } else if (c.verdict === "not_checked") {
+    card.append(el("p", { text: "Not checked: the quotation is longer than a quote check takes." }));
   } else {
     card.append(el("p", { text: "Nothing in the sources is close enough to this quote." }));
     for (const h of c.candidates) card.append(el("div", { class: "cite not-answer" },
       el("span", { class: "badge", text: "Nearest passage, not a match" }), el("a", { href: permalink(h.citation), text: h.citation.label })));
   }
   return card;
+}
+// The draft as written, each quotation marked where it sits and coloured
+// by its verdict; a mark links to its result.
+function draftView(text, quotes) {
+  const chars = Array.from(text);
+  const box = el("div", { class: "draft", "aria-label": "The draft, each quotation marked by its verdict" });
+  let at = 0;
+  quotes.forEach((q, i) => {
+    if (q.start < at || q.end > chars.length || q.start >= q.end) return;
+    box.append(chars.slice(at, q.start).join(""));
+    box.append(el("a", { href: `#quote-${i + 1}`, class: `q ${q.verdict}`, title: q.verdict.replace("_", " "), text: chars.slice(q.start, q.end).join("") }));
+    at = q.end;
+  });
+  box.append(chars.slice(at).join(""));
+  return box;
+}
+// The draft check as a spreadsheet file, from the same endpoint.
+function csvButton(text, includeShort, box) {
+  const b = el("button", { type: "button", class: "secondary csv", text: "Download CSV" });
+  b.addEventListener("click", async () => {
+    try {
+      const r = await fetch("/v1/quotes/check-draft?format=csv", {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text, include_short: includeShort }),
+      });
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      const a = el("a", { href: URL.createObjectURL(await r.blob()), download: "verbatim-quotes.csv" });
+      document.body.append(a); a.click(); a.remove();
+    } catch (e) { showError(box, e); }
+  });
+  return b;
 }
 // One quote is checked as given, marks and all; only a draft is searched
 // for quotations. The reader says which: the page never guesses.
@@ -220,8 +272,16 @@ async function check(text, mode, includeShort) {
   try {
     if (mode === "draft") {
       const r = await api("POST", "/v1/quotes/check-draft", { text, include_short: includeShort });
-      box.replaceChildren(el("p", { class: "summary", text: `${r.quotes.length} quotation${r.quotes.length === 1 ? "" : "s"} found.` }));
-      for (const q of r.quotes) box.append(checkCard(q));
+      const count = {};
+      for (const q of r.quotes) count[q.verdict] = (count[q.verdict] || 0) + 1;
+      const tally = Object.entries(count).map(([v, n]) => `${n} ${v.replace("_", " ")}`).join(", ");
+      const results = el("div", { class: "draft-results" }, ...r.quotes.map((q, i) => checkCard(q, `quote-${i + 1}`)));
+      box.replaceChildren(
+        el("div", { class: "draft-bar" },
+          el("p", { class: "summary", text: `${r.quotes.length} quotation${r.quotes.length === 1 ? "" : "s"} found.` }),
+          tally ? el("p", { class: "tally", text: tally }) : null,
+          r.quotes.length ? csvButton(text, includeShort, box) : null),
+        el("div", { class: "draft-check" }, draftView(text, r.quotes), results));
     } else {
       box.replaceChildren(checkCard(await api("POST", "/v1/quotes/check", { quote: text.trim() })));
     }

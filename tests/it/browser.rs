@@ -230,6 +230,62 @@ async fn the_page_in_a_real_browser() {
         "the URL's mode is shown"
     );
 
+    // 4d. The draft view: each quotation marked in place by its verdict,
+    // a CSV download, an ellipsis read as neutral, the source's wording to copy.
+    c.goto(&format!(
+        "{base}/?mode=draft&check={}",
+        urlencode("The paper says “Japan is losing workers fast” and that “Japan has approved about $8.3 billion for a homegrown model”. Officials add: “Their goal is to create one of Japan’s largest foundation models … and then plug it into factories.”")
+    ))
+    .await
+    .unwrap();
+    wait_css(&c, "#check-results .draft a.q").await;
+    let mut marks = Vec::new();
+    for m in c
+        .find_all(Locator::Css("#check-results .draft a.q"))
+        .await
+        .unwrap()
+    {
+        marks.push((
+            m.attr("class").await.unwrap().unwrap_or_default(),
+            m.text().await.unwrap(),
+        ));
+    }
+    assert_eq!(
+        marks,
+        [
+            ("q verbatim".to_string(), "Japan is losing workers fast".to_string()),
+            (
+                "q altered".to_string(),
+                "Japan has approved about $8.3 billion for a homegrown model".to_string()
+            ),
+            (
+                "q verbatim".to_string(),
+                "Their goal is to create one of Japan’s largest foundation models … and then plug it into factories.".to_string()
+            ),
+        ]
+    );
+    assert!(
+        c.find(Locator::Css("#check-results button.csv"))
+            .await
+            .is_ok(),
+        "a CSV download"
+    );
+    assert_eq!(
+        text_of(&c, "#quote-3 .diff .elided").await,
+        "… by around 2027 …"
+    );
+    assert!(
+        c.find(Locator::Css("#quote-3 .diff del")).await.is_err(),
+        "an ellipsis is not an error"
+    );
+    assert!(
+        c.find(Locator::Css("#quote-2 button.copy-wording"))
+            .await
+            .is_ok(),
+        "the source's exact wording to copy"
+    );
+    shot(&c, "4d-draft").await;
+
     // 5. A permalink lands on the highlighted span, scrolled into view.
     c.goto(&format!(
         "{base}/p/japan-ai-experiment:p9?start={}&end={}",

@@ -21,6 +21,15 @@ fn check(quote: &str) -> QuoteCheckResponse {
         };
         assert_eq!(doc.slice_chars(span), Some(m.text.as_str()), "{quote}");
     }
+    for p in &r.pieces {
+        let doc = engine().document(&p.citation.doc_id).unwrap();
+        let span = verbatim::Span {
+            start: p.citation.start,
+            end: p.citation.end,
+        };
+        assert_eq!(doc.slice_chars(span), Some(p.text.as_str()), "{quote}");
+        assert!(quote.contains(&p.quote), "{quote}: piece {:?}", p.quote);
+    }
     r
 }
 
@@ -52,6 +61,10 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("The law imposes heavy fines, instead asking companies to “cooperate” with government guidance", "altered", &["Reversal", "“avoids” → quote “imposes”"]),
     ("Supporters said this “physical AI” focus sets Japan apart from Western efforts", "altered", &["TenseChanged", "“say” → quote “said”"]),
     ("shrinking workforce.\n\nJapan’s push raises big questions", "verbatim", &["CrossesBreak", "across a paragraph break"]),
+    // Stitched from two places: altered, with the join named.
+    ("Japan’s plan is framed as national self-help, designed to compete with leading global foundation models", "altered", &["Stitched", "joins ¶", "without an ellipsis: each piece is verbatim"]),
+    ("Their goal is to create one of Japan’s largest foundation models … designed to compete with leading global foundation models", "altered", &["Stitched", "with an ellipsis"]),
+    ("Japan’s plan is framed as national self-help and the Japanese government has committed roughly 1 trillion yen", "altered", &["Stitched", "words in no piece of the sources: “and”"]),
     // Fabricated.
     ("The moon is made of cheese and robots dance at night", "not_found", &[]),
     ("Honda will build ten thousand humanoid factories in Osaka next year", "not_found", &[]),
@@ -79,6 +92,74 @@ fn case_table() {
         } else {
             assert!(m.is_some_and(|m| !m.diff.is_empty()));
         }
+    }
+}
+
+#[test]
+fn a_stitched_quote_cites_each_piece_where_it_is() {
+    let quote = "Japan’s plan is framed as national self-help, designed to compete with leading global foundation models";
+    let r = check(quote);
+    assert_eq!(r.verdict, Verdict::Altered);
+    let got: Vec<(&str, &str, bool)> = r
+        .pieces
+        .iter()
+        .map(|p| (p.quote.as_str(), p.text.as_str(), p.verbatim))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "Japan’s plan is framed as national self-help",
+                "Japan’s plan is framed as national self-help",
+                true
+            ),
+            (
+                "designed to compete with leading global foundation models",
+                "designed to compete with leading global foundation models",
+                true
+            ),
+        ]
+    );
+    assert!(r.pieces[0].citation.paragraph != r.pieces[1].citation.paragraph);
+    assert!(r
+        .pieces
+        .iter()
+        .all(|p| p.diff.iter().all(|d| d.op == DiffOp::Equal)));
+    // The match is the longest piece, and the notes start with the join.
+    let m = r.matched.as_ref().unwrap();
+    assert_eq!(m.text, r.pieces[1].text);
+    assert_eq!(m.notes[0].kind, verbatim::NoteKind::Stitched);
+    assert!(
+        r.summary().starts_with("stitched from “Japan’s plan"),
+        "{}",
+        r.summary()
+    );
+    // A word changed at a piece's edge: the word the sources lack is named.
+    let r = check("Japan’s plan is framed as national self-reliance, designed to compete with leading global foundation models");
+    assert_eq!((r.verdict, r.pieces.len()), (Verdict::Altered, 2));
+    let notes = &r.matched.as_ref().unwrap().notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.text == "words in no piece of the sources: “reliance”"),
+        "{notes:?}"
+    );
+    // A word changed inside a piece: that piece is not verbatim, and says so.
+    let r = check("Japan’s plan is framed as national self-help, but it still centers power in large corporations, designed to compete with leading global foundation models");
+    assert_eq!(r.verdict, Verdict::Altered);
+    let flags: Vec<bool> = r.pieces.iter().map(|p| p.verbatim).collect();
+    assert_eq!(flags, [false, true], "{r:?}");
+    assert!(r.pieces[0]
+        .diff
+        .iter()
+        .any(|d| d.op == DiffOp::Replace && d.source == "big" && d.quote == "large"));
+    // Single-span edits never come back as pieces.
+    for q in [
+        "a homegrown \"sovereign AI\" model tied to chips",
+        "The law imposes heavy fines, instead asking companies to “cooperate” with government guidance",
+        "Japan has approved about $8.3 billion for a homegrown sovereign AI model",
+    ] {
+        assert!(check(q).pieces.is_empty(), "{q}");
     }
 }
 
