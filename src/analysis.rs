@@ -22,8 +22,11 @@ use tantivy::tokenizer::{
 };
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
 
+mod spelling;
+
 /// Bump when tokenization or folding changes: it invalidates built indexes.
-pub(crate) const ANALYSIS_VERSION: u32 = 1;
+/// 2: British and American spellings fold in the stemmed field.
+pub(crate) const ANALYSIS_VERSION: u32 = 2;
 
 /// Name of the stemmed analyzer registered with Tantivy.
 pub(crate) const STEMMED: &str = "verbatim_stem";
@@ -305,13 +308,48 @@ impl TokenStream for VerbatimTokenStream<'_> {
 /// Longest token kept in the index; longer ones are noise (hashes, base64).
 pub(crate) const MAX_TOKEN_BYTES: usize = 64;
 
-/// The stemmed analyzer, for ranked search.
+/// The stemmed analyzer, for ranked search: British spellings fold into
+/// American ones after stemming ([`spelling`]).
 pub(crate) fn stemmed_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(VerbatimTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(Stemmer::new(Language::English))
+        .filter(spelling::SpellingFilter)
         .build()
+}
+
+/// The British and American spelling pairs that fold (README lists them).
+#[cfg(test)]
+pub(crate) fn spelling_variants() -> &'static [(&'static str, &'static str)] {
+    spelling::VARIANTS
+}
+
+/// Words the English stemmer treats as exceptions (Snowball's list): they
+/// are not stemmed by suffix rules, and some change their first letters
+/// (`dying` → `die`).
+pub(crate) const STEMMER_EXCEPTIONS: &[&str] = &[
+    "skis", "skies", "dying", "lying", "tying", "idly", "gently", "ugly", "early", "only",
+    "singly", "sky", "news", "howe", "atlas", "cosmos", "bias", "andes", "inning", "innings",
+    "outing", "outings", "canning", "cannings", "herring", "herrings", "earring", "earrings",
+    "proceed", "exceed", "succeed",
+];
+
+/// Words whose stem does not start with the word's own first two chars:
+/// stemmer exceptions and British spellings folded to American ones, as
+/// `(word, stem)`. Everything else the stemmer does rewrites endings only,
+/// which lets highlighting skip words that cannot match.
+pub(crate) fn stem_aliases() -> &'static [(String, String)] {
+    static ALIASES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    ALIASES.get_or_init(|| {
+        STEMMER_EXCEPTIONS
+            .iter()
+            .copied()
+            .chain(spelling::VARIANTS.iter().map(|(b, _)| *b))
+            .map(|w| (w.to_string(), stem(w)))
+            .filter(|(w, s)| w.chars().take(2).ne(s.chars().take(2)))
+            .collect()
+    })
 }
 
 /// The English stem of one folded word (what search matches it by).
@@ -412,5 +450,31 @@ mod tests {
     fn cjk_gives_bigrams() {
         assert_eq!(words("日本語"), vec!["日本", "本語"]);
         assert_eq!(words("AI 日"), vec!["ai", "日"]);
+    }
+
+    #[test]
+    fn every_pair_and_its_inflections_fold_to_one_stem() {
+        for (b, a) in super::spelling::VARIANTS {
+            assert_eq!(super::stem(b), super::stem(a), "{b}/{a}");
+        }
+        for (b, a) in [
+            ("labours", "labor"),
+            ("organised", "organized"),
+            ("organising", "organizing"),
+            ("centres", "centers"),
+            ("programmes", "programs"),
+            ("colours", "colors"),
+        ] {
+            assert_eq!(super::stem(b), super::stem(a), "{b}/{a}");
+        }
+    }
+
+    #[test]
+    fn words_outside_the_table_keep_their_stem() {
+        for w in [
+            "four", "hour", "our", "tour", "flour", "metro", "centrist", "check",
+        ] {
+            assert_eq!(super::stem(w), super::spelling::plain_stem(w), "{w}");
+        }
     }
 }

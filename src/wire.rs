@@ -12,9 +12,9 @@ use crate::search::{Hit, SearchMode, SearchPage};
 /// A highlighted range, in char offsets into the document text.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 pub struct Highlight {
-    /// First char.
+    /// First char, counted in Unicode scalar values from the start of the document text.
     pub start: usize,
-    /// One past the last char.
+    /// One past the last char, in the same document offsets.
     pub end: usize,
 }
 
@@ -44,7 +44,9 @@ pub struct SearchHit {
     pub score: f32,
     /// The passage text, exactly as in the document.
     pub text: String,
-    /// Matched terms, in char offsets into the document text.
+    /// Matched terms, as char offsets (Unicode scalar values) into the
+    /// whole document text, not into `text`: subtract `citation.start` to
+    /// index the passage.
     pub highlights: Vec<Highlight>,
     /// Where the passage is.
     pub citation: Citation,
@@ -82,6 +84,13 @@ pub struct SearchResponse {
     /// How the hits were ranked: `lexical` (BM25) or `hybrid` (BM25's best
     /// 100 reordered with the cosine of query and passage vectors).
     pub mode: SearchMode,
+    /// How the query was read, in the query syntax, when any of it was read
+    /// as an operator or dropped (`Honda NOT Sony` → `Honda -Sony`); null
+    /// when it is plain words and phrases, read as typed.
+    pub read_as: Option<String>,
+    /// What the query parser dropped: empty phrases, stray parentheses,
+    /// signs or `NOT` with nothing after them, empty filters.
+    pub dropped: Vec<String>,
     /// This page, best first.
     pub hits: Vec<SearchHit>,
 }
@@ -102,6 +111,8 @@ impl SearchResponse {
             limit,
             offset,
             mode: page.mode,
+            read_as: page.read_as.clone(),
+            dropped: page.dropped.clone(),
             hits: page.hits.iter().map(SearchHit::from).collect(),
         }
     }

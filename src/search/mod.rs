@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur as TOccur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur as TOccur, PhraseQuery, Query,
+    TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
@@ -144,6 +145,39 @@ fn any_of(field: tantivy::schema::Field, values: &[String]) -> Box<dyn Query> {
     Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(subs)), 0.0))
 }
 
+/// Most moves between a plain query's words, in order, for the proximity
+/// clause to count them as standing together.
+const PROXIMITY_SLOP: u32 = 2;
+/// Weight of the proximity clause beside the words' own BM25.
+const PROXIMITY_BOOST: f32 = 1.0;
+/// Longest plain query (in analyzed words) given a proximity clause; a
+/// longer one (a pasted claim or question) seldom holds its words together.
+const PROXIMITY_MAX_WORDS: usize = 8;
+
+/// For a query of bare words only: a sloppy phrase of all its words, in
+/// order, as an optional clause. It changes no match, only the ranking:
+/// passages where the words stand together rank above passages where they
+/// are scattered.
+fn proximity(parsed: &Parsed, fields: &Fields) -> Option<Box<dyn Query>> {
+    let mut tokens = Vec::new();
+    for c in parsed.clauses.iter().filter(|c| c.occur != Occur::MustNot) {
+        match &c.node {
+            Node::Term(w) => tokens.extend(terms_of(Analysis::Stemmed, w)),
+            Node::Phrase(_) | Node::Group(_) => return None,
+        }
+    }
+    if !(2..=PROXIMITY_MAX_WORDS).contains(&tokens.len()) {
+        return None;
+    }
+    let terms = tokens
+        .iter()
+        .map(|t| Term::from_field_text(fields.body, t))
+        .collect();
+    let mut phrase = PhraseQuery::new(terms);
+    phrase.set_slop(PROXIMITY_SLOP);
+    Some(Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_BOOST)))
+}
+
 /// Compiles a parsed query and extra filters into a Tantivy query.
 pub(crate) fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Result<Compiled> {
     let mut patterns = Vec::new();
@@ -153,7 +187,13 @@ pub(crate) fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Re
         && filters.doc.is_none()
         && filters.kind.is_none());
     let core = match core {
-        Some(q) => q,
+        Some(q) => match proximity(parsed, fields) {
+            Some(near) => Box::new(BooleanQuery::new(vec![
+                (TOccur::Must, q),
+                (TOccur::Should, near),
+            ])),
+            None => q,
+        },
         None if has_filter || !(parsed.not_docs.is_empty() && parsed.not_kinds.is_empty()) => {
             Box::new(AllQuery)
         }
@@ -275,6 +315,12 @@ pub struct SearchPage<'a> {
     pub hits: Vec<Hit<'a>>,
     /// How they were ranked.
     pub mode: SearchMode,
+    /// How the query was read, in its own syntax, when part of it was an
+    /// operator or was dropped (`Honda NOT Sony` → `Honda -Sony`).
+    pub read_as: Option<String>,
+    /// What the parser dropped (empty phrases, stray parentheses, signs
+    /// with nothing after them).
+    pub dropped: Vec<String>,
 }
 
 /// How a page of hits is ordered.
@@ -315,7 +361,13 @@ pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<Sear
             ..Hit::plain(s)
         })
         .collect();
-    Ok(SearchPage { total, hits, mode })
+    Ok(SearchPage {
+        total,
+        hits,
+        mode,
+        read_as: parsed.read_as(),
+        dropped: parsed.dropped,
+    })
 }
 
 /// Whether to rank hybrid: as asked, else for plain words when vectors are on.
@@ -459,8 +511,10 @@ pub(crate) fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern])
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     // The passage's words, folded, as both analyzers see them (long tokens
     // are dropped by both). Stems are computed only for words that can match:
-    // Snowball English rewrites suffixes only, so a word whose first two
-    // chars differ from every stemmed pattern token's cannot stem to it.
+    // the stemmer rewrites suffixes only, but for the few words listed in
+    // `stem_aliases` (`dying` → `die`, `foetus` → `fetus`), so a word whose
+    // first two chars differ from every stemmed pattern token's, and from
+    // every alias of one, cannot stem to it.
     let words: Vec<Token> = crate::analysis::tokenize(text)
         .into_iter()
         .filter(|t| t.text.len() <= MAX_TOKEN_BYTES)
@@ -469,10 +523,19 @@ pub(crate) fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern])
         let mut c = w.chars();
         (c.next(), c.next())
     };
+    let aliases = crate::analysis::stem_aliases();
     let heads: HashSet<(Option<char>, Option<char>)> = patterns
         .iter()
         .filter(|p| p.analysis == Analysis::Stemmed)
-        .flat_map(|p| p.tokens.iter().map(|t| head(t)))
+        .flat_map(|p| p.tokens.iter())
+        .flat_map(|t| {
+            std::iter::once(head(t)).chain(
+                aliases
+                    .iter()
+                    .filter(move |(_, s)| s == t)
+                    .map(|(w, _)| head(w)),
+            )
+        })
         .collect();
     let mut stemmer = stemmed_analyzer();
     // A passage repeats its words: stem each distinct one once.
@@ -596,5 +659,67 @@ mod tests {
             }
         }
         assert!(checked > 10_000);
+    }
+
+    /// Every word whose stem changes its first letters: the stemmer's
+    /// exceptions and the British spellings (and the American ones they
+    /// fold to), set at a random place in random filler, searched by any
+    /// word of the same stem.
+    fn irregular_words() -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = crate::analysis::STEMMER_EXCEPTIONS
+            .iter()
+            .map(|w| (w.to_string(), w.to_string()))
+            .collect();
+        for (b, a) in crate::analysis::spelling_variants() {
+            out.push((b.to_string(), a.to_string()));
+            out.push((a.to_string(), b.to_string()));
+            if !b.ends_with('s') {
+                out.push((format!("{b}s"), a.to_string()));
+            }
+        }
+        out.push(("dying".into(), "die".into()));
+        out.push(("lying".into(), "lie".into()));
+        out.push(("tying".into(), "tie".into()));
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn highlights_are_right_for_every_irregular_stem(
+            pick in proptest::sample::select(irregular_words()),
+            before in proptest::collection::vec("[a-z]{3,8}", 0..6),
+            after in proptest::collection::vec("[a-z]{3,8}", 0..6),
+            capital in proptest::bool::ANY,
+        ) {
+            let (word, query) = pick;
+            let shown = if capital {
+                let mut c = word.chars();
+                c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+            } else {
+                word.clone()
+            };
+            let text = format!("{} {shown} {}.", before.join(" "), after.join(" "));
+            let doc = crate::ingest::parse_document(Path::new("t.txt"), &text).unwrap();
+            let tokens: Vec<String> = analyze(&mut stemmed_analyzer(), &query)
+                .into_iter()
+                .map(|t| t.text)
+                .collect();
+            let pattern = Pattern { analysis: Analysis::Stemmed, tokens: tokens.clone() };
+            let p = &doc.passages[0];
+            let got: Vec<&str> = highlight(&doc, p, std::slice::from_ref(&pattern))
+                .iter()
+                .map(|s| doc.slice_chars(*s).unwrap())
+                .collect();
+            // The reference: every window of the passage that the full
+            // analyzer stems to the query's tokens.
+            let text = doc.passage_text(p);
+            let want: Vec<&str> = analyze(&mut stemmed_analyzer(), text)
+                .windows(tokens.len())
+                .filter(|w| w.iter().zip(&tokens).all(|(a, b)| &a.text == b))
+                .map(|w| &text[w[0].start..w[w.len() - 1].end])
+                .collect();
+            proptest::prop_assert!(want.contains(&shown.as_str()), "{word} ~ {query}: {want:?}");
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! - bare words are ranked and optional (`japan robots`);
 //! - `"exact phrase"` must appear word for word (unstemmed);
-//! - `+word` requires, `-word` excludes (also on phrases and groups);
+//! - `+word` requires, `-word` and `NOT word` exclude (also on phrases and
+//!   groups);
 //! - `a AND b` requires both sides, `a OR b` keeps both optional;
 //! - `( ... )` groups;
 //! - `doc:ID` and `kind:KIND` filter (several of one field are OR-ed;
@@ -55,6 +56,55 @@ pub(crate) struct Parsed {
     pub not_docs: Vec<String>,
     /// `-kind:` values to drop.
     pub not_kinds: Vec<String>,
+    /// Whether any word or mark was read as an operator (`AND`, `OR`,
+    /// `NOT`, `+`, `-`, parentheses, a filter).
+    pub operators: bool,
+    /// What was typed but dropped: empty phrases, stray parentheses, a sign
+    /// with nothing after it, an empty filter.
+    pub dropped: Vec<String>,
+}
+
+impl Parsed {
+    /// How the query was read, in the syntax itself (`Honda -Sony` for
+    /// `Honda NOT Sony`), when any of it was read as an operator or
+    /// dropped; `None` for plain words and phrases, which read as typed.
+    pub(crate) fn read_as(&self) -> Option<String> {
+        if !self.operators && self.dropped.is_empty() {
+            return None;
+        }
+        let mut out = Vec::new();
+        render(&self.clauses, &mut out);
+        let filters = [
+            ("doc:", &self.docs),
+            ("kind:", &self.kinds),
+            ("-doc:", &self.not_docs),
+            ("-kind:", &self.not_kinds),
+        ];
+        for (prefix, values) in filters {
+            out.extend(values.iter().map(|v| format!("{prefix}{v}")));
+        }
+        Some(out.join(" "))
+    }
+}
+
+fn render(clauses: &[Clause], out: &mut Vec<String>) {
+    for c in clauses {
+        let sign = match c.occur {
+            Occur::Should => "",
+            Occur::Must => "+",
+            Occur::MustNot => "-",
+        };
+        let body = match &c.node {
+            Node::Term(t) => t.clone(),
+            Node::Phrase(p) => format!("\"{p}\""),
+            Node::Group(g) => {
+                let mut inner = Vec::new();
+                render(g, &mut inner);
+                format!("({})", inner.join(" "))
+            }
+        };
+        out.push(format!("{sign}{body}"));
+    }
 }
 
 /// Deepest parenthesis nesting honoured; deeper parentheses are ignored.
@@ -72,8 +122,12 @@ enum Lex {
     Minus,
 }
 
-fn lex(input: &str) -> Vec<Lex> {
+/// Tokens, and what the lexer dropped.
+fn lex(input: &str) -> (Vec<Lex>, Vec<String>) {
     let mut out = Vec::new();
+    let mut dropped = Vec::new();
+    // Where the last `NOT` was lexed: one that ends the query excludes nothing.
+    let mut last_not = None;
     let mut chars = input.chars().peekable();
     let is_quote = |c: char| matches!(c, '"' | '“' | '”' | '„' | '«' | '»');
     while let Some(&c) = chars.peek() {
@@ -89,7 +143,9 @@ fn lex(input: &str) -> Vec<Lex> {
                 s.push(c);
             }
             // `""` or `" "` asks for nothing: no clause.
-            if !s.trim().is_empty() {
+            if s.trim().is_empty() {
+                dropped.push(format!("{c}{s}{c}"));
+            } else {
                 out.push(Lex::Phrase(s));
             }
         } else if c == '(' {
@@ -104,7 +160,7 @@ fn lex(input: &str) -> Vec<Lex> {
                 Some(&n) if !n.is_whitespace() => {
                     out.push(if c == '+' { Lex::Plus } else { Lex::Minus })
                 }
-                _ => {}
+                _ => dropped.push(c.to_string()),
             }
         } else {
             let mut s = String::new();
@@ -118,18 +174,32 @@ fn lex(input: &str) -> Vec<Lex> {
             out.push(match s.as_str() {
                 "AND" | "&&" => Lex::And,
                 "OR" | "||" => Lex::Or,
+                "NOT" => {
+                    last_not = Some(out.len());
+                    Lex::Minus
+                }
                 _ => Lex::Word(s),
             });
         }
     }
-    out
+    if last_not.is_some_and(|i| i + 1 == out.len()) {
+        out.pop();
+        dropped.push("NOT".into());
+    }
+    (out, dropped)
 }
 
 /// Parses a query string; never fails (see the module docs for leniency).
 pub(crate) fn parse(input: &str) -> Parsed {
-    let toks = lex(input);
+    let (toks, dropped) = lex(input);
     let mut pos = 0;
-    let mut parsed = Parsed::default();
+    let mut parsed = Parsed {
+        operators: toks
+            .iter()
+            .any(|t| !matches!(t, Lex::Word(_) | Lex::Phrase(_))),
+        dropped,
+        ..Parsed::default()
+    };
     parsed.clauses = parse_list(&toks, &mut pos, 0, &mut parsed);
     parsed
 }
@@ -151,7 +221,8 @@ fn parse_list(toks: &[Lex], pos: &mut usize, depth: usize, parsed: &mut Parsed) 
                 if depth > 0 {
                     return clauses;
                 }
-                continue; // stray `)`
+                parsed.dropped.push(")".into()); // stray `)`
+                continue;
             }
             Lex::And => {
                 *pos += 1;
@@ -191,7 +262,10 @@ fn parse_list(toks: &[Lex], pos: &mut usize, depth: usize, parsed: &mut Parsed) 
                         _ => None,
                     };
                     if let Some(t) = target {
-                        if !value.is_empty() {
+                        parsed.operators = true;
+                        if value.is_empty() {
+                            parsed.dropped.push(w.clone());
+                        } else {
                             t.push(value.to_string());
                         }
                         continue;
@@ -208,6 +282,9 @@ fn parse_list(toks: &[Lex], pos: &mut usize, depth: usize, parsed: &mut Parsed) 
             // `+` or `-` followed by an operator: ignore the sign.
             Lex::Close | Lex::And | Lex::Or | Lex::Plus | Lex::Minus => {
                 *pos -= 1;
+                parsed
+                    .dropped
+                    .push(if occur == Occur::Must { "+" } else { "-" }.into());
                 continue;
             }
         };
@@ -276,9 +353,58 @@ mod tests {
                 "1-trillion-parameter",
                 vec![c(Should, t("1-trillion-parameter"))],
             ),
+            (
+                "Honda NOT Sony",
+                vec![c(Should, t("Honda")), c(MustNot, t("Sony"))],
+            ),
+            (
+                "robots NOT (Sony OR \"physical AI\")",
+                vec![
+                    c(Should, t("robots")),
+                    c(
+                        MustNot,
+                        Node::Group(vec![
+                            c(Should, t("Sony")),
+                            c(Should, Node::Phrase("physical AI".into())),
+                        ]),
+                    ),
+                ],
+            ),
+            // Lower-case `not` is a word, as `and` and `or` are.
+            ("not sony", vec![c(Should, t("not")), c(Should, t("sony"))]),
         ];
         for (input, expect) in cases {
             assert_eq!(parse(input).clauses, expect, "input: {input}");
+        }
+    }
+
+    #[test]
+    fn how_the_query_was_read() {
+        let cases = [
+            ("japan robots", None, vec![]),
+            ("\"sovereign AI\" chips", None, vec![]),
+            ("Honda NOT Sony", Some("Honda -Sony"), vec![]),
+            ("a AND b OR c", Some("+a +b c"), vec![]),
+            (
+                "robots doc:article kind:",
+                Some("robots doc:article"),
+                vec!["kind:"],
+            ),
+            ("a ) \"\" b -", Some("a b"), vec!["\"\"", "-", ")"]),
+            ("NOT", Some(""), vec!["NOT"]),
+            ("Honda NOT", Some("Honda"), vec!["NOT"]),
+        ];
+        for (input, read_as, dropped) in cases {
+            let p = parse(input);
+            let mut got = p.dropped.clone();
+            got.sort();
+            let mut want: Vec<String> = dropped.iter().map(|s| s.to_string()).collect();
+            want.sort();
+            assert_eq!(
+                (p.read_as().as_deref(), got),
+                (read_as, want),
+                "input: {input}"
+            );
         }
     }
 

@@ -164,6 +164,11 @@ async function search(q, doc, kind, offset) {
     box.replaceChildren(el("p", { class: "summary" },
       `${r.total} passage${r.total === 1 ? "" : "s"} match. `,
       el("a", { href: `/v1/search/export?${exp}`, text: "Export all hits as CSV" })));
+    if (r.read_as != null) {
+      const how = el("p", { class: "read-as" }, "Read as: ", el("code", { text: r.read_as || "(nothing)" }));
+      if (r.dropped.length) how.append(` — ignored: ${r.dropped.join(" ")}`);
+      box.append(how);
+    }
     for (const h of r.hits) {
       box.append(el("article", { class: "card hit" },
         h.section ? el("div", { class: "cite", text: h.section }) : null,

@@ -133,9 +133,19 @@ async fn search_contract() {
         hit["citation"]["label"],
         "Japan’s Massive AI Experiment Begins, ¶3"
     );
+    assert_eq!(
+        v["read_as"],
+        serde_json::Value::Null,
+        "a phrase reads as typed"
+    );
     let (_, filtered) = get(&s, "/v1/search?q=sources&kind=source-note&limit=0").await;
     assert_eq!(filtered["total"], 10);
     assert_eq!(filtered["hits"].as_array().unwrap().len(), 0);
+    // Operators are reported as read; what the parser dropped is named.
+    let (_, v) = get(&s, "/v1/search?q=Honda%20NOT%20Sony%20%29").await;
+    assert_eq!(v["read_as"], "Honda -Sony");
+    assert_eq!(v["dropped"], serde_json::json!([")"]));
+    assert_eq!(v["total"], 0);
 }
 
 /// Every GET error case: `(uri, status, code)`.

@@ -101,6 +101,8 @@ fn required_excluded_and_boolean() {
     let (all, _) = ids("Honda", Filters::default());
     assert_eq!(all, 3);
     check("Honda -Sony", &[], true);
+    check("Honda NOT Sony", &[], true);
+    check("NOT Sony Honda", &[], true);
     check("+Honda +April", &["p9"], true);
     check("Honda AND April", &["p9"], true);
     let (or_total, _) = ids("Honda OR Finimize", Filters::default());
@@ -162,6 +164,52 @@ fn paging_reaches_every_hit() {
         mode: None,
     };
     assert!(engine().search(&far).unwrap().hits.is_empty());
+}
+
+#[test]
+fn words_standing_together_rank_above_scattered_ones() {
+    // Unquoted, the one passage holding the phrase comes first.
+    let (total, got) = ids("Japan’s AI strategy", Filters::default());
+    let (phrase_total, phrase) = ids("\"Japan’s AI strategy\"", Filters::default());
+    assert_eq!(phrase_total, 1);
+    assert_eq!(got[0], phrase[0]);
+    // The match set is the words', not the phrase's: any word matches.
+    let (or_total, _) = ids("(Japan’s) OR (AI) OR (strategy)", Filters::default());
+    assert!(total > 1);
+    assert_eq!(total, or_total);
+}
+
+#[test]
+fn british_and_american_spellings_fold_in_ranked_search_only() {
+    // The article writes "labor shortages".
+    let (labor, want) = ids("labor", Filters::default());
+    assert!(labor > 0);
+    let (total, got) = ids("labour", Filters::default());
+    assert_eq!((total, got), (labor, want));
+    let (_, hits) = ids("labours organised", Filters::default());
+    assert!(!hits.is_empty(), "inflections fold too");
+    // An exact phrase keeps the source's spelling.
+    check("\"labour shortages\"", &[], true);
+    // So does a quote check: a changed spelling is not word for word.
+    let c = engine()
+        .check_quote("labour shortages, and dependence on foreign technology")
+        .unwrap();
+    assert_eq!(c.verdict, verbatim::Verdict::Altered);
+    // And the highlight marks the source's own word.
+    let page = engine()
+        .search(&SearchRequest {
+            query: "labour".into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let h = &page.hits[0];
+    let marked: Vec<&str> = h
+        .highlights
+        .iter()
+        .map(|s| h.doc.slice_chars(*s).unwrap())
+        .collect();
+    assert_eq!(marked, vec!["labor"]);
 }
 
 #[test]
