@@ -222,13 +222,16 @@ function checkCard(c, id) {
         p.verbatim ? el("q", { text: p.text }) : renderDiff(p.diff),
         citeLine(p.citation, p.text)));
     }
-    card.append(list, notes(c.match));
+    card.append(list);
+    const n = notes(c.match);
+    if (n) card.append(n);
   } else if (c.match) {
     card.append(el("p", { class: "summary", text: `Closest source (similarity ${c.match.similarity.toFixed(3)}):` }));
     card.append(renderDiff(c.match.diff));
     const extra = c.verdict === "verbatim" ? [] : [copier("Copy the source’s exact wording", () => c.match.text, "copy-wording")];
     card.append(citeLine(c.match.citation, c.match.text, extra));
-    card.append(notes(c.match));
+    const n = notes(c.match);
+    if (n) card.append(n);
   } else if (c.verdict === "not_checked") {
     card.append(el("p", { text: "Not checked: the quotation is longer than a quote check takes." }));
   } else {

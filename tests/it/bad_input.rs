@@ -260,7 +260,7 @@ fn cases() -> Vec<Case> {
 
 #[tokio::test]
 async fn every_bad_request_gets_its_4xx_and_the_server_stays_correct() {
-    let server = start(Limits::default()).await;
+    let server = start(super::support::contract_limits()).await;
     let (_, before) = raw(
         server.addr,
         &request("GET", b"/v1/search?q=robots&limit=5", &[], b""),

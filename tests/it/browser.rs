@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use verbatim::Engine;
-use verbatim::Limits;
 use verbatim::{serve as run, AppState};
 
 use super::support::{default_corpus, urlencode};
@@ -77,7 +76,7 @@ async fn the_page_in_a_real_browser() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(run(
         listener,
-        AppState::ready(engine, Limits::default()),
+        AppState::ready(engine, super::support::contract_limits()),
         std::future::pending(),
     ));
 
@@ -283,6 +282,11 @@ async fn the_page_in_a_real_browser() {
             .await
             .is_ok(),
         "the source's exact wording to copy"
+    );
+    let first = text_of(&c, "#quote-1").await;
+    assert!(
+        !first.contains("null"),
+        "a card shows only what it has: {first}"
     );
     shot(&c, "4d-draft").await;
 

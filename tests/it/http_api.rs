@@ -17,7 +17,7 @@ fn state() -> AppState {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _) = Engine::open(&default_corpus(), dir.path()).unwrap();
     std::mem::forget(dir); // the index must outlive the state
-    AppState::ready(engine, Limits::default())
+    AppState::ready(engine, super::support::contract_limits())
 }
 
 /// Sends a request; returns status, content type and body.

@@ -6,9 +6,9 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use verbatim::Live;
+use verbatim::Secret;
 use verbatim::{app, AppState};
 use verbatim::{Engine, IndexState, SearchRequest};
-use verbatim::{Limits, Secret};
 
 use super::support::corpus_of;
 
@@ -24,7 +24,7 @@ fn fixture(token: Option<&str>) -> Fixture {
     let corpus = corpus_of(&[("a.md", "# A\n\nRobots build cars.")]);
     let index = tempfile::tempdir().unwrap();
     let (engine, _) = Engine::open(corpus.path(), index.path()).unwrap();
-    let mut state = AppState::ready(engine, Limits::default());
+    let mut state = AppState::ready(engine, super::support::contract_limits());
     state.token = token.map(|t| Secret::new(t.into()));
     state.live = Some(Live {
         corpus_dir: corpus.path().into(),

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use verbatim::{app, AppState, Limits};
+use verbatim::{app, AppState};
 use verbatim::{
     AskRequest, AskResult, AskStatus, Engine, ErrorCode, Filters, Live, Mode, NewDocument,
 };
@@ -247,10 +247,10 @@ async fn the_mode_parameter_over_http() {
     let index = tempfile::tempdir().unwrap();
     let (engine, _, _) =
         Engine::open_reporting(corpus.path(), index.path(), VectorMode::Off).unwrap();
-    let off = AppState::ready(engine, Limits::default());
+    let off = AppState::ready(engine, super::support::contract_limits());
     let dir = tempfile::tempdir().unwrap();
     let (engine, _) = Engine::open(&default_corpus(), dir.path()).unwrap();
-    let on = AppState::ready(engine, Limits::default());
+    let on = AppState::ready(engine, super::support::contract_limits());
     async fn get(state: &AppState, uri: &str) -> (u16, serde_json::Value) {
         let resp = app(state.clone())
             .oneshot(Request::get(uri).body(Body::empty()).unwrap())

@@ -9,6 +9,17 @@ use std::time::{Duration, Instant};
 use verbatim::Engine;
 
 /// The repository's default corpus.
+/// The server limits for tests of the API's contract: the defaults, with a
+/// request timeout long enough that a debug build sharing two cores with
+/// the rest of the suite (the embedding model included) never answers 408.
+/// The timeout itself has its own tests (`http_layers`), with a short one.
+pub fn contract_limits() -> verbatim::Limits {
+    verbatim::Limits {
+        request_timeout: Duration::from_secs(300),
+        ..verbatim::Limits::default()
+    }
+}
+
 pub fn default_corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
 }
