@@ -570,6 +570,25 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
             }
         );
     }
+    // Precision of the stitch: how often a quote made any other way comes
+    // back in pieces.
+    let false_stitch = |idx: &[usize]| {
+        let others: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|&i| cases[i].kind != "stitched")
+            .collect();
+        let stitched = others
+            .iter()
+            .filter(|&&i| !outcomes[i].pieces.is_empty())
+            .count();
+        (stitched, others.len())
+    };
+    let (a, b) = (false_stitch(&tune_all), false_stitch(&test_all));
+    println!(
+        "\nquotes of every other kind returned in pieces (false stitches), tune | held-out: {} of {} | {} of {}",
+        a.0, a.1, b.0, b.1
+    );
     nested(&engine, &sq, seed)?;
     Ok(())
 }

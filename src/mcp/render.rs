@@ -54,6 +54,12 @@ fn search(r: &SearchResponse) -> String {
         crate::search::SearchMode::Lexical => "lexical",
         crate::search::SearchMode::Hybrid => "hybrid",
     };
+    if let Some(read_as) = &r.read_as {
+        let _ = writeln!(out, "Query read as: {read_as}");
+        if !r.dropped.is_empty() {
+            let _ = writeln!(out, "Ignored: {}", r.dropped.join(" "));
+        }
+    }
     if r.hits.is_empty() {
         let _ = writeln!(
             out,

@@ -111,6 +111,9 @@ async def main(binary, corpus, index):
                     for hl in h["highlights"]:
                         assert h["citation"]["start"] <= hl["start"] < hl["end"] <= h["citation"]["end"], hl
             first = (await ok("search", {"q": "robots"}))[0]["hits"][0]
+            # An operator is read back, so the assistant knows what was searched.
+            page, text = await ok("search", {"q": "Honda NOT Sony"})
+            assert page["read_as"] == "Honda -Sony" and "Query read as: Honda -Sony" in text, text
 
             # ask: answers are slices; a question the sources cannot answer says so.
             answered = 0
@@ -159,6 +162,14 @@ async def main(binary, corpus, index):
             assert verdicts[sentence] == "verbatim", verdicts
             assert verdicts[altered] == "altered", verdicts
             assert verdicts["The moon is made of green cheese, said nobody ever"] == "not_found", verdicts
+            # A quote stitched from two paragraphs: each piece sliced and cited.
+            stitched = "Japan’s plan is framed as national self-help, designed to compete with leading global foundation models"
+            r, text = await ok("check_quote", {"quote": stitched})
+            assert r["verdict"] == "altered" and len(r["pieces"]) == 2, r
+            for piece in r["pieces"]:
+                sliced(piece["citation"], piece["text"])
+                cited_in(text, piece["citation"], piece["text"])
+            assert "joins 2 pieces from different places" in text, text
 
             # check_draft: every quotation of a draft.
             draft = f'The report said “{sentence}” Critics replied that “{altered}”'
