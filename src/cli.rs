@@ -485,7 +485,7 @@ pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
         if resp.total == 1 { "" } else { "s" },
         f.query,
         f.offset + 1.min(resp.hits.len()),
-        f.offset + resp.hits.len()
+        f.offset + resp.hits.iter().map(|h| 1 + h.similar.len()).sum::<usize>()
     )?;
     for (i, hit) in resp.hits.iter().enumerate() {
         // Highlights are document char offsets; turn them into byte ranges of the hit text.
@@ -510,6 +510,15 @@ pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
             hit.citation.doc_version,
             hit.score
         )?;
+        if !hit.similar.is_empty() {
+            let ids: Vec<&str> = hit.similar.iter().map(|s| s.passage_id.as_str()).collect();
+            writeln!(
+                out,
+                "   + {} more like this (near-identical text): {}\n",
+                ids.len(),
+                ids.join(", ")
+            )?;
+        }
     }
     Ok(())
 }

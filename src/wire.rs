@@ -50,6 +50,12 @@ pub struct SearchHit {
     pub highlights: Vec<Highlight>,
     /// Where the passage is.
     pub citation: Citation,
+    /// Passages of this page with near-identical text ("n more like
+    /// this"), ranked below this one and folded under it; each is a whole
+    /// hit. Empty for most hits, and in answers and quote candidates.
+    #[serde(default)]
+    #[schema(no_recursion)]
+    pub similar: Vec<SearchHit>,
 }
 
 impl From<&Hit<'_>> for SearchHit {
@@ -64,6 +70,7 @@ impl From<&Hit<'_>> for SearchHit {
             text: h.doc.passage_text(h.passage).to_string(),
             highlights: h.highlights.iter().copied().map(Highlight::from).collect(),
             citation: h.doc.cite(h.passage, h.passage.span),
+            similar: Vec::new(),
         }
     }
 }
@@ -91,7 +98,9 @@ pub struct SearchResponse {
     /// What the query parser dropped: empty phrases, stray parentheses,
     /// signs or `NOT` with nothing after them, empty filters.
     pub dropped: Vec<String>,
-    /// This page, best first.
+    /// This page, best first, near-duplicates folded under the best-ranked
+    /// of them (`similar`). `offset` and `limit` count every passage, folded
+    /// or not.
     pub hits: Vec<SearchHit>,
 }
 
@@ -113,7 +122,17 @@ impl SearchResponse {
             mode: page.mode,
             read_as: page.read_as.clone(),
             dropped: page.dropped.clone(),
-            hits: page.hits.iter().map(SearchHit::from).collect(),
+            hits: page
+                .groups
+                .iter()
+                .map(|(lead, more)| SearchHit {
+                    similar: more
+                        .iter()
+                        .map(|&i| SearchHit::from(&page.hits[i]))
+                        .collect(),
+                    ..SearchHit::from(&page.hits[*lead])
+                })
+                .collect(),
         }
     }
 }

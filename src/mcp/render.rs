@@ -45,6 +45,9 @@ fn cite(c: &Citation) -> String {
 fn hits(out: &mut String, hits: &[SearchHit], first: usize) {
     for (i, h) in hits.iter().enumerate() {
         let _ = writeln!(out, "{}. “{}” {}", first + i, h.text, cite(&h.citation));
+        for s in &h.similar {
+            let _ = writeln!(out, "   near-identical: “{}” {}", s.text, cite(&s.citation));
+        }
     }
 }
 
@@ -74,7 +77,7 @@ fn search(r: &SearchResponse) -> String {
         r.total,
         r.query,
         r.offset + 1,
-        r.offset + r.hits.len()
+        r.offset + r.hits.iter().map(|h| 1 + h.similar.len()).sum::<usize>()
     );
     hits(&mut out, &r.hits, r.offset + 1);
     out

@@ -3,6 +3,7 @@
 
 pub(crate) mod hybrid;
 pub(crate) mod query;
+mod similar;
 
 use std::collections::{HashMap, HashSet};
 
@@ -313,6 +314,11 @@ pub struct SearchPage<'a> {
     pub total: usize,
     /// This page's hits, best first.
     pub hits: Vec<Hit<'a>>,
+    /// The page's near-duplicates: for each group in rank order, the index
+    /// in `hits` of its best-ranked passage and of the passages like it
+    /// (near-identical text, often in other documents). Every index of
+    /// `hits` is in exactly one group.
+    pub groups: Vec<(usize, Vec<usize>)>,
     /// How they were ranked.
     pub mode: SearchMode,
     /// How the query was read, in its own syntax, when part of it was an
@@ -354,15 +360,25 @@ pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<Sear
         let (total, found) = run(snap, q, req.limit, req.offset, order)?;
         (total, found, SearchMode::Lexical)
     };
-    let hits = found
+    let hits: Vec<Hit> = found
         .into_iter()
         .map(|s| Hit {
             highlights: highlight(s.doc, s.passage, &compiled.patterns),
             ..Hit::plain(s)
         })
         .collect();
+    let words: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| {
+            crate::analysis::tokenize(h.doc.passage_text(h.passage))
+                .into_iter()
+                .map(|t| t.text)
+                .collect()
+        })
+        .collect();
     Ok(SearchPage {
         total,
+        groups: similar::group(&words),
         hits,
         mode,
         read_as: parsed.read_as(),

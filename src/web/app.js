@@ -169,17 +169,27 @@ async function search(q, doc, kind, offset) {
       if (r.dropped.length) how.append(` — ignored: ${r.dropped.join(" ")}`);
       box.append(how);
     }
+    // Near-identical passages come folded under the best-ranked one.
+    const body = (h) => [
+      h.section ? el("div", { class: "cite", text: h.section }) : null,
+      el("blockquote", {}, marked(h.text, h.citation.start, h.highlights)),
+      citeLine(h.citation, h.text)];
+    let shown = 0;
     for (const h of r.hits) {
-      box.append(el("article", { class: "card hit" },
-        h.section ? el("div", { class: "cite", text: h.section }) : null,
-        el("blockquote", {}, marked(h.text, h.citation.start, h.highlights)),
-        citeLine(h.citation, h.text)));
+      const card = el("article", { class: "card hit" }, ...body(h));
+      if (h.similar.length) {
+        card.append(el("details", { class: "similar" },
+          el("summary", { text: `${h.similar.length} more like this` }),
+          ...h.similar.map((s) => el("div", { class: "similar-hit" }, ...body(s)))));
+      }
+      box.append(card);
+      shown += 1 + h.similar.length;
     }
     const pager = el("nav", { class: "pager", "aria-label": "Pages" });
     if (offset > 0) pager.append(el("button", { type: "button", class: "secondary", text: "← Previous",
       onclick: () => runSearch(Math.max(0, offset - 10)) }));
-    if (r.total > 0) pager.append(el("span", { class: "summary", text: `${offset + 1}–${offset + r.hits.length} of ${r.total}` }));
-    if (offset + r.hits.length < r.total) pager.append(el("button", { type: "button", class: "secondary", text: "Next →",
+    if (r.total > 0) pager.append(el("span", { class: "summary", text: `${offset + 1}–${offset + shown} of ${r.total}` }));
+    if (offset + shown < r.total) pager.append(el("button", { type: "button", class: "secondary", text: "Next →",
       onclick: () => runSearch(offset + 10) }));
     box.append(pager);
   } catch (e) { showError(box, e); }

@@ -180,6 +180,74 @@ fn words_standing_together_rank_above_scattered_ones() {
 }
 
 #[test]
+fn near_duplicates_fold_under_the_best_ranked_and_every_passage_stays() {
+    for query in [
+        "lists among its sources",
+        "sources article statement",
+        "robots",
+    ] {
+        let req = SearchRequest {
+            query: query.into(),
+            limit: 10,
+            ..Default::default()
+        };
+        let page = engine().search(&req).unwrap();
+        let r = verbatim::wire::SearchResponse::new(query, &page, 0, 10, 0);
+        // No two near-identical texts among the hits shown.
+        let texts: Vec<&str> = r.hits.iter().map(|h| h.text.as_str()).collect();
+        let mut unique = texts.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), texts.len(), "{query}: {texts:?}");
+        // Folded or not, the page holds every passage it ranked, once.
+        let mut shown: Vec<&str> = r
+            .hits
+            .iter()
+            .flat_map(|h| std::iter::once(h).chain(&h.similar))
+            .map(|h| h.passage_id.as_str())
+            .collect();
+        let mut ranked: Vec<String> = page
+            .hits
+            .iter()
+            .map(|h| format!("{}:p{}", h.doc.meta.id, h.passage.number))
+            .collect();
+        shown.sort();
+        ranked.sort();
+        assert_eq!(shown, ranked, "{query}");
+        assert_eq!(r.total, page.total);
+        for h in r
+            .hits
+            .iter()
+            .flat_map(|h| std::iter::once(h).chain(&h.similar))
+        {
+            let doc = engine().document(&h.doc_id).unwrap();
+            let span = verbatim::Span {
+                start: h.citation.start,
+                end: h.citation.end,
+            };
+            assert_eq!(doc.slice_chars(span), Some(h.text.as_str()));
+        }
+    }
+    // The nine source notes' templated line comes back once, with the rest
+    // folded under it.
+    let req = SearchRequest {
+        query: "lists among its sources".into(),
+        limit: 10,
+        ..Default::default()
+    };
+    let page = engine().search(&req).unwrap();
+    let r = verbatim::wire::SearchResponse::new("", &page, 0, 10, 0);
+    assert!(
+        r.hits.iter().any(|h| h.similar.len() >= 5),
+        "{:?}",
+        r.hits
+            .iter()
+            .map(|h| (&h.passage_id, h.similar.len()))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn british_and_american_spellings_fold_in_ranked_search_only() {
     // The article writes "labor shortages".
     let (labor, want) = ids("labor", Filters::default());
