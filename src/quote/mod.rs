@@ -507,16 +507,21 @@ fn stitch_sources<'a>(cands: &[(&'a Document, &'a Passage)]) -> Vec<(&'a Documen
     merged
         .into_iter()
         .map(|(doc, a, b)| {
-            let base = doc.passages[a].bytes.start;
-            let words = tokenize(&doc.text[base..doc.passages[b].bytes.end])
-                .into_iter()
-                .map(|t| Word {
-                    norm: t.text,
-                    start: t.start + base,
-                    end: t.end + base,
-                })
-                .collect();
-            (doc, words)
+            let bytes = doc.passages[a].bytes.start..doc.passages[b].bytes.end;
+            (doc, doc_words(doc, bytes))
+        })
+        .collect()
+}
+
+/// The words of `doc.text[bytes]`, folded, with document byte offsets.
+fn doc_words(doc: &Document, bytes: std::ops::Range<usize>) -> Vec<Word> {
+    let base = bytes.start;
+    tokenize(&doc.text[bytes])
+        .into_iter()
+        .map(|t| Word {
+            norm: t.text,
+            start: t.start + base,
+            end: t.end + base,
         })
         .collect()
 }
@@ -644,15 +649,7 @@ fn window_words(doc: &Document, p: &Passage, quote_norms: &[&str]) -> Vec<Word> 
     let i = p.number - 1;
     let first = &doc.passages[i.saturating_sub(1)];
     let last = &doc.passages[(i + 1).min(doc.passages.len() - 1)];
-    let base = first.bytes.start;
-    let mut words: Vec<Word> = tokenize(&doc.text[base..last.bytes.end])
-        .into_iter()
-        .map(|t| Word {
-            norm: t.text,
-            start: t.start + base,
-            end: t.end + base,
-        })
-        .collect();
+    let mut words = doc_words(doc, first.bytes.start..last.bytes.end);
     let limit = quote_norms.len() * 2 + 2 * WINDOW_SLACK;
     if words.len() > limit {
         let set: HashSet<&str> = quote_norms.iter().copied().collect();
@@ -762,15 +759,7 @@ fn match_with_marks<'a>(
     doc: &'a Document,
     p: &'a Passage,
 ) -> Option<QuoteMatch<'a>> {
-    let base = p.bytes.start;
-    let pw: Vec<Word> = tokenize(doc.passage_text(p))
-        .into_iter()
-        .map(|t| Word {
-            norm: t.text,
-            start: t.start + base,
-            end: t.end + base,
-        })
-        .collect();
+    let pw = doc_words(doc, p.bytes.clone());
     let runs: Vec<(Option<&Mark>, &Vec<Token>)> = {
         let mut out = Vec::new();
         let mut pending: Option<&Mark> = None;

@@ -179,6 +179,24 @@ fn words_standing_together_rank_above_scattered_ones() {
     assert_eq!(total, or_total);
 }
 
+/// The first 10 hits of `query`: the engine's ranked page, and the response
+/// the API builds from it.
+fn first_page(
+    query: &str,
+) -> (
+    verbatim::SearchPage<'static>,
+    verbatim::wire::SearchResponse,
+) {
+    let req = SearchRequest {
+        query: query.into(),
+        limit: 10,
+        ..Default::default()
+    };
+    let page = engine().search(&req).unwrap();
+    let r = verbatim::wire::SearchResponse::new(query, &page, 0, 10, 0);
+    (page, r)
+}
+
 #[test]
 fn near_duplicates_fold_under_the_best_ranked_and_every_passage_stays() {
     for query in [
@@ -186,13 +204,7 @@ fn near_duplicates_fold_under_the_best_ranked_and_every_passage_stays() {
         "sources article statement",
         "robots",
     ] {
-        let req = SearchRequest {
-            query: query.into(),
-            limit: 10,
-            ..Default::default()
-        };
-        let page = engine().search(&req).unwrap();
-        let r = verbatim::wire::SearchResponse::new(query, &page, 0, 10, 0);
+        let (page, r) = first_page(query);
         // No two near-identical texts among the hits shown.
         let texts: Vec<&str> = r.hits.iter().map(|h| h.text.as_str()).collect();
         let mut unique = texts.clone();
@@ -230,13 +242,7 @@ fn near_duplicates_fold_under_the_best_ranked_and_every_passage_stays() {
     }
     // The nine source notes' templated line comes back once, with the rest
     // folded under it.
-    let req = SearchRequest {
-        query: "lists among its sources".into(),
-        limit: 10,
-        ..Default::default()
-    };
-    let page = engine().search(&req).unwrap();
-    let r = verbatim::wire::SearchResponse::new("", &page, 0, 10, 0);
+    let (_, r) = first_page("lists among its sources");
     assert!(
         r.hits.iter().any(|h| h.similar.len() >= 5),
         "{:?}",
