@@ -270,37 +270,30 @@ fn british_and_american_spellings_fold_in_ranked_search_only() {
         .unwrap();
     assert_eq!(c.verdict, verbatim::Verdict::Altered);
     // And the highlight marks the source's own word.
-    let page = engine()
-        .search(&SearchRequest {
-            query: "labour".into(),
-            limit: 1,
-            ..Default::default()
-        })
-        .unwrap();
-    let h = &page.hits[0];
-    let marked: Vec<&str> = h
-        .highlights
-        .iter()
-        .map(|s| h.doc.slice_chars(*s).unwrap())
-        .collect();
-    assert_eq!(marked, vec!["labor"]);
+    assert_eq!(top_highlights("labour"), vec!["labor"]);
 }
 
-#[test]
-fn highlights_are_absolute_and_cover_the_matched_words() {
+/// The texts the top hit of `query` highlights.
+fn top_highlights(query: &str) -> Vec<&'static str> {
     let req = SearchRequest {
-        query: "\"sovereign AI\" chips".into(),
+        query: query.into(),
         limit: 1,
         ..Default::default()
     };
     let page = engine().search(&req).unwrap();
     let h = &page.hits[0];
-    let marked: Vec<&str> = h
-        .highlights
+    h.highlights
         .iter()
         .map(|s| h.doc.slice_chars(*s).unwrap())
-        .collect();
-    assert_eq!(marked, vec!["sovereign AI", "chips"]);
+        .collect()
+}
+
+#[test]
+fn highlights_are_absolute_and_cover_the_matched_words() {
+    assert_eq!(
+        top_highlights("\"sovereign AI\" chips"),
+        vec!["sovereign AI", "chips"]
+    );
 }
 
 #[test]
