@@ -385,7 +385,7 @@ fn stitched<'a>(
         let bytes = span_words[0].start..span_words[span_words.len() - 1].end;
         pieces.push(Piece {
             quote: quote_bytes(g.quote.0, g.quote.1),
-            verbatim: g.exact,
+            verbatim: g.exact(),
             matched: make_match(doc, bytes, similarity, diff, notes),
         });
     }
@@ -405,11 +405,11 @@ fn stitched<'a>(
         .map(|w| &quote[w[0].quote.end..w[1].quote.start])
         .collect();
     let marked = joins.iter().all(|j| j.contains('…') || j.contains("..."));
-    let altered: Vec<&String> = pieces
+    let altered: Vec<String> = pieces
         .iter()
         .zip(&places)
         .filter(|(p, _)| !p.verbatim)
-        .map(|(_, pl)| pl)
+        .map(|(_, pl)| pl.clone())
         .collect();
     let mut notes = vec![Note::new(
         NoteKind::Stitched,
@@ -426,7 +426,7 @@ fn stitched<'a>(
             } else {
                 format!(
                     "the piece from {} is not word for word",
-                    join_list(&altered.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                    join_list(&altered)
                 )
             }
         ),

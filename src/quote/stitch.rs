@@ -26,10 +26,17 @@ pub(crate) struct Group {
     pub source: usize,
     /// Source word range, `start..end`.
     pub at: (usize, usize),
-    /// Whether the quote words equal the source words exactly.
-    pub exact: bool,
     /// How many of its quote words match source words exactly.
     pub equal: usize,
+}
+
+impl Group {
+    /// Whether the quote words equal the source words exactly: every quote
+    /// word matched, and no source word left between them.
+    pub(crate) fn exact(&self) -> bool {
+        let len = self.quote.1 - self.quote.0;
+        self.equal == len && self.at.1 - self.at.0 == len
+    }
 }
 
 /// The longest exact run of source words starting at each quote position:
@@ -99,7 +106,6 @@ pub(crate) fn stitch(
             quote: (i, i + l),
             source: s,
             at: (j, j + l),
-            exact: true,
             equal: l,
         });
         i += l;
@@ -113,7 +119,6 @@ pub(crate) fn stitch(
                     && p.at.0 - g.at.1 <= MERGE_GAP
                     && p.quote.0 - g.quote.1 <= MERGE_GAP =>
             {
-                g.exact &= p.at.0 == g.at.1 && p.quote.0 == g.quote.1;
                 g.equal += p.equal;
                 g.quote.1 = p.quote.1;
                 g.at.1 = p.at.1;
@@ -157,7 +162,6 @@ fn absorb_gaps(quote: &[&str], sources: &[Vec<&str>], groups: &mut [Group]) {
         if let Some((qi, j)) = last {
             g.quote.1 += qi + 1;
             g.at.1 = j + 1;
-            g.exact = false;
             g.equal += found;
         }
     }
@@ -184,14 +188,12 @@ mod tests {
                     quote: (0, 7),
                     source: 0,
                     at: (0, 7),
-                    exact: true,
                     equal: 7
                 },
                 Group {
                     quote: (7, 13),
                     source: 1,
                     at: (2, 8),
-                    exact: true,
                     equal: 6
                 },
             ]
@@ -227,8 +229,8 @@ mod tests {
         let q =
             words("it still centers power in large corporations designed to compete with leading");
         let g = stitch(&q, &[a, b], 5).expect("a stitch");
-        assert_eq!((g[0].quote, g[0].at, g[0].exact), ((0, 7), (0, 7), false));
-        assert_eq!((g[1].quote, g[1].exact), ((7, 12), true));
+        assert_eq!((g[0].quote, g[0].at, g[0].exact()), ((0, 7), (0, 7), false));
+        assert_eq!((g[1].quote, g[1].exact()), ((7, 12), true));
     }
 
     #[test]

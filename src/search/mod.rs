@@ -158,16 +158,16 @@ const PROXIMITY_MAX_WORDS: usize = 8;
 /// For a query of bare words only: a sloppy phrase of all its words, in
 /// order, as an optional clause. It changes no match, only the ranking:
 /// passages where the words stand together rank above passages where they
-/// are scattered.
-fn proximity(parsed: &Parsed, fields: &Fields) -> Option<Box<dyn Query>> {
-    let mut tokens = Vec::new();
-    for c in parsed.clauses.iter().filter(|c| c.occur != Occur::MustNot) {
-        match &c.node {
-            Node::Term(w) => tokens.extend(terms_of(Analysis::Stemmed, w)),
-            Node::Phrase(_) | Node::Group(_) => return None,
-        }
-    }
-    if !(2..=PROXIMITY_MAX_WORDS).contains(&tokens.len()) {
+/// are scattered. `patterns` are the query's positive words, already
+/// analyzed, in order.
+fn proximity(parsed: &Parsed, patterns: &[Pattern], fields: &Fields) -> Option<Box<dyn Query>> {
+    let bare_words = parsed
+        .clauses
+        .iter()
+        .filter(|c| c.occur != Occur::MustNot)
+        .all(|c| matches!(c.node, Node::Term(_)));
+    let tokens: Vec<&String> = patterns.iter().flat_map(|p| &p.tokens).collect();
+    if !bare_words || !(2..=PROXIMITY_MAX_WORDS).contains(&tokens.len()) {
         return None;
     }
     let terms = tokens
@@ -188,7 +188,7 @@ pub(crate) fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Re
         && filters.doc.is_none()
         && filters.kind.is_none());
     let core = match core {
-        Some(q) => match proximity(parsed, fields) {
+        Some(q) => match proximity(parsed, &patterns, fields) {
             Some(near) => Box::new(BooleanQuery::new(vec![
                 (TOccur::Must, q),
                 (TOccur::Should, near),
@@ -360,21 +360,23 @@ pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<Sear
         let (total, found) = run(snap, q, req.limit, req.offset, order)?;
         (total, found, SearchMode::Lexical)
     };
+    // Each hit's passage is tokenized once, for its highlights and for the
+    // near-duplicate groups.
+    let tokens: Vec<Vec<Token>> = found
+        .iter()
+        .map(|s| crate::analysis::tokenize(s.doc.passage_text(s.passage)))
+        .collect();
     let hits: Vec<Hit> = found
         .into_iter()
-        .map(|s| Hit {
-            highlights: highlight(s.doc, s.passage, &compiled.patterns),
+        .zip(&tokens)
+        .map(|(s, t)| Hit {
+            highlights: highlight(s.doc, s.passage, t, &compiled.patterns),
             ..Hit::plain(s)
         })
         .collect();
-    let words: Vec<Vec<String>> = hits
+    let words: Vec<Vec<&str>> = tokens
         .iter()
-        .map(|h| {
-            crate::analysis::tokenize(h.doc.passage_text(h.passage))
-                .into_iter()
-                .map(|t| t.text)
-                .collect()
-        })
+        .map(|t| t.iter().map(|t| t.text.as_str()).collect())
         .collect();
     Ok(SearchPage {
         total,
@@ -522,7 +524,12 @@ pub(crate) fn run<'a>(
 
 /// Finds every occurrence of every pattern in a passage; returns absolute,
 /// merged char spans into the document.
-pub(crate) fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern]) -> Vec<Span> {
+pub(crate) fn highlight(
+    doc: &Document,
+    passage: &Passage,
+    tokens: &[Token],
+    patterns: &[Pattern],
+) -> Vec<Span> {
     let text = doc.passage_text(passage);
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     // The passage's words, folded, as both analyzers see them (long tokens
@@ -531,8 +538,8 @@ pub(crate) fn highlight(doc: &Document, passage: &Passage, patterns: &[Pattern])
     // `stem_aliases` (`dying` → `die`, `foetus` → `fetus`), so a word whose
     // first two chars differ from every stemmed pattern token's, and from
     // every alias of one, cannot stem to it.
-    let words: Vec<Token> = crate::analysis::tokenize(text)
-        .into_iter()
+    let words: Vec<&Token> = tokens
+        .iter()
         .filter(|t| t.text.len() <= MAX_TOKEN_BYTES)
         .collect();
     let head = |w: &str| {
@@ -656,7 +663,12 @@ mod tests {
                         .filter(|win| win.iter().zip(&tokens).all(|(a, b)| &a.text == b))
                         .map(|win| (win[0].start, win[win.len() - 1].end))
                         .collect();
-                    let got = highlight(d, p, std::slice::from_ref(&pattern));
+                    let got = highlight(
+                        d,
+                        p,
+                        &crate::analysis::tokenize(text),
+                        std::slice::from_ref(&pattern),
+                    );
                     let got_bytes: Vec<String> = got
                         .iter()
                         .map(|s| d.slice_chars(*s).unwrap().to_string())
@@ -722,7 +734,8 @@ mod tests {
                 .collect();
             let pattern = Pattern { analysis: Analysis::Stemmed, tokens: tokens.clone() };
             let p = &doc.passages[0];
-            let got: Vec<&str> = highlight(&doc, p, std::slice::from_ref(&pattern))
+            let words = crate::analysis::tokenize(doc.passage_text(p));
+            let got: Vec<&str> = highlight(&doc, p, &words, std::slice::from_ref(&pattern))
                 .iter()
                 .map(|s| doc.slice_chars(*s).unwrap())
                 .collect();

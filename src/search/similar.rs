@@ -16,10 +16,10 @@ const MIN_WORDS: usize = 5;
 
 /// Groups `passages` (each its folded words, best-ranked first): for each
 /// group in rank order, its leader and the passages like it.
-pub(crate) fn group(passages: &[Vec<String>]) -> Vec<(usize, Vec<usize>)> {
+pub(crate) fn group(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
     let sets: Vec<HashSet<&str>> = passages
         .iter()
-        .map(|w| w.iter().map(String::as_str).collect())
+        .map(|w| w.iter().copied().collect())
         .collect();
     let alike = |a: usize, b: usize| {
         if passages[a].len() < MIN_WORDS || passages[b].len() < MIN_WORDS {
@@ -43,8 +43,8 @@ pub(crate) fn group(passages: &[Vec<String>]) -> Vec<(usize, Vec<usize>)> {
 mod tests {
     use super::*;
 
-    fn words(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_string).collect()
+    fn words(s: &str) -> Vec<&str> {
+        s.split_whitespace().collect()
     }
 
     #[test]
