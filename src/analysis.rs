@@ -352,17 +352,29 @@ pub(crate) fn stem_aliases() -> &'static [(String, String)] {
     })
 }
 
+thread_local! {
+    /// Each thread's analyzers, built once: a query or a highlight analyzes
+    /// a few words, and building an analyzer costs more than that.
+    static ANALYZERS: std::cell::RefCell<(TextAnalyzer, TextAnalyzer)> =
+        std::cell::RefCell::new((stemmed_analyzer(), exact_analyzer()));
+}
+
+/// The stemmed analyzer's tokens of `text`, through this thread's analyzer.
+pub(crate) fn stemmed(text: &str) -> Vec<Token> {
+    ANALYZERS.with(|a| analyze(&mut a.borrow_mut().0, text))
+}
+
+/// The exact analyzer's tokens of `text`, through this thread's analyzer.
+pub(crate) fn exact(text: &str) -> Vec<Token> {
+    ANALYZERS.with(|a| analyze(&mut a.borrow_mut().1, text))
+}
+
 /// The English stem of one folded word (what search matches it by).
 pub(crate) fn stem(word: &str) -> String {
-    thread_local! {
-        static STEMMER: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(stemmed_analyzer());
-    }
-    STEMMER.with(|a| {
-        analyze(&mut a.borrow_mut(), word)
-            .into_iter()
-            .next()
-            .map_or_else(|| word.to_string(), |t| t.text)
-    })
+    stemmed(word)
+        .into_iter()
+        .next()
+        .map_or_else(|| word.to_string(), |t| t.text)
 }
 
 /// The unstemmed analyzer, for exact phrases.

@@ -11,7 +11,6 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::{Index, IndexMut, Range};
 
-use crate::analysis::{analyze, exact_analyzer, stemmed_analyzer};
 use crate::model::{Document, Passage};
 
 use super::question::{is_stopword, Question};
@@ -106,7 +105,7 @@ pub(super) fn coverage(q: &Question, stems: &[String]) -> f64 {
 
 /// The stems of a text.
 pub(super) fn stems_of(text: &str) -> Vec<String> {
-    analyze(&mut stemmed_analyzer(), text)
+    crate::analysis::stemmed(text)
         .into_iter()
         .map(|t| t.text)
         .collect()
@@ -245,8 +244,8 @@ impl PassageStats {
         title_coverage: f64,
     ) -> Self {
         let text = doc.passage_text(p);
-        let stem_toks = analyze(&mut stemmed_analyzer(), text);
-        let exact: Vec<String> = analyze(&mut exact_analyzer(), text)
+        let stem_toks = crate::analysis::stemmed(text);
+        let exact: Vec<String> = crate::analysis::exact(text)
             .into_iter()
             .map(|t| t.text)
             .collect();

@@ -55,7 +55,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
-use crate::analysis::{analyze, stemmed_analyzer, tokenize};
+use crate::analysis::tokenize;
 use crate::error::{Error, Result};
 use crate::model::{Document, Passage, Span};
 use crate::search::{Filters, Hit};
@@ -227,14 +227,13 @@ pub(crate) fn analyze_question(snap: &Snapshot, text: &str) -> Result<Question> 
     let searcher = snap.searcher();
     let body = snap.fields().body;
     let n = searcher.num_docs() as f64;
-    let mut stemmer = stemmed_analyzer();
     let mut seen = HashSet::new();
     let mut terms = Vec::new();
     for t in tokenize(text) {
         if is_stopword(&t.text) {
             continue;
         }
-        let Some(stem) = analyze(&mut stemmer, &t.text)
+        let Some(stem) = crate::analysis::stemmed(&t.text)
             .into_iter()
             .next()
             .map(|s| s.text)
@@ -547,7 +546,7 @@ fn originals_first(answers: &mut [Answer<'_>]) {
 fn highlights(text: &str, char_base: usize, q: &Question) -> Vec<(Span, HighlightKind)> {
     let to_chars = |b: usize| char_base + text[..b].chars().count();
     let stems: HashSet<&str> = q.terms.iter().map(|t| t.stem.as_str()).collect();
-    let mut out: Vec<(Span, HighlightKind)> = analyze(&mut stemmed_analyzer(), text)
+    let mut out: Vec<(Span, HighlightKind)> = crate::analysis::stemmed(text)
         .into_iter()
         .filter(|t| stems.contains(t.text.as_str()))
         .map(|t| {
