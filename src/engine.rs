@@ -69,7 +69,7 @@ impl Engine {
         let problems = std::mem::take(&mut corpus.problems);
         let docs: Vec<Arc<Document>> = corpus.documents.into_iter().map(Arc::new).collect();
         let semantic = semantic_for(&docs, index_dir, vectors, false)?;
-        Ok((Engine::from_parts(docs, index, semantic), state, problems))
+        Ok((Engine::from_parts(docs, index, semantic)?, state, problems))
     }
 
     /// Indexes in-memory documents into `index_dir` and opens them (for
@@ -86,7 +86,7 @@ impl Engine {
         )?;
         let docs: Vec<Arc<Document>> = docs.into_iter().map(Arc::new).collect();
         let semantic = semantic_for(&docs, index_dir, vectors, true)?;
-        Ok(Engine::from_parts(docs, index::open(index_dir)?, semantic))
+        Engine::from_parts(docs, index::open(index_dir)?, semantic)
     }
 
     /// Assembles an engine from documents and the index built from them.
@@ -94,10 +94,10 @@ impl Engine {
         docs: Vec<Arc<Document>>,
         index: index::OpenIndex,
         semantic: Option<Arc<Semantic>>,
-    ) -> Engine {
-        Engine {
-            snapshot: Snapshot::new(docs, Arc::new(index), semantic),
-        }
+    ) -> Result<Engine> {
+        Ok(Engine {
+            snapshot: Snapshot::new(docs, Arc::new(index), semantic)?,
+        })
     }
 
     /// Embeds (and persists) the vectors of documents about to be written,
@@ -145,6 +145,27 @@ impl Engine {
     /// Runs a search.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchPage<'_>> {
         search::search(&self.snapshot, req)
+    }
+
+    /// Parses and compiles a search, so its cost is known before it runs
+    /// ([`search::Prepared::is_quick`]).
+    pub(crate) fn prepare_search(&self, req: &SearchRequest) -> Result<search::Prepared> {
+        search::prepare(&self.snapshot, req)
+    }
+
+    /// Whether a prepared search is small enough to run on the caller's
+    /// thread.
+    pub(crate) fn is_quick(&self, prepared: &search::Prepared) -> bool {
+        prepared.is_quick(&self.snapshot)
+    }
+
+    /// Runs a prepared search.
+    pub(crate) fn run_search(
+        &self,
+        req: &SearchRequest,
+        prepared: search::Prepared,
+    ) -> Result<SearchPage<'_>> {
+        search::run_prepared(&self.snapshot, req, prepared)
     }
 
     /// Every hit of a query, best first, without highlights (for export).

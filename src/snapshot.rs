@@ -11,9 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use tantivy::collector::TopDocs;
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::Query;
-use tantivy::schema::Value;
-use tantivy::{DocAddress, Searcher, TantivyDocument};
+use tantivy::{DocAddress, Searcher};
 
 use crate::embed;
 use crate::error::{Error, Result};
@@ -44,6 +44,10 @@ pub(crate) struct Snapshot {
     index: Arc<OpenIndex>,
     /// The searcher of this snapshot; never reloaded, so it matches `docs`.
     searcher: Searcher,
+    /// Per segment of `searcher`, the fast columns a hit resolves through
+    /// (document id, passage number), opened once: no hit reads its stored
+    /// fields.
+    columns: Vec<(StrColumn, Column<u64>)>,
     /// Number of passages, counted once.
     passages: usize,
     /// The embedding model and the vectors; `None` when vectors are off.
@@ -59,7 +63,7 @@ impl Snapshot {
         docs: Vec<Arc<Document>>,
         index: Arc<OpenIndex>,
         semantic: Option<Arc<Semantic>>,
-    ) -> Snapshot {
+    ) -> Result<Snapshot> {
         let by_id = docs
             .iter()
             .enumerate()
@@ -67,15 +71,27 @@ impl Snapshot {
             .collect();
         let passages = docs.iter().map(|d| d.passages.len()).sum();
         let searcher = index.reader.searcher();
-        Snapshot {
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| {
+                let fast = segment.fast_fields();
+                let ids = fast
+                    .str("doc_id")?
+                    .ok_or_else(|| Error::IndexUnusable("a segment has no doc_id column".into()))?;
+                Ok((ids, fast.u64("paragraph")?))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Snapshot {
             docs,
             by_id,
             index,
             searcher,
+            columns,
             passages,
             semantic,
             passage_keys: OnceLock::new(),
-        }
+        })
     }
 
     /// A new snapshot after a committed write: `replace` documents added or
@@ -98,11 +114,7 @@ impl Snapshot {
             .cloned()
             .collect();
         docs.extend(replace.into_iter().map(Arc::new));
-        Ok(Snapshot::new(
-            docs,
-            self.index.clone(),
-            self.semantic.clone(),
-        ))
+        Snapshot::new(docs, self.index.clone(), self.semantic.clone())
     }
 
     /// The model and vectors, when vectors are on.
@@ -139,12 +151,12 @@ impl Snapshot {
         &self.docs
     }
 
-    /// Total passages in the corpus.
     /// The generation this snapshot reads (live writes commit through it).
     pub(crate) fn open_index(&self) -> &OpenIndex {
         &self.index
     }
 
+    /// Total passages in the corpus.
     pub(crate) fn passage_count(&self) -> usize {
         self.passages
     }
@@ -224,9 +236,10 @@ impl Snapshot {
 
     /// Resolves index hits to passages, in the order given.
     pub(crate) fn resolve(&self, hits: Vec<(f32, DocAddress)>) -> Result<Vec<Scored<'_>>> {
+        let mut id = String::new();
         hits.into_iter()
             .map(|(score, addr)| {
-                let (doc, passage) = self.resolve_one(addr)?;
+                let (doc, passage) = self.resolve_one(addr, &mut id)?;
                 Ok(Scored {
                     score,
                     doc,
@@ -236,18 +249,37 @@ impl Snapshot {
             .collect()
     }
 
-    fn resolve_one(&self, addr: DocAddress) -> Result<(&Document, &Passage)> {
-        let stored: TantivyDocument = self.searcher.doc(addr)?;
-        let id = stored
-            .get_first(self.index.fields.passage_id)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::IndexUnusable("a passage has no stored id".into()))?;
-        self.passage(id).ok_or_else(|| {
+    /// The passage of one hit, read from the segment's fast columns; `id`
+    /// is a buffer reused across the hits of a page.
+    fn resolve_one(&self, addr: DocAddress, id: &mut String) -> Result<(&Document, &Passage)> {
+        let (ids, numbers) = self
+            .columns
+            .get(addr.segment_ord as usize)
+            .ok_or_else(|| Error::IndexUnusable("a hit names an unknown segment".into()))?;
+        let (Some(ord), Some(n)) = (
+            ids.term_ords(addr.doc_id).next(),
+            numbers.first(addr.doc_id),
+        ) else {
+            return Err(Error::IndexUnusable("a passage has no stored id".into()));
+        };
+        let read = ids
+            .ord_to_str(ord, id)
+            .map_err(|e| Error::IndexUnusable(format!("reading a document id: {e}")))?;
+        if !read {
+            return Err(Error::IndexUnusable(
+                "a passage's document id is missing".into(),
+            ));
+        }
+        let found = self
+            .document(id)
+            .and_then(|d| Some((d, d.passage(usize::try_from(n).ok()?)?)));
+        found.ok_or_else(|| {
             tracing::error!(
-                passage_id = id,
+                doc_id = %id,
+                passage = n,
                 "the index names a passage the snapshot does not hold"
             );
-            Error::IndexUnusable(format!("index names unknown passage {id}"))
+            Error::IndexUnusable(format!("index names unknown passage {id}:p{n}"))
         })
     }
 }

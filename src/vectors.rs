@@ -133,16 +133,19 @@ impl Vectors {
         Ok(v)
     }
 
-    /// The vector of a query or question (kept among the recent ones,
-    /// never persisted).
-    pub(crate) fn embed_query(&self, text: &str) -> Result<Vector> {
-        let recent = self
-            .queries
+    /// The vector of a query the model read recently, without running it.
+    pub(crate) fn recent_query(&self, text: &str) -> Option<Vector> {
+        self.queries
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(text)
-            .copied();
-        if let Some(v) = recent {
+            .copied()
+    }
+
+    /// The vector of a query or question (kept among the recent ones,
+    /// never persisted).
+    pub(crate) fn embed_query(&self, text: &str) -> Result<Vector> {
+        if let Some(v) = self.recent_query(text) {
             return Ok(v);
         }
         let v = self

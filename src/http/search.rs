@@ -17,7 +17,7 @@ use super::state::AppState;
 use crate::engine::Engine;
 use crate::error::ErrorCode;
 use crate::model::Citation;
-use crate::search::{Filters, SearchMode, SearchRequest, MAX_LIMIT};
+use crate::search::{Filters, Prepared, SearchMode, SearchRequest, MAX_LIMIT};
 use crate::wire::SearchResponse;
 
 /// Default page size.
@@ -82,27 +82,21 @@ fn check_length(state: &AppState, q: &str) -> Result<(), ApiError> {
 /// The one search path that single and batch search share.
 fn search_one(
     engine: &Engine,
-    query: String,
-    limit: usize,
-    offset: usize,
-    filters: Filters,
-    mode: Option<SearchMode>,
+    req: SearchRequest,
+    prepared: Option<Prepared>,
 ) -> Result<SearchResponse, ApiError> {
     let t = Instant::now();
-    let req = SearchRequest {
-        query,
-        limit,
-        offset,
-        filters,
-        mode,
+    let prepared = match prepared {
+        Some(p) => p,
+        None => engine.prepare_search(&req)?,
     };
-    let page = engine.search(&req)?;
+    let page = engine.run_search(&req, prepared)?;
     Ok(SearchResponse::new(
         &req.query,
         &page,
         t.elapsed().as_millis() as u64,
-        limit,
-        offset,
+        req.limit,
+        req.offset,
     ))
 }
 
@@ -128,9 +122,24 @@ pub(crate) async fn search(
             format!("offset must be at most {MAX_OFFSET}"),
         ));
     }
-    let resp = state
-        .blocking(move || search_one(&engine, q, limit, offset, filters, mode))
-        .await?;
+    let req = SearchRequest {
+        query: q,
+        limit,
+        offset,
+        filters,
+        mode,
+    };
+    // A small search runs here: handing it to the blocking pool would cost
+    // more than the search. One that reads many postings or runs the model
+    // goes to the pool, under its concurrency limit.
+    let prepared = engine.prepare_search(&req)?;
+    let resp = if engine.is_quick(&prepared) {
+        search_one(&engine, req, Some(prepared))?
+    } else {
+        state
+            .blocking(move || search_one(&engine, req, Some(prepared)))
+            .await?
+    };
     Ok(Json(resp))
 }
 
@@ -195,7 +204,14 @@ pub(crate) async fn batch(
                 .into_iter()
                 .enumerate()
                 .map(|(i, q)| {
-                    search_one(&engine, q, limit, 0, filters.clone(), req.mode)
+                    let one = SearchRequest {
+                        query: q,
+                        limit,
+                        offset: 0,
+                        filters: filters.clone(),
+                        mode: req.mode,
+                    };
+                    search_one(&engine, one, None)
                         .map_err(|e| ApiError::new(e.code, format!("query {i}: {}", e.message)))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()

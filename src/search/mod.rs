@@ -15,7 +15,7 @@ use tantivy::query::{
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
-use crate::analysis::{analyze, exact_analyzer, stemmed_analyzer, Token, MAX_TOKEN_BYTES};
+use crate::analysis::{Token, MAX_TOKEN_BYTES};
 use crate::error::{Error, Result};
 use crate::index::Fields;
 use crate::model::{Document, Passage, Span};
@@ -46,6 +46,9 @@ pub(crate) struct Compiled {
     pub query: Box<dyn Query>,
     /// Positive terms and phrases, for highlighting.
     pub patterns: Vec<Pattern>,
+    /// Whether the query starts from every passage (filters or exclusions
+    /// alone), so its work is bounded by the corpus, not by its terms.
+    pub scans_all: bool,
 }
 
 /// Filters added outside the query string (CLI flags, API parameters).
@@ -58,11 +61,11 @@ pub struct Filters {
 }
 
 fn terms_of(analysis: Analysis, text: &str) -> Vec<String> {
-    let mut a = match analysis {
-        Analysis::Stemmed => stemmed_analyzer(),
-        Analysis::Exact => exact_analyzer(),
+    let tokens = match analysis {
+        Analysis::Stemmed => crate::analysis::stemmed(text),
+        Analysis::Exact => crate::analysis::exact(text),
     };
-    analyze(&mut a, text).into_iter().map(|t| t.text).collect()
+    tokens.into_iter().map(|t| t.text).collect()
 }
 
 fn token_query(field: tantivy::schema::Field, tokens: &[String]) -> Box<dyn Query> {
@@ -187,6 +190,7 @@ pub(crate) fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Re
         && parsed.kinds.is_empty()
         && filters.doc.is_none()
         && filters.kind.is_none());
+    let scans_all = core.is_none();
     let core = match core {
         Some(q) => match proximity(parsed, &patterns, fields) {
             Some(near) => Box::new(BooleanQuery::new(vec![
@@ -228,7 +232,11 @@ pub(crate) fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Re
     } else {
         Box::new(BooleanQuery::new(top))
     };
-    Ok(Compiled { query, patterns })
+    Ok(Compiled {
+        query,
+        patterns,
+        scans_all,
+    })
 }
 
 /// Largest page a search may ask for.
@@ -338,8 +346,29 @@ pub(crate) enum Order {
     Position,
 }
 
-/// Runs a search: one page of hits with highlights, and the exact total.
-pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<SearchPage<'a>> {
+/// Postings a search may read and still run on the async runtime's thread
+/// rather than the blocking pool: at tens of nanoseconds a posting, about
+/// 100 µs of work, less than handing it to another thread costs in latency.
+const QUICK_POSTINGS: u64 = 4_000;
+
+/// A search parsed and compiled, not yet run: what it will cost is known
+/// before it is given a thread.
+pub(crate) struct Prepared {
+    /// The query as parsed (for `read_as` and `dropped`).
+    parsed: Parsed,
+    /// The query as compiled.
+    compiled: Compiled,
+    /// How the page is ordered.
+    order: Order,
+    /// Whether to rank hybrid.
+    hybrid: bool,
+    /// The query's vector when the model has already read this query
+    /// (hybrid only); otherwise the model runs when the search does.
+    vector: Option<crate::vectors::Vector>,
+}
+
+/// Parses and compiles a search.
+pub(crate) fn prepare(snap: &Snapshot, req: &SearchRequest) -> Result<Prepared> {
     if req.limit > MAX_LIMIT {
         return Err(Error::InvalidParameter(format!(
             "limit must be at most {MAX_LIMIT}"
@@ -352,10 +381,69 @@ pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<Sear
     } else {
         Order::Relevance
     };
-    let hybrid = wants_hybrid(snap, req.mode, &parsed)?;
+    let hybrid = wants_hybrid(snap, req.mode, &parsed)? && order == Order::Relevance;
+    let vector = match snap.vectors() {
+        Some(v) if hybrid => v.recent_query(&req.query),
+        _ => None,
+    };
+    Ok(Prepared {
+        parsed,
+        compiled,
+        order,
+        hybrid,
+        vector,
+    })
+}
+
+impl Prepared {
+    /// Whether the search is small enough to run where it is asked, without
+    /// a hop to the blocking pool: no model run, and at most
+    /// [`QUICK_POSTINGS`] postings to read.
+    pub(crate) fn is_quick(&self, snap: &Snapshot) -> bool {
+        self.postings(snap)
+            .is_some_and(|postings| postings <= QUICK_POSTINGS)
+    }
+
+    /// How many postings the search reads at most (every passage when it
+    /// starts from all of them), or `None` when it must run the model.
+    fn postings(&self, snap: &Snapshot) -> Option<u64> {
+        if self.hybrid && self.vector.is_none() {
+            return None;
+        }
+        let searcher = snap.searcher();
+        let mut postings = if self.compiled.scans_all {
+            snap.passage_count() as u64
+        } else {
+            0
+        };
+        self.compiled.query.query_terms(&mut |term, _| {
+            postings = postings.saturating_add(searcher.doc_freq(term).unwrap_or(u64::MAX));
+        });
+        Some(postings)
+    }
+}
+
+/// Runs a search: one page of hits with highlights, and the exact total.
+pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<SearchPage<'a>> {
+    run_prepared(snap, req, prepare(snap, req)?)
+}
+
+/// Runs a prepared search (see [`search`]).
+pub(crate) fn run_prepared<'a>(
+    snap: &'a Snapshot,
+    req: &SearchRequest,
+    prepared: Prepared,
+) -> Result<SearchPage<'a>> {
+    let Prepared {
+        parsed,
+        compiled,
+        order,
+        hybrid,
+        vector,
+    } = prepared;
     let q = compiled.query.as_ref();
-    let (total, found, mode) = if hybrid && order == Order::Relevance {
-        run_hybrid(snap, q, &req.query, req.limit, req.offset)?
+    let (total, found, mode) = if hybrid {
+        run_hybrid(snap, q, &req.query, vector, req.limit, req.offset)?
     } else {
         let (total, found) = run(snap, q, req.limit, req.offset, order)?;
         (total, found, SearchMode::Lexical)
@@ -366,11 +454,12 @@ pub(crate) fn search<'a>(snap: &'a Snapshot, req: &SearchRequest) -> Result<Sear
         .iter()
         .map(|s| crate::analysis::tokenize(s.doc.passage_text(s.passage)))
         .collect();
+    let mut highlighter = Highlighter::new(&compiled.patterns);
     let hits: Vec<Hit> = found
         .into_iter()
         .zip(&tokens)
         .map(|(s, t)| Hit {
-            highlights: highlight(s.doc, s.passage, t, &compiled.patterns),
+            highlights: highlighter.spans(s.doc, s.passage, t),
             ..Hit::plain(s)
         })
         .collect();
@@ -420,6 +509,7 @@ fn run_hybrid<'a>(
     snap: &'a Snapshot,
     query: &dyn Query,
     text: &str,
+    vector: Option<crate::vectors::Vector>,
     limit: usize,
     offset: usize,
 ) -> Result<(usize, Vec<Scored<'a>>, SearchMode)> {
@@ -436,8 +526,12 @@ fn run_hybrid<'a>(
     }
     // Embedded before BM25 runs, so a query the model cannot read costs
     // one BM25 run, not two.
-    let Some(qv) = snap.embed_query(text)? else {
-        return lexical();
+    let qv = match vector {
+        Some(v) => v,
+        None => match snap.embed_query(text)? {
+            Some(v) => v,
+            None => return lexical(),
+        },
     };
     let (total, mut top) = run(snap, query, RERANK, 0, Order::Relevance)?;
     let cosines: Option<Vec<f32>> = top
@@ -481,7 +575,7 @@ pub(crate) fn search_all<'a>(
     let q = compiled.query.as_ref();
     let total = snap.searcher().search(q, &Count)?;
     if wants_hybrid(snap, mode, &parsed)? && !compiled.patterns.is_empty() {
-        return Ok(run_hybrid(snap, q, query, total, 0)?.1);
+        return Ok(run_hybrid(snap, q, query, None, total, 0)?.1);
     }
     let (_, hits) = run(snap, q, total, 0, Order::Relevance)?;
     Ok(hits)
@@ -524,100 +618,136 @@ pub(crate) fn run<'a>(
 
 /// Finds every occurrence of every pattern in a passage; returns absolute,
 /// merged char spans into the document.
+#[cfg(test)]
 pub(crate) fn highlight(
     doc: &Document,
     passage: &Passage,
     tokens: &[Token],
     patterns: &[Pattern],
 ) -> Vec<Span> {
-    let text = doc.passage_text(passage);
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    // The passage's words, folded, as both analyzers see them (long tokens
-    // are dropped by both). Stems are computed only for words that can match:
-    // the stemmer rewrites suffixes only, but for the few words listed in
-    // `stem_aliases` (`dying` → `die`, `foetus` → `fetus`), so a word whose
-    // first two chars differ from every stemmed pattern token's, and from
-    // every alias of one, cannot stem to it.
-    let words: Vec<&Token> = tokens
-        .iter()
-        .filter(|t| t.text.len() <= MAX_TOKEN_BYTES)
-        .collect();
-    let head = |w: &str| {
-        let mut c = w.chars();
-        (c.next(), c.next())
-    };
-    let aliases = crate::analysis::stem_aliases();
-    let heads: HashSet<(Option<char>, Option<char>)> = patterns
-        .iter()
-        .filter(|p| p.analysis == Analysis::Stemmed)
-        .flat_map(|p| p.tokens.iter())
-        .flat_map(|t| {
-            std::iter::once(head(t)).chain(
-                aliases
-                    .iter()
-                    .filter(move |(_, s)| s == t)
-                    .map(|(w, _)| head(w)),
-            )
-        })
-        .collect();
-    let mut stemmer = stemmed_analyzer();
-    // A passage repeats its words: stem each distinct one once.
-    let mut cache: HashMap<&str, Option<String>> = HashMap::new();
-    let stems: Vec<Option<String>> = words
-        .iter()
-        .map(|w| {
-            if !heads.contains(&head(&w.text)) {
+    Highlighter::new(patterns).spans(doc, passage, tokens)
+}
+
+/// Highlights the hits of one page: what depends on the query alone is
+/// worked out once, and each distinct word of the page is stemmed once.
+pub(crate) struct Highlighter<'p> {
+    /// The query's positive terms and phrases.
+    patterns: &'p [Pattern],
+    /// The first two chars of every stemmed pattern token and of every
+    /// word aliased to one: a word with other first chars cannot match.
+    heads: HashSet<(Option<char>, Option<char>)>,
+    /// Stems of the page's words seen so far.
+    stems: HashMap<String, String>,
+}
+
+/// The first two chars of a word.
+fn head(w: &str) -> (Option<char>, Option<char>) {
+    let mut c = w.chars();
+    (c.next(), c.next())
+}
+
+impl<'p> Highlighter<'p> {
+    /// A highlighter for one query's patterns.
+    pub(crate) fn new(patterns: &'p [Pattern]) -> Self {
+        // The stemmer rewrites suffixes only, but for the few words listed
+        // in `stem_aliases` (`dying` → `die`, `foetus` → `fetus`), so a word
+        // whose first two chars differ from every stemmed pattern token's,
+        // and from every alias of one, cannot stem to it.
+        let aliases = crate::analysis::stem_aliases();
+        let heads = patterns
+            .iter()
+            .filter(|p| p.analysis == Analysis::Stemmed)
+            .flat_map(|p| p.tokens.iter())
+            .flat_map(|t| {
+                std::iter::once(head(t)).chain(
+                    aliases
+                        .iter()
+                        .filter(move |(_, s)| s == t)
+                        .map(|(w, _)| head(w)),
+                )
+            })
+            .collect();
+        Highlighter {
+            patterns,
+            heads,
+            stems: HashMap::new(),
+        }
+    }
+
+    /// Every occurrence of every pattern in a passage (`tokens` are its
+    /// words, [`crate::analysis::tokenize`]d), as absolute, merged char
+    /// spans into the document.
+    pub(crate) fn spans(
+        &mut self,
+        doc: &Document,
+        passage: &Passage,
+        tokens: &[Token],
+    ) -> Vec<Span> {
+        let text = doc.passage_text(passage);
+        // The passage's words, folded, as both analyzers see them (long
+        // tokens are dropped by both).
+        let words: Vec<&Token> = tokens
+            .iter()
+            .filter(|t| t.text.len() <= MAX_TOKEN_BYTES)
+            .collect();
+        let stemmed = self
+            .patterns
+            .iter()
+            .any(|p| p.analysis == Analysis::Stemmed);
+        if stemmed {
+            for w in &words {
+                if self.heads.contains(&head(&w.text)) && !self.stems.contains_key(&w.text) {
+                    self.stems
+                        .insert(w.text.clone(), crate::analysis::stem(&w.text));
+                }
+            }
+        }
+        let stem_of = |w: &Token| -> Option<&str> {
+            if !self.heads.contains(&head(&w.text)) {
                 return None;
             }
-            cache
-                .entry(w.text.as_str())
-                .or_insert_with(|| {
-                    analyze(&mut stemmer, &w.text)
-                        .into_iter()
-                        .next()
-                        .map(|t| t.text)
-                })
-                .clone()
-        })
-        .collect();
-    for p in patterns {
-        let n = p.tokens.len();
-        if n == 0 || words.len() < n {
-            continue;
-        }
-        for w in 0..=words.len() - n {
-            let matches = (0..n).all(|k| match p.analysis {
-                Analysis::Exact => words[w + k].text == p.tokens[k],
-                Analysis::Stemmed => stems[w + k].as_deref() == Some(p.tokens[k].as_str()),
-            });
-            if matches {
-                ranges.push((words[w].start, words[w + n - 1].end));
+            self.stems.get(&w.text).map(String::as_str)
+        };
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        for p in self.patterns {
+            let n = p.tokens.len();
+            if n == 0 || words.len() < n {
+                continue;
+            }
+            for w in 0..=words.len() - n {
+                let matches = (0..n).all(|k| match p.analysis {
+                    Analysis::Exact => words[w + k].text == p.tokens[k],
+                    Analysis::Stemmed => stem_of(words[w + k]) == Some(p.tokens[k].as_str()),
+                });
+                if matches {
+                    ranges.push((words[w].start, words[w + n - 1].end));
+                }
             }
         }
-    }
-    ranges.sort();
-    let mut merged: Vec<(usize, usize)> = Vec::new();
-    for r in ranges {
-        match merged.last_mut() {
-            Some(last) if r.0 < last.1 => last.1 = last.1.max(r.1),
-            _ => merged.push(r),
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.0 < last.1 => last.1 = last.1.max(r.1),
+                _ => merged.push(r),
+            }
         }
+        // Byte to char offsets in one pass over the text up to the last
+        // span (the spans are sorted and disjoint).
+        let (mut byte, mut chars) = (0, passage.span.start);
+        let mut to_char = |b: usize| {
+            chars += text[byte..b].chars().count();
+            byte = b;
+            chars
+        };
+        merged
+            .into_iter()
+            .map(|(s, e)| Span {
+                start: to_char(s),
+                end: to_char(e),
+            })
+            .collect()
     }
-    // Byte to char offsets in one pass over the text up to the last span
-    // (the spans are sorted and disjoint).
-    let (mut byte, mut chars) = (0, passage.span.start);
-    let mut to_char = |b: usize| {
-        chars += text[byte..b].chars().count();
-        byte = b;
-        chars
-    };
-    merged
-        .into_iter()
-        .map(|(s, e)| Span {
-            start: to_char(s),
-            end: to_char(e),
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -625,6 +755,88 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::analysis::{analyze, stemmed_analyzer};
+
+    /// The default corpus, indexed without vectors, in a temporary folder.
+    fn seed_engine() -> (crate::Engine, tempfile::TempDir) {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let docs = crate::ingest::load_corpus(&corpus).unwrap().documents;
+        let dir = tempfile::tempdir().unwrap();
+        let engine = crate::Engine::build(docs, dir.path(), crate::VectorMode::Off).unwrap();
+        (engine, dir)
+    }
+
+    fn request(query: &str) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            limit: 10,
+            ..Default::default()
+        }
+    }
+
+    /// A one-word search reads exactly the word's postings, which is how
+    /// many passages it finds; a search made of filters alone starts from
+    /// every passage; both are small enough on the seed corpus to run
+    /// inline, and either way the page is the one `search` returns.
+    #[test]
+    fn a_search_knows_its_cost_before_it_runs() {
+        let (engine, _dir) = seed_engine();
+        let snap = engine.snapshot();
+        for word in ["robots", "Japan", "sovereign", "nowordlikethis"] {
+            let req = request(word);
+            let prepared = prepare(snap, &req).unwrap();
+            let total = search(snap, &req).unwrap().total as u64;
+            assert_eq!(prepared.postings(snap), Some(total), "{word}");
+            assert!(prepared.is_quick(snap));
+        }
+        let req = request("-kind:note");
+        let prepared = prepare(snap, &req).unwrap();
+        assert!(prepared.postings(snap).unwrap() >= snap.passage_count() as u64);
+        let want: Vec<_> = search(snap, &req)
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| {
+                (
+                    h.doc.meta.id.clone(),
+                    h.passage.number,
+                    h.highlights.clone(),
+                )
+            })
+            .collect();
+        let got: Vec<_> = run_prepared(snap, &req, prepared)
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| {
+                (
+                    h.doc.meta.id.clone(),
+                    h.passage.number,
+                    h.highlights.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    /// A page on a large corpus is too much work for the runtime's thread:
+    /// past [`QUICK_POSTINGS`] the search goes to the blocking pool.
+    #[test]
+    fn a_search_over_many_postings_is_not_quick() {
+        let text: String = (0..QUICK_POSTINGS + 10)
+            .map(|i| format!("Robots number {i} work here.\n\n"))
+            .collect();
+        let doc = crate::ingest::parse_document(Path::new("many.txt"), &text).unwrap();
+        assert!(doc.passages.len() as u64 > QUICK_POSTINGS);
+        let dir = tempfile::tempdir().unwrap();
+        let engine = crate::Engine::build(vec![doc], dir.path(), crate::VectorMode::Off).unwrap();
+        let snap = engine.snapshot();
+        let many = prepare(snap, &request("robots")).unwrap();
+        assert!(many.postings(snap).unwrap() > QUICK_POSTINGS);
+        assert!(!many.is_quick(snap));
+        let one = prepare(snap, &request("\"number 17\"")).unwrap();
+        assert!(!one.is_quick(snap), "a phrase reads each word's postings");
+    }
 
     /// Highlighting stems only words that share their first two chars with a
     /// query stem; this checks it against stemming every word, for every word
