@@ -6,7 +6,7 @@
 //! sources", which differ in a name or two), or, under [`MIN_WORDS`] words,
 //! when their words are the same.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashMap;
 
 /// Least Jaccard overlap of two passages' word sets for them to be one
 /// group.
@@ -15,28 +15,137 @@ pub(crate) const MIN_JACCARD: f64 = 0.7;
 const MIN_WORDS: usize = 5;
 
 /// Groups `passages` (each its folded words, best-ranked first): for each
-/// group in rank order, its leader and the passages like it.
+/// group in rank order, its leader and the passages like it. A passage joins
+/// the first group whose leader is like it.
+///
+/// Comparing every passage with every leader costs a set intersection per
+/// pair, which on a page of 100 long passages was most of the search. So
+/// candidates come from a prefix filter (Bayardo et al., "Scaling up all
+/// pairs similarity search"): with the words of every set in one global
+/// order, two sets whose Jaccard overlap is at least `t` share a word among
+/// the first `n - floor(t n) + 1` of each. The order is rarest on the page
+/// first, so a prefix holds the words few other passages have. Only leaders
+/// sharing a prefix word are compared, in rank order, so the groups are the
+/// ones the plain pairwise scan finds.
 pub(crate) fn group(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
-    let sets: Vec<HashSet<&str>> = passages
-        .iter()
-        .map(|w| w.iter().copied().collect())
-        .collect();
-    let alike = |a: usize, b: usize| {
-        if passages[a].len() < MIN_WORDS || passages[b].len() < MIN_WORDS {
-            return passages[a] == passages[b];
+    // Each distinct word of the page: how many passages have it, and the
+    // last passage counted (so a word repeated in a passage counts once).
+    let mut seen: FxHashMap<&str, (u32, usize)> = FxHashMap::default();
+    let mut sets: Vec<Vec<&str>> = Vec::with_capacity(passages.len());
+    for (i, words) in passages.iter().enumerate() {
+        let mut set = Vec::with_capacity(words.len());
+        for &w in words {
+            let e = seen.entry(w).or_insert((0, usize::MAX));
+            if e.1 != i {
+                *e = (e.0 + 1, i);
+                set.push(w);
+            }
         }
-        let inter = sets[a].intersection(&sets[b]).count();
-        let union = sets[a].len() + sets[b].len() - inter;
-        union > 0 && inter as f64 / union as f64 >= MIN_JACCARD
-    };
+        sets.push(set);
+    }
+    // The global order: page frequency, then the word.
+    let prefixes: Vec<Vec<&str>> = sets
+        .iter()
+        .map(|set| {
+            let n = set.len();
+            let keep = (MIN_JACCARD * n as f64).floor() as usize;
+            let len = (n - keep.min(n) + 1).min(n);
+            let mut set = set.clone();
+            if len < n {
+                set.select_nth_unstable_by_key(len - 1, |w| (seen[*w].0, *w));
+                set.truncate(len);
+            }
+            set
+        })
+        .collect();
+    // Sorted sets, made for the pairs the filter lets through.
+    let mut sorted: Vec<Option<Vec<&str>>> = vec![None; passages.len()];
     let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
+    // For each word, the groups whose leader has it in its prefix; leaders
+    // without words are found by `empty`.
+    let mut by_word: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    let mut empty: Vec<usize> = Vec::new();
+    let mut candidates: Vec<usize> = Vec::new();
     for i in 0..passages.len() {
-        match out.iter_mut().find(|(lead, _)| alike(*lead, i)) {
-            Some((_, more)) => more.push(i),
-            None => out.push((i, Vec::new())),
+        candidates.clear();
+        if sets[i].is_empty() {
+            candidates.extend_from_slice(&empty);
+        }
+        for w in &prefixes[i] {
+            if let Some(groups) = by_word.get(w) {
+                candidates.extend_from_slice(groups);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let like = candidates
+            .iter()
+            .copied()
+            .find(|&g| alike(passages, &sets, &mut sorted, out[g].0, i));
+        match like {
+            Some(g) => out[g].1.push(i),
+            None => {
+                let g = out.len();
+                out.push((i, Vec::new()));
+                if sets[i].is_empty() {
+                    empty.push(g);
+                }
+                for w in &prefixes[i] {
+                    by_word.entry(w).or_default().push(g);
+                }
+            }
         }
     }
     out
+}
+
+/// Whether passages `a` and `b` are near-duplicates (see the module
+/// comment); `sorted` caches the sorted word sets.
+fn alike<'w>(
+    passages: &[Vec<&'w str>],
+    sets: &[Vec<&'w str>],
+    sorted: &mut [Option<Vec<&'w str>>],
+    a: usize,
+    b: usize,
+) -> bool {
+    if passages[a].len() < MIN_WORDS || passages[b].len() < MIN_WORDS {
+        return passages[a] == passages[b];
+    }
+    let (na, nb) = (sets[a].len(), sets[b].len());
+    // The overlap is at most the smaller set, the union at least the larger.
+    if (na.min(nb) as f64) < MIN_JACCARD * na.max(nb) as f64 {
+        return false;
+    }
+    for i in [a, b] {
+        if sorted[i].is_none() {
+            let mut set = sets[i].clone();
+            set.sort_unstable();
+            sorted[i] = Some(set);
+        }
+    }
+    let inter = intersection(
+        sorted[a].as_deref().unwrap_or_default(),
+        sorted[b].as_deref().unwrap_or_default(),
+    );
+    let union = na + nb - inter;
+    union > 0 && inter as f64 / union as f64 >= MIN_JACCARD
+}
+
+/// How many elements two sorted, deduplicated sets share.
+fn intersection<T: Ord>(a: &[T], b: &[T]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 #[cfg(test)]
@@ -71,5 +180,66 @@ mod tests {
             group(&p),
             vec![(0, vec![4]), (1, vec![]), (2, vec![]), (3, vec![])]
         );
+    }
+
+    /// The plain pairwise scan that [`group`]'s prefix filter must agree
+    /// with.
+    fn reference(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
+        use std::collections::HashSet;
+        let sets: Vec<HashSet<&str>> = passages
+            .iter()
+            .map(|w| w.iter().copied().collect())
+            .collect();
+        let alike = |a: usize, b: usize| {
+            if passages[a].len() < MIN_WORDS || passages[b].len() < MIN_WORDS {
+                return passages[a] == passages[b];
+            }
+            let inter = sets[a].intersection(&sets[b]).count();
+            let union = sets[a].len() + sets[b].len() - inter;
+            union > 0 && inter as f64 / union as f64 >= MIN_JACCARD
+        };
+        let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
+        for i in 0..passages.len() {
+            match out.iter_mut().find(|(lead, _)| alike(*lead, i)) {
+                Some((_, more)) => more.push(i),
+                None => out.push((i, Vec::new())),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Pages of passages drawn from a small vocabulary (so overlaps
+        /// near the threshold are common), some of them copies of another
+        /// with a few words changed, group as the pairwise scan groups them.
+        #[test]
+        fn the_prefix_filter_finds_the_pairwise_groups(
+            base in proptest::collection::vec(
+                proptest::collection::vec(0usize..24, 0..30), 1..12),
+            edits in proptest::collection::vec(
+                (0usize..12, proptest::collection::vec((0usize..30, 0usize..24), 0..6)), 0..12),
+        ) {
+            const VOCAB: [&str; 24] = [
+                "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l",
+                "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "w", "x",
+            ];
+            let mut pages: Vec<Vec<&str>> = base
+                .iter()
+                .map(|p| p.iter().map(|&w| VOCAB[w]).collect())
+                .collect();
+            for (from, changes) in &edits {
+                let mut copy = pages[from % pages.len()].clone();
+                for &(at, w) in changes {
+                    if copy.is_empty() {
+                        copy.push(VOCAB[w]);
+                    } else {
+                        let at = at % copy.len();
+                        copy[at] = VOCAB[w];
+                    }
+                }
+                pages.push(copy);
+            }
+            proptest::prop_assert_eq!(group(&pages), reference(&pages));
+        }
     }
 }
