@@ -5,7 +5,7 @@ pub(crate) mod hybrid;
 pub(crate) mod query;
 mod similar;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -635,9 +635,12 @@ pub(crate) struct Highlighter<'p> {
     patterns: &'p [Pattern],
     /// The first two chars of every stemmed pattern token and of every
     /// word aliased to one: a word with other first chars cannot match.
-    heads: HashSet<(Option<char>, Option<char>)>,
+    heads: FxHashSet<(Option<char>, Option<char>)>,
     /// Stems of the page's words seen so far.
-    stems: HashMap<String, String>,
+    stems: FxHashMap<String, String>,
+    /// The patterns (their indexes) by their first token, so a word is
+    /// checked against the few that can start at it, not against all.
+    starts: FxHashMap<&'p str, Vec<usize>>,
 }
 
 /// The first two chars of a word.
@@ -667,10 +670,17 @@ impl<'p> Highlighter<'p> {
                 )
             })
             .collect();
+        let mut starts: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for (i, p) in patterns.iter().enumerate() {
+            if let Some(first) = p.tokens.first() {
+                starts.entry(first.as_str()).or_default().push(i);
+            }
+        }
         Highlighter {
             patterns,
             heads,
-            stems: HashMap::new(),
+            stems: FxHashMap::default(),
+            starts,
         }
     }
 
@@ -709,18 +719,25 @@ impl<'p> Highlighter<'p> {
             self.stems.get(&w.text).map(String::as_str)
         };
         let mut ranges: Vec<(usize, usize)> = Vec::new();
-        for p in self.patterns {
-            let n = p.tokens.len();
-            if n == 0 || words.len() < n {
-                continue;
-            }
-            for w in 0..=words.len() - n {
-                let matches = (0..n).all(|k| match p.analysis {
-                    Analysis::Exact => words[w + k].text == p.tokens[k],
-                    Analysis::Stemmed => stem_of(words[w + k]) == Some(p.tokens[k].as_str()),
-                });
-                if matches {
-                    ranges.push((words[w].start, words[w + n - 1].end));
+        // Only the patterns starting with a word's text or stem can start
+        // at it (a pattern's first token is one or the other).
+        for w in 0..words.len() {
+            let text = words[w].text.as_str();
+            let stem = stem_of(words[w]).filter(|s| *s != text);
+            for key in std::iter::once(text).chain(stem) {
+                for &i in self.starts.get(key).map_or(&[][..], Vec::as_slice) {
+                    let p = &self.patterns[i];
+                    let n = p.tokens.len();
+                    if w + n > words.len() {
+                        continue;
+                    }
+                    let matches = (0..n).all(|k| match p.analysis {
+                        Analysis::Exact => words[w + k].text == p.tokens[k],
+                        Analysis::Stemmed => stem_of(words[w + k]) == Some(p.tokens[k].as_str()),
+                    });
+                    if matches {
+                        ranges.push((words[w].start, words[w + n - 1].end));
+                    }
                 }
             }
         }
