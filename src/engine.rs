@@ -96,7 +96,7 @@ impl Engine {
         semantic: Option<Arc<Semantic>>,
     ) -> Result<Engine> {
         Ok(Engine {
-            snapshot: Snapshot::new(docs, Arc::new(index), semantic)?,
+            snapshot: Snapshot::new(docs, Arc::new(index), semantic, None)?,
         })
     }
 

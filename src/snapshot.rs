@@ -33,6 +33,51 @@ pub(crate) struct Scored<'a> {
     pub(crate) passage: &'a Passage,
 }
 
+/// One segment's passages by document: the segment's fast columns, with its
+/// document ids read out once. Segments never change, so a later snapshot
+/// reuses the tables of the segments it shares.
+struct SegmentIds {
+    /// Which segment this is (what a later snapshot matches on).
+    id: tantivy::index::SegmentId,
+    /// The `doc_id` column: each passage's ordinal in `ids`.
+    ords: StrColumn,
+    /// The document ids of the segment, by ordinal.
+    ids: Vec<Box<str>>,
+    /// The `paragraph` column: each passage's number in its document.
+    numbers: Column<u64>,
+}
+
+impl SegmentIds {
+    /// Opens a segment's columns and reads its document ids.
+    fn read(segment: &tantivy::SegmentReader) -> Result<SegmentIds> {
+        let fast = segment.fast_fields();
+        let ords = fast
+            .str("doc_id")?
+            .ok_or_else(|| Error::IndexUnusable("a segment has no doc_id column".into()))?;
+        let mut ids = Vec::with_capacity(ords.num_terms());
+        let mut terms = ords
+            .dictionary()
+            .stream()
+            .map_err(|e| Error::IndexUnusable(format!("reading the document ids: {e}")))?;
+        while terms.advance() {
+            if terms.term_ord() as usize != ids.len() {
+                return Err(Error::IndexUnusable(
+                    "the document ids are out of order".into(),
+                ));
+            }
+            let id = std::str::from_utf8(terms.key())
+                .map_err(|_| Error::IndexUnusable("a document id is not UTF-8".into()))?;
+            ids.push(id.into());
+        }
+        Ok(SegmentIds {
+            id: segment.segment_id(),
+            ords,
+            ids,
+            numbers: fast.u64("paragraph")?,
+        })
+    }
+}
+
 /// Documents and searcher of one moment. Writes build a new snapshot and
 /// swap it in; requests in flight keep theirs.
 pub(crate) struct Snapshot {
@@ -44,10 +89,9 @@ pub(crate) struct Snapshot {
     index: Arc<OpenIndex>,
     /// The searcher of this snapshot; never reloaded, so it matches `docs`.
     searcher: Searcher,
-    /// Per segment of `searcher`, the fast columns a hit resolves through
-    /// (document id, passage number), opened once: no hit reads its stored
-    /// fields.
-    columns: Vec<(StrColumn, Column<u64>)>,
+    /// Per segment of `searcher`, what a hit resolves through: no hit reads
+    /// its stored fields or the id column's compressed dictionary.
+    segments: Vec<Arc<SegmentIds>>,
     /// Number of passages, counted once.
     passages: usize,
     /// The embedding model and the vectors; `None` when vectors are off.
@@ -58,11 +102,13 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// A snapshot of `docs` with a fresh searcher of `index`.
+    /// A snapshot of `docs` with a fresh searcher of `index`; the segments
+    /// it shares with `previous` are not read again.
     pub(crate) fn new(
         docs: Vec<Arc<Document>>,
         index: Arc<OpenIndex>,
         semantic: Option<Arc<Semantic>>,
+        previous: Option<&Snapshot>,
     ) -> Result<Snapshot> {
         let by_id = docs
             .iter()
@@ -71,15 +117,15 @@ impl Snapshot {
             .collect();
         let passages = docs.iter().map(|d| d.passages.len()).sum();
         let searcher = index.reader.searcher();
-        let columns = searcher
+        let known: HashMap<tantivy::index::SegmentId, &Arc<SegmentIds>> = previous
+            .map(|p| p.segments.iter().map(|s| (s.id, s)).collect())
+            .unwrap_or_default();
+        let segments = searcher
             .segment_readers()
             .iter()
-            .map(|segment| {
-                let fast = segment.fast_fields();
-                let ids = fast
-                    .str("doc_id")?
-                    .ok_or_else(|| Error::IndexUnusable("a segment has no doc_id column".into()))?;
-                Ok((ids, fast.u64("paragraph")?))
+            .map(|segment| match known.get(&segment.segment_id()) {
+                Some(&ids) => Ok(ids.clone()),
+                None => SegmentIds::read(segment).map(Arc::new),
             })
             .collect::<Result<_>>()?;
         Ok(Snapshot {
@@ -87,7 +133,7 @@ impl Snapshot {
             by_id,
             index,
             searcher,
-            columns,
+            segments,
             passages,
             semantic,
             passage_keys: OnceLock::new(),
@@ -114,7 +160,7 @@ impl Snapshot {
             .cloned()
             .collect();
         docs.extend(replace.into_iter().map(Arc::new));
-        Snapshot::new(docs, self.index.clone(), self.semantic.clone())
+        Snapshot::new(docs, self.index.clone(), self.semantic.clone(), Some(self))
     }
 
     /// The model and vectors, when vectors are on.
@@ -236,10 +282,9 @@ impl Snapshot {
 
     /// Resolves index hits to passages, in the order given.
     pub(crate) fn resolve(&self, hits: Vec<(f32, DocAddress)>) -> Result<Vec<Scored<'_>>> {
-        let mut id = String::new();
         hits.into_iter()
             .map(|(score, addr)| {
-                let (doc, passage) = self.resolve_one(addr, &mut id)?;
+                let (doc, passage) = self.resolve_one(addr)?;
                 Ok(Scored {
                     score,
                     doc,
@@ -249,27 +294,22 @@ impl Snapshot {
             .collect()
     }
 
-    /// The passage of one hit, read from the segment's fast columns; `id`
-    /// is a buffer reused across the hits of a page.
-    fn resolve_one(&self, addr: DocAddress, id: &mut String) -> Result<(&Document, &Passage)> {
-        let (ids, numbers) = self
-            .columns
+    /// The passage of one hit, read from the segment's fast columns.
+    fn resolve_one(&self, addr: DocAddress) -> Result<(&Document, &Passage)> {
+        let segment = self
+            .segments
             .get(addr.segment_ord as usize)
             .ok_or_else(|| Error::IndexUnusable("a hit names an unknown segment".into()))?;
         let (Some(ord), Some(n)) = (
-            ids.term_ords(addr.doc_id).next(),
-            numbers.first(addr.doc_id),
+            segment.ords.term_ords(addr.doc_id).next(),
+            segment.numbers.first(addr.doc_id),
         ) else {
             return Err(Error::IndexUnusable("a passage has no stored id".into()));
         };
-        let read = ids
-            .ord_to_str(ord, id)
-            .map_err(|e| Error::IndexUnusable(format!("reading a document id: {e}")))?;
-        if !read {
-            return Err(Error::IndexUnusable(
-                "a passage's document id is missing".into(),
-            ));
-        }
+        let id: &str = usize::try_from(ord)
+            .ok()
+            .and_then(|ord| segment.ids.get(ord))
+            .ok_or_else(|| Error::IndexUnusable("a passage's document id is missing".into()))?;
         let found = self
             .document(id)
             .and_then(|d| Some((d, d.passage(usize::try_from(n).ok()?)?)));
