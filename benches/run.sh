@@ -154,8 +154,8 @@ load datasette "Datasette 0.65.5, FTS5 search (same plain words)" "http://127.0.
   echo
   echo "Latency: wrk, 1 thread, 4 connections, ${secs} s per route, bodies drawn from the corpus (benches/make_bodies.py)."
   echo
-  echo "| passages | documents | corpus MB | build s | MB/s | index MB | serve RSS MiB (after load) | ask req/s | ask p50 / p99 ms | quote req/s | quote p50 / p99 ms |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| passages | documents | corpus MB | build s | MB/s | index MB | serve RSS MiB (after load) | search req/s | search p50 / p99 ms | ask req/s | ask p50 / p99 ms | quote req/s | quote p50 / p99 ms |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } | tee -a "$out"
 for n in $scales; do
   c="$work/gen-$n"
@@ -170,17 +170,18 @@ for n in $scales; do
   size=$(du -sm "$c.index" | cut -f1)
   python3 benches/make_bodies.py "$c" "$work" 300 >/dev/null
   serve "$c" "$c.index"
+  QUERIES="$work/search.txt" wrk -t1 -c4 -d${secs}s -s benches/wrk/queries.lua "http://127.0.0.1:$port" | tail -n 1 >"$work/search-$n.json"
   BODIES="$work/ask.jsonl" BODIES_PATH=/v1/ask wrk -t1 -c4 -d${secs}s -s benches/wrk/bodies.lua "http://127.0.0.1:$port" | tail -n 1 >"$work/ask-$n.json"
   BODIES="$work/quote.jsonl" BODIES_PATH=/v1/quotes/check wrk -t1 -c4 -d${secs}s -s benches/wrk/bodies.lua "http://127.0.0.1:$port" | tail -n 1 >"$work/quote-$n.json"
   rss=$(rss_mib "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  python3 - "$n" "$docs" "$mb" "$build" "$rate" "$size" "$rss" "$work/ask-$n.json" "$work/quote-$n.json" <<'PY' | tee -a "$out"
+  python3 - "$n" "$docs" "$mb" "$build" "$rate" "$size" "$rss" "$work/search-$n.json" "$work/ask-$n.json" "$work/quote-$n.json" <<'PY' | tee -a "$out"
 import json, sys
-n, docs, mb, build, rate, size, rss, ask, quote = sys.argv[1:]
-a, q = json.load(open(ask)), json.load(open(quote))
-err = a["non_2xx"] + a["socket_errors"] + q["non_2xx"] + q["socket_errors"]
+n, docs, mb, build, rate, size, rss, search, ask, quote = sys.argv[1:]
+s, a, q = json.load(open(search)), json.load(open(ask)), json.load(open(quote))
+err = sum(d["non_2xx"] + d["socket_errors"] for d in (s, a, q))
 note = f" ({err} errors)" if err else ""
-print(f"| {int(n):,} | {int(docs):,} | {mb} | {build} | {rate} | {size} | {rss} | {a['rps']:.0f} | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {q['rps']:.0f} | {q['p50_ms']:.1f} / {q['p99_ms']:.1f}{note} |")
+print(f"| {int(n):,} | {int(docs):,} | {mb} | {build} | {rate} | {size} | {rss} | {s['rps']:.0f} | {s['p50_ms']:.1f} / {s['p99_ms']:.1f} | {a['rps']:.0f} | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {q['rps']:.0f} | {q['p50_ms']:.1f} / {q['p99_ms']:.1f}{note} |")
 PY
   rm -rf "$c" "$c.index"
 done
