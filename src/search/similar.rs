@@ -28,42 +28,52 @@ const MIN_WORDS: usize = 5;
 /// sharing a prefix word are compared, in rank order, so the groups are the
 /// ones the plain pairwise scan finds.
 pub(crate) fn group(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
-    // Each distinct word of the page: how many passages have it, and the
-    // last passage counted (so a word repeated in a passage counts once).
-    let mut seen: FxHashMap<&str, (u32, usize)> = FxHashMap::default();
-    let mut sets: Vec<Vec<&str>> = Vec::with_capacity(passages.len());
-    for (i, words) in passages.iter().enumerate() {
-        let mut set = Vec::with_capacity(words.len());
-        for &w in words {
-            let e = seen.entry(w).or_insert((0, usize::MAX));
-            if e.1 != i {
-                *e = (e.0 + 1, i);
-                set.push(w);
-            }
-        }
-        sets.push(set);
-    }
-    // The global order: page frequency, then the word.
-    let prefixes: Vec<Vec<&str>> = sets
+    // Each distinct word of the page gets an id; `counts[id]` is how many
+    // passages have it, and the last passage counted (so a word repeated
+    // in a passage counts once).
+    let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut counts: Vec<(u32, usize)> = Vec::new();
+    let distinct: Vec<Vec<u32>> = passages
         .iter()
-        .map(|set| {
-            let n = set.len();
-            let keep = (MIN_JACCARD * n as f64).floor() as usize;
-            let len = (n - keep.min(n) + 1).min(n);
-            let mut set = set.clone();
-            if len < n {
-                set.select_nth_unstable_by_key(len - 1, |w| (seen[*w].0, *w));
-                set.truncate(len);
+        .enumerate()
+        .map(|(i, words)| {
+            let mut set = Vec::with_capacity(words.len());
+            for &w in words {
+                let id = *ids.entry(w).or_insert_with(|| {
+                    counts.push((0, usize::MAX));
+                    (counts.len() - 1) as u32
+                });
+                let count = &mut counts[id as usize];
+                if count.1 != i {
+                    *count = (count.0 + 1, i);
+                    set.push(id);
+                }
             }
             set
         })
         .collect();
-    // Sorted sets, made for the pairs the filter lets through.
-    let mut sorted: Vec<Option<Vec<&str>>> = vec![None; passages.len()];
+    // Each set sorted in the global order: page frequency, then id, packed
+    // in one integer.
+    let sets: Vec<Vec<u64>> = distinct
+        .into_iter()
+        .map(|set| {
+            let mut keys: Vec<u64> = set
+                .into_iter()
+                .map(|id| (u64::from(counts[id as usize].0) << 32) | u64::from(id))
+                .collect();
+            keys.sort_unstable();
+            keys
+        })
+        .collect();
+    let prefix = |i: usize| {
+        let n = sets[i].len();
+        let keep = (MIN_JACCARD * n as f64).floor() as usize;
+        &sets[i][..(n - keep + 1).min(n)]
+    };
     let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
     // For each word, the groups whose leader has it in its prefix; leaders
     // without words are found by `empty`.
-    let mut by_word: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    let mut by_word: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
     let mut empty: Vec<usize> = Vec::new();
     let mut candidates: Vec<usize> = Vec::new();
     for i in 0..passages.len() {
@@ -71,27 +81,26 @@ pub(crate) fn group(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
         if sets[i].is_empty() {
             candidates.extend_from_slice(&empty);
         }
-        for w in &prefixes[i] {
+        for w in prefix(i) {
             if let Some(groups) = by_word.get(w) {
                 candidates.extend_from_slice(groups);
             }
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let like = candidates
+        match candidates
             .iter()
-            .copied()
-            .find(|&g| alike(passages, &sets, &mut sorted, out[g].0, i));
-        match like {
-            Some(g) => out[g].1.push(i),
+            .find(|&&g| alike(passages, &sets, out[g].0, i))
+        {
+            Some(&g) => out[g].1.push(i),
             None => {
                 let g = out.len();
                 out.push((i, Vec::new()));
                 if sets[i].is_empty() {
                     empty.push(g);
                 }
-                for w in &prefixes[i] {
-                    by_word.entry(w).or_default().push(g);
+                for w in prefix(i) {
+                    by_word.entry(*w).or_default().push(g);
                 }
             }
         }
@@ -100,14 +109,8 @@ pub(crate) fn group(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
 }
 
 /// Whether passages `a` and `b` are near-duplicates (see the module
-/// comment); `sorted` caches the sorted word sets.
-fn alike<'w>(
-    passages: &[Vec<&'w str>],
-    sets: &[Vec<&'w str>],
-    sorted: &mut [Option<Vec<&'w str>>],
-    a: usize,
-    b: usize,
-) -> bool {
+/// comment); `sets` are their distinct words, sorted.
+fn alike(passages: &[Vec<&str>], sets: &[Vec<u64>], a: usize, b: usize) -> bool {
     if passages[a].len() < MIN_WORDS || passages[b].len() < MIN_WORDS {
         return passages[a] == passages[b];
     }
@@ -116,23 +119,13 @@ fn alike<'w>(
     if (na.min(nb) as f64) < MIN_JACCARD * na.max(nb) as f64 {
         return false;
     }
-    for i in [a, b] {
-        if sorted[i].is_none() {
-            let mut set = sets[i].clone();
-            set.sort_unstable();
-            sorted[i] = Some(set);
-        }
-    }
-    let inter = intersection(
-        sorted[a].as_deref().unwrap_or_default(),
-        sorted[b].as_deref().unwrap_or_default(),
-    );
+    let inter = intersection(&sets[a], &sets[b]);
     let union = na + nb - inter;
     union > 0 && inter as f64 / union as f64 >= MIN_JACCARD
 }
 
 /// How many elements two sorted, deduplicated sets share.
-fn intersection<T: Ord>(a: &[T], b: &[T]) -> usize {
+fn intersection(a: &[u64], b: &[u64]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
