@@ -79,22 +79,19 @@ fn check_length(state: &AppState, q: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The one search path that single and batch search share.
+/// The one search path that single and batch search share: runs a prepared
+/// search; `started` is when the request began (its `took_ms`).
 fn search_one(
     engine: &Engine,
     req: SearchRequest,
-    prepared: Option<Prepared>,
+    prepared: Prepared,
+    started: Instant,
 ) -> Result<SearchResponse, ApiError> {
-    let t = Instant::now();
-    let prepared = match prepared {
-        Some(p) => p,
-        None => engine.prepare_search(&req)?,
-    };
     let page = engine.run_search(&req, prepared)?;
     Ok(SearchResponse::new(
         &req.query,
         &page,
-        t.elapsed().as_millis() as u64,
+        started.elapsed().as_millis() as u64,
         req.limit,
         req.offset,
     ))
@@ -132,12 +129,13 @@ pub(crate) async fn search(
     // A small search runs here: handing it to the blocking pool would cost
     // more than the search. One that reads many postings or runs the model
     // goes to the pool, under its concurrency limit.
+    let started = Instant::now();
     let prepared = engine.prepare_search(&req)?;
     let resp = if engine.is_quick(&prepared) {
-        search_one(&engine, req, Some(prepared))?
+        search_one(&engine, req, prepared, started)?
     } else {
         state
-            .blocking(move || search_one(&engine, req, Some(prepared)))
+            .blocking(move || search_one(&engine, req, prepared, started))
             .await?
     };
     Ok(Json(resp))
@@ -211,7 +209,11 @@ pub(crate) async fn batch(
                         filters: filters.clone(),
                         mode: req.mode,
                     };
-                    search_one(&engine, one, None)
+                    let started = Instant::now();
+                    engine
+                        .prepare_search(&one)
+                        .map_err(ApiError::from)
+                        .and_then(|prepared| search_one(&engine, one, prepared, started))
                         .map_err(|e| ApiError::new(e.code, format!("query {i}: {}", e.message)))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()
