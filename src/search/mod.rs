@@ -350,6 +350,10 @@ pub(crate) enum Order {
 /// rather than the blocking pool: at tens of nanoseconds a posting, about
 /// 100 µs of work, less than handing it to another thread costs in latency.
 const QUICK_POSTINGS: u64 = 4_000;
+/// Hits a page may hold and still run on the runtime's thread: each is
+/// resolved, tokenized, highlighted and grouped, a few µs for a short
+/// passage. The default page; a passage's length is not counted.
+const QUICK_HITS: usize = 10;
 
 /// A search parsed and compiled, not yet run: what it will cost is known
 /// before it is given a thread.
@@ -365,6 +369,8 @@ pub(crate) struct Prepared {
     /// The query's vector when the model has already read this query
     /// (hybrid only); otherwise the model runs when the search does.
     vector: Option<crate::vectors::Vector>,
+    /// The page size asked for (part of the cost).
+    limit: usize,
 }
 
 /// Parses and compiles a search.
@@ -392,16 +398,19 @@ pub(crate) fn prepare(snap: &Snapshot, req: &SearchRequest) -> Result<Prepared> 
         order,
         hybrid,
         vector,
+        limit: req.limit,
     })
 }
 
 impl Prepared {
     /// Whether the search is small enough to run where it is asked, without
-    /// a hop to the blocking pool: no model run, and at most
-    /// [`QUICK_POSTINGS`] postings to read.
+    /// a hop to the blocking pool: no model run, at most [`QUICK_POSTINGS`]
+    /// postings to read and at most [`QUICK_HITS`] hits to show.
     pub(crate) fn is_quick(&self, snap: &Snapshot) -> bool {
-        self.postings(snap)
-            .is_some_and(|postings| postings <= QUICK_POSTINGS)
+        self.limit <= QUICK_HITS
+            && self
+                .postings(snap)
+                .is_some_and(|postings| postings <= QUICK_POSTINGS)
     }
 
     /// How many postings the search reads at most (every passage when it
@@ -440,6 +449,7 @@ pub(crate) fn run_prepared<'a>(
         order,
         hybrid,
         vector,
+        ..
     } = prepared;
     let q = compiled.query.as_ref();
     let (total, found, mode) = if hybrid {
@@ -700,24 +710,17 @@ impl<'p> Highlighter<'p> {
             .iter()
             .filter(|t| t.text.len() <= MAX_TOKEN_BYTES)
             .collect();
-        let stemmed = self
-            .patterns
-            .iter()
-            .any(|p| p.analysis == Analysis::Stemmed);
-        if stemmed {
+        // Stem the page's new words that can match (`heads` is empty when
+        // no pattern is stemmed); `stems` then holds exactly those.
+        if !self.heads.is_empty() {
             for w in &words {
-                if self.heads.contains(&head(&w.text)) && !self.stems.contains_key(&w.text) {
+                if !self.stems.contains_key(&w.text) && self.heads.contains(&head(&w.text)) {
                     self.stems
                         .insert(w.text.clone(), crate::analysis::stem(&w.text));
                 }
             }
         }
-        let stem_of = |w: &Token| -> Option<&str> {
-            if !self.heads.contains(&head(&w.text)) {
-                return None;
-            }
-            self.stems.get(&w.text).map(String::as_str)
-        };
+        let stem_of = |w: &Token| self.stems.get(&w.text).map(String::as_str);
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         // Only the patterns starting with a word's text or stem can start
         // at it (a pattern's first token is one or the other).
@@ -783,6 +786,20 @@ mod tests {
         (engine, dir)
     }
 
+    /// A page's hits as (document, passage, highlights).
+    fn cited(page: &SearchPage<'_>) -> Vec<(String, usize, Vec<Span>)> {
+        page.hits
+            .iter()
+            .map(|h| {
+                (
+                    h.doc.meta.id.clone(),
+                    h.passage.number,
+                    h.highlights.clone(),
+                )
+            })
+            .collect()
+    }
+
     fn request(query: &str) -> SearchRequest {
         SearchRequest {
             query: query.into(),
@@ -792,9 +809,10 @@ mod tests {
     }
 
     /// A one-word search reads exactly the word's postings, which is how
-    /// many passages it finds; a search made of filters alone starts from
-    /// every passage; both are small enough on the seed corpus to run
-    /// inline, and either way the page is the one `search` returns.
+    /// many passages it finds, and a ten-hit page of it runs inline on the
+    /// seed corpus, a full page does not; a search made of filters alone
+    /// starts from every passage; either way the page is the one `search`
+    /// returns.
     #[test]
     fn a_search_knows_its_cost_before_it_runs() {
         let (engine, _dir) = seed_engine();
@@ -806,33 +824,17 @@ mod tests {
             assert_eq!(prepared.postings(snap), Some(total), "{word}");
             assert!(prepared.is_quick(snap));
         }
+        let mut page = request("robots");
+        page.limit = MAX_LIMIT;
+        assert!(
+            !prepare(snap, &page).unwrap().is_quick(snap),
+            "a page of {MAX_LIMIT} hits goes to the pool"
+        );
         let req = request("-kind:note");
         let prepared = prepare(snap, &req).unwrap();
         assert!(prepared.postings(snap).unwrap() >= snap.passage_count() as u64);
-        let want: Vec<_> = search(snap, &req)
-            .unwrap()
-            .hits
-            .iter()
-            .map(|h| {
-                (
-                    h.doc.meta.id.clone(),
-                    h.passage.number,
-                    h.highlights.clone(),
-                )
-            })
-            .collect();
-        let got: Vec<_> = run_prepared(snap, &req, prepared)
-            .unwrap()
-            .hits
-            .iter()
-            .map(|h| {
-                (
-                    h.doc.meta.id.clone(),
-                    h.passage.number,
-                    h.highlights.clone(),
-                )
-            })
-            .collect();
+        let want = cited(&search(snap, &req).unwrap());
+        let got = cited(&run_prepared(snap, &req, prepared).unwrap());
         assert_eq!(got, want);
     }
 
