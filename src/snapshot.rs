@@ -304,7 +304,9 @@ impl Snapshot {
             segment.ords.term_ords(addr.doc_id).next(),
             segment.numbers.first(addr.doc_id),
         ) else {
-            return Err(Error::IndexUnusable("a passage has no stored id".into()));
+            return Err(Error::IndexUnusable(
+                "a passage has no document id or number in the index".into(),
+            ));
         };
         let id: &str = usize::try_from(ord)
             .ok()
