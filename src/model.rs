@@ -36,6 +36,56 @@ pub struct DocMeta {
     pub author: Option<String>,
     /// BCP 47 language tag.
     pub language: Option<String>,
+    /// Questions the document answers, as its author wrote them: the
+    /// page's example questions.
+    pub questions: Vec<String>,
+}
+
+/// What a passage is, as a reader meets it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PassageKind {
+    /// A body paragraph.
+    #[default]
+    Paragraph,
+    /// A bullet or numbered-list item.
+    Item,
+    /// A line describing a picture: searchable, but no ¶ number, never a
+    /// document's lead and never an answer.
+    Caption,
+    /// One of a run of `Key: value` list items (a source note's
+    /// "Publisher: …"): document metadata, searchable, never an answer.
+    Fact,
+}
+
+impl PassageKind {
+    /// Whether a reader counts it when numbering paragraphs (¶).
+    pub fn counted(self) -> bool {
+        self != PassageKind::Caption
+    }
+
+    /// Whether it may be offered as an answer to a question.
+    pub fn answers(self) -> bool {
+        matches!(self, PassageKind::Paragraph | PassageKind::Item)
+    }
+}
+
+/// A `Key: value` fact line of a document, as metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    /// The key as written (`Publisher`).
+    pub key: String,
+    /// The key as a search filter names it (`publisher`; `fact-kind` for a
+    /// key that would shadow a built-in filter).
+    pub filter: String,
+    /// Byte range of the value in the document text (no closing period).
+    pub bytes: Range<usize>,
+    /// Char range of the value.
+    pub span: Span,
+    /// Number of the passage holding it.
+    pub passage: usize,
 }
 
 /// One corpus document after ingest and segmentation.
@@ -54,13 +104,22 @@ pub struct Document {
     pub chars: usize,
     /// Paragraphs and bullet items, in document order, never overlapping.
     pub passages: Vec<Passage>,
+    /// Its fact lines as metadata, in document order.
+    pub facts: Vec<Fact>,
 }
 
-/// A paragraph or bullet item.
+/// A paragraph, bullet item, caption or fact line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Passage {
-    /// 1-based number within the document; the `n` of `{doc}:p{n}`.
+    /// 1-based ordinal of every block within the document; the `n` of
+    /// `{doc}:p{n}`. It counts captions too, so an id keeps naming the
+    /// same text whatever kind the passage is later given.
     pub number: usize,
+    /// What it is.
+    pub kind: PassageKind,
+    /// The ¶ number a reader counts (body paragraphs and list items, fact
+    /// lines included); `None` for a caption.
+    pub paragraph: Option<usize>,
     /// The heading above it, if any.
     pub section: Option<String>,
     /// The page it starts on, for paged sources (PDF).
@@ -96,8 +155,11 @@ pub struct Citation {
     pub kind: String,
     /// Passage holding the cited text.
     pub passage_id: String,
-    /// Passage number (1-based).
-    pub paragraph: usize,
+    /// What that passage is (`paragraph`, `item`, `caption`, `fact`).
+    pub passage_kind: PassageKind,
+    /// The ¶ number a reader counts (body paragraphs and list items, from
+    /// 1); `null` for a caption, which readers do not count.
+    pub paragraph: Option<usize>,
     /// Char offset of the cited text in the document text.
     pub start: usize,
     /// Char offset one past the cited text.
@@ -109,7 +171,8 @@ pub struct Citation {
     /// The page the passage starts on, for paged sources (PDF).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
-    /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7` (`…, p. 3, ¶7` for PDFs).
+    /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7` (`…, p. 3, ¶7` for PDFs;
+    /// `…, caption above ¶1` for a caption).
     pub label: String,
 }
 
@@ -148,17 +211,56 @@ impl Document {
             title: self.meta.title.clone(),
             kind: self.meta.kind.clone(),
             passage_id: passage_id(&self.meta.id, p.number),
-            paragraph: p.number,
+            passage_kind: p.kind,
+            paragraph: p.paragraph,
             start: span.start,
             end: span.end,
             url: self.meta.url.clone(),
             doc_version: self.version.clone(),
             page: p.page,
-            label: match p.page {
-                Some(page) => format!("{}, p. {page}, ¶{}", self.meta.title, p.number),
-                None => format!("{}, ¶{}", self.meta.title, p.number),
+            label: {
+                let title = &self.meta.title;
+                let place = self.place(p);
+                match p.page {
+                    Some(page) => format!("{title}, p. {page}, {place}"),
+                    None => format!("{title}, {place}"),
+                }
             },
         }
+    }
+
+    /// Where a passage is, as a reader counts: `¶7`, or for a caption the
+    /// paragraph it stands above (`caption above ¶1`) or after.
+    pub fn place(&self, p: &Passage) -> String {
+        if let Some(n) = p.paragraph {
+            return format!("¶{n}");
+        }
+        let after = self.passages.get(p.number..).unwrap_or_default();
+        if let Some(n) = after.iter().find_map(|q| q.paragraph) {
+            return format!("caption above ¶{n}");
+        }
+        let before = self
+            .passages
+            .get(..p.number.saturating_sub(1))
+            .unwrap_or_default();
+        match before.iter().rev().find_map(|q| q.paragraph) {
+            Some(n) => format!("caption after ¶{n}"),
+            None => "caption".to_string(),
+        }
+    }
+
+    /// The first passage a reader counts (not a caption): what the
+    /// document is about.
+    pub fn lead(&self) -> Option<&Passage> {
+        self.passages
+            .iter()
+            .find(|p| p.kind == PassageKind::Paragraph)
+            .or_else(|| self.passages.iter().find(|p| p.kind.counted()))
+    }
+
+    /// The text of a fact's value.
+    pub fn fact_value(&self, f: &Fact) -> &str {
+        &self.text[f.bytes.clone()]
     }
 
     /// Slices the document at char offsets; `None` when out of range.

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::model::{CharMap, Passage, Sentence};
+use crate::model::{CharMap, Fact, Passage, PassageKind, Sentence};
 
 /// How a text's block structure is marked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,15 +27,22 @@ pub(crate) struct Block {
     pub bytes: Range<usize>,
     /// The heading above it.
     pub section: Option<String>,
+    /// What it is.
+    pub kind: PassageKind,
 }
 
 /// Segments `text` into passages with sentences and both kinds of offsets.
 pub fn segment(text: &str, markup: Markup) -> Vec<Passage> {
     let map = CharMap::new(text);
+    let mut counted = 0;
     blocks(text, markup)
         .into_iter()
         .enumerate()
         .map(|(i, b)| {
+            let paragraph = b.kind.counted().then(|| {
+                counted += 1;
+                counted
+            });
             let sentences = split_sentences(&text[b.bytes.clone()])
                 .into_iter()
                 .enumerate()
@@ -50,6 +57,8 @@ pub fn segment(text: &str, markup: Markup) -> Vec<Passage> {
                 .collect();
             Passage {
                 number: i + 1,
+                kind: b.kind,
+                paragraph,
                 section: b.section,
                 page: None,
                 span: map.span(&b.bytes),
@@ -201,16 +210,24 @@ pub(crate) fn blocks(text: &str, markup: Markup) -> Vec<Block> {
     let all = lines(text);
     let mut out: Vec<Block> = Vec::new();
     let mut section: Option<String> = None;
-    let mut current: Option<Range<usize>> = None;
+    let mut current: Option<(Range<usize>, PassageKind)> = None;
     let mut i = 0;
 
-    let flush = |cur: &mut Option<Range<usize>>, out: &mut Vec<Block>, section: &Option<String>| {
-        if let Some(r) = cur.take() {
+    let flush = |cur: &mut Option<(Range<usize>, PassageKind)>,
+                 out: &mut Vec<Block>,
+                 section: &Option<String>| {
+        if let Some((r, kind)) = cur.take() {
             let r = trim_range(text, r);
             if !r.is_empty() {
+                let kind = if kind == PassageKind::Paragraph && is_caption(&text[r.clone()]) {
+                    PassageKind::Caption
+                } else {
+                    kind
+                };
                 out.push(Block {
                     bytes: r,
                     section: section.clone(),
+                    kind,
                 });
             }
         }
@@ -237,6 +254,7 @@ pub(crate) fn blocks(text: &str, markup: Markup) -> Vec<Block> {
         if markup == Markup::Plain
             && stands_alone
             && strip_bullet(line).is_none()
+            && !has_caption_mark(line)
             && looks_like_plain_heading(line)
         {
             section = Some(line.trim().to_string());
@@ -245,17 +263,149 @@ pub(crate) fn blocks(text: &str, markup: Markup) -> Vec<Block> {
         }
         if let Some((off, _)) = strip_bullet(line) {
             flush(&mut current, &mut out, &section);
-            current = Some(lr.start + off..lr.end);
+            current = Some((lr.start + off..lr.end, PassageKind::Item));
         } else {
             match &mut current {
-                Some(r) => r.end = lr.end,
-                None => current = Some(lr.clone()),
+                Some((r, _)) => r.end = lr.end,
+                None => current = Some((lr.clone(), PassageKind::Paragraph)),
             }
         }
         i += 1;
     }
     flush(&mut current, &mut out, &section);
+    mark_facts(text, &mut out);
     out
+}
+
+/// Line prefixes that say a line describes a picture.
+const CAPTION_MARKS: &[&str] = &[
+    "photo:",
+    "photo by",
+    "photograph:",
+    "image:",
+    "image credit",
+    "picture:",
+    "pictured:",
+    "caption:",
+    "illustration:",
+    "credit:",
+];
+
+/// A line that says it describes a picture: `Photo: …`, a Markdown image.
+fn has_caption_mark(line: &str) -> bool {
+    let t = line.trim();
+    let lower = t.to_lowercase();
+    CAPTION_MARKS.iter().any(|m| lower.starts_with(m)) || (t.starts_with("![") && t.ends_with(')'))
+}
+
+/// Whether a paragraph is a picture's caption: one line that says so
+/// (`Photo: …`, a Markdown image), or one line of 4 to 30 plain words
+/// with no punctuation to end or divide it, starting with a capital
+/// (`A humanoid robot interacting with a digital interface`), which is how
+/// captions survive a copy from a web page. Lists of names or addresses
+/// (`insiderpaper.com, asia.nikkei.com`) and numbers are not captions.
+fn is_caption(block: &str) -> bool {
+    if block.contains('\n') {
+        return false;
+    }
+    let t = block.trim();
+    if has_caption_mark(t) {
+        return true;
+    }
+    let words: Vec<&str> = t.split_whitespace().collect();
+    if !(4..=30).contains(&words.len())
+        || !t.chars().next().is_some_and(char::is_uppercase)
+        || !t.chars().last().is_some_and(char::is_alphanumeric)
+        || t.contains(['.', '!', '?', ';', ':', '“', '”', '"', '(', ')', '—'])
+        || t.matches(',').count() > 2
+    {
+        return false;
+    }
+    let plain = words
+        .iter()
+        .filter(|w| {
+            w.trim_end_matches(',')
+                .chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '-' | '’' | '\''))
+        })
+        .count();
+    plain * 4 >= words.len() * 3
+}
+
+/// A `Key: value` list item: the key 1 to 3 words, starting with a capital,
+/// and a value. Returns the value's byte range within `item` (without a
+/// closing period).
+fn fact_parts(item: &str) -> Option<(&str, Range<usize>)> {
+    if item.contains('\n') {
+        return None;
+    }
+    let (key, rest) = item.split_once(": ")?;
+    let words = key.split_whitespace().count();
+    if !(1..=3).contains(&words)
+        || !key.chars().next().is_some_and(char::is_uppercase)
+        || !key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || c == '-')
+    {
+        return None;
+    }
+    let start = key.len() + 2;
+    let value = rest.trim_end().trim_end_matches('.').trim_end();
+    let lead = rest.len() - rest.trim_start().len();
+    (!value.trim().is_empty()).then(|| (key, start + lead..start + value.len()))
+}
+
+/// Marks runs of two or more adjacent `Key: value` list items as facts.
+fn mark_facts(text: &str, blocks: &mut [Block]) {
+    let is_fact =
+        |b: &Block| b.kind == PassageKind::Item && fact_parts(&text[b.bytes.clone()]).is_some();
+    let mut i = 0;
+    while i < blocks.len() {
+        let mut j = i;
+        while j < blocks.len() && is_fact(&blocks[j]) && blocks[j].section == blocks[i].section {
+            j += 1;
+        }
+        if j - i >= 2 {
+            for b in &mut blocks[i..j] {
+                b.kind = PassageKind::Fact;
+            }
+        }
+        i = j.max(i + 1);
+    }
+}
+
+/// Filter names the query language keeps for itself; a fact key equal to
+/// one is named `fact-{key}`.
+const RESERVED_FILTERS: &[&str] = &["doc", "kind"];
+
+/// The facts of a segmented text, in order.
+pub(crate) fn facts(text: &str, passages: &[Passage]) -> Vec<Fact> {
+    let map = CharMap::new(text);
+    passages
+        .iter()
+        .filter(|p| p.kind == PassageKind::Fact)
+        .filter_map(|p| {
+            let (key, r) = fact_parts(&text[p.bytes.clone()])?;
+            let bytes = p.bytes.start + r.start..p.bytes.start + r.end;
+            let name = key
+                .to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("-");
+            let filter = if RESERVED_FILTERS.contains(&name.as_str()) {
+                format!("fact-{name}")
+            } else {
+                name
+            };
+            Some(Fact {
+                key: key.to_string(),
+                filter,
+                span: map.span(&bytes),
+                bytes,
+                passage: p.number,
+            })
+        })
+        .collect()
 }
 
 /// Words before a period that do not end a sentence.
@@ -406,6 +556,82 @@ mod tests {
         ];
         for (input, expect) in cases {
             assert_eq!(&sentences(input), expect, "input: {input}");
+        }
+    }
+
+    #[test]
+    fn captions_facts_and_reader_numbers() {
+        let text = "Big Title Here\n\nA humanoid robot interacting with a digital interface\n\nJapan is investing billions.\n\n- Publisher: Insider Paper.\n- Kind: news outlet.\n\nBetween the lists.\n\n- Note: one item alone is an item.\n\nPhoto: Reuters\n\nSources:\n\ninsiderpaper.com, asia.nikkei.com, x.com, arxiv.org\n";
+        let ps = segment(text, Markup::Plain);
+        let got: Vec<(&str, PassageKind, Option<usize>)> = ps
+            .iter()
+            .map(|p| (&text[p.bytes.clone()], p.kind, p.paragraph))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "A humanoid robot interacting with a digital interface",
+                    PassageKind::Caption,
+                    None
+                ),
+                (
+                    "Japan is investing billions.",
+                    PassageKind::Paragraph,
+                    Some(1)
+                ),
+                ("Publisher: Insider Paper.", PassageKind::Fact, Some(2)),
+                ("Kind: news outlet.", PassageKind::Fact, Some(3)),
+                ("Between the lists.", PassageKind::Paragraph, Some(4)),
+                (
+                    "Note: one item alone is an item.",
+                    PassageKind::Item,
+                    Some(5)
+                ),
+                ("Photo: Reuters", PassageKind::Caption, None),
+                (
+                    "insiderpaper.com, asia.nikkei.com, x.com, arxiv.org",
+                    PassageKind::Paragraph,
+                    Some(6)
+                ),
+            ]
+        );
+        // Ids count every block, so they keep naming the same text.
+        assert_eq!(
+            ps.iter().map(|p| p.number).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5, 6, 7, 8]
+        );
+        let fs = facts(text, &ps);
+        let got: Vec<(&str, &str, &str)> = fs
+            .iter()
+            .map(|f| (f.key.as_str(), f.filter.as_str(), &text[f.bytes.clone()]))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Publisher", "publisher", "Insider Paper"),
+                ("Kind", "fact-kind", "news outlet")
+            ]
+        );
+    }
+
+    #[test]
+    fn sentences_are_no_captions() {
+        for body in [
+            "It rained all day in Tokyo.",
+            "Story",
+            "Japan 2040 10 million robots",
+            "An aging country, a shrinking workforce, a big bet, and a question",
+            "Read more: the full report",
+        ] {
+            assert!(!is_caption(body), "{body}");
+        }
+        for body in [
+            "A humanoid robot interacting with a digital interface displaying data and graphs",
+            "Workers assemble cars at a plant near Nagoya",
+            "Image: a robot arm",
+        ] {
+            assert!(is_caption(body), "{body}");
         }
     }
 

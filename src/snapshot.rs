@@ -99,7 +99,14 @@ pub(crate) struct Snapshot {
     /// (document, passage, content key) of every passage, computed on the
     /// first nearest-by-meaning query.
     passage_keys: OnceLock<Vec<(usize, usize, Key)>>,
+    /// Fact filter name → (document index, folded words of the value) of
+    /// every fact line, computed on the first query naming a fact.
+    facts: OnceLock<FactTable>,
 }
+
+/// Fact filter name → (document index, folded words of the value) of every
+/// fact line.
+type FactTable = HashMap<String, Vec<(usize, Vec<String>)>>;
 
 impl Snapshot {
     /// A snapshot of `docs` with a fresh searcher of `index`; the segments
@@ -137,6 +144,7 @@ impl Snapshot {
             passages,
             semantic,
             passage_keys: OnceLock::new(),
+            facts: OnceLock::new(),
         })
     }
 
@@ -195,6 +203,51 @@ impl Snapshot {
     /// All documents, in corpus order.
     pub(crate) fn documents(&self) -> &[Arc<Document>] {
         &self.docs
+    }
+
+    /// Every fact line by filter name: (document index, folded words of
+    /// the value).
+    fn fact_table(&self) -> &FactTable {
+        self.facts.get_or_init(|| {
+            let mut table = FactTable::new();
+            for (i, d) in self.docs.iter().enumerate() {
+                for f in &d.facts {
+                    let words = crate::analysis::tokenize(d.fact_value(f))
+                        .into_iter()
+                        .map(|t| t.text)
+                        .collect();
+                    table.entry(f.filter.clone()).or_default().push((i, words));
+                }
+            }
+            table
+        })
+    }
+
+    /// Whether `name` is the filter name of some fact line.
+    pub(crate) fn is_fact_filter(&self, name: &str) -> bool {
+        self.fact_table().contains_key(name)
+    }
+
+    /// The ids of the documents with a fact `name` whose value holds the
+    /// words of `value`, in order (folded: `country:japan` matches
+    /// "Country: Japan.").
+    pub(crate) fn documents_with_fact(&self, name: &str, value: &str) -> Vec<String> {
+        let want: Vec<String> = crate::analysis::tokenize(value)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        let Some(rows) = self.fact_table().get(name) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = rows
+            .iter()
+            .filter(|(_, words)| {
+                !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
+            })
+            .map(|(i, _)| self.docs[*i].meta.id.clone())
+            .collect();
+        out.dedup();
+        out
     }
 
     /// The generation this snapshot reads (live writes commit through it).

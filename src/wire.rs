@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::answer::{AskResult, AskStatus, HighlightKind};
-use crate::model::{self, Citation, Document, Passage, Span};
+use crate::model::{self, Citation, Document, Passage, PassageKind, Span};
 use crate::quote::{DiffOp, DraftCheck, NoteKind, QuoteCheck, QuoteMatch, Verdict};
 use crate::search::{Hit, SearchMode, SearchPage};
 
@@ -162,8 +162,67 @@ pub struct DocumentSummary {
     pub doc_version: String,
     /// Length of the text in chars.
     pub chars: usize,
-    /// The first passage, exactly as in the document (what the document is about).
+    /// The first body paragraph, exactly as in the document (what the
+    /// document is about; never a caption).
     pub lead: Option<String>,
+    /// Its `Key: value` fact lines as metadata (`Publisher`, `Country`):
+    /// each value is the document text at `start..end`.
+    pub facts: Vec<FactView>,
+    /// Questions the document answers, from its front matter (`questions`):
+    /// the page's example questions.
+    pub questions: Vec<String>,
+}
+
+/// One fact line of a document, as metadata.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FactView {
+    /// The key as written (`Publisher`).
+    pub key: String,
+    /// The search filter that matches it (`publisher:"Insider Paper"`).
+    pub filter: String,
+    /// The value, exactly as in the document (without a closing period).
+    pub value: String,
+    /// Char offset of the value in the document text.
+    pub start: usize,
+    /// Char offset one past the value.
+    pub end: usize,
+    /// The passage holding the fact line.
+    pub passage_id: String,
+}
+
+/// Where one passage lies in its document: the outline a document view
+/// numbers its paragraphs by.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PassageOutline {
+    /// `{doc_id}:p{n}`.
+    pub passage_id: String,
+    /// What it is.
+    pub kind: PassageKind,
+    /// The ¶ number a reader counts; `null` for a caption.
+    pub paragraph: Option<usize>,
+    /// Heading above it.
+    pub section: Option<String>,
+    /// Char offset in the document text.
+    pub start: usize,
+    /// Char offset one past the passage.
+    pub end: usize,
+}
+
+impl PassageOutline {
+    /// The outline of every passage of `doc`, in order.
+    pub fn of(doc: &Document) -> Vec<Self> {
+        doc.passages
+            .iter()
+            .map(|p| PassageOutline {
+                passage_id: model::passage_id(&doc.meta.id, p.number),
+                kind: p.kind,
+                paragraph: p.paragraph,
+                section: p.section.clone(),
+                start: p.span.start,
+                end: p.span.end,
+            })
+            .collect()
+    }
 }
 
 impl From<&Document> for DocumentSummary {
@@ -180,7 +239,20 @@ impl From<&Document> for DocumentSummary {
             passages: d.passages.len(),
             doc_version: d.version.clone(),
             chars: d.chars,
-            lead: d.passages.first().map(|p| d.passage_text(p).to_string()),
+            lead: d.lead().map(|p| d.passage_text(p).to_string()),
+            facts: d
+                .facts
+                .iter()
+                .map(|f| FactView {
+                    key: f.key.clone(),
+                    filter: f.filter.clone(),
+                    value: d.fact_value(f).to_string(),
+                    start: f.span.start,
+                    end: f.span.end,
+                    passage_id: model::passage_id(&d.meta.id, f.passage),
+                })
+                .collect(),
+            questions: d.meta.questions.clone(),
         }
     }
 }
@@ -207,6 +279,8 @@ pub struct PassageView {
     pub doc_id: String,
     /// Heading above the passage.
     pub section: Option<String>,
+    /// What it is (`paragraph`, `item`, `caption`, `fact`).
+    pub kind: PassageKind,
     /// The passage text.
     pub text: String,
     /// Where it is.
@@ -227,6 +301,7 @@ impl PassageView {
             passage_id: model::passage_id(id, p.number),
             doc_id: id.clone(),
             section: p.section.clone(),
+            kind: p.kind,
             text: doc.passage_text(p).to_string(),
             citation: doc.cite(p, p.span),
             sentences: p
@@ -491,6 +566,12 @@ pub struct AnswerView {
     pub context: String,
     /// Question terms and the answer span, in document char offsets.
     pub highlights: Vec<AnswerHighlight>,
+    /// The answerability model's probability that this sentence answers
+    /// the question (0 to 1; `null` when vectors are off).
+    pub answerability: Option<f64>,
+    /// `true` when the passage holds up as an answer on its own; `false`
+    /// for a weak one, which the page labels and gives no answer span.
+    pub strong: bool,
 }
 
 /// The response to a question.
@@ -531,6 +612,8 @@ impl AskResponse {
                             kind: *k,
                         })
                         .collect(),
+                    answerability: a.answerability.map(|p| (p * 1000.0).round() / 1000.0),
+                    strong: a.strong,
                 })
                 .collect()
         } else {

@@ -68,7 +68,7 @@ use features::{
 };
 pub(crate) use features::{Feature, Features};
 use question::QTerm;
-use question::{classify, is_stopword, Question};
+use question::{classify, is_stopword, QType, Question};
 pub(crate) use ranker::{linear, Model, Residual, HIDDEN};
 pub(crate) use weights::{ANSWER_THRESHOLD, MIN_COVERAGE};
 
@@ -199,6 +199,14 @@ pub struct Answer<'a> {
     pub coverage: f64,
     /// Question terms and the answering span.
     pub highlights: Vec<(Span, HighlightKind)>,
+    /// The answerability model's probability that this sentence answers
+    /// the question (vectors on; `None` without them).
+    pub answerability: Option<f64>,
+    /// Whether it holds up as an answer on its own: the answerability model
+    /// reaches [`ANSWER_THRESHOLD`] (without vectors: it covers
+    /// [`MIN_COVERAGE`] of the question). A weak answer is shown as a
+    /// passage, labelled, never dressed as an answer.
+    pub strong: bool,
 }
 
 /// The outcome of a question.
@@ -303,6 +311,8 @@ pub(crate) fn candidates<'a>(
     filters: &Filters,
 ) -> Result<(Vec<Candidate<'a>>, Vec<Scored<'a>>)> {
     let mut passages = retrieve(snap, q, filters)?;
+    // Captions and fact lines are searchable, never answers.
+    passages.retain(|p| p.passage.kind.answers());
     // The passages nearest in meaning join BM25's, so a question worded
     // unlike its answer ("automaker" for "car maker") still reaches it.
     if let Some(qv) = qv {
@@ -311,7 +321,9 @@ pub(crate) fn candidates<'a>(
                 && filters.kind.as_deref().is_none_or(|k| d.meta.kind == k)
         };
         for s in snap.nearest(qv, DENSE_PASSAGES, keep) {
-            if !passages.iter().any(|p| std::ptr::eq(p.passage, s.passage)) {
+            if s.passage.kind.answers()
+                && !passages.iter().any(|p| std::ptr::eq(p.passage, s.passage))
+            {
                 passages.push(Scored { score: 0.0, ..s });
             }
         }
@@ -390,17 +402,23 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
     cands.sort_by(|a, b| b.0.total_cmp(&a.0));
     // Answerable? With vectors, the answerability model decides; without,
     // the coverage threshold (below).
+    // The answerability model's probability for candidate `i`, read as the
+    // model was fitted: its features against the next candidate's score.
+    let answerability_of = |i: usize| -> Option<f64> {
+        let (score, c) = &cands[i];
+        let cosines = c.cosines?;
+        let v = evidence(&Top {
+            features: &c.features,
+            cosines,
+            score: *score,
+            second: cands.get(i + 1).map(|c| c.0),
+            unmatched: unmatched_share(&q),
+            terms: q.terms.len(),
+        });
+        Some(probability(&v, &answerability::fitted()))
+    };
     let answerable = match cands.first() {
-        Some((score, top)) => top.cosines.map(|cosines| {
-            let v = evidence(&Top {
-                features: &top.features,
-                cosines,
-                score: *score,
-                second: cands.get(1).map(|c| c.0),
-                unmatched: unmatched_share(&q),
-                terms: q.terms.len(),
-            });
-            let p = probability(&v, &answerability::fitted());
+        Some((_, top)) => answerability_of(0).map(|p| {
             tracing::debug!(
                 probability = p,
                 sentence = &top.doc.text[top.passage.sentences[top.sentence].bytes.clone()],
@@ -410,11 +428,20 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
         }),
         None => Some(false),
     };
+    let passages_total = snap.searcher().num_docs().max(1) as f64;
+    let exact = snap.fields().exact;
+    let topic = |word: &str| {
+        let df = snap
+            .searcher()
+            .doc_freq(&Term::from_field_text(exact, word))
+            .unwrap_or(0);
+        df as f64 / passages_total > TOPIC_SHARE
+    };
     let mut answers: Vec<Answer<'a>> = Vec::new();
     let mut seen_text = HashSet::new();
     // A few extra answers so an original can be moved ahead of a sentence quoting it.
     let pool = req.limit + EXTRA_ANSWERS;
-    for (score, c) in &cands {
+    for (i, (score, c)) in cands.iter().enumerate() {
         if answers.len() >= pool {
             break;
         }
@@ -449,10 +476,18 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
             start: c.passage.sentences[range.start].span.start,
             end: c.passage.sentences[range.end - 1].span.end,
         };
+        let answerability = answerability_of(i);
+        let strong = match answerability {
+            Some(p) => p >= ANSWER_THRESHOLD,
+            None => cov >= MIN_COVERAGE,
+        };
         answers.push(Answer {
             doc: c.doc,
             passage: c.passage,
-            highlights: highlights(text, span.start, &q),
+            // A weak answer marks the question's words, never an answer span.
+            highlights: highlights(text, span.start, &q, strong, &topic),
+            answerability,
+            strong,
             primary: c.sentence,
             sentences: range,
             bytes,
@@ -543,7 +578,20 @@ fn originals_first(answers: &mut [Answer<'_>]) {
 }
 
 /// Term and answer highlights of an answer text, as absolute char spans.
-fn highlights(text: &str, char_base: usize, q: &Question) -> Vec<(Span, HighlightKind)> {
+/// Share of passages a word may occur in and still be marked, alone, as
+/// the name a "who" or "where" question asks for: a word in more is the
+/// corpus's topic ("AI" in an article on AI), not an answer.
+const TOPIC_SHARE: f64 = 0.2;
+
+/// Term and answer highlights of an answer text, as absolute char spans.
+/// `topic` tells a word the corpus is about (see [`TOPIC_SHARE`]).
+fn highlights(
+    text: &str,
+    char_base: usize,
+    q: &Question,
+    with_answer: bool,
+    topic: &dyn Fn(&str) -> bool,
+) -> Vec<(Span, HighlightKind)> {
     let to_chars = |b: usize| char_base + text[..b].chars().count();
     let stems: HashSet<&str> = q.terms.iter().map(|t| t.stem.as_str()).collect();
     let mut out: Vec<(Span, HighlightKind)> = crate::analysis::stemmed(text)
@@ -562,6 +610,12 @@ fn highlights(text: &str, char_base: usize, q: &Question) -> Vec<(Span, Highligh
     out.extend(
         spans::answer_spans(text, q.qtype, &q.words)
             .into_iter()
+            .filter(|_| with_answer)
+            // A name made only of topic words names nothing the question asks.
+            .filter(|r| {
+                !matches!(q.qtype, QType::Who | QType::Where)
+                    || !tokenize(&text[r.clone()]).iter().all(|t| topic(&t.text))
+            })
             .map(|r| {
                 (
                     Span {

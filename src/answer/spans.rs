@@ -30,6 +30,30 @@ fn is_year(t: &Token) -> bool {
         && (1000..=2199).contains(&d.parse::<u32>().unwrap_or(0))
 }
 
+/// Words before a year that make it a date, not an amount.
+const DATE_WORDS: &[&str] = &[
+    "in", "by", "since", "until", "till", "from", "before", "after", "around", "during", "of",
+    "to", "the",
+];
+
+/// Whether token `i` is a year read as a date: a decade (`1980s`), or a
+/// year after a word of time (`by 2040`), unless a unit follows it.
+fn is_date(toks: &[Token], i: usize) -> bool {
+    let t = &toks[i];
+    if !is_year(t) {
+        return false;
+    }
+    let unit = toks.get(i + 1).is_some_and(|n| {
+        NUMBER_SCALES.contains(&n.text.as_str()) || UNITS.contains(&n.text.as_str())
+    });
+    let dated = t.text.ends_with('s')
+        || i.checked_sub(1).is_some_and(|p| {
+            DATE_WORDS.contains(&toks[p].text.as_str())
+                || crate::analysis::MONTHS.contains(&toks[p].text.as_str())
+        });
+    dated && !unit
+}
+
 fn is_number(t: &Token) -> bool {
     t.text.chars().next().is_some_and(|c| c.is_ascii_digit())
         || NUMBER_WORDS.contains(&t.text.as_str())
@@ -119,7 +143,7 @@ pub(super) fn answer_spans(
         QType::Quantity => group(
             &toks,
             |i| {
-                (is_number(&toks[i])
+                (is_number(&toks[i]) && !is_date(&toks, i)
                     || (i > 0
                         && is_number(&toks[i - 1])
                         && (NUMBER_SCALES.contains(&toks[i].text.as_str())
@@ -185,6 +209,23 @@ mod tests {
         assert_eq!(
             spans("The 1980s effort failed.", QType::When, "when"),
             vec!["1980s"]
+        );
+        // A year read as a date is no amount; a count beside it is.
+        assert_eq!(
+            spans(
+                "Like the 1980s effort, it aims for 10 million robots by 2040.",
+                QType::Quantity,
+                "how many robots"
+            ),
+            vec!["10 million"]
+        );
+        assert_eq!(
+            spans(
+                "It hired 1500 workers in 2020.",
+                QType::Quantity,
+                "how many workers"
+            ),
+            vec!["1500"]
         );
     }
 }

@@ -220,6 +220,7 @@ pub(crate) fn tune_bm25(dir: &Path) -> anyhow::Result<()> {
                 &crate::search::query::parse(&text),
                 &crate::search::Filters::default(),
                 fields,
+                &crate::search::FactDocs::default(),
             )?;
             let (_, raw) = crate::search::run(
                 snap,

@@ -9,7 +9,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::ApiPath;
 use super::state::AppState;
 use crate::error::ErrorCode;
-use crate::wire::{DocumentSummary, PassageView};
+use crate::wire::{DocumentSummary, PassageOutline, PassageView};
 
 /// Every document's metadata.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -26,6 +26,9 @@ pub(crate) struct DocumentText {
     pub summary: DocumentSummary,
     /// The text every offset indexes into (char offsets).
     pub text: String,
+    /// Every passage's place in `text`, in order: what a document view
+    /// numbers its paragraphs by.
+    pub outline: Vec<PassageOutline>,
 }
 
 /// Lists the documents.
@@ -57,6 +60,7 @@ pub(crate) async fn get(
     Ok(Json(DocumentText {
         summary: doc.into(),
         text: doc.text.clone(),
+        outline: PassageOutline::of(doc),
     }))
 }
 

@@ -256,8 +256,8 @@ pub(crate) struct ExportRow {
     pub kind: String,
     /// Section heading.
     pub section: String,
-    /// Passage number.
-    pub paragraph: usize,
+    /// The ¶ number a reader counts (empty for a caption).
+    pub paragraph: Option<usize>,
     /// Char offset in the document.
     pub start: usize,
     /// Char offset one past the passage.

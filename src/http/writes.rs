@@ -59,6 +59,7 @@ impl DocumentBody {
             published: self.published,
             author: self.author,
             language: self.language,
+            questions: Vec::new(),
         };
         NewDocument {
             front,

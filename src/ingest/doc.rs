@@ -2,7 +2,7 @@
 //! a [`Document`]. Shared by every format reader. Pure.
 
 use crate::model::{text_version, DocMeta, Document};
-use crate::segment::{segment, Markup};
+use crate::segment::{facts, segment, Markup};
 
 /// Whether `id` is a valid document id: 1-128 chars of ASCII letters, digits,
 /// `-`, `_` and `.`, starting with a letter or digit.
@@ -41,8 +41,10 @@ pub(crate) fn document_from_text(
     text: String,
     markup: Markup,
 ) -> Document {
+    let passages = segment(&text, markup);
     Document {
-        passages: segment(&text, markup),
+        facts: facts(&text, &passages),
+        passages,
         version: text_version(&text),
         chars: text.chars().count(),
         meta,

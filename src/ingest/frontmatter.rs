@@ -32,6 +32,10 @@ pub struct FrontMatter {
     /// `language`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// `questions`: questions the document answers, offered as examples on
+    /// the page's home (a list of strings).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<String>,
 }
 
 /// A front-matter problem, with the 1-based line of the file it concerns.
@@ -163,12 +167,22 @@ pub(crate) fn split(text: &str) -> Result<Split, FrontMatterError> {
         match fields.get(key) {
             None | Some(Value::Null) => {}
             Some(Value::Text(s)) => *slot = Some(s.clone()),
-            Some(Value::Other) => {
+            Some(Value::Other | Value::List(_)) => {
                 return Err(FrontMatterError {
                     line: key_line(key),
                     message: format!("front matter field `{key}` must be a string"),
                 })
             }
+        }
+    }
+    match fields.get("questions") {
+        None | Some(Value::Null) => {}
+        Some(Value::List(items)) => meta.questions = items.clone(),
+        Some(_) => {
+            return Err(FrontMatterError {
+                line: key_line("questions"),
+                message: "front matter field `questions` must be a list of strings".into(),
+            })
         }
     }
     Ok(Split { meta, body_start })
@@ -180,7 +194,9 @@ enum Value {
     Text(String),
     /// An explicit null.
     Null,
-    /// A table or list: never valid for a metadata field.
+    /// A list of strings (only `questions` takes one).
+    List(Vec<String>),
+    /// A table or another list: never valid for a metadata field.
     Other,
 }
 
@@ -192,6 +208,14 @@ impl Value {
             toml::Value::Integer(i) => Value::Text(i.to_string()),
             toml::Value::Float(f) => Value::Text(f.to_string()),
             toml::Value::Boolean(b) => Value::Text(b.to_string()),
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>()
+                .map_or(Value::Other, Value::List),
             _ => Value::Other,
         }
     }
@@ -202,6 +226,14 @@ impl Value {
             serde_yaml_ng::Value::Number(n) => Value::Text(n.to_string()),
             serde_yaml_ng::Value::Bool(b) => Value::Text(b.to_string()),
             serde_yaml_ng::Value::Null => Value::Null,
+            serde_yaml_ng::Value::Sequence(items) => items
+                .into_iter()
+                .map(|v| match v {
+                    serde_yaml_ng::Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>()
+                .map_or(Value::Other, Value::List),
             _ => Value::Other,
         }
     }
@@ -223,6 +255,12 @@ mod tests {
         let y = split("---\nid: b\nkind: note\n---\nText").unwrap();
         assert_eq!(y.meta.kind.as_deref(), Some("note"));
         assert_eq!(split("No front matter").unwrap().body_start, 0);
+        let q = split("+++\nquestions = [\"Who?\", \"When?\"]\n+++\n").unwrap();
+        assert_eq!(q.meta.questions, ["Who?", "When?"]);
+        let q = split("---\nquestions:\n  - Who?\n---\n").unwrap();
+        assert_eq!(q.meta.questions, ["Who?"]);
+        let e = split("+++\nquestions = \"Who?\"\n+++\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e:?}");
     }
 
     #[test]

@@ -162,6 +162,7 @@ pub fn parse_document(origin: &Path, raw: &str) -> Result<Document> {
         published: fm.published,
         author: fm.author,
         language: fm.language,
+        questions: fm.questions,
     };
     Ok(document_from_text(
         meta,
@@ -295,6 +296,7 @@ pub(crate) fn parse_file(rel: &Path, bytes: &[u8]) -> (Vec<Document>, Vec<Error>
                             published: j.published,
                             author: j.author,
                             language: j.language,
+                            questions: Vec::new(),
                         };
                         docs.push(document_from_text(
                             meta,

@@ -182,12 +182,50 @@ fn proximity(parsed: &Parsed, patterns: &[Pattern], fields: &Fields) -> Option<B
     Some(Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_BOOST)))
 }
 
+/// A query's fact filters, resolved to the documents they name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FactDocs {
+    /// Per fact filter to keep, the documents that have it (all must hold).
+    pub keep: Vec<Vec<String>>,
+    /// Documents that have a fact filter to drop.
+    pub drop: Vec<String>,
+}
+
+impl FactDocs {
+    /// Resolves the fact filters of `parsed` against a snapshot's documents.
+    pub(crate) fn resolve(snap: &Snapshot, parsed: &Parsed) -> FactDocs {
+        FactDocs {
+            keep: parsed
+                .facts
+                .iter()
+                .map(|(k, v)| snap.documents_with_fact(k, v))
+                .collect(),
+            drop: parsed
+                .not_facts
+                .iter()
+                .flat_map(|(k, v)| snap.documents_with_fact(k, v))
+                .collect(),
+        }
+    }
+}
+
+/// Parses a query, reading the snapshot's fact keys as filters.
+pub(crate) fn parse_for(snap: &Snapshot, query: &str) -> Parsed {
+    query::parse_with(query, &|name| snap.is_fact_filter(name))
+}
+
 /// Compiles a parsed query and extra filters into a Tantivy query.
-pub(crate) fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Result<Compiled> {
+pub(crate) fn compile(
+    parsed: &Parsed,
+    filters: &Filters,
+    fields: &Fields,
+    facts: &FactDocs,
+) -> Result<Compiled> {
     let mut patterns = Vec::new();
     let core = compile_clauses(&parsed.clauses, fields, true, &mut patterns);
     let has_filter = !(parsed.docs.is_empty()
         && parsed.kinds.is_empty()
+        && facts.keep.is_empty()
         && filters.doc.is_none()
         && filters.kind.is_none());
     let scans_all = core.is_none();
@@ -199,7 +237,11 @@ pub(crate) fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Re
             ])),
             None => q,
         },
-        None if has_filter || !(parsed.not_docs.is_empty() && parsed.not_kinds.is_empty()) => {
+        None if has_filter
+            || !(parsed.not_docs.is_empty()
+                && parsed.not_kinds.is_empty()
+                && parsed.not_facts.is_empty()) =>
+        {
             Box::new(AllQuery)
         }
         None => {
@@ -213,6 +255,13 @@ pub(crate) fn compile(parsed: &Parsed, filters: &Filters, fields: &Fields) -> Re
         if !values.is_empty() {
             top.push((TOccur::Must, any_of(field, values)));
         }
+    }
+    // A fact filter no document has matches nothing (an empty `any_of`).
+    for docs in &facts.keep {
+        top.push((TOccur::Must, any_of(fields.doc_id, docs)));
+    }
+    if !facts.drop.is_empty() {
+        top.push((TOccur::MustNot, any_of(fields.doc_id, &facts.drop)));
     }
     for (field, value) in [(fields.doc_id, &filters.doc), (fields.kind, &filters.kind)] {
         if let Some(v) = value {
@@ -380,8 +429,9 @@ pub(crate) fn prepare(snap: &Snapshot, req: &SearchRequest) -> Result<Prepared> 
             "limit must be at most {MAX_LIMIT}"
         )));
     }
-    let parsed = query::parse(&req.query);
-    let compiled = compile(&parsed, &req.filters, snap.fields())?;
+    let parsed = parse_for(snap, &req.query);
+    let facts = FactDocs::resolve(snap, &parsed);
+    let compiled = compile(&parsed, &req.filters, snap.fields(), &facts)?;
     let order = if compiled.patterns.is_empty() {
         Order::Position
     } else {
@@ -505,6 +555,8 @@ fn is_plain_words(parsed: &Parsed) -> bool {
         && parsed.kinds.is_empty()
         && parsed.not_docs.is_empty()
         && parsed.not_kinds.is_empty()
+        && parsed.facts.is_empty()
+        && parsed.not_facts.is_empty()
         && parsed
             .clauses
             .iter()
@@ -580,8 +632,9 @@ pub(crate) fn search_all<'a>(
     filters: &Filters,
     mode: Option<SearchMode>,
 ) -> Result<Vec<Scored<'a>>> {
-    let parsed = query::parse(query);
-    let compiled = compile(&parsed, filters, snap.fields())?;
+    let parsed = parse_for(snap, query);
+    let facts = FactDocs::resolve(snap, &parsed);
+    let compiled = compile(&parsed, filters, snap.fields(), &facts)?;
     let q = compiled.query.as_ref();
     let total = snap.searcher().search(q, &Count)?;
     if wants_hybrid(snap, mode, &parsed)? && !compiled.patterns.is_empty() {

@@ -56,6 +56,11 @@ pub(crate) struct Parsed {
     pub not_docs: Vec<String>,
     /// `-kind:` values to drop.
     pub not_kinds: Vec<String>,
+    /// Fact filters to keep (all of): (filter name, value), as in
+    /// `country:Japan` or `publisher:"Insider Paper"`.
+    pub facts: Vec<(String, String)>,
+    /// Fact filters to drop (`-country:Japan`).
+    pub not_facts: Vec<(String, String)>,
     /// Whether any word or mark was read as an operator (`AND`, `OR`,
     /// `NOT`, `+`, `-`, parentheses, a filter).
     pub operators: bool,
@@ -83,6 +88,19 @@ impl Parsed {
         for (prefix, values) in filters {
             out.extend(values.iter().map(|v| format!("{prefix}{v}")));
         }
+        let quoted = |v: &str| {
+            if v.contains(char::is_whitespace) {
+                format!("\"{v}\"")
+            } else {
+                v.to_string()
+            }
+        };
+        out.extend(self.facts.iter().map(|(k, v)| format!("{k}:{}", quoted(v))));
+        out.extend(
+            self.not_facts
+                .iter()
+                .map(|(k, v)| format!("-{k}:{}", quoted(v))),
+        );
         Some(out.join(" "))
     }
 }
@@ -190,7 +208,15 @@ fn lex(input: &str) -> (Vec<Lex>, Vec<String>) {
 }
 
 /// Parses a query string; never fails (see the module docs for leniency).
+/// No word is read as a fact filter.
 pub(crate) fn parse(input: &str) -> Parsed {
+    parse_with(input, &|_| false)
+}
+
+/// Parses a query string, reading `name:value` and `name:"a phrase"` as a
+/// fact filter for every `name` that `is_fact` accepts (the corpus's fact
+/// keys, such as `country` or `publisher`).
+pub(crate) fn parse_with(input: &str, is_fact: &dyn Fn(&str) -> bool) -> Parsed {
     let (toks, dropped) = lex(input);
     let mut pos = 0;
     let mut parsed = Parsed {
@@ -200,11 +226,17 @@ pub(crate) fn parse(input: &str) -> Parsed {
         dropped,
         ..Parsed::default()
     };
-    parsed.clauses = parse_list(&toks, &mut pos, 0, &mut parsed);
+    parsed.clauses = parse_list(&toks, &mut pos, 0, &mut parsed, is_fact);
     parsed
 }
 
-fn parse_list(toks: &[Lex], pos: &mut usize, depth: usize, parsed: &mut Parsed) -> Vec<Clause> {
+fn parse_list(
+    toks: &[Lex],
+    pos: &mut usize,
+    depth: usize,
+    parsed: &mut Parsed,
+    is_fact: &dyn Fn(&str) -> bool,
+) -> Vec<Clause> {
     let mut clauses: Vec<Clause> = Vec::new();
     let mut pending_and = false;
     // Parentheses opened past MAX_DEPTH: ignored, as are their closers.
@@ -254,7 +286,27 @@ fn parse_list(toks: &[Lex], pos: &mut usize, depth: usize, parsed: &mut Parsed) 
         let node = match tok {
             Lex::Word(w) => {
                 if let Some((field, value)) = w.split_once(':') {
-                    let target = match (field.to_ascii_lowercase().as_str(), occur) {
+                    let name = field.to_ascii_lowercase();
+                    if is_fact(&name) {
+                        parsed.operators = true;
+                        // `name:"a phrase"`: the phrase is the value.
+                        let value = match toks.get(*pos) {
+                            Some(Lex::Phrase(p)) if value.is_empty() => {
+                                *pos += 1;
+                                p.clone()
+                            }
+                            _ => value.to_string(),
+                        };
+                        if value.trim().is_empty() {
+                            parsed.dropped.push(w.clone());
+                        } else if occur == Occur::MustNot {
+                            parsed.not_facts.push((name, value));
+                        } else {
+                            parsed.facts.push((name, value));
+                        }
+                        continue;
+                    }
+                    let target = match (name.as_str(), occur) {
                         ("doc", Occur::MustNot) => Some(&mut parsed.not_docs),
                         ("doc", _) => Some(&mut parsed.docs),
                         ("kind", Occur::MustNot) => Some(&mut parsed.not_kinds),
@@ -278,7 +330,7 @@ fn parse_list(toks: &[Lex], pos: &mut usize, depth: usize, parsed: &mut Parsed) 
                 ignored_opens += 1;
                 continue;
             }
-            Lex::Open => Node::Group(parse_list(toks, pos, depth + 1, parsed)),
+            Lex::Open => Node::Group(parse_list(toks, pos, depth + 1, parsed, is_fact)),
             // `+` or `-` followed by an operator: ignore the sign.
             Lex::Close | Lex::And | Lex::Or | Lex::Plus | Lex::Minus => {
                 *pos -= 1;

@@ -29,7 +29,7 @@ fn search_prints_marked_passages_and_citations() {
     let out = stdout(&o);
     assert!(out.contains("homegrown “**sovereign AI**” model"), "{out}");
     assert!(
-        out.contains("Japan’s Massive AI Experiment Begins, ¶3"),
+        out.contains("Japan’s Massive AI Experiment Begins, ¶2"),
         "{out}"
     );
     assert!(

@@ -120,6 +120,7 @@ async fn search_contract() {
         "title",
         "kind",
         "passage_id",
+        "passage_kind",
         "paragraph",
         "start",
         "end",
@@ -131,8 +132,13 @@ async fn search_contract() {
     }
     assert_eq!(
         hit["citation"]["label"],
-        "Japan’s Massive AI Experiment Begins, ¶3"
+        "Japan’s Massive AI Experiment Begins, ¶2"
     );
+    assert_eq!(
+        hit["citation"]["paragraph"], 2,
+        "¶ counts what a reader counts"
+    );
+    assert_eq!(hit["citation"]["passage_kind"], "item");
     assert_eq!(
         v["read_as"],
         serde_json::Value::Null,

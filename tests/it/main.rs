@@ -18,6 +18,7 @@ mod layers;
 mod live;
 mod pdf;
 mod quotes;
+mod reader;
 mod search;
 mod segmentation;
 mod semantic;
