@@ -13,6 +13,23 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# The README test runs the README's curl lines as pasted.
+if ! command -v curl >/dev/null 2>&1; then
+  echo "installing Debian's curl for the README test (apt-get)..."
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq curl >/dev/null
+fi
+
+# The browser tests run axe-core (npm) in every view of the page.
+AXE_VERSION=4.14.1
+if [ ! -f target/npm/node_modules/axe-core/axe.min.js ] || ! grep -q "\"version\": \"$AXE_VERSION\"" target/npm/node_modules/axe-core/package.json; then
+  echo "installing axe-core@$AXE_VERSION from npm into target/npm for the browser tests' accessibility checks..."
+  mkdir -p target/npm
+  npm install --prefix target/npm --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION" >/dev/null
+fi
+
 # `failpoints` arms the crash points of the write path (src/failpoint.rs)
 # for the fault-injection tests (tests/it/faults.rs).
 cargo test --locked --all-targets --features failpoints "$@"

@@ -75,6 +75,7 @@ pub(crate) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(web::index))
         .routes(routes!(web::passage_page))
+        .routes(routes!(web::document_page))
         .routes(routes!(web::app_js))
         .routes(routes!(web::app_css))
         .routes(routes!(ops::healthz))

@@ -1,4 +1,4 @@
-//! Serves the embedded page: `/`, `/p/{passage_id}` and `/assets/*`.
+//! Serves the embedded page: `/`, `/p/{passage_id}`, `/d/{doc_id}` and `/assets/*`.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -54,6 +54,16 @@ pub(crate) async fn index() -> Response {
     params(("passage_id" = String, Path, description = "Passage id"), ("start" = Option<String>, Query, description = "Cited span start (document chars); the page ignores it unless it is a number"), ("end" = Option<String>, Query, description = "Cited span end, likewise")),
     responses((status = 200, description = "The web page", content_type = "text/html", body = String)))]
 pub(crate) async fn passage_page() -> Response {
+    page()
+}
+
+/// The page, opened on one whole document: every paragraph numbered as a
+/// reader counts, an anchor per passage (`#p{n}`, the passage id's
+/// number), the cited span (`?start=&end=`, document chars) highlighted.
+#[utoipa::path(get, path = "/d/{doc_id}", tag = "page",
+    params(("doc_id" = String, Path, description = "Document id"), ("start" = Option<String>, Query, description = "Cited span start (document chars); the page ignores it unless it is a number"), ("end" = Option<String>, Query, description = "Cited span end, likewise")),
+    responses((status = 200, description = "The web page", content_type = "text/html", body = String)))]
+pub(crate) async fn document_page() -> Response {
     page()
 }
 

@@ -46,6 +46,9 @@ function marked(text, base, ranges) {
 }
 
 const permalink = (c) => `/p/${encodeURIComponent(c.passage_id)}?start=${c.start}&end=${c.end}`;
+// The passage's anchor in its document view: the passage id's own number.
+const anchorOf = (passageId) => passageId.slice(passageId.lastIndexOf(":") + 1);
+const docLink = (c) => `/d/${encodeURIComponent(c.doc_id)}?start=${c.start}&end=${c.end}#${anchorOf(c.passage_id)}`;
 // One line a reporter can paste: the exact words, where they are, the
 // permalink to the span, and the original's address.
 const citationText = (c, text) =>
@@ -68,11 +71,18 @@ function copier(label, text, cls = "copy") {
 }
 const copyButton = (c, text) => copier("Copy citation", () => citationText(c, text));
 
+// Where a text is: the label (a link to the cited span), the passage id,
+// then the actions on one line: the whole document, the original, copy.
 function citeLine(c, text, extra = []) {
   return el("div", { class: "cite" },
-    el("span", { class: "label", text: c.label }),
-    el("a", { href: permalink(c), text: c.passage_id }),
-    ...extra, copyButton(c, text));
+    el("p", { class: "where" },
+      el("a", { class: "label", href: permalink(c), text: c.label }), " ",
+      el("span", { class: "pid", text: c.passage_id }),
+      c.passage_kind === "caption" ? el("span", { class: "badge kind", text: "caption" }) : null),
+    el("div", { class: "actions" },
+      el("a", { href: docLink(c), text: "Document" }),
+      c.url ? el("a", { href: c.url, rel: "noreferrer", text: "Source" }) : null,
+      ...extra, copyButton(c, text)));
 }
 
 function showError(box, err) {
@@ -91,7 +101,19 @@ function selectTab(name, focus = false) {
     if (on && focus) tab.focus();
   }
   $("#panel-passage").hidden = true;
+  $("#panel-document").hidden = true;
   if (name === "docs") loadDocs();
+}
+// A passage or document view belongs to the documents: that tab is marked.
+function showView(panel) {
+  for (const t of TABS) {
+    $(`#panel-${t}`).hidden = true;
+    const tab = $(`#tab-${t}`);
+    tab.setAttribute("aria-selected", String(t === "docs"));
+    tab.tabIndex = t === "docs" ? 0 : -1;
+  }
+  $("#panel-passage").hidden = panel !== "passage";
+  $("#panel-document").hidden = panel !== "document";
 }
 function setUrl(params, path = "/") {
   const qs = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "" && v != null)).toString();
@@ -101,6 +123,7 @@ function setUrl(params, path = "/") {
 // ---- ask ----
 async function ask(question) {
   const box = $("#ask-results");
+  $("#home").hidden = true;
   box.replaceChildren(el("p", { class: "summary", text: "Looking in the sources…" }));
   try {
     const r = await api("POST", "/v1/ask", { question, limit: 3 });
@@ -122,22 +145,28 @@ async function ask(question) {
       }
       return;
     }
-    for (const a of r.answers) {
-      const card = el("article", { class: "card answer" },
-        el("blockquote", {}, marked(a.text, a.citation.start, a.highlights)));
+    // The best answer stands apart; the rest are other passages, and any
+    // the answerability model scores low says so.
+    r.answers.forEach((a, i) => {
+      const card = el("article", { class: `card answer${i === 0 ? " top" : ""}${a.strong ? "" : " weak"}` });
+      if (!a.strong) card.append(el("span", { class: "badge", text: "Weak match — may not answer the question" }));
+      card.append(el("blockquote", {}, marked(a.text, a.citation.start, a.highlights)));
       const ctxBox = el("div", { class: "context", hidden: "" });
-      const toggle = el("button", { type: "button", class: "secondary", text: "Show in context", "aria-expanded": "false" });
+      const toggle = el("button", { type: "button", class: "secondary", text: "Context", "aria-expanded": "false", "aria-label": "Show in context" });
       toggle.addEventListener("click", () => showContext(a, ctxBox, toggle));
       card.append(citeLine(a.citation, a.text, [toggle]), ctxBox);
+      if (i === 0) box.append(el("h2", { class: "answer-head", text: a.strong ? "Answer" : "Best passage" }));
+      if (i === 1) box.append(el("h3", { class: "others", text: "Other passages" }));
       box.append(card);
-    }
+    });
   } catch (e) { showError(box, e); }
 }
 
 async function showContext(a, box, toggle) {
   const open = toggle.getAttribute("aria-expanded") === "true";
   toggle.setAttribute("aria-expanded", String(!open));
-  toggle.textContent = open ? "Show in context" : "Hide context";
+  toggle.textContent = open ? "Context" : "Hide context";
+  toggle.setAttribute("aria-label", open ? "Show in context" : "Hide context");
   box.hidden = open;
   if (open || box.childElementCount) return;
   try {
@@ -315,21 +344,52 @@ function loadDocs() {
     const box = $("#docs-list");
     if (box.childElementCount) return docs;
     for (const d of docs) {
+      // What a reader wants first: who published it, where, when; then its
+      // fact lines; the index's own details last, folded away.
       const meta = el("dl", { class: "meta" });
-      for (const [k, v] of [["id", d.doc_id], ["kind", d.kind], ["source", d.source], ["published", d.published], ["passages", d.passages], ["version", d.doc_version]]) {
-        if (v != null) meta.append(el("dt", { text: k }), el("dd", { text: String(v) }));
-      }
-      if (d.url) meta.append(el("dt", { text: "url" }), el("dd", {}, el("a", { href: d.url, rel: "noreferrer", text: d.url })));
+      const row = (k, v) => { if (v != null && v !== "") meta.append(el("dt", { text: k }), el("dd", {}, v)); };
+      row("Source", d.source);
+      if (d.url) row("URL", el("a", { href: d.url, rel: "noreferrer", text: d.url }));
+      row("Published", d.published);
+      row("Author", d.author);
+      for (const f of d.facts) row(f.key, f.value);
+      row("Kind", d.kind);
+      const details = el("details", { class: "internal" }, el("summary", { text: "Index details" }),
+        el("dl", { class: "meta" },
+          el("dt", { text: "id" }), el("dd", { text: d.doc_id }),
+          el("dt", { text: "passages" }), el("dd", { text: String(d.passages) }),
+          el("dt", { text: "version" }), el("dd", { text: d.doc_version })));
       box.append(el("article", { class: "card doc" }, el("h3", {},
-        el("a", { href: `/p/${encodeURIComponent(d.doc_id)}:p1`, text: d.title })),
-        d.lead ? el("p", { class: "lead", text: d.lead }) : null, meta));
+        el("a", { href: `/d/${encodeURIComponent(d.doc_id)}`, text: d.title })),
+        d.lead ? el("p", { class: "lead", text: d.lead }) : null, meta, details));
     }
     return docs;
   }).catch((e) => showError($("#docs-list"), e));
 }
+
+// ---- home: what is loaded, and questions the sources answer ----
+function fillHome(docs) {
+  const box = $("#home");
+  if (!Array.isArray(docs) || box.childElementCount) return;
+  const kinds = {};
+  for (const d of docs) kinds[d.kind] = (kinds[d.kind] || 0) + 1;
+  const plural = (n, w) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  const list = Object.entries(kinds).sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => plural(n, k.replace(/-/g, " "))).join(", ");
+  box.append(el("p", { class: "loaded" }, `Loaded: ${plural(docs.length, "document")} (${list}). `,
+    el("a", { href: "/?tab=docs", text: "See them" })));
+  const questions = docs.flatMap((d) => d.questions).slice(0, 3);
+  if (questions.length) {
+    box.append(el("h2", { class: "examples-head", text: "Try a question the sources answer" }),
+      el("ul", { class: "examples" }, ...questions.map((q) =>
+        el("li", {}, el("a", { href: `/?ask=${encodeURIComponent(q)}`, text: q })))));
+  }
+}
+
 async function fillFilters() {
   const docs = await loadDocs();
   if (!Array.isArray(docs)) return;
+  fillHome(docs);
   const kinds = [...new Set(docs.map((d) => d.kind))].sort();
   for (const d of docs) $("#search-doc").append(el("option", { value: d.doc_id, text: d.title }));
   for (const k of kinds) $("#search-kind").append(el("option", { value: k, text: k }));
@@ -337,8 +397,7 @@ async function fillFilters() {
 
 // ---- passage permalink view ----
 async function showPassage(id, start, end) {
-  for (const t of TABS) $(`#panel-${t}`).hidden = true;
-  $("#panel-passage").hidden = false;
+  showView("passage");
   const box = $("#passage-view");
   try {
     const p = await api("GET", `/v1/passages/${encodeURIComponent(id)}`);
@@ -347,6 +406,7 @@ async function showPassage(id, start, end) {
     const body = el("blockquote", {}, marked(p.text, p.citation.start, [{ start: s, end: e, kind: "cited" }]));
     const nav = el("nav", { class: "pager", "aria-label": "Neighbouring passages" });
     if (p.previous) nav.append(el("a", { href: `/p/${encodeURIComponent(p.previous)}`, text: "← Previous passage" }));
+    nav.append(el("a", { href: docLink({ ...p.citation, start: s, end: e }), text: "Whole document" }));
     if (p.next) nav.append(el("a", { href: `/p/${encodeURIComponent(p.next)}`, text: "Next passage →" }));
     box.replaceChildren(
       el("h2", { text: p.citation.title }),
@@ -361,14 +421,60 @@ async function showPassage(id, start, end) {
   } catch (err) { showError(box, err); }
 }
 
+// ---- whole-document view ----
+// Every passage in order, numbered as a reader counts (captions are not),
+// each with an anchor (#p{n}) and a link to itself; headings as written.
+async function showDocument(id, start, end) {
+  showView("document");
+  const box = $("#document-view");
+  try {
+    const d = await api("GET", `/v1/documents/${encodeURIComponent(id)}`);
+    const chars = Array.from(d.text);
+    const cited = Number.isFinite(start) && Number.isFinite(end) && start < end
+      ? [{ start, end, kind: "cited" }] : [];
+    const meta = el("dl", { class: "meta" });
+    const row = (k, v) => { if (v != null && v !== "") meta.append(el("dt", { text: k }), el("dd", {}, v)); };
+    row("Source", d.source);
+    if (d.url) row("URL", el("a", { href: d.url, rel: "noreferrer", text: d.url }));
+    row("Published", d.published);
+    row("Author", d.author);
+    for (const f of d.facts) row(f.key, f.value);
+    row("Kind", d.kind);
+    const body = el("div", { class: "doc-body" });
+    let section = null;
+    for (const p of d.outline) {
+      if (p.section && p.section !== section && p.section !== d.title) {
+        body.append(el("h3", { class: "doc-section", text: p.section }));
+      }
+      section = p.section;
+      const text = chars.slice(p.start, p.end).join("");
+      const anchor = anchorOf(p.passage_id);
+      const num = p.paragraph != null ? `¶${p.paragraph}` : "Caption";
+      const c = { passage_id: p.passage_id, start: p.start, end: p.end };
+      body.append(el("div", { class: `para ${p.kind}`, id: anchor },
+        el("a", { class: "pnum", href: `#${anchor}`, "aria-label": `${num}, ${p.passage_id}`, text: num }),
+        el("p", {}, marked(text, p.start, cited)),
+        el("a", { class: "plink", href: permalink(c), "aria-label": `Cite ${num}`, text: "cite" })));
+    }
+    box.replaceChildren(el("h2", { text: d.title }), meta, body);
+    const m = box.querySelector("mark.cited");
+    const target = m || (location.hash && document.getElementById(location.hash.slice(1)));
+    if (m) { m.id = "cited"; m.tabIndex = -1; }
+    if (target) { target.scrollIntoView({ block: "center" }); if (m) m.focus({ preventScroll: true }); }
+  } catch (err) { showError(box, err); }
+}
+
 // ---- routing ----
 function route() {
   const url = new URL(location.href);
   const p = url.searchParams;
   const pm = url.pathname.match(/^\/p\/(.+)$/);
+  const dm = url.pathname.match(/^\/d\/(.+)$/);
+  const num = (k) => (p.has(k) && p.get(k) !== "" ? Number(p.get(k)) : NaN);
   if (pm) {
-    const num = (k) => (p.has(k) ? Number(p.get(k)) : NaN);
     showPassage(decodeURIComponent(pm[1]), num("start"), num("end"));
+  } else if (dm) {
+    showDocument(decodeURIComponent(dm[1]), num("start"), num("end"));
   } else if (p.has("q")) {
     selectTab("search");
     $("#search-input").value = p.get("q");
@@ -386,7 +492,9 @@ function route() {
     $("#ask-input").value = p.get("ask");
     ask(p.get("ask"));
   } else {
-    selectTab(p.get("tab") && TABS.includes(p.get("tab")) ? p.get("tab") : "ask");
+    const tab = p.get("tab") && TABS.includes(p.get("tab")) ? p.get("tab") : "ask";
+    selectTab(tab);
+    if (tab === "ask") { $("#home").hidden = false; $("#ask-results").replaceChildren(); }
   }
 }
 
