@@ -19,6 +19,7 @@ mod live;
 mod pdf;
 mod quotes;
 mod reader;
+mod readme;
 mod search;
 mod segmentation;
 mod semantic;
