@@ -402,16 +402,19 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
     cands.sort_by(|a, b| b.0.total_cmp(&a.0));
     // Answerable? With vectors, the answerability model decides; without,
     // the coverage threshold (below).
-    // The answerability model's probability for candidate `i`, read as the
-    // model was fitted: its features against the next candidate's score.
+    // The answerability model's probability for candidate `i`: its
+    // features against the best other candidate's score (for the top one,
+    // the runner-up's, exactly as the model was fitted). A candidate
+    // ranked below another never stands out over it.
     let answerability_of = |i: usize| -> Option<f64> {
         let (score, c) = &cands[i];
         let cosines = c.cosines?;
+        let best_other = if i == 0 { cands.get(1) } else { cands.first() };
         let v = evidence(&Top {
             features: &c.features,
             cosines,
             score: *score,
-            second: cands.get(i + 1).map(|c| c.0),
+            second: best_other.map(|c| c.0),
             unmatched: unmatched_share(&q),
             terms: q.terms.len(),
         });

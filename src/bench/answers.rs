@@ -452,6 +452,7 @@ pub(crate) fn run(opts: &SquadRun<'_>) -> anyhow::Result<()> {
     let sq = squad::load(data)?;
     let docs = squad::documents(&sq, |_| true, titled);
     let n_docs = docs.len();
+    let kinds = super::kinds_line(&docs);
     let t = Instant::now();
     // Titles are not embedded, so both share one index directory and its
     // vector log.
@@ -465,7 +466,7 @@ pub(crate) fn run(opts: &SquadRun<'_>) -> anyhow::Result<()> {
         }
     );
     println!(
-        "indexed {n_docs} paragraphs in {:.2}s",
+        "indexed {n_docs} paragraphs in {:.2}s; {kinds}",
         t.elapsed().as_secs_f64()
     );
     // Every question's vector, once, in batches (the served path below

@@ -37,3 +37,22 @@ impl Rng {
         (self.next_u64() % n as u64) as usize
     }
 }
+
+/// How many passages of each kind a benchmark corpus has: a caption or
+/// fact line is never an answer, so a benchmark says how many it lost.
+pub(crate) fn kinds_line(docs: &[crate::model::Document]) -> String {
+    use crate::model::PassageKind;
+    let mut counts = [0usize; 4];
+    for p in docs.iter().flat_map(|d| &d.passages) {
+        counts[match p.kind {
+            PassageKind::Paragraph => 0,
+            PassageKind::Item => 1,
+            PassageKind::Caption => 2,
+            PassageKind::Fact => 3,
+        }] += 1;
+    }
+    format!(
+        "passages by kind: {} paragraphs, {} items, {} captions, {} fact lines",
+        counts[0], counts[1], counts[2], counts[3]
+    )
+}

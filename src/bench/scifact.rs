@@ -124,9 +124,10 @@ pub(crate) fn run(
     let judged = qrels(&dir.join("qrels").join(format!("{split}.tsv")))?;
     let t = Instant::now();
     let n_docs = docs.len();
+    let kinds = super::kinds_line(&docs);
     let engine = Engine::build(docs, &bench_index_dir("scifact"), vectors)?;
     println!(
-        "# verbatim bench scifact ({split} split)\nindexed {n_docs} documents (vectors {vectors:?}) in {:.2}s",
+        "# verbatim bench scifact ({split} split)\nindexed {n_docs} documents (vectors {vectors:?}) in {:.2}s; {kinds}",
         t.elapsed().as_secs_f64()
     );
     let ids = sorted_ids(&judged);

@@ -93,7 +93,13 @@ fn ask(r: &AskResponse) -> String {
                 r.question
             );
             for (i, a) in r.answers.iter().enumerate() {
-                let _ = writeln!(out, "{}. “{}” {}", i + 1, a.text, cite(&a.citation));
+                // A weak answer is a passage to read, not an answer to repeat.
+                let weak = if a.strong {
+                    ""
+                } else {
+                    " (weak match: may not answer the question)"
+                };
+                let _ = writeln!(out, "{}. “{}” {}{weak}", i + 1, a.text, cite(&a.citation));
             }
         }
         AskStatus::NoAnswer => {
