@@ -339,7 +339,11 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
         }
     }
     let previous = manifest.map(|m| m.files);
-    let corpus = ingest::load_corpus_with(&config.corpus_dir, previous.as_ref())?;
+    let corpus = ingest::load_corpus_with(
+        &config.corpus_dir,
+        previous.as_ref(),
+        Some(&crate::index::pdf_texts(&config.index_dir)),
+    )?;
     report_problems(&corpus.problems);
     if strict && !corpus.problems.is_empty() {
         anyhow::bail!(

@@ -48,7 +48,11 @@ impl Engine {
         vectors: VectorMode,
     ) -> Result<(Engine, IndexState, Vec<ingest::Problem>)> {
         let previous = index::current_manifest(index_dir).map(|m| m.files);
-        let mut corpus = ingest::load_corpus_with(corpus_dir, previous.as_ref())?;
+        let mut corpus = ingest::load_corpus_with(
+            corpus_dir,
+            previous.as_ref(),
+            Some(&index::pdf_texts(index_dir)),
+        )?;
         let mut state = index::ensure_index(&corpus, index_dir, false, &mut |_| Ok(()))?;
         let index = match index::open(index_dir) {
             Ok(i) => i,

@@ -112,9 +112,13 @@ fn is_write_temporary(name: &str) -> bool {
             .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// A file's documents, or why it holds none.
-fn parse(rel: &str, bytes: &[u8]) -> Result<Vec<Document>> {
-    let (docs, errors) = ingest::parse_file(Path::new(rel), bytes);
+/// A file's documents, or why it holds none. A PDF's pages are kept in
+/// the index's text cache, so the next start does not extract it again.
+fn parse(rel: &str, bytes: &[u8], pdf_texts: &ingest::TextCache) -> Result<Vec<Document>> {
+    use sha2::Digest;
+    let sha256 = hex::encode(sha2::Sha256::digest(bytes));
+    let (docs, errors) =
+        ingest::parse_file_cached(Path::new(rel), bytes, Some((pdf_texts, sha256.as_str())));
     if let Some(e) = errors.into_iter().next() {
         return Err(Error::InvalidDocument(e.to_string()));
     }
@@ -128,7 +132,7 @@ fn parse(rel: &str, bytes: &[u8]) -> Result<Vec<Document>> {
 /// writes do not wait on it: parsing (a PDF in its child process) and
 /// embedding (vectors are kept by content, so the write finds them done).
 pub(crate) fn prepare(engine: &Engine, rel: &str, bytes: &[u8]) -> Result<Vec<Document>> {
-    let docs = parse(rel, bytes)?;
+    let docs = parse(rel, bytes, &engine.snapshot().open_index().pdf_texts())?;
     engine.embed_documents(&docs)?;
     Ok(docs)
 }
@@ -203,7 +207,7 @@ impl Live {
         bytes: Vec<u8>,
         mode: Mode,
     ) -> Result<(Engine, Vec<String>)> {
-        let docs = parse(rel, &bytes)?;
+        let docs = parse(rel, &bytes, &engine.snapshot().open_index().pdf_texts())?;
         self.write_parsed(engine, rel, bytes, docs, mode)
     }
 

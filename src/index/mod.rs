@@ -442,6 +442,19 @@ pub fn ensure_index(
     }
 }
 
+/// Where PDFs' extracted pages are kept by content (`index/pdf-text/`),
+/// beside the generations: a rebuild never throws them away.
+pub(crate) fn pdf_texts(index_dir: &Path) -> ingest::TextCache {
+    ingest::TextCache::new(index_dir.join("pdf-text"))
+}
+
+impl OpenIndex {
+    /// The PDF text cache of the index this generation belongs to.
+    pub(crate) fn pdf_texts(&self) -> ingest::TextCache {
+        pdf_texts(self.dir.parent().unwrap_or(&self.dir))
+    }
+}
+
 /// Removes `.build-*` directories whose process is gone.
 pub(crate) fn remove_abandoned_builds(index_dir: &Path) {
     let Ok(entries) = fs::read_dir(index_dir) else {

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::model::{DocMeta, Document};
 use crate::segment::{first_heading_or_line, Markup};
 pub(crate) use doc::{document_from_text, is_valid_id, slug};
+pub(crate) use pdf::TextCache;
 
 /// How a file ending is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,8 +222,18 @@ struct JsonDoc {
 /// Parses a file's bytes into its documents, or the reason it cannot be read.
 /// JSON Lines problems on single lines are returned beside the good documents.
 pub(crate) fn parse_file(rel: &Path, bytes: &[u8]) -> (Vec<Document>, Vec<Error>) {
+    parse_file_cached(rel, bytes, None)
+}
+
+/// [`parse_file`], reading a PDF's pages from `cached` (the cache and the
+/// file's SHA-256) when they were extracted before.
+pub(crate) fn parse_file_cached(
+    rel: &Path,
+    bytes: &[u8],
+    cached: Option<(&TextCache, &str)>,
+) -> (Vec<Document>, Vec<Error>) {
     if format_of(rel) == Some(Format::Pdf) {
-        return match pdf::document(rel, bytes) {
+        return match pdf::document(rel, bytes, cached) {
             Ok(d) => (vec![d], Vec::new()),
             Err(e) => (Vec::new(), vec![e]),
         };
@@ -328,10 +339,13 @@ pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
 }
 
 /// Reads and parses every document under `dir`. `previous` records (from
-/// the index manifest) let unchanged files skip re-hashing.
+/// the index manifest) let unchanged files skip re-hashing; `pdf_texts`
+/// keeps PDFs' extracted pages by content, so an unchanged PDF is not
+/// extracted again (entries of PDFs no longer in the corpus are removed).
 pub(crate) fn load_corpus_with(
     dir: &Path,
     previous: Option<&BTreeMap<String, FileRecord>>,
+    pdf_texts: Option<&TextCache>,
 ) -> Result<Corpus> {
     let files = list_files(dir)?;
     let mut documents = Vec::with_capacity(files.len());
@@ -358,7 +372,8 @@ pub(crate) fn load_corpus_with(
             }
             _ => (hex::encode(Sha256::digest(&bytes)), now_ns()),
         };
-        let (docs, errors) = parse_file(&rel, &bytes);
+        let (docs, errors) =
+            parse_file_cached(&rel, &bytes, pdf_texts.map(|c| (c, sha256.as_str())));
         problems.extend(errors.into_iter().map(|error| Problem { error }));
         let mut ids = Vec::new();
         for d in docs {
@@ -386,6 +401,14 @@ pub(crate) fn load_corpus_with(
                 doc_ids: ids,
             },
         );
+    }
+    if let Some(cache) = pdf_texts {
+        let pdfs = records
+            .iter()
+            .filter(|(k, _)| format_of(Path::new(k)) == Some(Format::Pdf))
+            .map(|(_, r)| r.sha256.as_str())
+            .collect();
+        cache.retain(&pdfs);
     }
     Ok(Corpus {
         documents,
@@ -419,7 +442,7 @@ pub(crate) fn unchanged(dir: &Path, files: &BTreeMap<String, FileRecord>) -> Res
 
 /// Reads and parses every document under `dir`.
 pub fn load_corpus(dir: &Path) -> Result<Corpus> {
-    load_corpus_with(dir, None)
+    load_corpus_with(dir, None, None)
 }
 
 /// Reads the corpus and fails on the first problem (for callers that want

@@ -164,18 +164,125 @@ pub(crate) fn run_helper() -> std::io::Result<()> {
     std::io::stdout().write_all(answer.to_string().as_bytes())
 }
 
-/// Reads a PDF's text layer into a document with page numbers.
-pub(crate) fn document(rel: &Path, bytes: &[u8]) -> Result<Document> {
+/// Extracted page texts kept by the PDF's content hash, so an unchanged
+/// PDF is never extracted twice: a start-up, a sync or a rebuild reads its
+/// pages back instead of running the extractor again. One JSON file per
+/// PDF (`{sha256}.json`, `{"extractor": …, "pages": […]}`), written to a
+/// hidden name and renamed, so a crash leaves no half file. A file that
+/// does not parse, or was written by another extractor version, is a miss.
+/// Only successful extractions are kept: a timeout may not recur.
+#[derive(Debug, Clone)]
+pub(crate) struct TextCache {
+    /// The directory holding the entries (the caller's choice).
+    dir: PathBuf,
+}
+
+/// Names the extractor whose output an entry holds; an entry of another
+/// is extracted again.
+const EXTRACTOR: &str = "pdf-extract 0.9";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Entry {
+    /// [`EXTRACTOR`] when written.
+    extractor: String,
+    /// Each page's text, as the extractor gave it.
+    pages: Vec<String>,
+}
+
+impl TextCache {
+    /// A cache in `dir` (created on the first write).
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        TextCache { dir }
+    }
+
+    fn path(&self, sha256: &str) -> Option<PathBuf> {
+        // A hash is hex; anything else never names a file.
+        (!sha256.is_empty() && sha256.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| self.dir.join(format!("{sha256}.json")))
+    }
+
+    /// The pages kept for content `sha256`, if any.
+    pub(crate) fn get(&self, sha256: &str) -> Option<Vec<String>> {
+        let bytes = std::fs::read(self.path(sha256)?).ok()?;
+        let e: Entry = serde_json::from_slice(&bytes).ok()?;
+        (e.extractor == EXTRACTOR).then_some(e.pages)
+    }
+
+    /// Keeps `pages` for content `sha256`. Best effort: a cache that cannot
+    /// be written costs the next start an extraction, nothing else.
+    pub(crate) fn put(&self, sha256: &str, pages: &[String]) {
+        let Some(path) = self.path(sha256) else {
+            return;
+        };
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&self.dir)?;
+            let tmp = self
+                .dir
+                .join(format!(".{sha256}.json.tmp-{}", std::process::id()));
+            let entry = Entry {
+                extractor: EXTRACTOR.into(),
+                pages: pages.to_vec(),
+            };
+            std::fs::write(&tmp, serde_json::to_vec(&entry)?)?;
+            std::fs::rename(&tmp, &path)
+        };
+        if let Err(e) = write() {
+            tracing::warn!(error = %e, dir = %self.dir.display(), "could not keep a PDF's extracted text");
+        }
+    }
+
+    /// Removes every entry whose hash is not in `keep` (PDFs gone or
+    /// changed), and any temporary file a crash left.
+    pub(crate) fn retain(&self, keep: &std::collections::HashSet<&str>) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            // A temporary file is another process's write under way,
+            // unless that process is gone.
+            let stale_tmp = name.starts_with('.')
+                && name
+                    .rsplit_once(".tmp-")
+                    .is_some_and(|(_, pid)| !Path::new("/proc").join(pid).exists());
+            let dropped = !name.starts_with('.')
+                && name
+                    .strip_suffix(".json")
+                    .is_none_or(|hash| !keep.contains(hash));
+            if stale_tmp || dropped {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// Reads a PDF's text layer into a document with page numbers. With a
+/// cache and the file's content hash, pages extracted before are read back.
+pub(crate) fn document(
+    rel: &Path,
+    bytes: &[u8],
+    cached: Option<(&TextCache, &str)>,
+) -> Result<Document> {
     let unreadable = |why: String| Error::Corpus {
         file: rel.to_path_buf(),
         line: None,
         message: format!("unreadable PDF: {why}"),
     };
-    let pages = match helper() {
-        Some(exe) => pages_in_child(&exe, bytes, timeout()),
-        None => pages_in_process(bytes),
-    }
-    .map_err(unreadable)?;
+    let pages = match cached.and_then(|(cache, hash)| cache.get(hash)) {
+        Some(pages) => pages,
+        None => {
+            let pages = match helper() {
+                Some(exe) => pages_in_child(&exe, bytes, timeout()),
+                None => pages_in_process(bytes),
+            }
+            .map_err(unreadable)?;
+            if let Some((cache, hash)) = cached {
+                cache.put(hash, &pages);
+            }
+            pages
+        }
+    };
     let text = pages
         .iter()
         .map(|p| p.trim())

@@ -199,3 +199,61 @@ fn the_extractor_runs_under_a_memory_limit() {
     );
     assert_eq!(docs, 1, "note.md only: 1 MB is too little to read any PDF");
 }
+
+/// An unchanged PDF is extracted once: its pages are kept by content hash
+/// in `index/pdf-text/` and read back on the next start. The test proves
+/// the read-back by rewriting the kept entry: the next start's document
+/// text is the entry's, not the file's. A changed PDF is extracted again,
+/// and the entries of PDFs that left the corpus are removed.
+#[test]
+fn an_unchanged_pdf_is_extracted_once() {
+    use sha2::{Digest, Sha256};
+    let corpus = tempfile::tempdir().unwrap();
+    let bytes = pdf(&["Robot subsidies grow this year."]);
+    std::fs::write(corpus.path().join("report.pdf"), &bytes).unwrap();
+    let idx = tempfile::tempdir().unwrap();
+    let text_of = |e: &Engine| e.document("report").unwrap().text.clone();
+
+    let (e, _) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(text_of(&e).contains("Robot subsidies"), "{}", text_of(&e));
+    drop(e);
+    let hash = hex::encode(Sha256::digest(&bytes));
+    let entry = idx.path().join("pdf-text").join(format!("{hash}.json"));
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+    assert!(
+        kept["pages"][0]
+            .as_str()
+            .unwrap()
+            .contains("Robot subsidies"),
+        "{kept}"
+    );
+
+    // The next start reads the kept pages instead of extracting.
+    let mut marked = kept.clone();
+    marked["pages"] = serde_json::json!(["Read back from the cache."]);
+    std::fs::write(&entry, marked.to_string()).unwrap();
+    let (e, _) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert_eq!(text_of(&e), "Read back from the cache.");
+    drop(e);
+
+    // A kept entry that no longer parses is a miss, never an error.
+    std::fs::write(&entry, b"{not json").unwrap();
+    let (e, _) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(text_of(&e).contains("Robot subsidies"));
+    drop(e);
+
+    // A changed PDF is extracted again; the old entry goes.
+    let changed = pdf(&["Factories adopt humanoid robots."]);
+    std::fs::write(corpus.path().join("report.pdf"), &changed).unwrap();
+    let (e, _) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(text_of(&e).contains("humanoid"), "{}", text_of(&e));
+    drop(e);
+    let names: Vec<String> = std::fs::read_dir(idx.path().join("pdf-text"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [format!("{}.json", hex::encode(Sha256::digest(&changed)))]
+    );
+}
