@@ -247,8 +247,10 @@ impl Live {
         }
         // 0. The vectors (persisted by content), so the write is searchable
         //    in hybrid mode the moment it is acknowledged.
+        let started = std::time::Instant::now();
         engine.embed_documents(&docs)?;
         failpoint::hit(FailPoint::VectorsStored);
+        let embedded = std::time::Instant::now();
         // 1. The file, durable under a hidden name in its own directory
         //    (so the rename below stays within one directory).
         let final_path = self.corpus_dir.join(rel);
@@ -278,6 +280,7 @@ impl Live {
             hashed_at_ns: ingest::now_ns(),
             doc_ids: docs.iter().map(|d| d.meta.id.clone()).collect(),
         };
+        let filed = std::time::Instant::now();
         // 2. The index commit, with the manifest's record in the commit.
         manifest.files.insert(rel.to_string(), record);
         let added: Vec<&Document> = docs.iter().collect();
@@ -292,13 +295,28 @@ impl Live {
             let _ = std::fs::remove_file(&tmp);
         })?;
         failpoint::hit(FailPoint::Committed);
+        let committed = std::time::Instant::now();
         // 3. The file in place, and its directory durable.
         std::fs::rename(&tmp, &final_path).map_err(|e| Error::io(&final_path, e))?;
         failpoint::hit(FailPoint::Renamed);
         sync_dir(&dir)?;
         failpoint::hit(FailPoint::DirSynced);
+        let placed = std::time::Instant::now();
         let ids = docs.iter().map(|d| d.meta.id.clone()).collect();
         let next = engine.with_changes(docs, &old_ids)?;
+        let done = std::time::Instant::now();
+        let ms = |a: std::time::Instant, b: std::time::Instant| (b - a).as_secs_f64() * 1e3;
+        // Where a write's time goes (RUST_LOG=verbatim::live=debug).
+        tracing::debug!(
+            file = rel,
+            total_ms = ms(started, done),
+            embed_ms = ms(started, embedded),
+            file_ms = ms(embedded, filed),
+            commit_ms = ms(filed, committed),
+            place_ms = ms(committed, placed),
+            snapshot_ms = ms(placed, done),
+            "write steps"
+        );
         Ok((next, ids))
     }
 
