@@ -102,7 +102,14 @@ pub(crate) struct Snapshot {
     /// Fact filter name → (document index, folded words of the value) of
     /// every fact line, computed on the first query naming a fact.
     facts: OnceLock<FactTable>,
+    /// Per segment, the sorted index doc ids of caption passages (which
+    /// rank below the text around them), found on the first search; `None`
+    /// when the corpus has no caption.
+    captions: OnceLock<Option<Arc<CaptionDocs>>>,
 }
+
+/// Caption passages by segment: sorted doc ids within each.
+pub(crate) type CaptionDocs = HashMap<tantivy::index::SegmentId, Vec<tantivy::DocId>>;
 
 /// Fact filter name → (document index, folded words of the value) of every
 /// fact line.
@@ -145,6 +152,7 @@ impl Snapshot {
             semantic,
             passage_keys: OnceLock::new(),
             facts: OnceLock::new(),
+            captions: OnceLock::new(),
         })
     }
 
@@ -221,6 +229,53 @@ impl Snapshot {
             }
             table
         })
+    }
+
+    /// Where the caption passages sit in the index, by segment; `None` when
+    /// the corpus has none (searches then rank by BM25 alone). Found with
+    /// one query over the captions' passage ids, so the cost follows the
+    /// number of captions, not of passages.
+    pub(crate) fn caption_docs(&self) -> Result<Option<Arc<CaptionDocs>>> {
+        if let Some(c) = self.captions.get() {
+            return Ok(c.clone());
+        }
+        let field = self.fields().passage_id;
+        let terms: Vec<(tantivy::query::Occur, Box<dyn Query>)> = self
+            .docs
+            .iter()
+            .flat_map(|d| {
+                d.passages
+                    .iter()
+                    .filter(|p| p.kind == crate::model::PassageKind::Caption)
+                    .map(|p| crate::model::passage_id(&d.meta.id, p.number))
+            })
+            .map(|id| {
+                let q: Box<dyn Query> = Box::new(tantivy::query::TermQuery::new(
+                    tantivy::Term::from_field_text(field, &id),
+                    tantivy::schema::IndexRecordOption::Basic,
+                ));
+                (tantivy::query::Occur::Should, q)
+            })
+            .collect();
+        let found = if terms.is_empty() {
+            None
+        } else {
+            let hits = self.searcher.search(
+                &tantivy::query::BooleanQuery::new(terms),
+                &tantivy::collector::DocSetCollector,
+            )?;
+            let mut by_segment = CaptionDocs::new();
+            for addr in hits {
+                if let Some(s) = self.segments.get(addr.segment_ord as usize) {
+                    by_segment.entry(s.id).or_default().push(addr.doc_id);
+                }
+            }
+            for docs in by_segment.values_mut() {
+                docs.sort_unstable();
+            }
+            Some(Arc::new(by_segment))
+        };
+        Ok(self.captions.get_or_init(|| found).clone())
     }
 
     /// Whether `name` is the filter name of some fact line.

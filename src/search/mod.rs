@@ -662,7 +662,10 @@ pub(crate) fn run<'a>(
         }
         let page = TopDocs::with_limit(limit.min(total - offset)).and_offset(offset);
         let top: Vec<(f32, tantivy::DocAddress)> = match order {
-            Order::Relevance => searcher.search(query, &page.order_by_score())?,
+            Order::Relevance => match snap.caption_docs()? {
+                None => searcher.search(query, &page.order_by_score())?,
+                Some(c) => searcher.search(query, &page.tweak_score(captions_below(c)))?,
+            },
             Order::Position => searcher
                 .search(
                     query,
@@ -674,9 +677,39 @@ pub(crate) fn run<'a>(
         };
         (top, total)
     } else {
-        searcher.search(query, &(TopDocs::with_limit(limit).order_by_score(), Count))?
+        let page = TopDocs::with_limit(limit);
+        match snap.caption_docs()? {
+            None => searcher.search(query, &(page.order_by_score(), Count))?,
+            Some(c) => searcher.search(query, &(page.tweak_score(captions_below(c)), Count))?,
+        }
     };
     Ok((total, snap.resolve(top)?))
+}
+
+/// How much of its BM25 score a caption keeps: a picture's caption matches
+/// the words of the text it illustrates, in few words, so BM25 alone would
+/// rank it above the paragraphs that say the thing (`robots` found the
+/// photo line of a robot first).
+const CAPTION_WEIGHT: f32 = 0.5;
+
+/// A score tweak that keeps a caption's score at [`CAPTION_WEIGHT`].
+fn captions_below(
+    captions: std::sync::Arc<crate::snapshot::CaptionDocs>,
+) -> impl Fn(&tantivy::SegmentReader) -> Box<dyn Fn(tantivy::DocId, f32) -> f32> + Send + Sync + 'static
+{
+    move |segment: &tantivy::SegmentReader| {
+        let docs = captions
+            .get(&segment.segment_id())
+            .cloned()
+            .unwrap_or_default();
+        Box::new(move |doc, score| {
+            if docs.binary_search(&doc).is_ok() {
+                score * CAPTION_WEIGHT
+            } else {
+                score
+            }
+        })
+    }
 }
 
 /// Finds every occurrence of every pattern in a passage; returns absolute,

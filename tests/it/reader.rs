@@ -294,3 +294,48 @@ async fn weak_answers_mark_no_answer_span() {
     }
     assert!(weak > 0, "some further answers are weak");
 }
+
+/// A caption matches the words of what it illustrates in few words, so BM25
+/// alone ranked the photo line first for `robots`; it keeps half its score.
+/// An exact search for the caption still finds it.
+#[tokio::test]
+async fn captions_rank_below_the_text_they_illustrate() {
+    let s = state();
+    for mode in ["lexical", "hybrid"] {
+        let (_, v) = get(&s, &format!("{}&mode={mode}", search_uri("robots"))).await;
+        let kinds: Vec<&Value> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| &h["citation"]["passage_kind"])
+            .collect();
+        assert_ne!(kinds[0], "caption", "{mode}: {v}");
+        assert!(
+            kinds.iter().any(|k| *k == "caption"),
+            "{mode}: the caption still matches"
+        );
+    }
+    let (_, v) = get(&s, &search_uri("\"humanoid robot interacting\"")).await;
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["hits"][0]["citation"]["passage_kind"], "caption");
+    // A later page (offset > 0, ranked by another path) keeps the same order.
+    let ids = |v: &Value| -> Vec<String> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|h| std::iter::once(h).chain(h["similar"].as_array().unwrap()))
+            .map(|h| h["passage_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, whole) = get(&s, &format!("{}&mode=lexical", search_uri("robots"))).await;
+    let (_, later) = get(
+        &s,
+        &format!(
+            "{}&offset=3&mode=lexical",
+            search_uri("robots").replace("limit=100", "limit=5")
+        ),
+    )
+    .await;
+    assert_eq!(ids(&later).first(), ids(&whole).get(3), "{later}");
+}
