@@ -49,6 +49,18 @@ pub(crate) struct Compiled {
     /// Whether the query starts from every passage (filters or exclusions
     /// alone), so its work is bounded by the corpus, not by its terms.
     pub scans_all: bool,
+    /// For plain words, the query split in two: the words with the filters
+    /// (what matches, and the BM25 that top-k pruning can bound) and the
+    /// proximity clause (which changes no match, only the ranking).
+    pub rescore: Option<Rescore>,
+}
+
+/// A plain-word query in the two parts [`run_rescored`] runs apart.
+pub(crate) struct Rescore {
+    /// The words and the filters: the same matches as the whole query.
+    pub core: Box<dyn Query>,
+    /// The proximity clause, added to the score of the passages it matches.
+    pub near: Box<dyn Query>,
 }
 
 /// Filters added outside the query string (CLI flags, API parameters).
@@ -229,12 +241,16 @@ pub(crate) fn compile(
         && filters.doc.is_none()
         && filters.kind.is_none());
     let scans_all = core.is_none();
+    let mut split: Option<(Box<dyn Query>, Box<dyn Query>)> = None;
     let core = match core {
         Some(q) => match proximity(parsed, &patterns, fields) {
-            Some(near) => Box::new(BooleanQuery::new(vec![
-                (TOccur::Must, q),
-                (TOccur::Should, near),
-            ])),
+            Some(near) => {
+                split = Some((q.box_clone(), near.box_clone()));
+                Box::new(BooleanQuery::new(vec![
+                    (TOccur::Must, q),
+                    (TOccur::Should, near),
+                ]))
+            }
             None => q,
         },
         None if has_filter
@@ -276,6 +292,19 @@ pub(crate) fn compile(
             top.push((TOccur::MustNot, any_of(field, values)));
         }
     }
+    let rescore = split.map(|(words, near)| {
+        let mut parts: Vec<(TOccur, Box<dyn Query>)> =
+            top.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+        parts[0].1 = words;
+        Rescore {
+            core: if parts.len() == 1 {
+                parts.pop().expect("one clause").1
+            } else {
+                Box::new(BooleanQuery::new(parts))
+            },
+            near,
+        }
+    });
     let query: Box<dyn Query> = if top.len() == 1 {
         top.pop().expect("one clause").1
     } else {
@@ -285,6 +314,7 @@ pub(crate) fn compile(
         query,
         patterns,
         scans_all,
+        rescore,
     })
 }
 
@@ -505,7 +535,12 @@ pub(crate) fn run_prepared<'a>(
     let (total, found, mode) = if hybrid {
         run_hybrid(snap, q, &req.query, vector, req.limit, req.offset)?
     } else {
-        let (total, found) = run(snap, q, req.limit, req.offset, order)?;
+        let (total, found) = match &compiled.rescore {
+            Some(r) if order == Order::Relevance && req.offset + req.limit <= RESCORE_POOL => {
+                run_rescored(snap, r, req.limit, req.offset)?
+            }
+            _ => run(snap, q, req.limit, req.offset, order)?,
+        };
         (total, found, SearchMode::Lexical)
     };
     // Each hit's passage is tokenized once, for its highlights and for the
@@ -684,6 +719,64 @@ pub(crate) fn run<'a>(
         }
     };
     Ok((total, snap.resolve(top)?))
+}
+
+/// How many of the words' best passages (by BM25 alone) the proximity
+/// clause rescores, for pages that end within them.
+pub(crate) const RESCORE_POOL: usize = 100;
+
+/// A plain-word page in two passes that can each prune: the exact total
+/// from a count of the words (the proximity clause changes no match), and
+/// the words' [`RESCORE_POOL`] best passages by BM25 (a union of terms,
+/// which Tantivy's top-k collection bounds without scoring every match),
+/// each given the proximity clause's score where it matches, then ranked.
+/// The scores are the whole query's; only a passage outside the words'
+/// best 100 could have ranked higher with its proximity score, and the
+/// page is then the best of those 100.
+pub(crate) fn run_rescored<'a>(
+    snap: &'a Snapshot,
+    r: &Rescore,
+    limit: usize,
+    offset: usize,
+) -> Result<(usize, Vec<Scored<'a>>)> {
+    use tantivy::query::{EnableScoring, Scorer};
+    use tantivy::DocSet;
+    let searcher = snap.searcher();
+    let total = searcher.search(r.core.as_ref(), &Count)?;
+    if limit == 0 || offset >= total {
+        return Ok((total, Vec::new()));
+    }
+    let pool = RESCORE_POOL.max(offset + limit).min(total);
+    let mut cands: Vec<(f32, tantivy::DocAddress)> =
+        searcher.search(r.core.as_ref(), &TopDocs::with_limit(pool).order_by_score())?;
+    cands.sort_by_key(|(_, a)| (a.segment_ord, a.doc_id));
+    let near = r
+        .near
+        .weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let captions = snap.caption_docs()?;
+    let mut i = 0;
+    while i < cands.len() {
+        let ord = cands[i].1.segment_ord;
+        let segment = searcher.segment_reader(ord);
+        let mut scorer = near.scorer(segment, 1.0)?;
+        let caption_ids = captions.as_ref().and_then(|c| c.get(&segment.segment_id()));
+        while i < cands.len() && cands[i].1.segment_ord == ord {
+            let (score, addr) = &mut cands[i];
+            if scorer.doc() <= addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id {
+                *score += scorer.score();
+            }
+            if caption_ids.is_some_and(|c| c.binary_search(&addr.doc_id).is_ok()) {
+                *score *= CAPTION_WEIGHT;
+            }
+            i += 1;
+        }
+    }
+    cands.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then((a.1.segment_ord, a.1.doc_id).cmp(&(b.1.segment_ord, b.1.doc_id)))
+    });
+    let page: Vec<_> = cands.into_iter().skip(offset).take(limit).collect();
+    Ok((total, snap.resolve(page)?))
 }
 
 /// How much of its BM25 score a caption keeps: a picture's caption matches
@@ -870,6 +963,61 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let engine = crate::Engine::build(docs, dir.path(), crate::VectorMode::Off).unwrap();
         (engine, dir)
+    }
+
+    /// The two-pass plain-word page ranks exactly as the one-pass query
+    /// when the words' best [`RESCORE_POOL`] hold every match (the seed
+    /// corpus), captions included, at every offset, with the same total.
+    #[test]
+    fn rescored_pages_rank_as_the_whole_query() {
+        let (engine, _dir) = seed_engine();
+        let snap = engine.snapshot();
+        let mut checked = 0;
+        for q in [
+            "robots",
+            "japan robots",
+            "sovereign ai model",
+            "labor shortages",
+            "humanoid robot",
+            "10 million robots",
+            "japan ai strategy",
+            "foundation model",
+            "arxiv sources",
+            "honda sony nec",
+            "data graphs",
+            "aging population workforce",
+        ] {
+            let parsed = query::parse(q);
+            let c = compile(
+                &parsed,
+                &Filters::default(),
+                snap.fields(),
+                &FactDocs::default(),
+            )
+            .unwrap();
+            let Some(r) = &c.rescore else { continue };
+            for (limit, offset) in [(10, 0), (5, 3), (1, 0), (0, 0)] {
+                let (t1, a) = run(snap, c.query.as_ref(), limit, offset, Order::Relevance).unwrap();
+                let (t2, b) = run_rescored(snap, r, limit, offset).unwrap();
+                assert_eq!(t1, t2, "{q}: total");
+                let key = |v: &[Scored<'_>]| -> Vec<(String, usize)> {
+                    v.iter()
+                        .map(|s| (s.doc.meta.id.clone(), s.passage.number))
+                        .collect()
+                };
+                assert_eq!(key(&a), key(&b), "{q} at {offset}+{limit}");
+                for (x, y) in a.iter().zip(&b) {
+                    assert!(
+                        (x.score - y.score).abs() < 1e-4,
+                        "{q}: {} vs {}",
+                        x.score,
+                        y.score
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30, "{checked} pages compared");
     }
 
     /// A page's hits as (document, passage, highlights).
