@@ -536,8 +536,8 @@ pub(crate) fn run_prepared<'a>(
         run_hybrid(snap, q, &req.query, vector, req.limit, req.offset)?
     } else {
         let (total, found) = match &compiled.rescore {
-            Some(r) if order == Order::Relevance && req.offset + req.limit <= RESCORE_POOL => {
-                run_rescored(snap, r, req.limit, req.offset)?
+            Some(r) if order == Order::Relevance => {
+                run_rescored(snap, r, q, req.limit, req.offset)?
             }
             _ => run(snap, q, req.limit, req.offset, order)?,
         };
@@ -675,7 +675,11 @@ pub(crate) fn search_all<'a>(
     if wants_hybrid(snap, mode, &parsed)? && !compiled.patterns.is_empty() {
         return Ok(run_hybrid(snap, q, query, None, total, 0)?.1);
     }
-    let (_, hits) = run(snap, q, total, 0, Order::Relevance)?;
+    // The export lists hits in the pages' order.
+    let (_, hits) = match &compiled.rescore {
+        Some(r) => run_rescored(snap, r, q, total, 0)?,
+        None => run(snap, q, total, 0, Order::Relevance)?,
+    };
     Ok(hits)
 }
 
@@ -731,11 +735,15 @@ pub(crate) const RESCORE_POOL: usize = 100;
 /// which Tantivy's top-k collection bounds without scoring every match),
 /// each given the proximity clause's score where it matches, then ranked.
 /// The scores are the whole query's; only a passage outside the words'
-/// best 100 could have ranked higher with its proximity score, and the
-/// page is then the best of those 100.
+/// best 100 could have ranked higher with its proximity score.
+///
+/// One order serves every page, so paging reaches every hit exactly once:
+/// those 100, ranked, then every other match in the order of `whole` (the
+/// one-pass query), which a page past the first 100 runs.
 pub(crate) fn run_rescored<'a>(
     snap: &'a Snapshot,
     r: &Rescore,
+    whole: &dyn Query,
     limit: usize,
     offset: usize,
 ) -> Result<(usize, Vec<Scored<'a>>)> {
@@ -746,7 +754,7 @@ pub(crate) fn run_rescored<'a>(
     if limit == 0 || offset >= total {
         return Ok((total, Vec::new()));
     }
-    let pool = RESCORE_POOL.max(offset + limit).min(total);
+    let pool = RESCORE_POOL.min(total);
     let mut cands: Vec<(f32, tantivy::DocAddress)> =
         searcher.search(r.core.as_ref(), &TopDocs::with_limit(pool).order_by_score())?;
     cands.sort_by_key(|(_, a)| (a.segment_ord, a.doc_id));
@@ -775,8 +783,32 @@ pub(crate) fn run_rescored<'a>(
         b.0.total_cmp(&a.0)
             .then((a.1.segment_ord, a.1.doc_id).cmp(&(b.1.segment_ord, b.1.doc_id)))
     });
+    let end = (offset + limit).min(total);
+    if end > cands.len() {
+        // Past the pool: the other matches, in the one-pass order. The
+        // one-pass best `end` hold at least `end - pool` of them.
+        let pooled: std::collections::HashSet<tantivy::DocAddress> =
+            cands.iter().map(|(_, a)| *a).collect();
+        let rest = run_top(snap, whole, end)?;
+        cands.extend(rest.into_iter().filter(|(_, a)| !pooled.contains(a)));
+    }
     let page: Vec<_> = cands.into_iter().skip(offset).take(limit).collect();
     Ok((total, snap.resolve(page)?))
+}
+
+/// The `n` best of a query in one pass (captions at [`CAPTION_WEIGHT`]).
+fn run_top(
+    snap: &Snapshot,
+    query: &dyn Query,
+    n: usize,
+) -> Result<Vec<(f32, tantivy::DocAddress)>> {
+    let page = TopDocs::with_limit(n.max(1));
+    Ok(match snap.caption_docs()? {
+        None => snap.searcher().search(query, &page.order_by_score())?,
+        Some(c) => snap
+            .searcher()
+            .search(query, &page.tweak_score(captions_below(c)))?,
+    })
 }
 
 /// How much of its BM25 score a caption keeps: a picture's caption matches
@@ -998,7 +1030,7 @@ mod tests {
             let Some(r) = &c.rescore else { continue };
             for (limit, offset) in [(10, 0), (5, 3), (1, 0), (0, 0)] {
                 let (t1, a) = run(snap, c.query.as_ref(), limit, offset, Order::Relevance).unwrap();
-                let (t2, b) = run_rescored(snap, r, limit, offset).unwrap();
+                let (t2, b) = run_rescored(snap, r, c.query.as_ref(), limit, offset).unwrap();
                 assert_eq!(t1, t2, "{q}: total");
                 let key = |v: &[Scored<'_>]| -> Vec<(String, usize)> {
                     v.iter()
@@ -1018,6 +1050,54 @@ mod tests {
             }
         }
         assert!(checked >= 30, "{checked} pages compared");
+    }
+
+    /// Past the rescored pool, pages continue in the one-pass order without
+    /// repeating a pooled hit: every hit is reached exactly once.
+    #[test]
+    fn rescored_paging_reaches_every_hit_once() {
+        let docs = (0..260)
+            .map(|i| {
+                let text = format!(
+                    "Passage {i} says robots {} and factories {}.",
+                    if i % 3 == 0 {
+                        "near factories"
+                    } else {
+                        "far away"
+                    },
+                    "x ".repeat(i % 7)
+                );
+                crate::ingest::parse_document(Path::new(&format!("d{i}.txt")), &text).unwrap()
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let engine = crate::Engine::build(docs, dir.path(), crate::VectorMode::Off).unwrap();
+        let snap = engine.snapshot();
+        let parsed = query::parse("robots factories");
+        let c = compile(
+            &parsed,
+            &Filters::default(),
+            snap.fields(),
+            &FactDocs::default(),
+        )
+        .unwrap();
+        let r = c.rescore.as_ref().expect("plain words are rescored");
+        let (total, _) = run_rescored(snap, r, c.query.as_ref(), 0, 0).unwrap();
+        assert_eq!(total, 260);
+        let mut seen = std::collections::HashSet::new();
+        for offset in (0..total).step_by(30) {
+            let (_, page) = run_rescored(snap, r, c.query.as_ref(), 30, offset).unwrap();
+            for s in page {
+                assert!(
+                    seen.insert(s.doc.meta.id.clone()),
+                    "{} twice",
+                    s.doc.meta.id
+                );
+            }
+        }
+        assert_eq!(seen.len(), total);
+        let (_, all) = run_rescored(snap, r, c.query.as_ref(), total, 0).unwrap();
+        assert_eq!(all.len(), total);
     }
 
     /// A page's hits as (document, passage, highlights).
