@@ -115,10 +115,7 @@ fn is_write_temporary(name: &str) -> bool {
 /// A file's documents, or why it holds none. A PDF's pages are kept in
 /// the index's text cache, so the next start does not extract it again.
 fn parse(rel: &str, bytes: &[u8], pdf_texts: &ingest::TextCache) -> Result<Vec<Document>> {
-    use sha2::Digest;
-    let sha256 = hex::encode(sha2::Sha256::digest(bytes));
-    let (docs, errors) =
-        ingest::parse_file_cached(Path::new(rel), bytes, Some((pdf_texts, sha256.as_str())));
+    let (docs, errors) = ingest::parse_file_in(Path::new(rel), bytes, pdf_texts);
     if let Some(e) = errors.into_iter().next() {
         return Err(Error::InvalidDocument(e.to_string()));
     }

@@ -45,6 +45,12 @@ struct SegmentIds {
     ids: Vec<Box<str>>,
     /// The `paragraph` column: each passage's number in its document.
     numbers: Column<u64>,
+    /// Index docs in the segment, deleted ones included.
+    max_doc: tantivy::DocId,
+    /// The sorted index docs of the segment's caption passages, found the
+    /// first time a search needs them and kept with the segment, so a live
+    /// write costs only its own new segment this work.
+    captions: OnceLock<Vec<tantivy::DocId>>,
 }
 
 impl SegmentIds {
@@ -74,6 +80,8 @@ impl SegmentIds {
             ords,
             ids,
             numbers: fast.u64("paragraph")?,
+            max_doc: segment.max_doc(),
+            captions: OnceLock::new(),
         })
     }
 }
@@ -103,8 +111,8 @@ pub(crate) struct Snapshot {
     /// every fact line, computed on the first query naming a fact.
     facts: OnceLock<FactTable>,
     /// Per segment, the sorted index doc ids of caption passages (which
-    /// rank below the text around them), found on the first search; `None`
-    /// when the corpus has no caption.
+    /// rank below the text around them), gathered on the first search from
+    /// the segments' own lists; `None` when no segment holds a caption.
     captions: OnceLock<Option<Arc<CaptionDocs>>>,
 }
 
@@ -232,50 +240,52 @@ impl Snapshot {
     }
 
     /// Where the caption passages sit in the index, by segment; `None` when
-    /// the corpus has none (searches then rank by BM25 alone). Found with
-    /// one query over the captions' passage ids, so the cost follows the
-    /// number of captions, not of passages.
-    pub(crate) fn caption_docs(&self) -> Result<Option<Arc<CaptionDocs>>> {
-        if let Some(c) = self.captions.get() {
-            return Ok(c.clone());
-        }
-        let field = self.fields().passage_id;
-        let terms: Vec<(tantivy::query::Occur, Box<dyn Query>)> = self
-            .docs
-            .iter()
-            .flat_map(|d| {
-                d.passages
+    /// there are none (searches then rank by BM25 alone).
+    pub(crate) fn caption_docs(&self) -> Option<Arc<CaptionDocs>> {
+        self.captions
+            .get_or_init(|| {
+                let by_segment: CaptionDocs = self
+                    .segments
                     .iter()
-                    .filter(|p| p.kind == crate::model::PassageKind::Caption)
-                    .map(|p| crate::model::passage_id(&d.meta.id, p.number))
+                    .map(|s| (s.id, self.segment_captions(s).to_vec()))
+                    .filter(|(_, docs)| !docs.is_empty())
+                    .collect();
+                (!by_segment.is_empty()).then(|| Arc::new(by_segment))
             })
-            .map(|id| {
-                let q: Box<dyn Query> = Box::new(tantivy::query::TermQuery::new(
-                    tantivy::Term::from_field_text(field, &id),
-                    tantivy::schema::IndexRecordOption::Basic,
-                ));
-                (tantivy::query::Occur::Should, q)
-            })
-            .collect();
-        let found = if terms.is_empty() {
-            None
-        } else {
-            let hits = self.searcher.search(
-                &tantivy::query::BooleanQuery::new(terms),
-                &tantivy::collector::DocSetCollector,
-            )?;
-            let mut by_segment = CaptionDocs::new();
-            for addr in hits {
-                if let Some(s) = self.segments.get(addr.segment_ord as usize) {
-                    by_segment.entry(s.id).or_default().push(addr.doc_id);
-                }
+            .clone()
+    }
+
+    /// One segment's caption docs, worked out once per segment: only a
+    /// segment whose documents have captions is scanned.
+    fn segment_captions<'s>(&self, s: &'s SegmentIds) -> &'s [tantivy::DocId] {
+        s.captions.get_or_init(|| {
+            // Per document ordinal of the segment, its captions' numbers.
+            let captions: Vec<Vec<u64>> = s
+                .ids
+                .iter()
+                .map(|id| {
+                    self.document(id).map_or_else(Vec::new, |d| {
+                        d.passages
+                            .iter()
+                            .filter(|p| p.kind == crate::model::PassageKind::Caption)
+                            .map(|p| p.number as u64)
+                            .collect()
+                    })
+                })
+                .collect();
+            if captions.iter().all(Vec::is_empty) {
+                return Vec::new();
             }
-            for docs in by_segment.values_mut() {
-                docs.sort_unstable();
-            }
-            Some(Arc::new(by_segment))
-        };
-        Ok(self.captions.get_or_init(|| found).clone())
+            (0..s.max_doc)
+                .filter(|&doc| {
+                    let ord = s.ords.term_ords(doc).next();
+                    let n = s.numbers.first(doc);
+                    ord.zip(n).is_some_and(|(ord, n)| {
+                        captions.get(ord as usize).is_some_and(|c| c.contains(&n))
+                    })
+                })
+                .collect()
+        })
     }
 
     /// Whether `name` is the filter name of some fact line.

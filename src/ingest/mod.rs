@@ -225,6 +225,20 @@ pub(crate) fn parse_file(rel: &Path, bytes: &[u8]) -> (Vec<Document>, Vec<Error>
     parse_file_cached(rel, bytes, None)
 }
 
+/// [`parse_file`], a PDF's pages read from or kept in `cache`; the content
+/// hash is computed here, for a PDF only (for a caller that has none).
+pub(crate) fn parse_file_in(
+    rel: &Path,
+    bytes: &[u8],
+    cache: &TextCache,
+) -> (Vec<Document>, Vec<Error>) {
+    if format_of(rel) != Some(Format::Pdf) {
+        return parse_file(rel, bytes);
+    }
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    parse_file_cached(rel, bytes, Some((cache, sha256.as_str())))
+}
+
 /// [`parse_file`], reading a PDF's pages from `cached` (the cache and the
 /// file's SHA-256) when they were extracted before.
 pub(crate) fn parse_file_cached(

@@ -671,15 +671,16 @@ pub(crate) fn search_all<'a>(
     let facts = FactDocs::resolve(snap, &parsed);
     let compiled = compile(&parsed, filters, snap.fields(), &facts)?;
     let q = compiled.query.as_ref();
+    let hybrid = wants_hybrid(snap, mode, &parsed)? && !compiled.patterns.is_empty();
+    if let (Some(r), false) = (&compiled.rescore, hybrid) {
+        // The export lists hits in the pages' order (the count is its own).
+        return Ok(run_rescored(snap, r, q, usize::MAX, 0)?.1);
+    }
     let total = snap.searcher().search(q, &Count)?;
-    if wants_hybrid(snap, mode, &parsed)? && !compiled.patterns.is_empty() {
+    if hybrid {
         return Ok(run_hybrid(snap, q, query, None, total, 0)?.1);
     }
-    // The export lists hits in the pages' order.
-    let (_, hits) = match &compiled.rescore {
-        Some(r) => run_rescored(snap, r, q, total, 0)?,
-        None => run(snap, q, total, 0, Order::Relevance)?,
-    };
+    let (_, hits) = run(snap, q, total, 0, Order::Relevance)?;
     Ok(hits)
 }
 
@@ -699,16 +700,15 @@ pub(crate) fn run<'a>(
         if limit == 0 || offset >= total {
             return Ok((total, Vec::new()));
         }
-        let page = TopDocs::with_limit(limit.min(total - offset)).and_offset(offset);
+        let n = limit.min(total - offset);
         let top: Vec<(f32, tantivy::DocAddress)> = match order {
-            Order::Relevance => match snap.caption_docs()? {
-                None => searcher.search(query, &page.order_by_score())?,
-                Some(c) => searcher.search(query, &page.tweak_score(captions_below(c)))?,
-            },
+            Order::Relevance => run_top(snap, query, n, offset)?,
             Order::Position => searcher
                 .search(
                     query,
-                    &page.order_by_fast_field::<u64>("paragraph", tantivy::Order::Asc),
+                    &TopDocs::with_limit(n)
+                        .and_offset(offset)
+                        .order_by_fast_field::<u64>("paragraph", tantivy::Order::Asc),
                 )?
                 .into_iter()
                 .map(|(_, addr)| (0.0, addr))
@@ -717,7 +717,7 @@ pub(crate) fn run<'a>(
         (top, total)
     } else {
         let page = TopDocs::with_limit(limit);
-        match snap.caption_docs()? {
+        match snap.caption_docs() {
             None => searcher.search(query, &(page.order_by_score(), Count))?,
             Some(c) => searcher.search(query, &(page.tweak_score(captions_below(c)), Count))?,
         }
@@ -761,7 +761,7 @@ pub(crate) fn run_rescored<'a>(
     let near = r
         .near
         .weight(EnableScoring::enabled_from_searcher(searcher))?;
-    let captions = snap.caption_docs()?;
+    let captions = snap.caption_docs();
     let mut i = 0;
     while i < cands.len() {
         let ord = cands[i].1.segment_ord;
@@ -783,27 +783,29 @@ pub(crate) fn run_rescored<'a>(
         b.0.total_cmp(&a.0)
             .then((a.1.segment_ord, a.1.doc_id).cmp(&(b.1.segment_ord, b.1.doc_id)))
     });
-    let end = (offset + limit).min(total);
+    let end = offset.saturating_add(limit).min(total);
     if end > cands.len() {
         // Past the pool: the other matches, in the one-pass order. The
         // one-pass best `end` hold at least `end - pool` of them.
         let pooled: std::collections::HashSet<tantivy::DocAddress> =
             cands.iter().map(|(_, a)| *a).collect();
-        let rest = run_top(snap, whole, end)?;
+        let rest = run_top(snap, whole, end, 0)?;
         cands.extend(rest.into_iter().filter(|(_, a)| !pooled.contains(a)));
     }
     let page: Vec<_> = cands.into_iter().skip(offset).take(limit).collect();
     Ok((total, snap.resolve(page)?))
 }
 
-/// The `n` best of a query in one pass (captions at [`CAPTION_WEIGHT`]).
+/// The `n` best of a query after the first `offset`, in one pass
+/// (captions at [`CAPTION_WEIGHT`]).
 fn run_top(
     snap: &Snapshot,
     query: &dyn Query,
     n: usize,
+    offset: usize,
 ) -> Result<Vec<(f32, tantivy::DocAddress)>> {
-    let page = TopDocs::with_limit(n.max(1));
-    Ok(match snap.caption_docs()? {
+    let page = TopDocs::with_limit(n.max(1)).and_offset(offset);
+    Ok(match snap.caption_docs() {
         None => snap.searcher().search(query, &page.order_by_score())?,
         Some(c) => snap
             .searcher()
@@ -997,6 +999,17 @@ mod tests {
         (engine, dir)
     }
 
+    /// A query compiled with no filters.
+    fn compiled(snap: &Snapshot, q: &str) -> Compiled {
+        compile(
+            &query::parse(q),
+            &Filters::default(),
+            snap.fields(),
+            &FactDocs::default(),
+        )
+        .unwrap()
+    }
+
     /// The two-pass plain-word page ranks exactly as the one-pass query
     /// when the words' best [`RESCORE_POOL`] hold every match (the seed
     /// corpus), captions included, at every offset, with the same total.
@@ -1019,14 +1032,7 @@ mod tests {
             "data graphs",
             "aging population workforce",
         ] {
-            let parsed = query::parse(q);
-            let c = compile(
-                &parsed,
-                &Filters::default(),
-                snap.fields(),
-                &FactDocs::default(),
-            )
-            .unwrap();
+            let c = compiled(snap, q);
             let Some(r) = &c.rescore else { continue };
             for (limit, offset) in [(10, 0), (5, 3), (1, 0), (0, 0)] {
                 let (t1, a) = run(snap, c.query.as_ref(), limit, offset, Order::Relevance).unwrap();
@@ -1073,14 +1079,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let engine = crate::Engine::build(docs, dir.path(), crate::VectorMode::Off).unwrap();
         let snap = engine.snapshot();
-        let parsed = query::parse("robots factories");
-        let c = compile(
-            &parsed,
-            &Filters::default(),
-            snap.fields(),
-            &FactDocs::default(),
-        )
-        .unwrap();
+        let c = compiled(snap, "robots factories");
         let r = c.rescore.as_ref().expect("plain words are rescored");
         let (total, _) = run_rescored(snap, r, c.query.as_ref(), 0, 0).unwrap();
         assert_eq!(total, 260);
