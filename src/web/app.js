@@ -337,6 +337,19 @@ async function check(text, mode, includeShort) {
 function checkMode() { return $("#check-mode-draft").checked ? "draft" : "quote"; }
 
 // ---- documents ----
+// A document's metadata as a reader wants it: who published it, where,
+// when, its fact lines, then its kind.
+function readerMeta(d) {
+  const meta = el("dl", { class: "meta" });
+  const row = (k, v) => { if (v != null && v !== "") meta.append(el("dt", { text: k }), el("dd", {}, v)); };
+  row("Source", d.source);
+  if (d.url) row("URL", el("a", { href: d.url, rel: "noreferrer", text: d.url }));
+  row("Published", d.published);
+  row("Author", d.author);
+  for (const f of d.facts) row(f.key, f.value);
+  row("Kind", d.kind);
+  return meta;
+}
 let docsLoaded = null;
 function loadDocs() {
   if (!docsLoaded) docsLoaded = api("GET", "/v1/documents").then((r) => r.documents);
@@ -344,16 +357,8 @@ function loadDocs() {
     const box = $("#docs-list");
     if (box.childElementCount) return docs;
     for (const d of docs) {
-      // What a reader wants first: who published it, where, when; then its
-      // fact lines; the index's own details last, folded away.
-      const meta = el("dl", { class: "meta" });
-      const row = (k, v) => { if (v != null && v !== "") meta.append(el("dt", { text: k }), el("dd", {}, v)); };
-      row("Source", d.source);
-      if (d.url) row("URL", el("a", { href: d.url, rel: "noreferrer", text: d.url }));
-      row("Published", d.published);
-      row("Author", d.author);
-      for (const f of d.facts) row(f.key, f.value);
-      row("Kind", d.kind);
+      // The index's own details last, folded away.
+      const meta = readerMeta(d);
       const details = el("details", { class: "internal" }, el("summary", { text: "Index details" }),
         el("dl", { class: "meta" },
           el("dt", { text: "id" }), el("dd", { text: d.doc_id }),
@@ -432,14 +437,7 @@ async function showDocument(id, start, end) {
     const chars = Array.from(d.text);
     const cited = Number.isFinite(start) && Number.isFinite(end) && start < end
       ? [{ start, end, kind: "cited" }] : [];
-    const meta = el("dl", { class: "meta" });
-    const row = (k, v) => { if (v != null && v !== "") meta.append(el("dt", { text: k }), el("dd", {}, v)); };
-    row("Source", d.source);
-    if (d.url) row("URL", el("a", { href: d.url, rel: "noreferrer", text: d.url }));
-    row("Published", d.published);
-    row("Author", d.author);
-    for (const f of d.facts) row(f.key, f.value);
-    row("Kind", d.kind);
+    const meta = readerMeta(d);
     const body = el("div", { class: "doc-body" });
     let section = null;
     for (const p of d.outline) {

@@ -95,6 +95,16 @@ async fn assert_accessible(c: &Client, axe: &str, view: &str) {
     );
 }
 
+/// Whether the page fits the window's width (nothing overflows sideways).
+async fn fits_width(c: &Client) -> bool {
+    eval(
+        c,
+        "return document.documentElement.scrollWidth <= window.innerWidth;",
+    )
+    .await
+        == serde_json::Value::Bool(true)
+}
+
 /// Evaluates `js` (a `return` statement) in the page.
 async fn eval(c: &Client, js: &str) -> serde_json::Value {
     c.execute(js, vec![]).await.unwrap()
@@ -520,16 +530,8 @@ async fn the_page_in_a_real_browser() {
     .await
     .unwrap();
     wait_css(&c, "#ask-results mark.answer").await;
-    let fits = c
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        fits,
-        serde_json::Value::Bool(true),
+    assert!(
+        fits_width(&c).await,
         "the page overflows a 390px-wide window"
     );
     // The four tabs share one row.
@@ -583,31 +585,13 @@ async fn the_page_in_a_real_browser() {
         .find(Locator::Css("#tab-docs[aria-selected=true]"))
         .await
         .is_ok());
-    let fits = eval(
-        &c,
-        "return document.documentElement.scrollWidth <= window.innerWidth;",
-    )
-    .await;
-    assert_eq!(
-        fits,
-        serde_json::Value::Bool(true),
-        "the permalink overflows at 390px"
-    );
+    assert!(fits_width(&c).await, "the permalink overflows at 390px");
     assert_accessible(&c, &axe, "permalink at 390px").await;
     c.goto(&format!("{base}/d/japan-ai-experiment"))
         .await
         .unwrap();
     wait_css(&c, "#document-view .para").await;
-    let fits = eval(
-        &c,
-        "return document.documentElement.scrollWidth <= window.innerWidth;",
-    )
-    .await;
-    assert_eq!(
-        fits,
-        serde_json::Value::Bool(true),
-        "the document view overflows at 390px"
-    );
+    assert!(fits_width(&c).await, "the document view overflows at 390px");
     assert_accessible(&c, &axe, "document at 390px").await;
     shot(&c, "8-narrow-document").await;
 

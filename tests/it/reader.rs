@@ -42,6 +42,16 @@ async fn ask(s: &AppState, question: &str) -> Value {
     v
 }
 
+/// A search response's hits in page order, each followed by the
+/// near-duplicates folded under it.
+fn every_hit(v: &Value) -> impl Iterator<Item = &Value> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| std::iter::once(h).chain(h["similar"].as_array().unwrap()))
+}
+
 fn search_uri(q: &str) -> String {
     format!("/v1/search?limit=100&q={}", super::support::urlencode(q))
 }
@@ -161,11 +171,7 @@ async fn leads_are_body_paragraphs_and_facts_are_metadata() {
 async fn fact_filters_select_documents() {
     let s = state();
     let docs_of = |v: &Value| -> Vec<String> {
-        let mut d: Vec<String> = v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|h| std::iter::once(h).chain(h["similar"].as_array().unwrap()))
+        let mut d: Vec<String> = every_hit(v)
             .map(|h| h["citation"]["doc_id"].as_str().unwrap().to_string())
             .collect();
         d.sort();
@@ -320,11 +326,7 @@ async fn captions_rank_below_the_text_they_illustrate() {
     assert_eq!(v["hits"][0]["citation"]["passage_kind"], "caption");
     // A later page (offset > 0, ranked by another path) keeps the same order.
     let ids = |v: &Value| -> Vec<String> {
-        v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|h| std::iter::once(h).chain(h["similar"].as_array().unwrap()))
+        every_hit(v)
             .map(|h| h["passage_id"].as_str().unwrap().to_string())
             .collect()
     };
