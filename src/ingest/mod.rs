@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -293,46 +294,22 @@ pub(crate) fn parse_file_cached(
             )
         }
         Some(Format::JsonLines) => {
+            // Lines are independent documents: parsed and segmented side by
+            // side (a corpus is often one large file), kept in file order.
+            let parsed: Vec<std::result::Result<Document, Error>> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, line)| !line.trim().is_empty())
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|(i, line)| json_line(rel, i, line))
+                .collect();
             let mut docs = Vec::new();
             let mut errors = Vec::new();
-            for (i, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let err = |message: String| Error::Corpus {
-                    file: rel.to_path_buf(),
-                    line: Some(i + 1),
-                    message,
-                };
-                match serde_json::from_str::<JsonDoc>(line) {
-                    Ok(j) if !is_valid_id(&j.id) => {
-                        errors.push(err(format!("id `{}` is not a URL-safe slug", j.id)))
-                    }
-                    Ok(j) => {
-                        let meta = DocMeta {
-                            title: j
-                                .title
-                                .filter(|t| !t.trim().is_empty())
-                                .unwrap_or_else(|| j.id.clone()),
-                            id: j.id,
-                            kind: j.kind.unwrap_or_else(|| "document".into()),
-                            source: j.source,
-                            url: j.url,
-                            published: j.published,
-                            author: j.author,
-                            language: j.language,
-                            questions: Vec::new(),
-                        };
-                        docs.push(document_from_text(
-                            meta,
-                            format!("{}:{}", rel.display(), i + 1),
-                            j.text,
-                            Markup::Markdown,
-                        ));
-                    }
-                    Err(e) => errors.push(err(format!(
-                        "not a JSON document with `id` and `text`: {e}"
-                    ))),
+            for r in parsed {
+                match r {
+                    Ok(d) => docs.push(d),
+                    Err(e) => errors.push(e),
                 }
             }
             (docs, errors)
@@ -344,12 +321,103 @@ pub(crate) fn parse_file_cached(
     }
 }
 
+/// One line of a JSON Lines file (its 0-based number `i`) as a document.
+fn json_line(rel: &Path, i: usize, line: &str) -> std::result::Result<Document, Error> {
+    let err = |message: String| Error::Corpus {
+        file: rel.to_path_buf(),
+        line: Some(i + 1),
+        message,
+    };
+    let j = serde_json::from_str::<JsonDoc>(line)
+        .map_err(|e| err(format!("not a JSON document with `id` and `text`: {e}")))?;
+    if !is_valid_id(&j.id) {
+        return Err(err(format!("id `{}` is not a URL-safe slug", j.id)));
+    }
+    let meta = DocMeta {
+        title: j
+            .title
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| j.id.clone()),
+        id: j.id,
+        kind: j.kind.unwrap_or_else(|| "document".into()),
+        source: j.source,
+        url: j.url,
+        published: j.published,
+        author: j.author,
+        language: j.language,
+        questions: Vec::new(),
+    };
+    Ok(document_from_text(
+        meta,
+        format!("{}:{}", rel.display(), i + 1),
+        j.text,
+        Markup::Markdown,
+    ))
+}
+
 /// A file's modification time, nanoseconds since the epoch (0: unknown).
 pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos())
+}
+
+/// One corpus file, read and parsed.
+struct Loaded {
+    /// Its path relative to the corpus root, as the manifest keys it.
+    key: String,
+    /// Size in bytes, from the stat taken before the read.
+    size: u64,
+    /// Modification time, from the same stat.
+    mtime: u128,
+    /// SHA-256 of the content (reused from the manifest when the stat vouches).
+    sha256: String,
+    /// When the hash was taken (git's racily-clean rule needs it).
+    hashed_at_ns: u128,
+    /// Its documents, in file order.
+    docs: Vec<Document>,
+    /// What could not be parsed.
+    errors: Vec<Error>,
+}
+
+/// Reads, hashes and parses one corpus file. A file that cannot be read is
+/// a problem of its own (`Ok(Err(..))`); one that cannot be stat'ed fails
+/// the load, as a vanished corpus would.
+fn load_file(
+    dir: &Path,
+    path: &Path,
+    previous: Option<&BTreeMap<String, FileRecord>>,
+    pdf_texts: Option<&TextCache>,
+) -> Result<std::result::Result<Loaded, Problem>> {
+    let rel = path.strip_prefix(dir).unwrap_or(path).to_path_buf();
+    let key = rel.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return Ok(Err(Problem {
+                error: Error::io(&rel, e),
+            }))
+        }
+    };
+    let (size, mtime) = (meta.len(), mtime_ns(&meta));
+    let (sha256, hashed_at_ns) = match previous.and_then(|p| p.get(&key)) {
+        Some(r) if r.stat_vouches(size, mtime) && size == bytes.len() as u64 => {
+            (r.sha256.clone(), r.hashed_at_ns)
+        }
+        _ => (hex::encode(Sha256::digest(&bytes)), now_ns()),
+    };
+    let (docs, errors) = parse_file_cached(&rel, &bytes, pdf_texts.map(|c| (c, sha256.as_str())));
+    Ok(Ok(Loaded {
+        key,
+        size,
+        mtime,
+        sha256,
+        hashed_at_ns,
+        docs,
+        errors,
+    }))
 }
 
 /// Reads and parses every document under `dir`. `previous` records (from
@@ -362,32 +430,33 @@ pub(crate) fn load_corpus_with(
     pdf_texts: Option<&TextCache>,
 ) -> Result<Corpus> {
     let files = list_files(dir)?;
-    let mut documents = Vec::with_capacity(files.len());
+    // Reading, hashing, parsing and segmenting are per file: done side by
+    // side on every core, then gathered in corpus order, so ids, duplicates
+    // and problems come out as a sequential read would give them.
+    let read: Vec<std::result::Result<Loaded, Problem>> = files
+        .par_iter()
+        .map(|path| load_file(dir, path, previous, pdf_texts))
+        .collect::<Result<_>>()?;
+    let mut documents = Vec::with_capacity(read.len());
     let mut records = BTreeMap::new();
     let mut problems = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
-    for path in files {
-        let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
-        let key = rel.display().to_string();
-        let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                problems.push(Problem {
-                    error: Error::io(&rel, e),
-                });
+    for loaded in read {
+        let Loaded {
+            key,
+            size,
+            mtime,
+            sha256,
+            hashed_at_ns,
+            docs,
+            errors,
+        } = match loaded {
+            Ok(l) => l,
+            Err(p) => {
+                problems.push(p);
                 continue;
             }
         };
-        let (size, mtime) = (meta.len(), mtime_ns(&meta));
-        let (sha256, hashed_at_ns) = match previous.and_then(|p| p.get(&key)) {
-            Some(r) if r.stat_vouches(size, mtime) && size == bytes.len() as u64 => {
-                (r.sha256.clone(), r.hashed_at_ns)
-            }
-            _ => (hex::encode(Sha256::digest(&bytes)), now_ns()),
-        };
-        let (docs, errors) =
-            parse_file_cached(&rel, &bytes, pdf_texts.map(|c| (c, sha256.as_str())));
         problems.extend(errors.into_iter().map(|error| Problem { error }));
         let mut ids = Vec::new();
         for d in docs {

@@ -216,9 +216,12 @@ impl TextCache {
         };
         let write = || -> std::io::Result<()> {
             std::fs::create_dir_all(&self.dir)?;
+            // Unique per write: two threads may keep the same content.
+            static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let tmp = self
                 .dir
-                .join(format!(".{sha256}.json.tmp-{}", std::process::id()));
+                .join(format!(".{sha256}.json.{n}.tmp-{}", std::process::id()));
             let entry = Entry {
                 extractor: EXTRACTOR.into(),
                 pages: pages.to_vec(),
