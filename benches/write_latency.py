@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Latency of document writes, one at a time.
 
-usage: write_latency.py http://127.0.0.1:7310 TOKEN [N]
+usage: write_latency.py http://127.0.0.1:7310 TOKEN [N] [--json]
        write_latency.py http://127.0.0.1:7310 TOKEN --seconds S --every MS
 
-The first form POSTs N new small documents and prints a summary line. The
+The first form POSTs N new small documents and prints a summary line (with
+--json, the JSON line the second form prints; benches/scale.sh). The
 second (benches/soak.sh) PUTs one of 8 soak documents every MS
 milliseconds for S seconds, beside the read load, and prints one JSON line
 ({"writes", "p50_ms", "p99_ms", "max_ms", "errors"}).
@@ -63,7 +64,14 @@ if args and args[0] == "--seconds":
     print(json.dumps({"writes": len(ms), "p50_ms": pct(ms, 0.5), "p99_ms": pct(ms, 0.99),
                       "max_ms": ms[-1] if ms else 0.0, "errors": errors}))
 else:
+    as_json = "--json" in args
+    args = [a for a in args if a != "--json"]
     n = int(args[0]) if args else 300
-    ms = sorted(send("POST", "/v1/documents", f"w{i}", i)[0] for i in range(n))
+    sent = [send("POST", "/v1/documents", f"w{i}", i) for i in range(n)]
+    ms = sorted(d for d, _ in sent)
+    if as_json:
+        print(json.dumps({"writes": n, "p50_ms": pct(ms, 0.5), "p99_ms": pct(ms, 0.99),
+                          "max_ms": ms[-1], "errors": sum(1 for _, ok in sent if not ok)}))
+        sys.exit()
     print(f"{n} sequential writes: p50 {pct(ms, 0.5):.1f} ms, p90 {pct(ms, 0.9):.1f} ms, "
           f"p99 {pct(ms, 0.99):.1f} ms, max {ms[-1]:.1f} ms")
