@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, RawConfig};
-use crate::engine::Engine;
+use crate::engine::{Engine, Writer};
 use crate::index::{ensure_index, IndexState};
 use crate::ingest;
 use crate::quote::{DiffOp, Verdict};
@@ -538,7 +538,7 @@ fn open_in_background(
     tokio::task::spawn_blocking(move || {
         let engine = open_engine(&config)?;
         tracing::info!(
-            documents = engine.documents().len(),
+            documents = engine.document_count(),
             passages = engine.passage_count(),
             "{ready}"
         );
@@ -776,33 +776,45 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `verbatim add`.
+/// The index opened for a CLI write: directly when it is up to date, else
+/// after an engine has opened it (building or updating it from the corpus).
+fn open_writer(config: &Config) -> anyhow::Result<Writer> {
+    if let Some(w) = Writer::open(&config.index_dir, config.vectors)? {
+        return Ok(w);
+    }
+    drop(open_engine(config)?);
+    Writer::open(&config.index_dir, config.vectors)?
+        .ok_or_else(|| anyhow::anyhow!("the index could not be opened for writing"))
+}
+
+/// `verbatim add`. Through an index opened for writing alone when it is
+/// up to date, so adding one file costs that file, not the corpus; else the
+/// engine opens first, building or updating the index.
 pub fn add(config: &Config, files: &[PathBuf]) -> anyhow::Result<()> {
     let _claim = crate::index::claim_writer(&config.index_dir)?;
-    let mut engine = open_engine(config)?;
     let live = crate::live::Live {
         corpus_dir: config.corpus_dir.clone(),
         index_dir: config.index_dir.clone(),
     };
+    let writer = open_writer(config)?;
     for f in files {
         let bytes = std::fs::read(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
         let name = crate::live::safe_file_name(&f.display().to_string())?;
-        let (next, ids) = live.write_file(&engine, &name, bytes, crate::live::Mode::Replace)?;
+        let ids = live.add_file(writer.target(), &name, bytes)?;
         println!("added {} as corpus/{name}: {}", f.display(), ids.join(", "));
-        engine = next;
     }
     Ok(())
 }
 
-/// `verbatim remove`.
+/// `verbatim remove`, like [`add`] through an index opened for writing.
 pub fn remove(config: &Config, id: &str) -> anyhow::Result<()> {
     let _claim = crate::index::claim_writer(&config.index_dir)?;
-    let engine = open_engine(config)?;
     let live = crate::live::Live {
         corpus_dir: config.corpus_dir.clone(),
         index_dir: config.index_dir.clone(),
     };
-    live.remove(&engine, id)?;
+    let writer = open_writer(config)?;
+    live.remove_document(writer.target(), id)?;
     println!("removed {id}");
     Ok(())
 }

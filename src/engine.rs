@@ -24,6 +24,69 @@ use crate::vectors::Semantic;
 /// corpora are hybrid from the first request).
 const SYNC_FILL_TEXTS: usize = 3_000;
 
+/// What a live write goes through: the open index it commits to and,
+/// when vectors are on, the vectors its documents must have first. A write
+/// needs nothing else, so it never reads the rest of the corpus.
+#[derive(Clone, Copy)]
+pub(crate) struct WriteTarget<'a> {
+    /// The generation the write commits to (and the manifest it carries).
+    pub(crate) index: &'a index::OpenIndex,
+    /// The vectors, `None` when vectors are off.
+    pub(crate) semantic: Option<&'a Semantic>,
+}
+
+impl WriteTarget<'_> {
+    /// Embeds (and persists) the vectors of documents about to be written,
+    /// so a live write is acknowledged only once they exist. Nothing when
+    /// vectors are off.
+    pub(crate) fn embed(&self, docs: &[Document]) -> Result<()> {
+        if let Some(s) = self.semantic {
+            s.fill(docs.iter())?;
+        }
+        Ok(())
+    }
+}
+
+/// An index opened for writing alone, without reading the corpus (for
+/// `verbatim add` and `remove`): its cost is the write's, whatever the
+/// corpus holds.
+pub(crate) struct Writer {
+    /// The live generation.
+    index: index::OpenIndex,
+    /// The vectors, when on for an index of this size.
+    semantic: Option<Semantic>,
+}
+
+impl Writer {
+    /// Opens the index for writing, or `None` when it must be built or
+    /// brought up to date from the corpus first (no index, another
+    /// analysis or schema version, or passages the manifest does not
+    /// account for): then open an [`Engine`], which does that.
+    pub(crate) fn open(index_dir: &Path, vectors: VectorMode) -> Result<Option<Writer>> {
+        let Ok(index) = index::open(index_dir) else {
+            return Ok(None);
+        };
+        let Ok(manifest) = index.latest_manifest() else {
+            return Ok(None);
+        };
+        let held = index.reader.searcher().num_docs() as usize;
+        if !manifest.is_current_version() || manifest.files.is_empty() || held != manifest.passages
+        {
+            return Ok(None);
+        }
+        let semantic = open_semantic(manifest.passages, index_dir, vectors)?;
+        Ok(Some(Writer { index, semantic }))
+    }
+
+    /// What a write through this writer goes through.
+    pub(crate) fn target(&self) -> WriteTarget<'_> {
+        WriteTarget {
+            index: &self.index,
+            semantic: self.semantic.as_ref(),
+        }
+    }
+}
+
 /// A consistent snapshot of the corpus and its index, and the operations
 /// on it. Writes build a new `Engine` and swap it in; requests in flight
 /// keep theirs.
@@ -100,40 +163,22 @@ impl Engine {
         semantic: Option<Arc<Semantic>>,
     ) -> Result<Engine> {
         Ok(Engine {
-            snapshot: Snapshot::new(docs, Arc::new(index), semantic, None)?,
+            snapshot: Snapshot::new(docs, Arc::new(index), semantic)?,
         })
     }
 
-    /// Embeds (and persists) the vectors of documents about to be written,
-    /// so a live write is acknowledged only once they exist. Nothing when
-    /// vectors are off.
-    pub(crate) fn embed_documents(&self, docs: &[Document]) -> Result<()> {
-        if let Some(s) = self.snapshot.semantic() {
-            s.fill(docs.iter())?;
+    /// What a live write to this engine's index goes through; the caller
+    /// then builds the next engine with [`Engine::with_changes`].
+    pub(crate) fn write_target(&self) -> WriteTarget<'_> {
+        WriteTarget {
+            index: self.snapshot.open_index(),
+            semantic: self.snapshot.semantic(),
         }
-        Ok(())
     }
 
     /// A new engine after a committed write: `replace` documents added or
-    /// replaced, `remove` ids dropped.
-    /// The manifest of the index this engine reads, as its latest commit
-    /// (a live write's) left it.
-    pub(crate) fn manifest(&self) -> Result<index::Manifest> {
-        self.snapshot.open_index().latest_manifest()
-    }
-
-    /// Commits a live write to the index this engine reads
-    /// ([`index::OpenIndex::apply`]); the caller builds the next engine
-    /// with [`Engine::with_changes`].
-    pub(crate) fn apply_write(
-        &self,
-        remove: &[String],
-        add: &[&Document],
-        manifest: &index::Manifest,
-    ) -> Result<()> {
-        self.snapshot.open_index().apply(remove, add, manifest)
-    }
-
+    /// replaced, `remove` ids dropped. Costs what the write changed, not
+    /// the corpus.
     pub(crate) fn with_changes(&self, replace: Vec<Document>, remove: &[String]) -> Result<Engine> {
         Ok(Engine {
             snapshot: self.snapshot.with_changes(replace, remove)?,
@@ -198,8 +243,13 @@ impl Engine {
     }
 
     /// All documents, in corpus order.
-    pub fn documents(&self) -> &[Arc<Document>] {
+    pub fn documents(&self) -> impl Iterator<Item = &Arc<Document>> + '_ {
         self.snapshot.documents()
+    }
+
+    /// Number of documents.
+    pub fn document_count(&self) -> usize {
+        self.snapshot.document_count()
     }
 
     /// Total passages in the corpus.

@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, WriteTarget};
 use crate::error::{Error, Result};
 use crate::failpoint::{self, FailPoint};
 use crate::index;
@@ -129,8 +129,9 @@ fn parse(rel: &str, bytes: &[u8], pdf_texts: &ingest::TextCache) -> Result<Vec<D
 /// writes do not wait on it: parsing (a PDF in its child process) and
 /// embedding (vectors are kept by content, so the write finds them done).
 pub(crate) fn prepare(engine: &Engine, rel: &str, bytes: &[u8]) -> Result<Vec<Document>> {
-    let docs = parse(rel, bytes, &engine.snapshot().open_index().pdf_texts())?;
-    engine.embed_documents(&docs)?;
+    let target = engine.write_target();
+    let docs = parse(rel, bytes, &target.index.pdf_texts())?;
+    target.embed(&docs)?;
     Ok(docs)
 }
 
@@ -175,7 +176,13 @@ impl Live {
         mode: Mode,
     ) -> Result<(Engine, Vec<String>)> {
         let bytes = doc.to_file()?;
-        let rel = match engine.document(doc.id()).map(|d| d.origin.clone()) {
+        let manifest = engine.write_target().index.latest_manifest()?;
+        let holder = manifest
+            .files
+            .iter()
+            .find(|(_, r)| r.doc_ids.iter().any(|id| id == doc.id()))
+            .map(|(p, _)| p.clone());
+        let rel = match holder {
             Some(p)
                 if mode == Mode::Replace
                     && matches!(
@@ -196,7 +203,7 @@ impl Live {
         self.write_file(engine, &rel, bytes, mode)
     }
 
-    /// Stores a file (uploaded or from the CLI) and indexes its documents.
+    /// Stores a file (uploaded) and indexes its documents.
     pub fn write_file(
         &self,
         engine: &Engine,
@@ -204,12 +211,13 @@ impl Live {
         bytes: Vec<u8>,
         mode: Mode,
     ) -> Result<(Engine, Vec<String>)> {
-        let docs = parse(rel, &bytes, &engine.snapshot().open_index().pdf_texts())?;
+        let docs = parse(rel, &bytes, &engine.write_target().index.pdf_texts())?;
         self.write_parsed(engine, rel, bytes, docs, mode)
     }
 
     /// Stores a file already parsed into `docs` (by [`prepare`], outside
-    /// the write lock) and indexes them.
+    /// the write lock) and indexes them; returns the next engine and the
+    /// ids written.
     pub fn write_parsed(
         &self,
         engine: &Engine,
@@ -218,8 +226,47 @@ impl Live {
         docs: Vec<Document>,
         mode: Mode,
     ) -> Result<(Engine, Vec<String>)> {
+        let started = std::time::Instant::now();
+        let replaced = self.store(engine.write_target(), rel, &bytes, &docs, mode)?;
+        let stored = std::time::Instant::now();
+        let ids = docs.iter().map(|d| d.meta.id.clone()).collect();
+        let next = engine.with_changes(docs, &replaced)?;
+        tracing::debug!(
+            file = rel,
+            snapshot_ms = stored.elapsed().as_secs_f64() * 1e3,
+            total_ms = started.elapsed().as_secs_f64() * 1e3,
+            "write swapped in"
+        );
+        Ok((next, ids))
+    }
+
+    /// Stores a file through an index opened for writing alone (`verbatim
+    /// add`): parsed, embedded and committed, without reading the rest of
+    /// the corpus. Returns the ids written.
+    pub(crate) fn add_file(
+        &self,
+        target: WriteTarget<'_>,
+        rel: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Vec<String>> {
+        let docs = parse(rel, &bytes, &target.index.pdf_texts())?;
+        self.store(target, rel, &bytes, &docs, Mode::Replace)?;
+        Ok(docs.into_iter().map(|d| d.meta.id).collect())
+    }
+
+    /// The durable half of a write: the file, the commit and the rename, a
+    /// failpoint at every step. Returns the ids the file held before (which
+    /// the commit replaced).
+    fn store(
+        &self,
+        target: WriteTarget<'_>,
+        rel: &str,
+        bytes: &[u8],
+        docs: &[Document],
+        mode: Mode,
+    ) -> Result<Vec<String>> {
         let _lock = index::lock(&self.index_dir)?;
-        let mut manifest = engine.manifest()?;
+        let mut manifest = target.index.latest_manifest()?;
         let old_ids: Vec<String> = manifest
             .files
             .get(rel)
@@ -230,12 +277,14 @@ impl Live {
                 "`{rel}` already exists; use PUT to replace it"
             )));
         }
-        for d in &docs {
+        // The manifest names every document of the index, and in create
+        // mode `rel` is not among its files.
+        for d in docs {
             let elsewhere = manifest
                 .files
                 .iter()
                 .any(|(p, r)| p != rel && r.doc_ids.contains(&d.meta.id));
-            if elsewhere || (mode == Mode::Create && engine.document(&d.meta.id).is_some()) {
+            if elsewhere {
                 return Err(Error::Conflict(format!(
                     "a document with id `{}` already exists",
                     d.meta.id
@@ -245,7 +294,7 @@ impl Live {
         // 0. The vectors (persisted by content), so the write is searchable
         //    in hybrid mode the moment it is acknowledged.
         let started = std::time::Instant::now();
-        engine.embed_documents(&docs)?;
+        target.embed(docs)?;
         failpoint::hit(FailPoint::VectorsStored);
         let embedded = std::time::Instant::now();
         // 1. The file, durable under a hidden name in its own directory
@@ -263,7 +312,7 @@ impl Live {
         {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-            f.write_all(&bytes).map_err(|e| Error::io(&tmp, e))?;
+            f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
             failpoint::hit(FailPoint::FileWritten);
             f.sync_all().map_err(|e| Error::io(&tmp, e))?;
             failpoint::hit(FailPoint::FileSynced);
@@ -273,7 +322,7 @@ impl Live {
         let record = FileRecord {
             size: meta.len(),
             mtime_ns: ingest::mtime_ns(&meta),
-            sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            sha256: hex::encode(sha2::Sha256::digest(bytes)),
             hashed_at_ns: ingest::now_ns(),
             doc_ids: docs.iter().map(|d| d.meta.id.clone()).collect(),
         };
@@ -282,7 +331,7 @@ impl Live {
         manifest.files.insert(rel.to_string(), record);
         let added: Vec<&Document> = docs.iter().collect();
         self.commit(
-            engine,
+            target,
             &mut manifest,
             &old_ids,
             &added,
@@ -299,28 +348,31 @@ impl Live {
         sync_dir(&dir)?;
         failpoint::hit(FailPoint::DirSynced);
         let placed = std::time::Instant::now();
-        let ids = docs.iter().map(|d| d.meta.id.clone()).collect();
-        let next = engine.with_changes(docs, &old_ids)?;
-        let done = std::time::Instant::now();
         let ms = |a: std::time::Instant, b: std::time::Instant| (b - a).as_secs_f64() * 1e3;
         // Where a write's time goes (RUST_LOG=verbatim::live=debug).
         tracing::debug!(
             file = rel,
-            total_ms = ms(started, done),
             embed_ms = ms(started, embedded),
             file_ms = ms(embedded, filed),
             commit_ms = ms(filed, committed),
             place_ms = ms(committed, placed),
-            snapshot_ms = ms(placed, done),
             "write steps"
         );
-        Ok((next, ids))
+        Ok(old_ids)
     }
 
-    /// Removes a document (and the file holding it, which must hold only it).
+    /// Removes a document (and the file holding it, which must hold only
+    /// it); returns the next engine.
     pub fn remove(&self, engine: &Engine, id: &str) -> Result<Engine> {
+        self.remove_document(engine.write_target(), id)?;
+        engine.with_changes(Vec::new(), &[id.to_string()])
+    }
+
+    /// The durable half of a removal: the commit, then the unlink, a
+    /// failpoint after each.
+    pub(crate) fn remove_document(&self, target: WriteTarget<'_>, id: &str) -> Result<()> {
         let _lock = index::lock(&self.index_dir)?;
-        let mut manifest = engine.manifest()?;
+        let mut manifest = target.index.latest_manifest()?;
         let Some((rel, record)) = manifest
             .files
             .iter()
@@ -336,18 +388,20 @@ impl Live {
             )));
         }
         manifest.files.remove(&rel);
-        self.commit(engine, &mut manifest, &[id.to_string()], &[], -1)?;
+        self.commit(target, &mut manifest, &[id.to_string()], &[], -1)?;
         failpoint::hit(FailPoint::RemoveCommitted);
         let path = self.corpus_dir.join(&rel);
         std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         failpoint::hit(FailPoint::Unlinked);
-        sync_dir(path.parent().unwrap_or(&self.corpus_dir))?;
-        engine.with_changes(Vec::new(), &[id.to_string()])
+        sync_dir(path.parent().unwrap_or(&self.corpus_dir))
     }
 
+    /// Commits `remove` and `add` with `manifest` brought up to date (its
+    /// fingerprint and counts; the passages removed are counted in the
+    /// index).
     fn commit(
         &self,
-        engine: &Engine,
+        target: WriteTarget<'_>,
         manifest: &mut index::Manifest,
         remove: &[String],
         add: &[&Document],
@@ -355,14 +409,10 @@ impl Live {
     ) -> Result<()> {
         manifest.fingerprint = index::fingerprint(&manifest.files);
         manifest.documents = (manifest.documents as isize + doc_delta).max(0) as usize;
-        let removed_passages: usize = remove
-            .iter()
-            .filter_map(|id| engine.document(id))
-            .map(|d| d.passages.len())
-            .sum();
+        let removed_passages = target.index.passages_of(remove)?;
         let added_passages: usize = add.iter().map(|d| d.passages.len()).sum();
         manifest.passages = (manifest.passages + added_passages).saturating_sub(removed_passages);
-        engine.apply_write(remove, add, manifest)
+        target.index.apply(remove, add, manifest)
     }
 }
 

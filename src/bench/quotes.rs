@@ -457,7 +457,7 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
     println!("# verbatim bench quotes (seed {seed})");
     println!(
         "indexed the {} paragraphs of articles 0-39 ({passages} passages) in {index_s:.2}s",
-        engine.documents().len()
+        engine.document_count()
     );
     println!(
         "{} quotes checked single-threaded in {secs:.2}s: {:.0} checks/s\n",

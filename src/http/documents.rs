@@ -39,7 +39,6 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<DocumentL
     Ok(Json(DocumentList {
         documents: engine
             .documents()
-            .iter()
             .map(|d| DocumentSummary::from(d.as_ref()))
             .collect(),
     }))

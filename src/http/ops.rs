@@ -38,7 +38,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain")))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(engine) = state.engine() {
-        metrics::gauge!("verbatim_documents").set(engine.documents().len() as f64);
+        metrics::gauge!("verbatim_documents").set(engine.document_count() as f64);
         metrics::gauge!("verbatim_passages").set(engine.passage_count() as f64);
         metrics::gauge!("verbatim_index_size_bytes").set(engine.index_size_bytes() as f64);
         if let Some((stored, pending)) = engine.vector_counts() {

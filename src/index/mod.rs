@@ -60,6 +60,23 @@ impl OpenIndex {
         })
     }
 
+    /// How many passages the documents `ids` hold as of the last commit:
+    /// what a write removes, counted in the index itself (so a write needs
+    /// no copy of the documents, and the manifest's count cannot drift
+    /// from the index's).
+    pub(crate) fn passages_of(&self, ids: &[String]) -> Result<usize> {
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let mut n = 0;
+        for id in ids {
+            let term = tantivy::Term::from_field_text(self.fields.doc_id, id);
+            let query =
+                tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+            n += searcher.search(&query, &tantivy::collector::Count)?;
+        }
+        Ok(n)
+    }
+
     /// Applies a live write: removes the documents `remove`, adds `add`
     /// (replacing any with the same id), and commits with `manifest` in
     /// the same commit. Returns once committed; merges the commit sets off

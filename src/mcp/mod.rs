@@ -335,9 +335,8 @@ impl ServerHandler for Server {
                 .parse::<usize>()
                 .map_err(|_| McpError::invalid_params(format!("bad cursor `{c}`"), None))?,
         };
-        let docs = engine.documents();
-        let page: Vec<Resource> = docs
-            .iter()
+        let page: Vec<Resource> = engine
+            .documents()
             .skip(from)
             .take(RESOURCE_PAGE)
             .map(|d| {
@@ -352,7 +351,7 @@ impl ServerHandler for Server {
             .collect();
         let mut result = ListResourcesResult::with_all_items(page);
         let next = from + RESOURCE_PAGE;
-        if next < docs.len() {
+        if next < engine.document_count() {
             result.next_cursor = Some(next.to_string());
         }
         Ok(result)

@@ -7,7 +7,7 @@
 //! hit whose passage the snapshot does not know is an internal error, logged
 //! and returned, never skipped and never a panic.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use tantivy::collector::TopDocs;
@@ -20,6 +20,10 @@ use crate::error::{Error, Result};
 use crate::index::{self, Fields, OpenIndex};
 use crate::model::{parse_passage_id, Document, Passage};
 use crate::vectors::{key_of, Key, Semantic, Vector, Vectors};
+
+mod table;
+
+use table::{DocTable, Slot};
 
 /// A passage found by the index, with its BM25 score (comparable within one
 /// query only).
@@ -89,10 +93,10 @@ impl SegmentIds {
 /// Documents and searcher of one moment. Writes build a new snapshot and
 /// swap it in; requests in flight keep theirs.
 pub(crate) struct Snapshot {
-    /// Documents in corpus order; every hit resolves against these.
-    docs: Vec<Arc<Document>>,
-    /// Document id to position in `docs`.
-    by_id: HashMap<String, usize>,
+    /// Documents in corpus order, by id; every hit resolves against
+    /// these. Shared with the snapshot before a write, all but what the
+    /// write changed.
+    docs: DocTable,
     /// The open index (shared by every snapshot of this process).
     index: Arc<OpenIndex>,
     /// The searcher of this snapshot; never reloaded, so it matches `docs`.
@@ -100,14 +104,12 @@ pub(crate) struct Snapshot {
     /// Per segment of `searcher`, what a hit resolves through: no hit reads
     /// its stored fields or the id column's compressed dictionary.
     segments: Vec<Arc<SegmentIds>>,
-    /// Number of passages, counted once.
-    passages: usize,
     /// The embedding model and the vectors; `None` when vectors are off.
     semantic: Option<Arc<Semantic>>,
-    /// (document, passage, content key) of every passage, computed on the
-    /// first nearest-by-meaning query.
-    passage_keys: OnceLock<Vec<(usize, usize, Key)>>,
-    /// Fact filter name → (document index, folded words of the value) of
+    /// (document slot, passage, content key) of every passage, computed on
+    /// the first nearest-by-meaning query.
+    passage_keys: OnceLock<Vec<(Slot, usize, Key)>>,
+    /// Fact filter name → (document slot, folded words of the value) of
     /// every fact line, computed on the first query naming a fact.
     facts: OnceLock<FactTable>,
     /// Per segment, the sorted index doc ids of caption passages (which
@@ -119,9 +121,9 @@ pub(crate) struct Snapshot {
 /// Caption passages by segment: sorted doc ids within each.
 pub(crate) type CaptionDocs = HashMap<tantivy::index::SegmentId, Vec<tantivy::DocId>>;
 
-/// Fact filter name → (document index, folded words of the value) of every
+/// Fact filter name → (document slot, folded words of the value) of every
 /// fact line.
-type FactTable = HashMap<String, Vec<(usize, Vec<String>)>>;
+type FactTable = HashMap<String, Vec<(Slot, Vec<String>)>>;
 
 impl Snapshot {
     /// A snapshot of `docs` with a fresh searcher of `index`; the segments
@@ -130,14 +132,18 @@ impl Snapshot {
         docs: Vec<Arc<Document>>,
         index: Arc<OpenIndex>,
         semantic: Option<Arc<Semantic>>,
+    ) -> Result<Snapshot> {
+        Snapshot::with_table(DocTable::new(docs), index, semantic, None)
+    }
+
+    /// A snapshot of `docs` with a fresh searcher of `index`; the segments
+    /// it shares with `previous` are not read again.
+    fn with_table(
+        docs: DocTable,
+        index: Arc<OpenIndex>,
+        semantic: Option<Arc<Semantic>>,
         previous: Option<&Snapshot>,
     ) -> Result<Snapshot> {
-        let by_id = docs
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.meta.id.clone(), i))
-            .collect();
-        let passages = docs.iter().map(|d| d.passages.len()).sum();
         let searcher = index.reader.searcher();
         let known: HashMap<tantivy::index::SegmentId, &Arc<SegmentIds>> = previous
             .map(|p| p.segments.iter().map(|s| (s.id, s)).collect())
@@ -152,11 +158,9 @@ impl Snapshot {
             .collect::<Result<_>>()?;
         Ok(Snapshot {
             docs,
-            by_id,
             index,
             searcher,
             segments,
-            passages,
             semantic,
             passage_keys: OnceLock::new(),
             facts: OnceLock::new(),
@@ -165,26 +169,20 @@ impl Snapshot {
     }
 
     /// A new snapshot after a committed write: `replace` documents added or
-    /// replaced, `remove` ids dropped. Reloads the reader first.
+    /// replaced (they move to the end), `remove` ids dropped. Reloads the
+    /// reader first. Its cost follows the write, not the corpus: the
+    /// document table and the segments' tables are shared with `self`
+    /// except where the write changed them.
     pub(crate) fn with_changes(
         &self,
         replace: Vec<Document>,
         remove: &[String],
     ) -> Result<Snapshot> {
         self.index.reader.reload()?;
-        let drop: HashSet<&str> = remove
-            .iter()
-            .map(String::as_str)
-            .chain(replace.iter().map(|d| d.meta.id.as_str()))
-            .collect();
-        let mut docs: Vec<Arc<Document>> = self
+        let docs = self
             .docs
-            .iter()
-            .filter(|d| !drop.contains(d.meta.id.as_str()))
-            .cloned()
-            .collect();
-        docs.extend(replace.into_iter().map(Arc::new));
-        Snapshot::new(docs, self.index.clone(), self.semantic.clone(), Some(self))
+            .with_changes(replace.into_iter().map(Arc::new).collect(), remove);
+        Snapshot::with_table(docs, self.index.clone(), self.semantic.clone(), Some(self))
     }
 
     /// The model and vectors, when vectors are on.
@@ -217,8 +215,13 @@ impl Snapshot {
     }
 
     /// All documents, in corpus order.
-    pub(crate) fn documents(&self) -> &[Arc<Document>] {
-        &self.docs
+    pub(crate) fn documents(&self) -> impl Iterator<Item = &Arc<Document>> + '_ {
+        self.docs.iter().map(|(_, d)| d)
+    }
+
+    /// Number of documents.
+    pub(crate) fn document_count(&self) -> usize {
+        self.docs.len()
     }
 
     /// Every fact line by filter name: (document index, folded words of
@@ -226,7 +229,7 @@ impl Snapshot {
     fn fact_table(&self) -> &FactTable {
         self.facts.get_or_init(|| {
             let mut table = FactTable::new();
-            for (i, d) in self.docs.iter().enumerate() {
+            for (i, d) in self.docs.iter() {
                 for f in &d.facts {
                     let words = crate::analysis::tokenize(d.fact_value(f))
                         .into_iter()
@@ -309,7 +312,7 @@ impl Snapshot {
             .filter(|(_, words)| {
                 !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
             })
-            .map(|(i, _)| self.docs[*i].meta.id.clone())
+            .filter_map(|(i, _)| Some(self.docs.at(*i)?.meta.id.clone()))
             .collect();
         out.dedup();
         out
@@ -322,7 +325,7 @@ impl Snapshot {
 
     /// Total passages in the corpus.
     pub(crate) fn passage_count(&self) -> usize {
-        self.passages
+        self.docs.passages()
     }
 
     /// Bytes on disk of the open index generation.
@@ -332,7 +335,7 @@ impl Snapshot {
 
     /// A document by id.
     pub(crate) fn document(&self, id: &str) -> Option<&Document> {
-        self.by_id.get(id).map(|&i| self.docs[i].as_ref())
+        self.docs.get(id).map(Arc::as_ref)
     }
 
     /// A passage by id (`{doc}:p{n}`).
@@ -367,7 +370,6 @@ impl Snapshot {
         let keys = self.passage_keys.get_or_init(|| {
             self.docs
                 .iter()
-                .enumerate()
                 .flat_map(|(d, doc)| {
                     doc.passages
                         .iter()
@@ -381,19 +383,19 @@ impl Snapshot {
             .into_iter()
             .enumerate()
             .filter_map(|(i, s)| Some((s?, i)))
-            .filter(|&(_, i)| keep(self.docs[keys[i].0].as_ref()))
+            .filter(|&(_, i)| self.docs.at(keys[i].0).is_some_and(|d| keep(d)))
             .collect();
         best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         best.truncate(k);
         best.into_iter()
-            .map(|(score, i)| {
+            .filter_map(|(score, i)| {
                 let (d, p, _) = keys[i];
-                let doc = self.docs[d].as_ref();
-                Scored {
+                let doc = self.docs.at(d)?.as_ref();
+                Some(Scored {
                     score,
                     doc,
                     passage: &doc.passages[p],
-                }
+                })
             })
             .collect()
     }

@@ -157,3 +157,57 @@ fn mcp_help_documents_the_command() {
         assert!(out.contains(needle), "{needle}: {out}");
     }
 }
+
+/// `verbatim add` and `remove` write through the index alone: a file put
+/// in the corpus behind verbatim's back stays unread by them (the next
+/// open picks it up), and the passage counts they commit agree with the
+/// index, so that open finds the index fresh instead of rebuilding it.
+#[test]
+fn command_line_writes_go_through_the_index_alone() {
+    let corpus = super::support::corpus_of(&[("a.md", "Robots build cars.")]);
+    let idx = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = verbatim_cmd(args, corpus.path(), idx.path())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    };
+    run(&["index"]);
+    // Unknown to the index until an engine opens the corpus.
+    std::fs::write(corpus.path().join("behind.md"), "Ferries cross the strait.").unwrap();
+    let note = files.path().join("note.md");
+    std::fs::write(&note, "Drones inspect bridges.\n\nCranes lift steel.").unwrap();
+    run(&["add", note.to_str().unwrap()]);
+    // Replaced with three passages: the two it had are counted out.
+    std::fs::write(
+        &note,
+        "Drones inspect bridges.\n\nCranes lift steel.\n\nTugs pull barges.",
+    )
+    .unwrap();
+    run(&["add", note.to_str().unwrap()]);
+    let manifest = verbatim::open_index(idx.path()).unwrap().manifest;
+    assert_eq!((manifest.documents, manifest.passages), (2, 4));
+    assert!(
+        !manifest.files.contains_key("behind.md"),
+        "add read the corpus"
+    );
+    // Opening now applies behind.md in place; the counts add/remove left
+    // agree with the index, or this would rebuild.
+    let (engine, state) = verbatim::Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(
+        matches!(state, verbatim::IndexState::Updated(_)),
+        "{state:?}"
+    );
+    assert_eq!((engine.document_count(), engine.passage_count()), (3, 5));
+    drop(engine);
+    run(&["remove", "note"]);
+    let (engine, state) = verbatim::Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(matches!(state, verbatim::IndexState::Fresh), "{state:?}");
+    assert_eq!((engine.document_count(), engine.passage_count()), (2, 2));
+}

@@ -53,7 +53,6 @@ pub fn corpus_of(files: &[(&str, &str)]) -> tempfile::TempDir {
 pub fn corpus_words() -> Vec<String> {
     let mut words: Vec<String> = engine()
         .documents()
-        .iter()
         .flat_map(|d| {
             d.text
                 .split(|c: char| !c.is_alphanumeric())
