@@ -175,11 +175,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         batch: usize,
     },
-    /// Generate a large corpus of real text (recombined SciFact sentences) as JSON Lines.
+    /// Generate a large corpus of real text (recombined SciFact sentences, or a corpus folder's) as JSON Lines.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["scifact", "from_corpus"])))]
     Generate {
         /// Path of the SciFact corpus (e.g. ../shared/bench/beir/scifact/corpus.jsonl).
         #[arg(long)]
-        scifact: PathBuf,
+        scifact: Option<PathBuf>,
+        /// Take the sentences from the documents of this corpus folder
+        /// instead (the default corpus makes a corpus the tests can build).
+        #[arg(long)]
+        from_corpus: Option<PathBuf>,
         /// About how many passages to make.
         #[arg(long, default_value_t = 1_000_000)]
         passages: usize,
@@ -860,10 +865,18 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
         }
         Command::Bench(BenchCommand::Generate {
             scifact,
+            from_corpus,
             passages,
             out,
             seed,
-        }) => crate::bench::generate::run(scifact, *passages, out, *seed).map(|()| true),
+        }) => {
+            let source = match (scifact, from_corpus) {
+                (Some(p), _) => crate::bench::generate::Source::SciFact(p),
+                (None, Some(d)) => crate::bench::generate::Source::Corpus(d),
+                (None, None) => anyhow::bail!("give --scifact or --from-corpus"),
+            };
+            crate::bench::generate::run(source, *passages, out, *seed).map(|()| true)
+        }
         Command::Bench(BenchCommand::Squad {
             data,
             fit,

@@ -1,5 +1,6 @@
 //! `verbatim bench generate`: a large corpus made of real text, for scale
-//! measurements. SciFact abstracts are split into sentences, and new
+//! measurements. SciFact abstracts (or a corpus folder's documents, for
+//! the tests' smoke run) are split into sentences, and new
 //! documents are assembled from sentences drawn at random (seeded), in
 //! paragraphs of 2 to 5 sentences. Written as JSON Lines files of 10,000
 //! documents each, so `verbatim index` reads them through the importer.
@@ -10,30 +11,56 @@ use std::path::Path;
 use super::Rng;
 use crate::segment::split_sentences;
 
-/// Writes about `passages` passages of recombined SciFact sentences to `out`.
+/// Where the sentences come from.
+pub(crate) enum Source<'a> {
+    /// SciFact's `corpus.jsonl`: abstracts split into sentences.
+    SciFact(&'a Path),
+    /// The documents of a corpus folder, as verbatim segments them.
+    Corpus(&'a Path),
+}
+
+/// The sentences of `source`.
+fn sentences(source: &Source<'_>) -> anyhow::Result<Vec<String>> {
+    let mut sentences: Vec<String> = Vec::new();
+    match source {
+        Source::SciFact(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            for line in text.lines() {
+                let v: serde_json::Value = serde_json::from_str(line)?;
+                let body = v["text"].as_str().unwrap_or_default();
+                sentences.extend(
+                    split_sentences(body)
+                        .into_iter()
+                        .map(|r| body[r].to_string()),
+                );
+            }
+        }
+        Source::Corpus(dir) => {
+            for d in crate::ingest::load_corpus(dir)?.documents {
+                for p in d.passages.iter().filter(|p| p.kind.answers()) {
+                    sentences.extend(
+                        p.sentences
+                            .iter()
+                            .map(|s| d.text[s.bytes.clone()].to_string()),
+                    );
+                }
+            }
+        }
+    }
+    Ok(sentences)
+}
+
+/// Writes about `passages` passages of sentences from `source`,
+/// recombined, to `out`.
 pub(crate) fn run(
-    scifact_corpus: &Path,
+    source: Source<'_>,
     passages: usize,
     out: &Path,
     seed: u64,
 ) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(scifact_corpus)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", scifact_corpus.display()))?;
-    let mut sentences: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        let body = v["text"].as_str().unwrap_or_default();
-        sentences.extend(
-            split_sentences(body)
-                .into_iter()
-                .map(|r| body[r].to_string()),
-        );
-    }
-    anyhow::ensure!(
-        sentences.len() > 100,
-        "too few sentences in {}",
-        scifact_corpus.display()
-    );
+    let sentences = sentences(&source)?;
+    anyhow::ensure!(sentences.len() >= 20, "too few sentences to recombine");
     std::fs::create_dir_all(out)?;
     let mut rng = Rng::new(seed);
     let (mut made, mut doc_no, mut bytes) = (0usize, 0usize, 0usize);
@@ -69,6 +96,11 @@ pub(crate) fn run(
     if let Some(mut f) = file {
         f.flush()?;
     }
-    println!("wrote {doc_no} documents, {made} passages, {:.1} MB of text from {} SciFact sentences into {}", bytes as f64 / 1e6, sentences.len(), out.display());
+    println!(
+        "wrote {doc_no} documents, {made} passages, {:.1} MB of text from {} sentences into {}",
+        bytes as f64 / 1e6,
+        sentences.len(),
+        out.display()
+    );
     Ok(())
 }

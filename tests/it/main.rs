@@ -20,6 +20,7 @@ mod pdf;
 mod quotes;
 mod reader;
 mod readme;
+mod scale;
 mod search;
 mod segmentation;
 mod semantic;
