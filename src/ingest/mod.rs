@@ -367,14 +367,8 @@ pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
 struct Loaded {
     /// Its path relative to the corpus root, as the manifest keys it.
     key: String,
-    /// Size in bytes, from the stat taken before the read.
-    size: u64,
-    /// Modification time, from the same stat.
-    mtime: u128,
-    /// SHA-256 of the content (reused from the manifest when the stat vouches).
-    sha256: String,
-    /// When the hash was taken (git's racily-clean rule needs it).
-    hashed_at_ns: u128,
+    /// Its manifest record; `doc_ids` is filled once duplicates are known.
+    record: FileRecord,
     /// Its documents, in file order.
     docs: Vec<Document>,
     /// What could not be parsed.
@@ -411,10 +405,13 @@ fn load_file(
     let (docs, errors) = parse_file_cached(&rel, &bytes, pdf_texts.map(|c| (c, sha256.as_str())));
     Ok(Ok(Loaded {
         key,
-        size,
-        mtime,
-        sha256,
-        hashed_at_ns,
+        record: FileRecord {
+            size,
+            mtime_ns: mtime,
+            sha256,
+            hashed_at_ns,
+            doc_ids: Vec::new(),
+        },
         docs,
         errors,
     }))
@@ -444,10 +441,7 @@ pub(crate) fn load_corpus_with(
     for loaded in read {
         let Loaded {
             key,
-            size,
-            mtime,
-            sha256,
-            hashed_at_ns,
+            mut record,
             docs,
             errors,
         } = match loaded {
@@ -458,7 +452,6 @@ pub(crate) fn load_corpus_with(
             }
         };
         problems.extend(errors.into_iter().map(|error| Problem { error }));
-        let mut ids = Vec::new();
         for d in docs {
             if let Some(first) = seen.get(&d.meta.id) {
                 problems.push(Problem {
@@ -471,19 +464,10 @@ pub(crate) fn load_corpus_with(
                 continue;
             }
             seen.insert(d.meta.id.clone(), d.origin.clone());
-            ids.push(d.meta.id.clone());
+            record.doc_ids.push(d.meta.id.clone());
             documents.push(d);
         }
-        records.insert(
-            key,
-            FileRecord {
-                size,
-                mtime_ns: mtime,
-                sha256,
-                hashed_at_ns,
-                doc_ids: ids,
-            },
-        );
+        records.insert(key, record);
     }
     if let Some(cache) = pdf_texts {
         let pdfs = records
