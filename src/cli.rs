@@ -329,7 +329,7 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
     let manifest = crate::index::current_manifest(&config.index_dir);
     if let Some(m) = manifest
         .as_ref()
-        .filter(|m| !force && !strict && m.is_current_version() && !m.files.is_empty())
+        .filter(|m| !force && !strict && m.updatable())
     {
         if ingest::unchanged(&config.corpus_dir, &m.files)?
             && crate::index::open(&config.index_dir).is_ok()

@@ -69,9 +69,7 @@ impl Writer {
         let Ok(manifest) = index.latest_manifest() else {
             return Ok(None);
         };
-        let held = index.reader.searcher().num_docs() as usize;
-        if !manifest.is_current_version() || manifest.files.is_empty() || held != manifest.passages
-        {
+        if !manifest.updatable() || !index.agrees_with(&manifest) {
             return Ok(None);
         }
         let semantic = open_semantic(manifest.passages, index_dir, vectors)?;

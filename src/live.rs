@@ -176,13 +176,7 @@ impl Live {
         mode: Mode,
     ) -> Result<(Engine, Vec<String>)> {
         let bytes = doc.to_file()?;
-        let manifest = engine.write_target().index.latest_manifest()?;
-        let holder = manifest
-            .files
-            .iter()
-            .find(|(_, r)| r.doc_ids.iter().any(|id| id == doc.id()))
-            .map(|(p, _)| p.clone());
-        let rel = match holder {
+        let rel = match engine.document(doc.id()).map(|d| d.origin.clone()) {
             Some(p)
                 if mode == Mode::Replace
                     && matches!(
@@ -200,19 +194,8 @@ impl Live {
             }
             _ => format!("{}.md", doc.id()),
         };
-        self.write_file(engine, &rel, bytes, mode)
-    }
-
-    /// Stores a file (uploaded) and indexes its documents.
-    pub fn write_file(
-        &self,
-        engine: &Engine,
-        rel: &str,
-        bytes: Vec<u8>,
-        mode: Mode,
-    ) -> Result<(Engine, Vec<String>)> {
-        let docs = parse(rel, &bytes, &engine.write_target().index.pdf_texts())?;
-        self.write_parsed(engine, rel, bytes, docs, mode)
+        let docs = parse(&rel, &bytes, &engine.write_target().index.pdf_texts())?;
+        self.write_parsed(engine, &rel, bytes, docs, mode)
     }
 
     /// Stores a file already parsed into `docs` (by [`prepare`], outside

@@ -61,6 +61,13 @@ impl Manifest {
         self.analysis_version == crate::analysis::ANALYSIS_VERSION
             && self.schema_version == SCHEMA_VERSION
     }
+
+    /// Whether the generation can be updated in place: built with this
+    /// binary's analysis and schema, from a corpus folder (an in-memory
+    /// build records no files, so nothing can be checked against it).
+    pub(crate) fn updatable(&self) -> bool {
+        self.is_current_version() && !self.files.is_empty()
+    }
 }
 
 /// The corpus fingerprint from file records (no IO): every file's path, size

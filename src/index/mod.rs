@@ -60,6 +60,21 @@ impl OpenIndex {
         })
     }
 
+    /// Whether the generation holds as many passages as `manifest`
+    /// records. The manifest travels in the commit, so the two disagree
+    /// only when something outside verbatim changed the index (logged).
+    pub(crate) fn agrees_with(&self, manifest: &Manifest) -> bool {
+        let held = self.reader.searcher().num_docs() as usize;
+        if held != manifest.passages {
+            tracing::warn!(
+                held,
+                manifest = manifest.passages,
+                "the index holds another number of passages than its manifest records"
+            );
+        }
+        held == manifest.passages
+    }
+
     /// How many passages the documents `ids` hold as of the last commit:
     /// what a write removes, counted in the index itself (so a write needs
     /// no copy of the documents, and the manifest's count cannot drift
@@ -386,9 +401,7 @@ pub fn ensure_index(
             return full("the index was unreadable (no readable manifest)")
         }
         None => return full("no index yet"),
-        Some(m) if !m.is_current_version() || m.files.is_empty() => {
-            return full("the analysis or the schema changed")
-        }
+        Some(m) if !m.updatable() => return full("the analysis or the schema changed"),
         Some(m) => m,
     };
     let generation = match open(index_dir) {
@@ -398,13 +411,7 @@ pub fn ensure_index(
     // The manifest travels in the commit, so the two cannot disagree unless
     // something outside verbatim changed the index: rebuilt then, never
     // served half-known.
-    let held = generation.reader.searcher().num_docs() as usize;
-    if held != m.passages {
-        tracing::warn!(
-            held,
-            manifest = m.passages,
-            "the index holds another number of passages than its manifest records"
-        );
+    if !generation.agrees_with(&m) {
         return full("the index and its manifest disagreed");
     }
     if m.fingerprint == fingerprint {
