@@ -10,10 +10,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use tantivy::tokenizer::{
-    Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
-    Tokenizer,
-};
+use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
 /// `(British, American)`: common spellings of news and policy text.
 pub(crate) const VARIANTS: &[(&str, &str)] = &[
@@ -148,25 +145,20 @@ fn stem_map(stem: impl Fn(&str) -> String) -> HashMap<String, String> {
         .collect()
 }
 
-/// The English stem of one table word (plain lowercase letters), without
-/// this fold.
-pub(super) fn plain_stem(word: &str) -> String {
-    let mut a = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(Stemmer::new(Language::English))
-        .build();
-    let mut stream = a.token_stream(word);
-    if stream.advance() {
-        stream.token().text.clone()
-    } else {
-        word.to_string()
+/// The English (Snowball) stem of one lowercase word, what Tantivy's
+/// `Stemmer` gives it: the table's stems here, and the stemmed analyzer's
+/// (cached) in the parent module.
+pub(super) fn english_stem(word: &str) -> String {
+    thread_local! {
+        static STEMMER: frostem::Stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
     }
+    STEMMER.with(|s| s.stem(word).into_owned())
 }
 
 /// The American stem for a British stem, if the table has one.
 fn american(stem: &str) -> Option<&'static str> {
     static MAP: OnceLock<HashMap<String, String>> = OnceLock::new();
-    MAP.get_or_init(|| stem_map(plain_stem))
+    MAP.get_or_init(|| stem_map(english_stem))
         .get(stem)
         .map(String::as_str)
 }
