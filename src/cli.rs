@@ -348,6 +348,7 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
         &config.corpus_dir,
         previous.as_ref(),
         Some(&crate::index::pdf_texts(&config.index_dir)),
+        crate::docstore::Store::open(&config.index_dir).as_ref(),
     )?;
     report_problems(&corpus.problems);
     if strict && !corpus.problems.is_empty() {
@@ -370,6 +371,7 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
         Ok(())
     })?;
     bar.finish_and_clear();
+    corpus.keep(&config.index_dir);
     let t_vectors = Instant::now();
     if crate::engine::embed_corpus(&corpus.documents, &config.index_dir, config.vectors)? {
         tracing::info!(

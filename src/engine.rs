@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::answer::{self, AskRequest, AskResult};
 use crate::config::{VectorMode, AUTO_VECTOR_PASSAGES};
+use crate::docstore;
 use crate::embed;
 use crate::error::Result;
 use crate::index::{self, IndexState};
@@ -109,11 +110,16 @@ impl Engine {
         vectors: VectorMode,
     ) -> Result<(Engine, IndexState, Vec<ingest::Problem>)> {
         let previous = index::current_manifest(index_dir).map(|m| m.files);
+        let store = docstore::Store::open(index_dir);
         let mut corpus = ingest::load_corpus_with(
             corpus_dir,
             previous.as_ref(),
             Some(&index::pdf_texts(index_dir)),
+            store.as_ref(),
         )?;
+        if let Some(s) = store {
+            s.release();
+        }
         let mut state = index::ensure_index(&corpus, index_dir, false, &mut |_| Ok(()))?;
         let index = match index::open(index_dir) {
             Ok(i) => i,
@@ -131,6 +137,9 @@ impl Engine {
                 index::open(index_dir)?
             }
         };
+        if corpus.keep(index_dir) {
+            corpus.read_back(index_dir);
+        }
         let problems = std::mem::take(&mut corpus.problems);
         let docs: Vec<Arc<Document>> = corpus.documents.into_iter().map(Arc::new).collect();
         let semantic = semantic_for(&docs, index_dir, vectors, false)?;
@@ -253,6 +262,13 @@ impl Engine {
     /// Total passages in the corpus.
     pub fn passage_count(&self) -> usize {
         self.snapshot.passage_count()
+    }
+
+    /// Bytes of document text (mapped from the document store, on the
+    /// heap): a served corpus that was read back from the store has none
+    /// on the heap but what live writes added since.
+    pub fn text_bytes(&self) -> (usize, usize) {
+        self.snapshot.text_bytes()
     }
 
     /// Vectors held and texts still waiting for one, when vectors are on.

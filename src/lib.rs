@@ -35,6 +35,7 @@ mod answer;
 mod bench;
 pub mod cli;
 mod config;
+mod docstore;
 mod draft;
 mod embed;
 mod engine;
@@ -70,7 +71,7 @@ pub use ingest::frontmatter::FrontMatter;
 pub use ingest::pdf::extract_pdfs_with;
 pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRecord, Problem};
 pub use live::{Live, Mode, NewDocument};
-pub use model::{Citation, DocMeta, Document, Passage, Sentence, Span};
+pub use model::{Citation, DocMeta, Document, Passage, Sentence, Span, Text};
 pub use quote::{
     DiffOp, DiffPart, DraftCheck, DraftQuote, Note, NoteKind, Piece, QuoteCheck, QuoteMatch,
     Verdict, MAX_DRAFT_QUOTES, MAX_QUOTE_WORDS,

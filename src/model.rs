@@ -4,9 +4,10 @@
 //! `span`s count Unicode scalar values (chars) and are what the API reports.
 //! Both always describe the same text.
 
-use std::ops::Range;
+use std::ops::{Deref, Range};
 
 use serde::{Deserialize, Serialize};
+use tantivy::directory::OwnedBytes;
 
 /// A half-open range of char (Unicode scalar value) offsets into a document's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -15,6 +16,106 @@ pub struct Span {
     pub start: usize,
     /// One past the last char.
     pub end: usize,
+}
+
+/// A document's text. Owned when it was just parsed; a range of the
+/// memory-mapped document store (`docstore`) when it was read back from
+/// there, so a served corpus's text is paged in by the kernel on demand
+/// instead of living on the heap. Either way it reads as one `&str`, and
+/// every offset indexes into the same text.
+#[derive(Clone)]
+pub struct Text(Repr);
+
+/// Where a [`Text`]'s bytes live.
+#[derive(Clone)]
+enum Repr {
+    /// On the heap.
+    Owned(String),
+    /// A range of a mapped file, checked to be UTF-8 when it was made.
+    Mapped(OwnedBytes),
+}
+
+impl Text {
+    /// Text over mapped bytes; `None` when they are not UTF-8 (a damaged
+    /// store, which the caller treats as a miss).
+    pub(crate) fn mapped(bytes: OwnedBytes) -> Option<Text> {
+        std::str::from_utf8(bytes.as_slice()).ok()?;
+        Some(Text(Repr::Mapped(bytes)))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Owned(s) => s,
+            // SAFETY: `Text::mapped` checked these very bytes to be UTF-8,
+            // and `OwnedBytes` never changes them: the store file is only
+            // ever replaced by a rename, never written in place
+            // (ARCHITECTURE.md, invariants).
+            Repr::Mapped(b) => unsafe { std::str::from_utf8_unchecked(b.as_slice()) },
+        }
+    }
+
+    /// Whether the text lives in the mapped store rather than on the heap.
+    pub(crate) fn is_mapped(&self) -> bool {
+        matches!(self.0, Repr::Mapped(_))
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text(Repr::Owned(s))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text(Repr::Owned(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// Metadata from front matter, or derived from the file when there is none.
@@ -95,8 +196,9 @@ pub struct Document {
     pub meta: DocMeta,
     /// Path relative to the corpus root, for messages.
     pub origin: String,
-    /// The text every offset indexes into (the file body after front matter).
-    pub text: String,
+    /// The text every offset indexes into (the file body after front
+    /// matter): owned, or a range of the mapped document store.
+    pub text: Text,
     /// Short hash of `text`, so a stored citation can be checked later.
     pub version: String,
     /// Length of `text` in chars, counted once (documents listings would

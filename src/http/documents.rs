@@ -58,7 +58,7 @@ pub(crate) async fn get(
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no document `{doc_id}`")))?;
     Ok(Json(DocumentText {
         summary: doc.into(),
-        text: doc.text.clone(),
+        text: doc.text.to_string(),
         outline: PassageOutline::of(doc),
     }))
 }

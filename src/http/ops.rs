@@ -41,6 +41,13 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         metrics::gauge!("verbatim_documents").set(engine.document_count() as f64);
         metrics::gauge!("verbatim_passages").set(engine.passage_count() as f64);
         metrics::gauge!("verbatim_index_size_bytes").set(engine.index_size_bytes() as f64);
+        let (mapped, heap) = engine.text_bytes();
+        metrics::gauge!("verbatim_text_bytes", "where" => "mapped").set(mapped as f64);
+        metrics::gauge!("verbatim_text_bytes", "where" => "heap").set(heap as f64);
+        if let Some((file, anonymous)) = process_memory() {
+            metrics::gauge!("verbatim_resident_bytes", "kind" => "file").set(file as f64);
+            metrics::gauge!("verbatim_resident_bytes", "kind" => "anonymous").set(anonymous as f64);
+        }
         if let Some((stored, pending)) = engine.vector_counts() {
             metrics::gauge!("verbatim_vectors_stored").set(stored as f64);
             metrics::gauge!("verbatim_vectors_pending").set(pending as f64);
@@ -55,6 +62,24 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// This process's resident memory from `/proc/self/status`, in bytes:
+/// (file-backed: the mapped index and document store, which the kernel
+/// may drop and read again; anonymous: the heap). `None` off Linux.
+fn process_memory() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|k| k * 1024)
+    };
+    Some((kib("RssFile:")?, kib("RssAnon:")?))
 }
 
 /// Adds `/openapi.json` itself to the document (it is served outside the

@@ -49,6 +49,6 @@ pub(crate) fn document_from_text(
         chars: text.chars().count(),
         meta,
         origin,
-        text,
+        text: text.into(),
     }
 }

@@ -13,7 +13,7 @@ pub(crate) mod frontmatter;
 pub(crate) mod html;
 pub(crate) mod pdf;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::docstore::{self, Store};
 use crate::error::{Error, Result};
 use crate::model::{DocMeta, Document};
 use crate::segment::{first_heading_or_line, Markup};
@@ -118,6 +119,11 @@ pub struct Corpus {
     pub files: BTreeMap<String, FileRecord>,
     /// Files skipped, with the reason.
     pub problems: Vec<Problem>,
+    /// Files every document of which was read without a problem, by
+    /// path: what the document store may keep ([`Corpus::keep`]).
+    whole: BTreeSet<String>,
+    /// Documents read back from the document store rather than parsed.
+    from_store: usize,
 }
 
 /// Parses one file's text into a document. `origin` names it in errors.
@@ -383,10 +389,32 @@ fn load_file(
     path: &Path,
     previous: Option<&BTreeMap<String, FileRecord>>,
     pdf_texts: Option<&TextCache>,
+    store: Option<&Store>,
 ) -> Result<std::result::Result<Loaded, Problem>> {
     let rel = path.strip_prefix(dir).unwrap_or(path).to_path_buf();
     let key = rel.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let (size, mtime) = (meta.len(), mtime_ns(&meta));
+    let record = |sha256: String, hashed_at_ns: u128| FileRecord {
+        size,
+        mtime_ns: mtime,
+        sha256,
+        hashed_at_ns,
+        doc_ids: Vec::new(),
+    };
+    // Unchanged since it was hashed, and kept: not even read.
+    if let (Some(store), Some(r)) = (store, previous.and_then(|p| p.get(&key))) {
+        if r.stat_vouches(size, mtime) {
+            if let Some(docs) = store.documents(&key, &r.sha256) {
+                return Ok(Ok(Loaded {
+                    record: record(r.sha256.clone(), r.hashed_at_ns),
+                    key,
+                    docs,
+                    errors: Vec::new(),
+                }));
+            }
+        }
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -395,23 +423,20 @@ fn load_file(
             }))
         }
     };
-    let (size, mtime) = (meta.len(), mtime_ns(&meta));
     let (sha256, hashed_at_ns) = match previous.and_then(|p| p.get(&key)) {
         Some(r) if r.stat_vouches(size, mtime) && size == bytes.len() as u64 => {
             (r.sha256.clone(), r.hashed_at_ns)
         }
         _ => (hex::encode(Sha256::digest(&bytes)), now_ns()),
     };
-    let (docs, errors) = parse_file_cached(&rel, &bytes, pdf_texts.map(|c| (c, sha256.as_str())));
+    // Read and hashed, but parsed before: the content decides, not the stat.
+    let (docs, errors) = match store.and_then(|s| s.documents(&key, &sha256)) {
+        Some(docs) => (docs, Vec::new()),
+        None => parse_file_cached(&rel, &bytes, pdf_texts.map(|c| (c, sha256.as_str()))),
+    };
     Ok(Ok(Loaded {
         key,
-        record: FileRecord {
-            size,
-            mtime_ns: mtime,
-            sha256,
-            hashed_at_ns,
-            doc_ids: Vec::new(),
-        },
+        record: record(sha256, hashed_at_ns),
         docs,
         errors,
     }))
@@ -420,11 +445,14 @@ fn load_file(
 /// Reads and parses every document under `dir`. `previous` records (from
 /// the index manifest) let unchanged files skip re-hashing; `pdf_texts`
 /// keeps PDFs' extracted pages by content, so an unchanged PDF is not
-/// extracted again (entries of PDFs no longer in the corpus are removed).
+/// extracted again (entries of PDFs no longer in the corpus are removed);
+/// `store` holds files parsed before, by content, so an unchanged file is
+/// neither parsed nor, when its stat vouches for its hash, read.
 pub(crate) fn load_corpus_with(
     dir: &Path,
     previous: Option<&BTreeMap<String, FileRecord>>,
     pdf_texts: Option<&TextCache>,
+    store: Option<&Store>,
 ) -> Result<Corpus> {
     let files = list_files(dir)?;
     // Reading, hashing, parsing and segmenting are per file: done side by
@@ -432,11 +460,12 @@ pub(crate) fn load_corpus_with(
     // and problems come out as a sequential read would give them.
     let read: Vec<std::result::Result<Loaded, Problem>> = files
         .par_iter()
-        .map(|path| load_file(dir, path, previous, pdf_texts))
+        .map(|path| load_file(dir, path, previous, pdf_texts, store))
         .collect::<Result<_>>()?;
     let mut documents = Vec::with_capacity(read.len());
     let mut records = BTreeMap::new();
     let mut problems = Vec::new();
+    let mut whole = BTreeSet::new();
     let mut seen: HashMap<String, String> = HashMap::new();
     for loaded in read {
         let Loaded {
@@ -451,6 +480,7 @@ pub(crate) fn load_corpus_with(
                 continue;
             }
         };
+        let mut is_whole = errors.is_empty();
         problems.extend(errors.into_iter().map(|error| Problem { error }));
         for d in docs {
             if let Some(first) = seen.get(&d.meta.id) {
@@ -461,11 +491,15 @@ pub(crate) fn load_corpus_with(
                         second: d.origin.clone().into(),
                     },
                 });
+                is_whole = false;
                 continue;
             }
             seen.insert(d.meta.id.clone(), d.origin.clone());
             record.doc_ids.push(d.meta.id.clone());
             documents.push(d);
+        }
+        if is_whole {
+            whole.insert(key.clone());
         }
         records.insert(key, record);
     }
@@ -477,11 +511,93 @@ pub(crate) fn load_corpus_with(
             .collect();
         cache.retain(&pdfs);
     }
+    let from_store = documents.iter().filter(|d| d.text.is_mapped()).count();
     Ok(Corpus {
         documents,
         files: records,
         problems,
+        whole,
+        from_store,
     })
+}
+
+impl Corpus {
+    /// Writes the document store of `index_dir` anew from this corpus when
+    /// it kept too little of it: no store yet, or a tenth or more of the
+    /// documents parsed afresh (live writes and edits since). Best effort:
+    /// a store that cannot be written is logged and costs the next start
+    /// its parse. Returns whether it was written.
+    pub(crate) fn keep(&self, index_dir: &Path) -> bool {
+        let fresh = self.documents.len() - self.from_store;
+        if fresh == 0 || fresh * 10 < self.documents.len() {
+            return false;
+        }
+        let by_id: HashMap<&str, &Document> = self
+            .documents
+            .iter()
+            .map(|d| (d.meta.id.as_str(), d))
+            .collect();
+        let kept: Vec<docstore::Kept<'_>> = self
+            .files
+            .iter()
+            .filter(|(key, _)| self.whole.contains(*key))
+            .map(|(key, r)| docstore::Kept {
+                key,
+                sha256: &r.sha256,
+                docs: r
+                    .doc_ids
+                    .iter()
+                    .filter_map(|id| by_id.get(id.as_str()).copied())
+                    .collect(),
+            })
+            .collect();
+        let t = std::time::Instant::now();
+        match docstore::write(index_dir, &kept) {
+            Ok(()) => {
+                tracing::info!(
+                    files = kept.len(),
+                    documents = self.documents.len(),
+                    seconds = t.elapsed().as_secs_f64(),
+                    "wrote the document store"
+                );
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not write the document store; the next start parses the corpus");
+                false
+            }
+        }
+    }
+
+    /// Swaps the documents of every kept file for their copies in the
+    /// store of `index_dir` just written by [`Corpus::keep`], so what is
+    /// served reads its text from the mapping, not the heap. A file the
+    /// store does not give back keeps its parsed documents.
+    pub(crate) fn read_back(&mut self, index_dir: &Path) {
+        let Some(store) = Store::open(index_dir) else {
+            return;
+        };
+        let at: HashMap<String, usize> = self
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.meta.id.clone(), i))
+            .collect();
+        let mut swapped = 0;
+        for (key, r) in &self.files {
+            if !self.whole.contains(key) {
+                continue;
+            }
+            for d in store.documents(key, &r.sha256).into_iter().flatten() {
+                if let Some(&i) = at.get(&d.meta.id) {
+                    self.documents[i] = d;
+                    swapped += 1;
+                }
+            }
+        }
+        store.release();
+        self.from_store = swapped;
+    }
 }
 
 /// Whether every corpus file still has the size and modification time
@@ -509,7 +625,7 @@ pub(crate) fn unchanged(dir: &Path, files: &BTreeMap<String, FileRecord>) -> Res
 
 /// Reads and parses every document under `dir`.
 pub fn load_corpus(dir: &Path) -> Result<Corpus> {
-    load_corpus_with(dir, None, None)
+    load_corpus_with(dir, None, None, None)
 }
 
 /// Reads the corpus and fails on the first problem (for callers that want

@@ -328,6 +328,12 @@ impl Snapshot {
         self.docs.passages()
     }
 
+    /// Text bytes of all documents: (in the mapped document store, on the
+    /// heap).
+    pub(crate) fn text_bytes(&self) -> (usize, usize) {
+        self.docs.text_bytes()
+    }
+
     /// Bytes on disk of the open index generation.
     pub(crate) fn index_size_bytes(&self) -> u64 {
         index::dir_size(&self.index.dir)

@@ -41,6 +41,9 @@ pub(crate) struct DocTable {
     len: usize,
     /// Passages of the documents held, kept as they change.
     passages: usize,
+    /// Text bytes of the documents held, [mapped, on the heap]: what
+    /// `/metrics` reports of where the corpus's text lives.
+    text_bytes: [usize; 2],
 }
 
 impl DocTable {
@@ -85,6 +88,11 @@ impl DocTable {
         self.passages
     }
 
+    /// Text bytes of all documents: (in the mapped store, on the heap).
+    pub(crate) fn text_bytes(&self) -> (usize, usize) {
+        (self.text_bytes[0], self.text_bytes[1])
+    }
+
     /// The document with `id`.
     pub(crate) fn get(&self, id: &str) -> Option<&Arc<Document>> {
         let slot = *self.shards.get(shard_of(id))?.get(id)?;
@@ -120,6 +128,7 @@ impl DocTable {
         Arc::make_mut(&mut self.shards[shard_of(&d.meta.id)])
             .insert(d.meta.id.as_str().into(), slot);
         self.passages += d.passages.len();
+        self.text_bytes[usize::from(!d.text.is_mapped())] += d.text.len();
         Arc::make_mut(last).push(Some(d));
         self.slots += 1;
         self.len += 1;
@@ -137,6 +146,7 @@ impl DocTable {
         let chunk = Arc::make_mut(&mut self.chunks[slot / CHUNK]);
         if let Some(d) = chunk[slot % CHUNK].take() {
             self.passages -= d.passages.len();
+            self.text_bytes[usize::from(!d.text.is_mapped())] -= d.text.len();
             self.len -= 1;
         }
     }

@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["model", "config"],
     &["analysis"],
     &["segment"],
-    &["embed"],
+    &["embed", "docstore"],
     &["ingest"],
     &["index", "vectors"],
     &["snapshot"],

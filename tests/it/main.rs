@@ -7,6 +7,7 @@ mod cjk;
 mod cli;
 mod corpus_errors;
 mod crash;
+mod docstore;
 #[cfg(feature = "failpoints")]
 mod faults;
 mod fuzz;

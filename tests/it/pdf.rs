@@ -203,8 +203,11 @@ fn the_extractor_runs_under_a_memory_limit() {
 /// An unchanged PDF is extracted once: its pages are kept by content hash
 /// in `index/pdf-text/` and read back on the next start. The test proves
 /// the read-back by rewriting the kept entry: the next start's document
-/// text is the entry's, not the file's. A changed PDF is extracted again,
-/// and the entries of PDFs that left the corpus are removed.
+/// text is the entry's, not the file's. The document store
+/// (`index/docs.store`, tested in `docstore.rs`) sits in front of this
+/// cache, so the test removes it before each start it means to reach the
+/// cache. A changed PDF is extracted again, and the entries of PDFs that
+/// left the corpus are removed.
 #[test]
 fn an_unchanged_pdf_is_extracted_once() {
     use sha2::{Digest, Sha256};
@@ -212,7 +215,8 @@ fn an_unchanged_pdf_is_extracted_once() {
     let bytes = pdf(&["Robot subsidies grow this year."]);
     std::fs::write(corpus.path().join("report.pdf"), &bytes).unwrap();
     let idx = tempfile::tempdir().unwrap();
-    let text_of = |e: &Engine| e.document("report").unwrap().text.clone();
+    let text_of = |e: &Engine| e.document("report").unwrap().text.to_string();
+    let forget_store = || std::fs::remove_file(idx.path().join("docs.store")).unwrap();
 
     let (e, _) = Engine::open(corpus.path(), idx.path()).unwrap();
     assert!(text_of(&e).contains("Robot subsidies"), "{}", text_of(&e));
@@ -232,12 +236,19 @@ fn an_unchanged_pdf_is_extracted_once() {
     let mut marked = kept.clone();
     marked["pages"] = serde_json::json!(["Read back from the cache."]);
     std::fs::write(&entry, marked.to_string()).unwrap();
+    // With the document store in place the PDF is not even looked at: the
+    // text is the store's, parsed on the first start.
+    let (e, _) = Engine::open(corpus.path(), idx.path()).unwrap();
+    assert!(text_of(&e).contains("Robot subsidies"), "{}", text_of(&e));
+    drop(e);
+    forget_store();
     let (e, _) = Engine::open(corpus.path(), idx.path()).unwrap();
     assert_eq!(text_of(&e), "Read back from the cache.");
     drop(e);
 
     // A kept entry that no longer parses is a miss, never an error.
     std::fs::write(&entry, b"{not json").unwrap();
+    forget_store();
     let (e, _) = Engine::open(corpus.path(), idx.path()).unwrap();
     assert!(text_of(&e).contains("Robot subsidies"));
     drop(e);
