@@ -197,6 +197,38 @@ pub struct Config {
     pub vectors: VectorMode,
 }
 
+/// Checks CORS origins as a browser sends them: `*` alone (any origin; no
+/// credentials are ever allowed), or each `http://` or `https://` with a
+/// host and no path, query or trailing slash. A bad origin is reported,
+/// never dropped: a dropped origin would leave the page that needs it
+/// failing without a word.
+fn cors_origins(list: Vec<String>) -> Result<Vec<String>, String> {
+    if list.iter().any(|o| o == "*") {
+        return if list.len() == 1 {
+            Ok(list)
+        } else {
+            Err("cors_origins: `*` allows every origin and cannot be listed with others".into())
+        };
+    }
+    for o in &list {
+        let rest = o
+            .strip_prefix("https://")
+            .or_else(|| o.strip_prefix("http://"));
+        let ok = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if !ok {
+            return Err(format!(
+                "invalid CORS origin `{o}`: expected `*` or an origin such as https://newsroom.example (scheme and host, optional port, no path)"
+            ));
+        }
+    }
+    Ok(list)
+}
+
 impl Config {
     /// Validates a merged raw config, applying defaults.
     pub fn resolve(raw: RawConfig) -> Result<Config, String> {
@@ -257,7 +289,7 @@ impl Config {
                     d.header_timeout,
                 )?,
             },
-            cors_origins: raw.cors_origins.unwrap_or_default(),
+            cors_origins: cors_origins(raw.cors_origins.unwrap_or_default())?,
             token: match raw.token {
                 Some(t) if t.len() < 16 => {
                     return Err("the write token must be at least 16 characters".into())
@@ -273,6 +305,37 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cors_origins_are_checked_not_dropped() {
+        let resolve = |o: &[&str]| {
+            Config::resolve(RawConfig {
+                cors_origins: Some(o.iter().map(|s| s.to_string()).collect()),
+                ..Default::default()
+            })
+            .map(|c| c.cors_origins)
+        };
+        assert_eq!(resolve(&["*"]).unwrap(), ["*"]);
+        assert_eq!(
+            resolve(&["https://a.example", "http://127.0.0.1:8080"]).unwrap(),
+            ["https://a.example", "http://127.0.0.1:8080"]
+        );
+        for bad in [
+            &["*", "https://a.example"][..],
+            &["a.example"],
+            &["https://a.example/"],
+            &["https://a.example/page"],
+            &["ftp://a.example"],
+            &["https://"],
+            &["https://a.example\n"],
+        ] {
+            let err = resolve(bad).unwrap_err();
+            assert!(
+                err.contains("CORS") || err.contains("cors_origins"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn precedence_and_validation() {

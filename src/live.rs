@@ -35,6 +35,16 @@ pub enum Mode {
     Replace,
 }
 
+/// What a write names, and so what it may replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// Documents by id (HTTP): only those documents, in a file the index
+    /// knows or a new one.
+    Documents,
+    /// A whole corpus file (`verbatim add`): the file and whatever it held.
+    File,
+}
+
 /// Metadata and text of a document sent as JSON.
 #[derive(Debug, Clone, Default)]
 pub struct NewDocument {
@@ -198,6 +208,40 @@ impl Live {
         self.write_parsed(engine, &rel, bytes, docs, mode)
     }
 
+    /// A write over HTTP names documents, not files: it may replace only
+    /// the documents it writes. Refuses (409) a target file that holds
+    /// another document (`corpus/foo.md` holding `bar`, for a write of
+    /// `foo`), and a file in the corpus folder the index does not know
+    /// (dropped there by hand since the last sync), which a rename would
+    /// silently overwrite. Checked under the index lock, against the
+    /// manifest the commit builds on.
+    fn check_target(&self, manifest: &index::Manifest, rel: &str, docs: &[Document]) -> Result<()> {
+        match manifest.files.get(rel) {
+            Some(r) => {
+                let others: Vec<&str> = r
+                    .doc_ids
+                    .iter()
+                    .filter(|id| !docs.iter().any(|d| &d.meta.id == *id))
+                    .map(String::as_str)
+                    .collect();
+                if !others.is_empty() {
+                    return Err(Error::Conflict(format!(
+                        "`{rel}` holds {} `{}`, which this write would replace; change that document instead",
+                        if others.len() == 1 { "document" } else { "documents" },
+                        others.join("`, `")
+                    )));
+                }
+            }
+            None if self.corpus_dir.join(rel).exists() => {
+                return Err(Error::Conflict(format!(
+                    "`{rel}` is in the corpus folder but not in the index (added by hand?); run `verbatim index` first, or write under another id"
+                )));
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
     /// Stores a file already parsed into `docs` (by [`prepare`], outside
     /// the write lock) and indexes them; returns the next engine and the
     /// ids written.
@@ -210,7 +254,14 @@ impl Live {
         mode: Mode,
     ) -> Result<(Engine, Vec<String>)> {
         let started = std::time::Instant::now();
-        let replaced = self.store(engine.write_target(), rel, &bytes, &docs, mode)?;
+        let replaced = self.store(
+            engine.write_target(),
+            rel,
+            &bytes,
+            &docs,
+            mode,
+            Target::Documents,
+        )?;
         let stored = std::time::Instant::now();
         let ids = docs.iter().map(|d| d.meta.id.clone()).collect();
         let next = engine.with_changes(docs, &replaced)?;
@@ -233,7 +284,7 @@ impl Live {
         bytes: Vec<u8>,
     ) -> Result<Vec<String>> {
         let docs = parse(rel, &bytes, &target.index.pdf_texts())?;
-        self.store(target, rel, &bytes, &docs, Mode::Replace)?;
+        self.store(target, rel, &bytes, &docs, Mode::Replace, Target::File)?;
         Ok(docs.into_iter().map(|d| d.meta.id).collect())
     }
 
@@ -247,9 +298,13 @@ impl Live {
         bytes: &[u8],
         docs: &[Document],
         mode: Mode,
+        what: Target,
     ) -> Result<Vec<String>> {
         let _lock = index::lock(&self.index_dir)?;
         let mut manifest = target.index.latest_manifest()?;
+        if what == Target::Documents {
+            self.check_target(&manifest, rel, docs)?;
+        }
         let old_ids: Vec<String> = manifest
             .files
             .get(rel)

@@ -429,14 +429,26 @@ fn is_opener(c: char) -> bool {
     matches!(c, '"' | '\'' | '“' | '‘' | '(' | '[' | '«' | '¿' | '¡')
 }
 
+/// Longest word (letters, digits and dots) that can be an abbreviation or a
+/// dotted initialism: the backward scan stops here, so text such as
+/// `a.a.a.…` costs linear time, not quadratic (issue 35, item 8).
+const MAX_ABBREVIATION_CHARS: usize = 16;
+
 /// Whether the period at byte `dot` of `text` ends an abbreviation or initial.
 fn period_is_abbreviation(text: &str, dot: usize) -> bool {
     let before = &text[..dot];
-    let word_start = before
-        .char_indices()
-        .rev()
-        .find(|&(_, c)| !(c.is_alphanumeric() || c == '.'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
+    let mut word_start = 0;
+    let mut seen = 0;
+    for (i, c) in before.char_indices().rev() {
+        if !(c.is_alphanumeric() || c == '.') {
+            word_start = i + c.len_utf8();
+            break;
+        }
+        seen += 1;
+        if seen > MAX_ABBREVIATION_CHARS {
+            return false;
+        }
+    }
     let word = &before[word_start..];
     if word.is_empty() {
         return false;
@@ -493,8 +505,12 @@ pub(crate) fn split_sentences(text: &str) -> Vec<Range<usize>> {
                             .get(ws_end + 1)
                             .is_some_and(|&(_, m)| m.is_uppercase() || m.is_numeric()))
             });
-            let abbreviation = c == '.' && j == i + 1 && period_is_abbreviation(text, b);
-            at_end || (has_space && next_starts && !abbreviation)
+            // The abbreviation check last: only a period that would
+            // otherwise end a sentence pays for it.
+            at_end
+                || (has_space
+                    && next_starts
+                    && !(c == '.' && j == i + 1 && period_is_abbreviation(text, b)))
         };
         if boundary {
             let r = trim_range(text, start..end);
@@ -518,6 +534,19 @@ mod tests {
 
     fn sentences(s: &str) -> Vec<&str> {
         split_sentences(s).into_iter().map(|r| &s[r]).collect()
+    }
+
+    /// Shapes that were quadratic in the abbreviation scan (issue 35, item
+    /// 8): each splits as the rules say, over a megabyte-scale input (their
+    /// cost is measured by `benches/quadratic.sh`, not asserted here).
+    #[test]
+    fn long_runs_of_dots_split_by_the_rules() {
+        let dots = "a.".repeat(100_000);
+        assert_eq!(sentences(&dots), [dots.as_str()]);
+        let initials = "A. ".repeat(50_000);
+        assert_eq!(sentences(&initials), [initials.trim_end()]);
+        let long_word = format!("{}. Next one.", "x".repeat(100_000));
+        assert_eq!(sentences(&long_word).len(), 2);
     }
 
     #[test]

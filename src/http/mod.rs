@@ -215,13 +215,21 @@ fn cors_layer(origins: &[String]) -> tower::util::Either<CorsLayer, tower::layer
     if origins.is_empty() {
         return tower::util::Either::Right(tower::layer::util::Identity::new());
     }
-    let list: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    // `Config::resolve` checked every origin (so none is dropped here), and
+    // that `*` stands alone.
+    let allow = if origins == ["*"] {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
     tower::util::Either::Left(
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(list))
+            .allow_origin(allow)
             .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
             .allow_headers([header::CONTENT_TYPE]),
     )

@@ -68,15 +68,38 @@ impl DocumentBody {
     }
 }
 
+/// Longest id derived from a title: ids may have 128 characters, and a
+/// permalink should stay readable.
+const DERIVED_ID_CHARS: usize = 64;
+
 /// The id of a document posted without one: a slug of its title, or else
-/// of its first heading or line (`document` when neither has a letter).
+/// of its first heading or line, cut at a word boundary to at most
+/// [`DERIVED_ID_CHARS`]; when fewer than half its letters and digits are
+/// ASCII (a Japanese title, say, whose slug would keep only a stray "AI"),
+/// `document-` and the first 10 hex digits of the text's SHA-256, so two
+/// such documents never collide on one id.
 fn derived_id(body: &DocumentBody) -> String {
     let title = body
         .title
         .clone()
         .or_else(|| first_heading_or_line(&body.text, Markup::Markdown))
         .unwrap_or_default();
-    slug(&title)
+    let ascii = title.chars().filter(char::is_ascii_alphanumeric).count();
+    let all = title.chars().filter(|c| c.is_alphanumeric()).count();
+    if ascii == 0 || ascii * 2 < all {
+        use sha2::Digest;
+        let hash = hex::encode(sha2::Sha256::digest(body.text.as_bytes()));
+        return format!("document-{}", &hash[..10]);
+    }
+    let mut id = slug(&title);
+    if id.len() > DERIVED_ID_CHARS {
+        let cut = id[..=DERIVED_ID_CHARS]
+            .rfind('-')
+            .filter(|&i| i > 0)
+            .unwrap_or(DERIVED_ID_CHARS);
+        id.truncate(cut);
+    }
+    id
 }
 
 /// The documents a write stored.

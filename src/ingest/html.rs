@@ -62,7 +62,7 @@ pub(crate) fn extract(html: &str) -> (Option<String>, String) {
         .unwrap_or_else(|| doc.root_element());
     let mut blocks: Vec<String> = Vec::new();
     let mut current = String::new();
-    walk(root, &mut blocks, &mut current);
+    walk(root, &mut blocks, &mut current, 0);
     flush(&mut blocks, &mut current, "");
     (title, blocks.join("\n\n"))
 }
@@ -75,7 +75,48 @@ fn flush(blocks: &mut Vec<String>, current: &mut String, prefix: &str) {
     current.clear();
 }
 
-fn walk(el: ElementRef<'_>, blocks: &mut Vec<String>, current: &mut String) {
+/// Elements nested deeper than this below the text's root are read as flat
+/// text ([`flat_text`]), without recursion: a page of tens of thousands of
+/// nested `<div>`s once overflowed the stack (issue 35, item 6). Browsers
+/// cap nesting too (Blink at 512).
+const MAX_DEPTH: usize = 256;
+
+/// Appends the text under `el` to `current` in document order, skipping
+/// [`SKIP`] elements and separating blocks by a space, with an explicit
+/// cursor instead of recursion, so any depth costs no stack.
+fn flat_text(el: ElementRef<'_>, current: &mut String) {
+    let root = *el;
+    let mut node = root.first_child();
+    while let Some(n) = node {
+        let mut descend = true;
+        match n.value() {
+            Node::Text(t) => current.push_str(t),
+            Node::Element(e) if SKIP.contains(&e.name()) => descend = false,
+            Node::Element(e) if BLOCKS.contains(&e.name()) => current.push(' '),
+            _ => {}
+        }
+        node = descend.then(|| n.first_child()).flatten().or_else(|| {
+            // Up until a node with a next sibling, never above the root.
+            let mut up = Some(n);
+            while let Some(u) = up {
+                if u == root {
+                    return None;
+                }
+                if let Some(s) = u.next_sibling() {
+                    return Some(s);
+                }
+                up = u.parent();
+            }
+            None
+        });
+    }
+}
+
+fn walk(el: ElementRef<'_>, blocks: &mut Vec<String>, current: &mut String, depth: usize) {
+    if depth >= MAX_DEPTH {
+        flat_text(el, current);
+        return;
+    }
     for child in el.children() {
         match child.value() {
             Node::Text(t) => current.push_str(t),
@@ -94,23 +135,23 @@ fn walk(el: ElementRef<'_>, blocks: &mut Vec<String>, current: &mut String) {
                 {
                     flush(blocks, current, "");
                     let mut inner = String::new();
-                    walk(child_el, &mut Vec::new(), &mut inner);
+                    walk(child_el, &mut Vec::new(), &mut inner, depth + 1);
                     flush(blocks, &mut inner, &format!("{} ", "#".repeat(level)));
                 } else if name == "li" {
                     flush(blocks, current, "");
                     let mut inner_blocks = Vec::new();
                     let mut inner = String::new();
-                    walk(child_el, &mut inner_blocks, &mut inner);
+                    walk(child_el, &mut inner_blocks, &mut inner, depth + 1);
                     flush(&mut inner_blocks, &mut inner, "");
                     for (i, b) in inner_blocks.into_iter().enumerate() {
                         blocks.push(if i == 0 { format!("- {b}") } else { b });
                     }
                 } else if BLOCKS.contains(&name) {
                     flush(blocks, current, "");
-                    walk(child_el, blocks, current);
+                    walk(child_el, blocks, current, depth + 1);
                     flush(blocks, current, "");
                 } else {
-                    walk(child_el, blocks, current);
+                    walk(child_el, blocks, current, depth + 1);
                 }
             }
             _ => {}
@@ -121,6 +162,27 @@ fn walk(el: ElementRef<'_>, blocks: &mut Vec<String>, current: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Nesting far past [`MAX_DEPTH`] (which once overflowed the stack) is
+    /// read as flat text, skipped elements still skipped; nesting within it
+    /// keeps its blocks.
+    #[test]
+    fn deep_nesting_costs_no_stack() {
+        let n = 30_000;
+        let html = format!(
+            "<body><p>Top.</p>{}Deep <b>words</b><script>no</script> here.{}</body>",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
+        let (_, text) = extract(&html);
+        assert_eq!(text, "Top.\n\nDeep words here.");
+        let shallow = format!(
+            "{}<p>One.</p><p>Two.</p>{}",
+            "<div>".repeat(10),
+            "</div>".repeat(10)
+        );
+        assert_eq!(extract(&shallow).1, "One.\n\nTwo.");
+    }
 
     #[test]
     fn main_text_without_chrome() {

@@ -28,36 +28,46 @@ pub(crate) enum Part {
 }
 
 /// Finds the next mark at or after byte `from`: (start, end, mark or None for `[sic]`).
+/// One left-to-right scan: each byte is looked at a bounded number of
+/// times, so a quote full of marks (or of unmatched `[`) costs linear time,
+/// not a search of the whole rest of the quote per mark (issue 35, item 7).
+/// A `[` closes at the next `]` unless another `[` comes first (brackets do
+/// not nest in an editor's marks).
 fn next_mark(q: &str, from: usize) -> Option<(usize, usize, Option<Mark>)> {
-    let rest = &q[from..];
-    let mut best: Option<(usize, usize, Option<Mark>)> = None;
-    let mut consider = |s: usize, e: usize, m: Option<Mark>| {
-        if best.as_ref().is_none_or(|b| s < b.0) {
-            best = Some((from + s, from + e, m));
+    let b = q.as_bytes();
+    let mut i = from;
+    while i < b.len() {
+        let rest = &q[i..];
+        match b[i] {
+            b'.' if rest.starts_with("...") => {
+                let dots = rest.bytes().take_while(|&c| c == b'.').count();
+                return Some((i, i + dots, Some(Mark::Ellipsis)));
+            }
+            b'.' if rest.starts_with(". . .") => return Some((i, i + 5, Some(Mark::Ellipsis))),
+            b'[' => {
+                if let Some(j) = rest[1..].find(['[', ']']).map(|j| j + 1) {
+                    if b[i + j] == b']' {
+                        let inner = rest[1..j].trim();
+                        let mark = match inner {
+                            "..." | "…" | ". . ." => Some(Mark::Ellipsis),
+                            s if s.eq_ignore_ascii_case("sic") => None,
+                            s => Some(Mark::Bracket(s.to_string())),
+                        };
+                        return Some((i, i + j + 1, mark));
+                    }
+                }
+            }
+            _ if rest.starts_with('…') => {
+                return Some((i, i + '…'.len_utf8(), Some(Mark::Ellipsis)));
+            }
+            _ => {}
         }
-    };
-    if let Some(i) = rest.find('…') {
-        consider(i, i + '…'.len_utf8(), Some(Mark::Ellipsis));
-    }
-    if let Some(i) = rest.find("...") {
-        let dots = rest[i..].bytes().take_while(|&b| b == b'.').count();
-        consider(i, i + dots, Some(Mark::Ellipsis));
-    }
-    if let Some(i) = rest.find(". . .") {
-        consider(i, i + 5, Some(Mark::Ellipsis));
-    }
-    if let Some(i) = rest.find('[') {
-        if let Some(j) = rest[i..].find(']') {
-            let inner = rest[i + 1..i + j].trim();
-            let mark = match inner {
-                "..." | "…" | ". . ." => Some(Mark::Ellipsis),
-                s if s.eq_ignore_ascii_case("sic") => None,
-                s => Some(Mark::Bracket(s.to_string())),
-            };
-            consider(i, i + j + 1, mark);
+        i += 1;
+        while i < b.len() && !q.is_char_boundary(i) {
+            i += 1;
         }
     }
-    best
+    None
 }
 
 /// Splits a quote into word runs and marks.
@@ -123,6 +133,23 @@ mod tests {
                 Part::Mark(Mark::Bracket(b)) => format!("[{b}]"),
             })
             .collect()
+    }
+
+    /// Shapes whose parse was quadratic (issue 35, item 7) parse by the same
+    /// rules at megabyte scale (their cost is measured by
+    /// `benches/quadratic.sh`, not asserted here).
+    #[test]
+    fn many_marks_and_unmatched_brackets() {
+        let many = "word … ".repeat(20_000);
+        let parts = parse(&many);
+        assert_eq!(parts.len(), 40_000);
+        assert!(matches!(parts[1], Part::Mark(Mark::Ellipsis)));
+        let tail_bracket = format!("{}[x]", "a... ".repeat(20_000));
+        assert_eq!(shape(&tail_bracket).last().unwrap(), "[x]");
+        assert!(shape(&"[".repeat(100_000)).is_empty());
+        assert_eq!(shape(&"[a ".repeat(50_000)).len(), 1);
+        // Brackets do not nest: the inner pair is the mark.
+        assert_eq!(shape("[a [b] c]"), vec!["a", "[b]", "c"]);
     }
 
     #[test]

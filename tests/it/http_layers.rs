@@ -119,4 +119,9 @@ async fn cors_is_off_unless_configured() {
         on.headers()["access-control-allow-origin"],
         "https://newsroom.example"
     );
+    // `*` (which once panicked at start: issue 35, item 9) allows any origin.
+    let mut state = AppState::starting(Limits::default());
+    state.cors_origins = vec!["*".into()];
+    let any = with_layers(route(), state).oneshot(req()).await.unwrap();
+    assert_eq!(any.headers()["access-control-allow-origin"], "*");
 }

@@ -317,4 +317,124 @@ async fn a_document_posted_without_an_id_takes_a_slug_of_its_title() {
     .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert_eq!(v["documents"][0]["doc_id"], "night-shift");
+    // A first line over the 128-character id limit once failed the write;
+    // it is cut at a word boundary (issue 35, item 10).
+    let long = format!("{} end.", "Robots in long headline words ".repeat(8));
+    let (st, v) = call(
+        &f.state,
+        "POST",
+        "/v1/documents",
+        Some(TOKEN),
+        Some(json!({"text": long})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["documents"][0]["doc_id"].as_str().unwrap().to_string();
+    assert!(
+        id.len() <= 64 && id.starts_with("robots-in-long") && !id.ends_with('-'),
+        "{id}"
+    );
+    // Titles without a Latin letter no longer all slug to `document`: two
+    // Japanese documents get two ids.
+    let mut ids = Vec::new();
+    for text in [
+        "# 日本のAI計画\n\n政府は投資する。",
+        "# ロボット\n\n工場で働く。",
+    ] {
+        let (st, v) = call(
+            &f.state,
+            "POST",
+            "/v1/documents",
+            Some(TOKEN),
+            Some(json!({"text": text})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        ids.push(v["documents"][0]["doc_id"].as_str().unwrap().to_string());
+    }
+    assert_ne!(ids[0], ids[1]);
+    assert!(ids.iter().all(|i| i.starts_with("document-")), "{ids:?}");
+}
+
+/// A write names documents: `PUT /v1/documents/foo` may replace `foo`,
+/// never another document that happens to live in `foo.md`, and neither a
+/// PUT nor a POST overwrites a file dropped into the corpus folder by hand
+/// since the last sync (issue 35, item 1). Each refusal leaves the file,
+/// the index and the other document exactly as they were.
+#[tokio::test]
+async fn a_write_never_replaces_another_document_or_an_unindexed_file() {
+    let corpus = corpus_of(&[
+        ("a.md", "# A\n\nRobots build cars."),
+        (
+            "foo.md",
+            "+++\nid = \"bar\"\n+++\nBar holds the word zeppelin.",
+        ),
+    ]);
+    let index = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(corpus.path(), index.path()).unwrap();
+    let mut state = AppState::ready(engine, super::support::contract_limits());
+    state.token = Some(Secret::new(TOKEN.into()));
+    state.live = Some(Live {
+        corpus_dir: corpus.path().into(),
+        index_dir: index.path().into(),
+    });
+    let s = &state;
+    let foo = std::fs::read(corpus.path().join("foo.md")).unwrap();
+    for method in ["PUT", "POST"] {
+        let (uri, body) = match method {
+            "PUT" => (
+                "/v1/documents/foo",
+                json!({"text": "Foo replaces nothing."}),
+            ),
+            _ => (
+                "/v1/documents",
+                json!({"id": "foo", "text": "Foo replaces nothing."}),
+            ),
+        };
+        let (st, v) = call(s, method, uri, Some(TOKEN), Some(body)).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{method}: {v}");
+        assert_eq!(v["error"]["code"], "conflict");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("bar"),
+            "{v}"
+        );
+        assert_eq!(hits(s, "zeppelin").await, 1, "{method}: bar still indexed");
+        assert_eq!(std::fs::read(corpus.path().join("foo.md")).unwrap(), foo);
+    }
+    // A file dropped in by hand, unknown to the index, is not overwritten.
+    let by_hand = b"# By hand\n\nWritten outside verbatim.";
+    std::fs::write(corpus.path().join("hand.md"), by_hand).unwrap();
+    for (method, uri, body) in [
+        ("PUT", "/v1/documents/hand", json!({"text": "Overwrite?"})),
+        (
+            "POST",
+            "/v1/documents",
+            json!({"id": "hand", "text": "Overwrite?"}),
+        ),
+    ] {
+        let (st, v) = call(s, method, uri, Some(TOKEN), Some(body)).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{method}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not in the index"),
+            "{v}"
+        );
+        assert_eq!(
+            std::fs::read(corpus.path().join("hand.md")).unwrap(),
+            by_hand
+        );
+    }
+    // Writing `bar` itself still replaces it in its own file.
+    let (st, v) = call(
+        s,
+        "PUT",
+        "/v1/documents/bar",
+        Some(TOKEN),
+        Some(json!({"text": "Bar now mentions a blimp."})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!((hits(s, "zeppelin").await, hits(s, "blimp").await), (0, 1));
 }
