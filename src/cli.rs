@@ -50,6 +50,9 @@ pub struct GlobalFlags {
     /// Passage and sentence vectors: auto (on up to 50,000 passages), on, or off (lexical only).
     #[arg(long, global = true, env = "VERBATIM_VECTORS", value_name = "MODE")]
     pub vectors: Option<String>,
+    /// The answer reader model in `ask`: on or off (default off; needs vectors).
+    #[arg(long, global = true, env = "VERBATIM_READER", value_name = "MODE")]
+    pub reader: Option<String>,
 }
 
 /// The subcommands.
@@ -216,6 +219,18 @@ pub enum BenchCommand {
         #[arg(long, value_name = "FILE")]
         dump_evidence: Option<PathBuf>,
     },
+    /// Answers and "no answer" end to end on SQuAD 2.0's unanswerable questions and SQuAD v1.1's held-out ones, reader on and off.
+    Squad2 {
+        /// Path of SQuAD v1.1 dev (the corpus: ../shared/bench/squad/dev-v1.1.json).
+        #[arg(long)]
+        data: PathBuf,
+        /// Path of the SQuAD 2.0 tuning articles (../shared/bench/squad2/dev-v2.0-tune.json).
+        #[arg(long)]
+        squad2: PathBuf,
+        /// Give each paragraph its article's title (topic-naming; the headline figures use neutral titles).
+        #[arg(long)]
+        titled: bool,
+    },
 }
 
 /// Flags of `verbatim ask`.
@@ -284,6 +299,7 @@ impl Flags {
             index: g.index.clone(),
             log_format: g.log_format.clone(),
             vectors: g.vectors.clone(),
+            reader: g.reader.clone(),
             ..Default::default()
         };
         if let Command::Serve(s) = &self.command {
@@ -397,6 +413,7 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
 pub fn open_engine(config: &Config) -> anyhow::Result<Engine> {
     let (engine, state, problems) =
         Engine::open_reporting(&config.corpus_dir, &config.index_dir, config.vectors)?;
+    let engine = engine.with_reader(config.reader)?;
     report_problems(&problems);
     let dir = config.index_dir.display();
     match state {
@@ -897,5 +914,10 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
             dump_evidence: dump_evidence.clone(),
         })
         .map(|()| true),
+        Command::Bench(BenchCommand::Squad2 {
+            data,
+            squad2,
+            titled,
+        }) => crate::bench::squad2::run(data, squad2, *titled, config.vectors).map(|()| true),
     }
 }

@@ -44,6 +44,8 @@ pub struct RawConfig {
     pub token: Option<String>,
     /// `auto`, `on` or `off`: passage and sentence vectors (see [`VectorMode`]).
     pub vectors: Option<String>,
+    /// `on` or `off`: the answer reader model (see [`ReaderMode`]).
+    pub reader: Option<String>,
 }
 
 /// A secret that never appears in logs or debug output.
@@ -90,6 +92,7 @@ impl RawConfig {
             cors_origins: self.cors_origins.or(lower.cors_origins),
             token: self.token.or(lower.token),
             vectors: self.vectors.or(lower.vectors),
+            reader: self.reader.or(lower.reader),
         }
     }
 
@@ -120,6 +123,34 @@ pub enum VectorMode {
     On,
     /// Lexical only: the model is not even loaded.
     Off,
+}
+
+/// Whether `ask` runs the answer reader (a cross-encoder) over its best
+/// candidates, to reorder them and decide answerability. Off by default:
+/// at its operating point it refuses far more unanswerable questions but
+/// answers fewer answerable ones, at a tenth of the speed (README,
+/// *Answers*; BENCHMARKS.md). It needs vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReaderMode {
+    /// The ranker, the cosines and the answerability model decide.
+    #[default]
+    Off,
+    /// The reader reranks the best candidates and decides answerability
+    /// (when vectors are on).
+    On,
+}
+
+impl ReaderMode {
+    /// Parses `on` or `off`.
+    pub fn parse(s: &str) -> Result<ReaderMode, String> {
+        match s {
+            "on" => Ok(ReaderMode::On),
+            "off" => Ok(ReaderMode::Off),
+            other => Err(format!(
+                "invalid reader setting `{other}`: expected `on` or `off`"
+            )),
+        }
+    }
 }
 
 /// The largest corpus `auto` embeds. On two idle cores, SciFact's 5,183
@@ -195,6 +226,8 @@ pub struct Config {
     pub token: Option<Secret>,
     /// Passage and sentence vectors.
     pub vectors: VectorMode,
+    /// The answer reader.
+    pub reader: ReaderMode,
 }
 
 /// Checks CORS origins as a browser sends them: `*` alone (any origin; no
@@ -298,6 +331,7 @@ impl Config {
                 None => None,
             },
             vectors: VectorMode::parse(raw.vectors.as_deref().unwrap_or("auto"))?,
+            reader: ReaderMode::parse(raw.reader.as_deref().unwrap_or("off"))?,
         })
     }
 }

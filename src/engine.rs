@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::answer::{self, AskRequest, AskResult};
-use crate::config::{VectorMode, AUTO_VECTOR_PASSAGES};
+use crate::config::{ReaderMode, VectorMode, AUTO_VECTOR_PASSAGES};
 use crate::docstore;
 use crate::embed;
 use crate::error::Result;
@@ -92,6 +92,9 @@ impl Writer {
 pub struct Engine {
     /// Documents and searcher of one moment.
     snapshot: Snapshot,
+    /// Whether `ask` runs the answer reader (set once at open; kept by
+    /// every engine a write makes from this one).
+    reader: ReaderMode,
 }
 
 impl Engine {
@@ -171,6 +174,7 @@ impl Engine {
     ) -> Result<Engine> {
         Ok(Engine {
             snapshot: Snapshot::new(docs, Arc::new(index), semantic)?,
+            reader: ReaderMode::Off,
         })
     }
 
@@ -189,6 +193,7 @@ impl Engine {
     pub(crate) fn with_changes(&self, replace: Vec<Document>, remove: &[String]) -> Result<Engine> {
         Ok(Engine {
             snapshot: self.snapshot.with_changes(replace, remove)?,
+            reader: self.reader,
         })
     }
 
@@ -236,7 +241,26 @@ impl Engine {
 
     /// Answers a question with cited sentences (or says it cannot).
     pub fn ask(&self, req: &AskRequest) -> Result<AskResult<'_>> {
-        answer::ask(&self.snapshot, req)
+        answer::ask(&self.snapshot, req, self.reader)
+    }
+
+    /// [`Engine::ask`] with the reader model on or off (benchmarks measure
+    /// what it buys in one run).
+    pub(crate) fn ask_with(&self, req: &AskRequest, reader: ReaderMode) -> Result<AskResult<'_>> {
+        answer::ask(&self.snapshot, req, reader)
+    }
+
+    /// This engine with the answer reader on or off. On loads the reader
+    /// now (with vectors on), so a missing or altered model file is an
+    /// error at open, naming the file, never at the first question.
+    pub fn with_reader(mut self, reader: ReaderMode) -> Result<Engine> {
+        if reader == ReaderMode::On {
+            if let Some(v) = self.snapshot.vectors() {
+                v.reader()?;
+            }
+        }
+        self.reader = reader;
+        Ok(self)
     }
 
     /// Checks one quote against the corpus.

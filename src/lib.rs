@@ -58,7 +58,7 @@ pub mod wire;
 
 pub use analysis::{tokenize, Token};
 pub use answer::{Answer, AskRequest, AskResult, AskStatus, HighlightKind, MAX_ANSWERS};
-pub use config::{Config, Limits, LogFormat, Secret, VectorMode};
+pub use config::{Config, Limits, LogFormat, ReaderMode, Secret, VectorMode};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode, Result};
 pub use failpoint::FailPoint;

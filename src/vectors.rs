@@ -26,6 +26,7 @@ use std::time::Instant;
 use half::f16;
 use sha2::{Digest, Sha256};
 
+use crate::embed::reader::Reader;
 use crate::embed::{Embedder, DIM};
 use crate::error::{Error, Result};
 use crate::model::Document;
@@ -119,6 +120,8 @@ impl Memo {
 pub(crate) struct Vectors {
     /// Computes the vectors that are missing, and query vectors.
     embedder: Embedder,
+    /// The answer reader, loaded on first use (`reader = "on"`).
+    reader: OnceLock<Reader>,
     /// Vectors by content key; only ever grows.
     memo: RwLock<Memo>,
     /// Recent query vectors by text: paging through a search, or the same
@@ -144,12 +147,23 @@ impl Vectors {
         }
         let v = Arc::new(Vectors {
             embedder: Embedder::load(model_dir)?,
+            reader: OnceLock::new(),
             memo: RwLock::default(),
             queries: Mutex::default(),
             pending: AtomicUsize::new(0),
         });
         all.insert(model_dir.to_path_buf(), v.clone());
         Ok(v)
+    }
+
+    /// The answer reader, loaded (and checked against its pinned hashes)
+    /// on first use.
+    pub(crate) fn reader(&self) -> Result<&Reader> {
+        if let Some(r) = self.reader.get() {
+            return Ok(r);
+        }
+        let r = Reader::load_default()?;
+        Ok(self.reader.get_or_init(|| r))
     }
 
     /// The vector of a query the model read recently, without running it.

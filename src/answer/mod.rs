@@ -56,6 +56,8 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
 use crate::analysis::tokenize;
+use crate::config::ReaderMode;
+use crate::embed;
 use crate::error::{Error, Result};
 use crate::model::{Document, Passage, Span};
 use crate::search::{Filters, Hit};
@@ -70,7 +72,7 @@ pub(crate) use features::{Feature, Features};
 use question::QTerm;
 use question::{classify, is_stopword, QType, Question};
 pub(crate) use ranker::{linear, Model, Residual, HIDDEN};
-pub(crate) use weights::{ANSWER_THRESHOLD, MIN_COVERAGE};
+pub(crate) use weights::{ANSWER_THRESHOLD, MIN_COVERAGE, READER_THRESHOLD};
 
 /// Candidate passages scored per question.
 pub(crate) const CANDIDATE_PASSAGES: usize = 15;
@@ -94,6 +96,17 @@ pub struct AskRequest {
     pub limit: usize,
     /// Restrict to a document or kind.
     pub filters: Filters,
+}
+
+/// Candidates the reader reads at least (the ranker's best): enough to hold
+/// the answer sentence for most questions the ranker finds at all, few
+/// enough to stay within the ask latency target.
+const READ_CANDIDATES: usize = 8;
+
+/// The reader's logit for a candidate as a probability, its operating
+/// point at 0.5.
+fn reader_probability(logit: f32, threshold: f32) -> f64 {
+    1.0 / (1.0 + f64::from(threshold - logit).exp())
 }
 
 /// What a highlighted range of an answer marks. Highlights that start at
@@ -193,7 +206,8 @@ pub struct Answer<'a> {
     pub bytes: std::ops::Range<usize>,
     /// Char range in the document.
     pub span: Span,
-    /// Ranking score (comparable within one question only).
+    /// Ranking score (comparable within one question only): the reader's
+    /// logit when the reader ran, else the ranker's score.
     pub score: f64,
     /// Share of the question's IDF weight the answer covers.
     pub coverage: f64,
@@ -224,6 +238,9 @@ pub struct AskResult<'a> {
     pub related: Vec<Hit<'a>>,
     /// Key words of the question found nowhere in the corpus.
     pub unmatched_terms: Vec<String>,
+    /// The reader's logit for its best candidate, when the reader ran (for
+    /// the benchmark's choice of [`READER_THRESHOLD`]).
+    pub(crate) reader_logit: Option<f32>,
 }
 
 /// Analyzes a question against the index statistics.
@@ -378,7 +395,11 @@ const ANAPHORA: &[&str] = &[
 ];
 
 /// Answers a question.
-pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<'a>> {
+pub(crate) fn ask<'a>(
+    snap: &'a Snapshot,
+    req: &AskRequest,
+    reader: ReaderMode,
+) -> Result<AskResult<'a>> {
     if req.limit == 0 || req.limit > MAX_ANSWERS {
         return Err(Error::InvalidParameter(format!(
             "limit must be between 1 and {MAX_ANSWERS}"
@@ -400,13 +421,46 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
         .map(|c| (rank_score(model, semantic, &c.features, c.cosines), c))
         .collect();
     cands.sort_by(|a, b| b.0.total_cmp(&a.0));
-    // Answerable? With vectors, the answerability model decides; without,
-    // the coverage threshold (below).
+    // A few extra answers so an original can be moved ahead of a sentence quoting it.
+    let pool = req.limit + EXTRA_ANSWERS;
+    // The reader (vectors on) reads the ranker's best candidates with the
+    // question, reorders them by its logit and decides answerability: a
+    // candidate it did not read is never strong.
+    let reader = match (reader, snap.vectors()) {
+        (ReaderMode::On, Some(v)) if embed::reads(&req.question) => Some(v.reader()?),
+        _ => None,
+    };
+    let read: Option<(Vec<f32>, f32)> = match reader {
+        Some(r) => {
+            let n = cands.len().min(READ_CANDIDATES.max(pool));
+            let texts: Vec<&str> = cands[..n]
+                .iter()
+                .map(|(_, c)| &c.doc.text[c.passage.sentences[c.sentence].bytes.clone()])
+                .collect();
+            let logits = r.logits(&req.question, &texts)?;
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+            let head: Vec<(f64, Candidate<'a>)> = order.iter().map(|&i| cands[i].clone()).collect();
+            cands.splice(..n, head);
+            Some((order.iter().map(|&i| logits[i]).collect(), READER_THRESHOLD))
+        }
+        None => None,
+    };
+    // Answerable? With the reader, its logit for the best candidate
+    // against its operating point; with vectors but no reader, the
+    // answerability model; without vectors, the coverage threshold (below).
     // The answerability model's probability for candidate `i`: its
     // features against the best other candidate's score (for the top one,
     // the runner-up's, exactly as the model was fitted). A candidate
     // ranked below another never stands out over it.
     let answerability_of = |i: usize| -> Option<f64> {
+        if let Some((logits, threshold)) = &read {
+            return Some(
+                logits
+                    .get(i)
+                    .map_or(0.0, |&z| reader_probability(z, *threshold)),
+            );
+        }
         let (score, c) = &cands[i];
         let cosines = c.cosines?;
         let best_other = if i == 0 { cands.get(1) } else { cands.first() };
@@ -420,14 +474,22 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
         });
         Some(probability(&v, &answerability::fitted()))
     };
+    let strong_at = |p: f64| {
+        p >= if read.is_some() {
+            0.5
+        } else {
+            ANSWER_THRESHOLD
+        }
+    };
     let answerable = match cands.first() {
         Some((_, top)) => answerability_of(0).map(|p| {
             tracing::debug!(
                 probability = p,
+                reader = read.is_some(),
                 sentence = &top.doc.text[top.passage.sentences[top.sentence].bytes.clone()],
                 "answerability of the top sentence"
             );
-            p >= ANSWER_THRESHOLD
+            strong_at(p)
         }),
         None => Some(false),
     };
@@ -442,8 +504,6 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
     };
     let mut answers: Vec<Answer<'a>> = Vec::new();
     let mut seen_text = HashSet::new();
-    // A few extra answers so an original can be moved ahead of a sentence quoting it.
-    let pool = req.limit + EXTRA_ANSWERS;
     for (i, (score, c)) in cands.iter().enumerate() {
         if answers.len() >= pool {
             break;
@@ -481,7 +541,7 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
         };
         let answerability = answerability_of(i);
         let strong = match answerability {
-            Some(p) => p >= ANSWER_THRESHOLD,
+            Some(p) => strong_at(p),
             None => cov >= MIN_COVERAGE,
         };
         answers.push(Answer {
@@ -495,7 +555,11 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
             sentences: range,
             bytes,
             span,
-            score: *score,
+            // With the reader, its logit: the order the answers come in.
+            score: read
+                .as_ref()
+                .and_then(|(logits, _)| logits.get(i))
+                .map_or(*score, |&z| f64::from(z)),
             coverage: cov,
         });
     }
@@ -518,6 +582,9 @@ pub(crate) fn ask<'a>(snap: &'a Snapshot, req: &AskRequest) -> Result<AskResult<
         answers,
         related,
         unmatched_terms,
+        reader_logit: read
+            .as_ref()
+            .and_then(|(logits, _)| logits.first().copied()),
     })
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod generate;
 pub(crate) mod quotes;
 pub(crate) mod scifact;
 pub(crate) mod squad;
+pub(crate) mod squad2;
 
 /// A small deterministic PRNG (xorshift64*), so benchmark sets are
 /// reproducible from a seed without another dependency.

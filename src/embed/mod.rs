@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 
 mod bert;
 mod fastmath;
+pub(crate) mod reader;
 
 /// Dimensions of an embedding.
 pub(crate) const DIM: usize = 384;
@@ -49,7 +50,13 @@ const FILES: [(&str, &str); 3] = [
 /// directory when it is there, else under the source tree the binary was
 /// built from (so `cargo run` and the tests find it from any directory).
 pub(crate) fn default_dir() -> PathBuf {
-    let rel = Path::new("models").join("all-minilm-l6-v2");
+    model_dir("all-minilm-l6-v2")
+}
+
+/// The folder of the vendored model `name`: under `models/` in the working
+/// directory when it is there, else in the source tree.
+pub(crate) fn model_dir(name: &str) -> PathBuf {
+    let rel = Path::new("models").join(name);
     if rel.is_dir() {
         rel
     } else {
@@ -71,6 +78,20 @@ pub(crate) struct Embedder {
 /// long texts does not allocate attention scores by the hundred megabytes.
 const TOKENS_PER_BATCH: usize = 2048;
 
+/// The bytes of `path`, checked to have SHA-256 `sha`: a missing, truncated
+/// or swapped file is an error naming it.
+fn read_pinned(path: &Path, sha: &str) -> Result<Vec<u8>> {
+    let b = std::fs::read(path).map_err(|e| model_error(path, e))?;
+    let got = hex::encode(Sha256::digest(&b));
+    if got != sha {
+        return Err(model_error(
+            path,
+            format!("SHA-256 is {got}, expected {sha}: the file is corrupt or another model"),
+        ));
+    }
+    Ok(b)
+}
+
 fn model_error(file: &Path, message: impl std::fmt::Display) -> Error {
     Error::Model {
         file: file.to_path_buf(),
@@ -81,20 +102,17 @@ fn model_error(file: &Path, message: impl std::fmt::Display) -> Error {
 impl Embedder {
     /// Loads the model in `dir`, checking every file first.
     pub(crate) fn load(dir: &Path) -> Result<Embedder> {
-        let mut bytes = Vec::with_capacity(FILES.len());
-        for (name, sha) in FILES {
+        Embedder::load_pinned(dir, &FILES)
+    }
+
+    /// Loads a model of this architecture from `dir`: `files` names its
+    /// weights, tokenizer and configuration, in that order, each with the
+    /// SHA-256 it must have.
+    fn load_pinned(dir: &Path, files: &[(&str, &str); 3]) -> Result<Embedder> {
+        let mut bytes = Vec::with_capacity(files.len());
+        for (name, sha) in files {
             let path = dir.join(name);
-            let b = std::fs::read(&path).map_err(|e| model_error(&path, e))?;
-            let got = hex::encode(Sha256::digest(&b));
-            if got != sha {
-                return Err(model_error(
-                    &path,
-                    format!(
-                        "SHA-256 is {got}, expected {sha}: the file is corrupt or another model"
-                    ),
-                ));
-            }
-            bytes.push((path, b));
+            bytes.push((path.clone(), read_pinned(&path, sha)?));
         }
         let [(weights_path, weights), (tok_path, tok), (cfg_path, cfg)] =
             <[_; 3]>::try_from(bytes).map_err(|_| model_error(dir, "missing files"))?;

@@ -1,0 +1,454 @@
+#!/usr/bin/env python3
+"""Fine-tunes the answer reader: a cross-encoder that reads a question and a
+candidate sentence together and says whether the sentence answers it.
+
+It starts from the vendored all-MiniLM-L6-v2 weights (models/all-minilm-l6-v2)
+and trains on SQuAD tuning data only:
+  - SQuAD v1.1 dev articles 0-23: the sentence holding the gold answer is a
+    positive, the other sentences of its paragraph and the sentences of the
+    article's other paragraphs that share most words with the question are
+    negatives;
+  - SQuAD 2.0 dev, the 8 labelled articles of 0-23 (dev-v2.0-tune.json): the
+    same for the answerable questions; for the human-written unanswerable
+    ones every candidate sentence is a negative.
+Two SQuAD 2.0 articles (European_Union_law, Packet_switching: v1.1 articles
+15 and 19, the last two of the file) are kept out of training whole, v1.1
+questions included: they choose the operating point and give the
+out-of-fold figures. Articles 24-47 are never read.
+
+The model is the serving model exactly: `[CLS] question [SEP] sentence [SEP]`
+tokenized by the vendored tokenizer as one text (segment ids all 0, as
+src/embed/bert.rs computes), BERT, mean pooling over the mask, L2
+normalisation, then one linear unit: logit = w . v + b. The output directory
+gets model.safetensors (the encoder, f16, the base model's tensor names),
+head.json (w, b and the threshold logit chosen on the validation articles),
+tokenizer.json and config.json (the base model's, unchanged), training.json
+(data counts, validation figures) and probe.json (reference logits for the
+Rust parity test).
+
+Deterministic for a given seed on one machine (torch's CPU kernels, one
+thread count): python3 scripts/reader/train.py --help.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import shutil
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from tokenizers import Tokenizer
+
+VALIDATION_V11 = {15, 19}
+HEAD_NORM = 4.0
+TUNE_V11 = range(24)
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+WORD = re.compile(r"[a-z0-9]+")
+STOP = set(
+    "a an the of in on at to for by with from and or but is are was were be been being "
+    "what which who whom whose when where why how that this these those it its as did do "
+    "does has have had not no than then there their they he she his her i you we our".split()
+)
+
+
+def sentences(text):
+    """(start, end) char spans of the paragraph's sentences."""
+    spans, start = [], 0
+    for m in SENTENCE_END.finditer(text):
+        end = m.start()
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+def words(text):
+    return {w for w in WORD.findall(text.lower()) if w not in STOP}
+
+
+def overlap(q, s):
+    return len(q & s) / (1 + math.log1p(len(s)))
+
+
+class Bert(torch.nn.Module):
+    """BERT as src/embed/bert.rs runs it (segment 0 everywhere)."""
+
+    def __init__(self, cfg, tensors):
+        super().__init__()
+        self.heads = cfg["num_attention_heads"]
+        self.eps = cfg["layer_norm_eps"]
+        self.p = torch.nn.ParameterDict(
+            {k.replace(".", "__"): torch.nn.Parameter(v.float()) for k, v in tensors.items()}
+        )
+        self.layers = cfg["num_hidden_layers"]
+        self.dropout = cfg.get("hidden_dropout_prob", 0.1)
+
+    def w(self, name):
+        return self.p[name.replace(".", "__")]
+
+    def ln(self, x, name):
+        return F.layer_norm(x, x.shape[-1:], self.w(name + ".weight"), self.w(name + ".bias"), self.eps)
+
+    def lin(self, x, name):
+        return F.linear(x, self.w(name + ".weight"), self.w(name + ".bias"))
+
+    def forward(self, ids, mask):
+        b, n = ids.shape
+        x = (
+            F.embedding(ids, self.w("embeddings.word_embeddings.weight"))
+            + self.w("embeddings.position_embeddings.weight")[:n]
+            + self.w("embeddings.token_type_embeddings.weight")[0]
+        )
+        x = F.dropout(self.ln(x, "embeddings.LayerNorm"), self.dropout, self.training)
+        bias = (1.0 - mask[:, None, None, :].float()) * -1e4
+        hd = x.shape[-1] // self.heads
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}"
+            split = lambda t: t.view(b, n, self.heads, hd).transpose(1, 2)
+            q = split(self.lin(x, f"{p}.attention.self.query"))
+            k = split(self.lin(x, f"{p}.attention.self.key"))
+            v = split(self.lin(x, f"{p}.attention.self.value"))
+            att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + bias, dim=-1)
+            att = F.dropout(att, self.dropout, self.training)
+            ctx = (att @ v).transpose(1, 2).reshape(b, n, -1)
+            h = F.dropout(self.lin(ctx, f"{p}.attention.output.dense"), self.dropout, self.training)
+            x = self.ln(x + h, f"{p}.attention.output.LayerNorm")
+            h = F.gelu(self.lin(x, f"{p}.intermediate.dense"))
+            h = F.dropout(self.lin(h, f"{p}.output.dense"), self.dropout, self.training)
+            x = self.ln(x + h, f"{p}.output.LayerNorm")
+        m = mask.unsqueeze(-1).float()
+        pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        return F.normalize(pooled, dim=-1)
+
+
+class Reader(torch.nn.Module):
+    def __init__(self, bert):
+        super().__init__()
+        self.bert = bert
+        dim = bert.w("embeddings.word_embeddings.weight").shape[1]
+        self.head = torch.nn.Linear(dim, 1)
+        # The pooled vector has unit length, so the logit's range is the
+        # weight's norm: start it at HEAD_NORM (not PyTorch's ~0.6, which
+        # squeezes every logit into a band too narrow to tell "answers"
+        # from "close") and let it learn at its own rate (--head-lr).
+        with torch.no_grad():
+            self.head.weight.normal_(0.0, HEAD_NORM / math.sqrt(dim))
+            self.head.bias.zero_()
+
+    def forward(self, ids, mask):
+        return self.head(self.bert(ids, mask)).squeeze(-1)
+
+
+def load_articles(squad, squad2):
+    """Per v1.1 article index: (paragraph texts, [(question, paragraph, answer starts or None)])."""
+    v11 = json.load(open(squad))["data"]
+    out = {}
+    for a in TUNE_V11:
+        paras = [p["context"] for p in v11[a]["paragraphs"]]
+        qs = [
+            (q["question"], pi, [x["answer_start"] for x in q["answers"]], [x["text"] for x in q["answers"]])
+            for pi, p in enumerate(v11[a]["paragraphs"])
+            for q in p["qas"]
+        ]
+        out[a] = (paras, qs)
+    for art in json.load(open(squad2))["data"]:
+        a = art["v11_article"]
+        paras, qs = out[a]
+        index = {c: i for i, c in enumerate(paras)}
+        for p in art["paragraphs"]:
+            pi = index[p["context"]]
+            for q in p["qas"]:
+                if q.get("is_impossible"):
+                    qs.append((q["question"], pi, None, None))
+                else:
+                    qs.append(
+                        (q["question"], pi, [x["answer_start"] for x in q["answers"]], [x["text"] for x in q["answers"]])
+                    )
+    return out
+
+
+def candidates(paras, spans, bags, question, pi, other):
+    """Candidate sentences for a question: every sentence of its paragraph,
+    then the `other` sentences of the article's other paragraphs sharing most
+    words with it (what retrieval brings)."""
+    qw = words(question)
+    own = [(pi, si) for si in range(len(spans[pi]))]
+    rest = [
+        (overlap(qw, bags[j][si]), j, si)
+        for j in range(len(paras))
+        if j != pi
+        for si in range(len(spans[j]))
+    ]
+    rest.sort(key=lambda t: (-t[0], t[1], t[2]))
+    return own + [(j, si) for _, j, si in rest[:other]]
+
+
+def build(articles, which, rng, own_negatives, other):
+    """(question, sentence, label, article, question index) rows."""
+    rows = []
+    for a in which:
+        paras, qs = articles[a]
+        spans = [sentences(p) for p in paras]
+        bags = [[words(p[s:e]) for s, e in sp] for p, sp in zip(paras, spans)]
+        for qi, (question, pi, starts, texts) in enumerate(qs):
+            cands = candidates(paras, spans, bags, question, pi, other)
+            pos = set()
+            if starts is not None:
+                for (s, e), si in zip(spans[pi], range(len(spans[pi]))):
+                    if any(s <= st < e for st in starts):
+                        pos.add((pi, si))
+            labelled = [(c, c in pos) for c in cands]
+            if own_negatives is not None:
+                negs_own = [c for c, l in labelled if not l and c[0] == pi]
+                negs_other = [c for c, l in labelled if not l and c[0] != pi]
+                rng.shuffle(negs_own)
+                keep = set(negs_own[:own_negatives]) | set(negs_other) | pos
+                labelled = [(c, l) for c, l in labelled if c in keep]
+            for (j, si), l in labelled:
+                s, e = spans[j][si]
+                rows.append((question, paras[j][s:e], float(l), a, qi, starts is not None))
+    return rows
+
+
+def encode(tok, rows, max_len):
+    enc = tok.encode_batch([f"{q} [SEP] {s}" for q, s, *_ in rows])
+    return [e.ids[:max_len] if len(e.ids) <= max_len else e.ids[: max_len - 1] + [e.ids[-1]] for e in enc]
+
+
+def batches(ids, order, tokens_per_batch):
+    """Length-bucketed batches under a padded-token budget, in `order`."""
+    out, cur, width = [], [], 0
+    for i in order:
+        w = max(width, len(ids[i]))
+        if cur and w * (len(cur) + 1) > tokens_per_batch:
+            out.append(cur)
+            cur, w = [], len(ids[i])
+        cur.append(i)
+        width = w
+    if cur:
+        out.append(cur)
+    return out
+
+
+def tensors(ids, idx):
+    n = max(len(ids[i]) for i in idx)
+    t = torch.zeros(len(idx), n, dtype=torch.long)
+    m = torch.zeros(len(idx), n, dtype=torch.long)
+    for r, i in enumerate(idx):
+        t[r, : len(ids[i])] = torch.tensor(ids[i])
+        m[r, : len(ids[i])] = 1
+    return t, m
+
+
+@torch.no_grad()
+def score(model, ids, tokens_per_batch=4096):
+    model.eval()
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    out = np.zeros(len(ids), dtype=np.float64)
+    for b in batches(ids, order, tokens_per_batch):
+        t, m = tensors(ids, b)
+        out[b] = model(t, m).double().numpy()
+    return out
+
+
+def per_question(rows, logits):
+    """For each question: (answerable, best logit, whether the best sentence is a positive)."""
+    best = {}
+    for (q, s, l, a, qi, answerable), z in zip(rows, logits):
+        k = (a, qi)
+        if k not in best or z > best[k][1]:
+            best[k] = (answerable, z, l > 0.5)
+    return list(best.values())
+
+
+def operating_point(qs):
+    """The threshold on the best logit maximising the mean of answerable
+    answered-and-right and unanswerable refused, and the two rates there."""
+    ans = [q for q in qs if q[0]]
+    una = [q for q in qs if not q[0]]
+    best = None
+    for t in sorted({round(z, 2) for _, z, _ in qs}):
+        right = sum(1 for _, z, ok in ans if z >= t and ok) / max(1, len(ans))
+        refused = sum(1 for _, z, _ in una if z < t) / max(1, len(una))
+        if best is None or (right + refused) / 2 > best[0]:
+            best = ((right + refused) / 2, t, right, refused)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--squad", required=True, help="SQuAD v1.1 dev (../shared/bench/squad/dev-v1.1.json)")
+    ap.add_argument("--squad2", required=True, help="../shared/bench/squad2/dev-v2.0-tune.json")
+    ap.add_argument("--base", default="models/all-minilm-l6-v2")
+    ap.add_argument("--out", default="models/reader-minilm-l6")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--lr", type=float, default=4e-5)
+    ap.add_argument("--balance", choices=["pos-weight", "none"], default="pos-weight",
+                    help="weight positives by the negatives-to-positives ratio, or not")
+    ap.add_argument("--unanswerable-weight", type=float, default=1.0,
+                    help="loss weight of the rows of unanswerable questions")
+    ap.add_argument("--head-lr", type=float, default=2e-3, help="learning rate of the linear head")
+    ap.add_argument("--tokens-per-batch", type=int, default=2048)
+    ap.add_argument("--own-negatives", type=int, default=4, help="negatives kept from the gold paragraph")
+    ap.add_argument("--other", type=int, default=2, help="sentences from the article's other paragraphs")
+    ap.add_argument("--max-len", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--limit", type=int, default=0, help="train rows at most (0: all), for a smoke run")
+    args = ap.parse_args()
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+
+    articles = load_articles(args.squad, args.squad2)
+    train_rows = build(articles, [a for a in TUNE_V11 if a not in VALIDATION_V11], rng, args.own_negatives, args.other)
+    val_rows = build(articles, sorted(VALIDATION_V11), rng, None, args.other)
+    rng.shuffle(train_rows)
+    if args.limit:
+        train_rows = train_rows[: args.limit]
+    tok = Tokenizer.from_file(os.path.join(args.base, "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    train_ids = encode(tok, train_rows, args.max_len)
+    val_ids = encode(tok, val_rows, args.max_len)
+    labels = torch.tensor([r[2] for r in train_rows])
+    # Rows of a human-written unanswerable question: the hard negatives the
+    # reader exists for, weighted by --unanswerable-weight.
+    row_weight = torch.tensor([1.0 if r[5] else args.unanswerable_weight for r in train_rows])
+    print(
+        f"train: {len(train_rows)} pairs ({int(labels.sum())} positive); "
+        f"validation: {len(val_rows)} pairs over {len({(r[3], r[4]) for r in val_rows})} questions",
+        flush=True,
+    )
+
+    cfg = json.load(open(os.path.join(args.base, "config.json")))
+    base = load_file(os.path.join(args.base, "model.safetensors"))
+    model = Reader(Bert(cfg, base))
+    # The word-piece table stays as the base model has it: a third of the
+    # parameters, a dense gradient every step on two cores, and little to
+    # gain from 50k pairs.
+    model.bert.w("embeddings.word_embeddings.weight").requires_grad_(False)
+    pos_weight = (
+        ((len(labels) - labels.sum()) / labels.sum()).detach() if args.balance == "pos-weight" else None
+    )
+    enc = [(n, p) for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
+    decay = [p for n, p in enc if p.dim() >= 2]
+    no_decay = [p for n, p in enc if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": 0.01},
+            {"params": no_decay, "weight_decay": 0.0},
+            {"params": list(model.head.parameters()), "weight_decay": 0.0, "lr": args.head_lr},
+        ],
+        lr=args.lr,
+    )
+
+    # Length-bucketed batches: sort by length within shuffled chunks.
+    epochs_whole = math.ceil(args.epochs)
+    plan = []
+    for ep in range(epochs_whole):
+        order = list(range(len(train_ids)))
+        rng.shuffle(order)
+        chunk = 2048
+        order = [i for c in range(0, len(order), chunk) for i in sorted(order[c : c + chunk], key=lambda i: len(train_ids[i]))]
+        bs = batches(train_ids, order, args.tokens_per_batch)
+        rng.shuffle(bs)
+        plan.extend(bs)
+    plan = plan[: int(len(plan) * args.epochs / epochs_whole)]
+    warmup = max(1, len(plan) // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (len(plan) - s) / max(1, len(plan) - warmup))
+    )
+    t0 = time.time()
+    model.train()
+    running = 0.0
+    for step, b in enumerate(plan):
+        t, m = tensors(train_ids, b)
+        loss = F.binary_cross_entropy_with_logits(
+            model(t, m), labels[b], weight=row_weight[b], pos_weight=pos_weight
+        )
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
+        if step % 100 == 0 or step == len(plan) - 1:
+            print(f"step {step + 1}/{len(plan)} loss {running:.4f} {time.time() - t0:.0f}s", flush=True)
+    train_seconds = time.time() - t0
+
+    logits = score(model, val_ids)
+    qs = per_question(val_rows, logits)
+    mean, threshold, right, refused = operating_point(qs)
+    # Ranking alone: the best sentence of an answerable question is a positive.
+    ans = [q for q in qs if q[0]]
+    top1 = sum(1 for q in ans if q[2]) / max(1, len(ans))
+    report = {
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "head_lr": args.head_lr,
+        "balance": args.balance,
+        "unanswerable_weight": args.unanswerable_weight,
+        "tokens_per_batch": args.tokens_per_batch,
+        "own_negatives": args.own_negatives,
+        "other": args.other,
+        "train_pairs": len(train_rows),
+        "train_positive": int(labels.sum()),
+        "train_seconds": round(train_seconds),
+        "threads": args.threads,
+        "validation_articles_v11": sorted(VALIDATION_V11),
+        "validation_questions": len(qs),
+        "validation_answerable": len(ans),
+        "validation_top1_in_candidates": round(top1, 4),
+        "threshold_logit": threshold,
+        "validation_answerable_right": round(right, 4),
+        "validation_unanswerable_refused": round(refused, 4),
+        "validation_mean": round(mean, 4),
+        "note": "validation candidates are the question's paragraph plus the article's best-overlapping sentences, not the served retrieval",
+    }
+    print(json.dumps(report, indent=1), flush=True)
+
+    os.makedirs(args.out, exist_ok=True)
+    out = {k: model.bert.w(k).detach().to(torch.float16).contiguous() for k in base}
+    save_file(out, os.path.join(args.out, "model.safetensors"))
+    head = {
+        "weight": [float(x) for x in model.head.weight.detach().reshape(-1)],
+        "bias": float(model.head.bias.detach().reshape(-1)[0]),
+        "threshold": float(threshold),
+    }
+    json.dump(head, open(os.path.join(args.out, "head.json"), "w"))
+    for f in ("tokenizer.json", "config.json"):
+        shutil.copy(os.path.join(args.base, f), os.path.join(args.out, f))
+    json.dump(report, open(os.path.join(args.out, "training.json"), "w"), indent=1)
+    # Reference logits for the Rust parity test: fixed pairs scored by the
+    # saved (f16) encoder and the saved head.
+    probe = [
+        ("When was the joint venture set up?", "The joint venture was formally set up in April 2026 by SoftBank, NEC, Sony, and Honda."),
+        ("When was the joint venture set up?", "Japan is investing billions in homegrown AI."),
+        ("Who is the chief executive?", "The project is led by a consortium of four companies."),
+    ]
+    saved = Reader(Bert(cfg, {k: v.float() for k, v in out.items()}))
+    saved.head.weight.data = torch.tensor([head["weight"]])
+    saved.head.bias.data = torch.tensor([head["bias"]])
+    ref = score(saved, encode(tok, probe, args.max_len))
+    json.dump(
+        [{"question": q, "sentence": s, "logit": float(z)} for (q, s), z in zip(probe, ref)],
+        open(os.path.join(args.out, "probe.json"), "w"),
+        indent=1,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+//! `verbatim bench squad2`: answers and "no answer" end to end through
+//! `Engine::ask`, over the 2,067 SQuAD v1.1 dev paragraphs (neutral titles
+//! unless `--titled`), on SQuAD 2.0's human-written unanswerable questions
+//! and SQuAD v1.1's answerable ones, with the reader model and without it
+//! in the same run.
+//!
+//! The reader was trained on the tuning articles except two SQuAD 2.0
+//! articles kept out whole ([`VALIDATION`]): figures on those two are out
+//! of fold; figures on the other six are in-sample for the reader and
+//! labelled so. Held-out v1.1 articles 24-47 are reported for the
+//! answerable side (SQuAD 2.0's labelled held-out articles are not here).
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Deserialize;
+
+use crate::answer::{AskRequest, AskStatus};
+use crate::config::ReaderMode;
+use crate::config::VectorMode;
+use crate::engine::Engine;
+use crate::search::Filters;
+
+use super::squad;
+
+/// The SQuAD v1.1 article indices of the two SQuAD 2.0 articles the reader
+/// never saw in training (European_Union_law, Packet_switching): they chose
+/// its operating point (`scripts/reader/train.py`).
+const VALIDATION: [usize; 2] = [15, 19];
+
+/// The parts of `dev-v2.0-tune.json` read here.
+#[derive(Deserialize)]
+struct Squad2 {
+    /// Articles.
+    data: Vec<Article2>,
+}
+
+/// A SQuAD 2.0 article.
+#[derive(Deserialize)]
+struct Article2 {
+    /// Its index in SQuAD v1.1 dev.
+    v11_article: usize,
+    /// Its paragraphs.
+    paragraphs: Vec<Paragraph2>,
+}
+
+/// A paragraph's questions.
+#[derive(Deserialize)]
+struct Paragraph2 {
+    /// Questions.
+    qas: Vec<Qa2>,
+}
+
+/// A question, answerable or not.
+#[derive(Deserialize)]
+struct Qa2 {
+    /// The question.
+    question: String,
+    /// Gold answers (empty when unanswerable).
+    answers: Vec<squad::Answer>,
+    /// Written to look answerable from its paragraph, and not.
+    #[serde(default)]
+    is_impossible: bool,
+}
+
+/// A question to ask and what counts as right.
+struct Probe<'a> {
+    /// The question.
+    question: &'a str,
+    /// Gold strings; empty for an unanswerable question.
+    golds: Vec<&'a str>,
+}
+
+/// Rates over a set of probes.
+#[derive(Default, Clone, Copy)]
+struct Rates {
+    /// Answerable questions.
+    answerable: usize,
+    /// Answered, with a gold string in the top answer's text.
+    right: usize,
+    /// Unanswerable questions.
+    unanswerable: usize,
+    /// Unanswerable questions answered `no_answer`.
+    refused: usize,
+}
+
+impl Rates {
+    fn cells(&self) -> String {
+        let r = self.right as f64 / self.answerable.max(1) as f64;
+        if self.unanswerable == 0 {
+            return format!("{r:.4} ({}/{}) | — | —", self.right, self.answerable);
+        }
+        let u = self.refused as f64 / self.unanswerable.max(1) as f64;
+        format!(
+            "{r:.4} ({}/{}) | {u:.4} ({}/{}) | {:.4}",
+            self.right,
+            self.answerable,
+            self.refused,
+            self.unanswerable,
+            (r + u) / 2.0
+        )
+    }
+}
+
+/// One question's outcome with the reader: whether it is answerable, the
+/// reader's best logit, and whether the top answer holds a gold string.
+type Read = (bool, f32, bool);
+
+/// The rates over `probes`, and each question's [`Read`] when the reader ran.
+fn measure(
+    engine: &Engine,
+    probes: &[Probe<'_>],
+    reader: ReaderMode,
+) -> anyhow::Result<(Rates, Vec<Read>)> {
+    let mut r = Rates::default();
+    let mut reads = Vec::new();
+    for p in probes {
+        let req = AskRequest {
+            question: p.question.to_string(),
+            limit: 3,
+            filters: Filters::default(),
+        };
+        let res = engine.ask_with(&req, reader)?;
+        let answered = res.status == AskStatus::Answered;
+        let top_right = res.answers.first().is_some_and(|a| {
+            let text = &a.doc.text[a.bytes.clone()];
+            p.golds.iter().any(|g| text.contains(g))
+        });
+        if let Some(z) = res.reader_logit {
+            reads.push((!p.golds.is_empty(), z, top_right));
+        }
+        if p.golds.is_empty() {
+            r.unanswerable += 1;
+            r.refused += usize::from(!answered);
+        } else {
+            r.answerable += 1;
+            r.right += usize::from(answered && top_right);
+        }
+    }
+    Ok((r, reads))
+}
+
+/// The threshold on the reader's best logit that maximises the mean of
+/// answerable answered-and-right and unanswerable refused, with the two
+/// rates there.
+fn best_threshold(reads: &[Read]) -> Option<(f32, f64, f64)> {
+    let answerable = reads.iter().filter(|r| r.0).count().max(1) as f64;
+    let unanswerable = reads.iter().filter(|r| !r.0).count().max(1) as f64;
+    let mut best: Option<(f32, f64, f64)> = None;
+    let mut ts: Vec<f32> = reads.iter().map(|r| r.1).collect();
+    ts.sort_by(f32::total_cmp);
+    for t in ts {
+        let right = reads.iter().filter(|r| r.0 && r.1 >= t && r.2).count() as f64 / answerable;
+        let refused = reads.iter().filter(|r| !r.0 && r.1 < t).count() as f64 / unanswerable;
+        if best.is_none_or(|b| right + refused > b.1 + b.2) {
+            best = Some((t, right, refused));
+        }
+    }
+    best
+}
+
+/// The reader alone: word pieces per second over question–sentence pairs
+/// (each of the first 200 validation questions with the sentences of its
+/// top related passages), one question's pairs per call, as `ask` runs it.
+fn reader_throughput(engine: &Engine, probes: &[Probe<'_>]) -> anyhow::Result<()> {
+    let Some(vectors) = engine.snapshot().vectors() else {
+        return Ok(());
+    };
+    let reader = vectors.reader()?;
+    let mut work: Vec<(&str, Vec<String>)> = Vec::new();
+    for p in probes.iter().take(200) {
+        let res = engine.ask_with(
+            &AskRequest {
+                question: p.question.to_string(),
+                limit: 3,
+                filters: Filters::default(),
+            },
+            ReaderMode::Off,
+        )?;
+        let sentences: Vec<String> = res
+            .related
+            .iter()
+            .flat_map(|h| {
+                h.passage
+                    .sentences
+                    .iter()
+                    .map(|s| h.doc.text[s.bytes.clone()].to_string())
+            })
+            .take(8)
+            .collect();
+        work.push((p.question, sentences));
+    }
+    let mut pieces = 0usize;
+    let mut pairs = 0usize;
+    for (q, ss) in &work {
+        for s in ss {
+            pieces += reader.pair_tokens(q, s)?;
+            pairs += 1;
+        }
+    }
+    let t = Instant::now();
+    for (q, ss) in &work {
+        let texts: Vec<&str> = ss.iter().map(String::as_str).collect();
+        reader.logits(q, &texts)?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "\nreader: {pairs} pairs, {pieces} word pieces in {secs:.2}s: {:.0} word pieces/s, {:.1} ms per question of up to 8 pairs",
+        pieces as f64 / secs,
+        secs * 1e3 / work.len().max(1) as f64
+    );
+    Ok(())
+}
+
+/// Runs the benchmark and prints its table.
+pub(crate) fn run(
+    data: &Path,
+    squad2: &Path,
+    titled: bool,
+    vectors: VectorMode,
+) -> anyhow::Result<()> {
+    let sq = squad::load(data)?;
+    let s2: Squad2 = serde_json::from_slice(
+        &std::fs::read(squad2).map_err(|e| anyhow::anyhow!("{}: {e}", squad2.display()))?,
+    )?;
+    let docs = squad::documents(&sq, |_| true, titled);
+    let engine = Engine::build(docs, &super::scifact::bench_index_dir("squad"), vectors)?;
+    let v2 = |keep: &dyn Fn(usize) -> bool| -> Vec<Probe<'_>> {
+        s2.data
+            .iter()
+            .filter(|a| keep(a.v11_article))
+            .flat_map(|a| a.paragraphs.iter().flat_map(|p| &p.qas))
+            .map(|q| Probe {
+                question: &q.question,
+                golds: if q.is_impossible {
+                    Vec::new()
+                } else {
+                    q.answers.iter().map(|a| a.text.as_str()).collect()
+                },
+            })
+            .collect()
+    };
+    let v1 = |keep: &dyn Fn(usize) -> bool| -> Vec<Probe<'_>> {
+        sq.data
+            .iter()
+            .enumerate()
+            .filter(|(a, _)| keep(*a))
+            .flat_map(|(_, a)| a.paragraphs.iter().flat_map(|p| &p.qas))
+            .map(|q| Probe {
+                question: &q.question,
+                golds: q.answers.iter().map(|a| a.text.as_str()).collect(),
+            })
+            .collect()
+    };
+    let sets = [
+        (
+            "SQuAD 2.0, validation articles 15 and 19 (out of fold for the reader)",
+            v2(&|a| VALIDATION.contains(&a)),
+        ),
+        (
+            "SQuAD 2.0, the other six tune articles (IN-SAMPLE for the reader)",
+            v2(&|a| !VALIDATION.contains(&a)),
+        ),
+        ("SQuAD v1.1, held-out articles 24-47", v1(&|a| a >= 24)),
+    ];
+    println!(
+        "# verbatim bench squad2 ({} titles, vectors {vectors:?}); answered and right = status answered and a gold string in the top answer's text",
+        if titled { "the articles' own (topic-naming)" } else { "neutral" }
+    );
+    println!("| set | reader | answerable answered and right | unanswerable refused | mean | questions/s |\n|---|---|---|---|---|---|");
+    let mut validation = Vec::new();
+    for (i, (name, probes)) in sets.iter().enumerate() {
+        for (label, use_reader) in [("on", ReaderMode::On), ("off", ReaderMode::Off)] {
+            let t = Instant::now();
+            let (r, reads) = measure(&engine, probes, use_reader)?;
+            println!(
+                "| {name} | {label} | {} | {:.0} |",
+                r.cells(),
+                probes.len() as f64 / t.elapsed().as_secs_f64()
+            );
+            if i == 0 && use_reader == ReaderMode::On {
+                validation = reads;
+            }
+        }
+    }
+    reader_throughput(&engine, &sets[0].1)?;
+    match best_threshold(&validation) {
+        Some((t, right, refused)) => println!(
+            "\nreader operating point on the validation articles (served path): logit {t:.3} gives answerable right {right:.4}, unanswerable refused {refused:.4}; shipped READER_THRESHOLD = {}",
+            crate::answer::READER_THRESHOLD
+        ),
+        None => println!("\nthe reader did not run (vectors off?)"),
+    }
+    Ok(())
+}
