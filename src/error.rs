@@ -114,8 +114,9 @@ pub enum Error {
     /// The index on disk is missing or unreadable in a way a rebuild fixes.
     #[error("index unusable: {0}")]
     IndexUnusable(String),
-    /// The embedding model's files are missing, corrupt or unreadable.
-    #[error("embedding model: {}: {message}", file.display())]
+    /// A model's files (the embedding model's or the answer reader's) are
+    /// missing, corrupt or unreadable.
+    #[error("model file {}: {message}", file.display())]
     Model {
         /// The file at fault.
         file: PathBuf,
@@ -151,10 +152,47 @@ impl Error {
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::IndexBusy(_) => ErrorCode::IndexBusy,
             Error::VectorsOff(_) => ErrorCode::VectorsOff,
-            _ => ErrorCode::Internal,
+            // A document that cannot be read is the sender's to fix; two
+            // documents claiming one id conflict.
+            Error::Corpus { .. } => ErrorCode::InvalidDocument,
+            Error::DuplicateId { .. } => ErrorCode::Conflict,
+            // Named one by one, with no wildcard, so a new variant must be
+            // given its code here rather than fall into a 500 unseen.
+            Error::Io { .. }
+            | Error::Index(_)
+            | Error::IndexUnusable(_)
+            | Error::Model { .. }
+            | Error::Embedding(_)
+            | Error::Aborted(_) => ErrorCode::Internal,
         }
     }
 }
 
 /// Shorthand used across the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bad documents are the sender's error, never a 500; what is a 500 is
+    /// a failure of this machine (issue 35: the wildcard that made every
+    /// new variant a 500 is gone).
+    #[test]
+    fn bad_documents_are_client_errors() {
+        let corpus = Error::Corpus {
+            file: "a.md".into(),
+            line: Some(3),
+            message: "bad front matter".into(),
+        };
+        assert_eq!(corpus.code().status(), 400);
+        let dup = Error::DuplicateId {
+            id: "a".into(),
+            first: "a.md".into(),
+            second: "b.md".into(),
+        };
+        assert_eq!(dup.code().status(), 409);
+        let io = Error::io("x", std::io::Error::other("disk"));
+        assert_eq!(io.code().status(), 500);
+    }
+}
