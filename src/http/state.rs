@@ -116,6 +116,22 @@ impl AppState {
             .map_err(|_| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR))
     }
 
+    /// Waits until the engine is set, checking every 20 ms for at most
+    /// `bound`; whether it is. For callers that, unlike an HTTP client,
+    /// cannot be told to retry (an AI assistant's first tool calls).
+    pub(crate) async fn wait_ready(&self, bound: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            if self.engine().is_ok() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// The engine, or 503 `not_ready`.
     pub fn engine(&self) -> Result<Arc<Engine>, ApiError> {
         self.engine

@@ -67,9 +67,14 @@ struct Server {
     tools: Arc<Vec<rmcp::model::Tool>>,
 }
 
+/// How long a tool call or resource read made during start-up waits for the
+/// index to open before it answers `not_ready` (issue 35, item 17: a client
+/// that lists tools and asks at once got `not_ready`).
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Serves MCP over stdin and stdout until the client closes stdin.
-/// `state` may still be starting: tools answer `not_ready` until its
-/// engine is set.
+/// `state` may still be starting: calls wait for its engine up to
+/// [`READY_WAIT`], then answer `not_ready`.
 pub(crate) async fn serve_stdio(state: AppState) -> std::io::Result<()> {
     let server = Server::new(state).map_err(std::io::Error::other)?;
     let running = match server.serve(rmcp::transport::stdio()).await {
@@ -98,6 +103,7 @@ impl Server {
 
     /// Sends one request through the HTTP API's router.
     async fn request(&self, method: Method, uri: &str, body: Option<Vec<u8>>) -> Reply {
+        self.state.wait_ready(READY_WAIT).await;
         let mut req = Request::builder().method(method).uri(uri);
         if body.is_some() {
             req = req.header(header::CONTENT_TYPE, "application/json");
@@ -325,6 +331,7 @@ impl ServerHandler for Server {
         request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
+        self.state.wait_ready(READY_WAIT).await;
         let engine = self
             .state
             .engine()
@@ -463,6 +470,30 @@ mod tests {
         args.insert("format".into(), "csv".into());
         let e = to_request(Tool::CheckDraft, Some(&declared(Tool::CheckDraft)), args).unwrap_err();
         assert!(e.contains("unknown argument `format`"), "{e}");
+    }
+
+    /// A tool call made while the index is still opening waits for it and
+    /// answers, instead of `not_ready` (issue 35, item 17).
+    #[tokio::test]
+    async fn a_call_during_start_up_waits_for_the_index() {
+        let state = AppState::starting(crate::config::Limits::default());
+        let server = Server::new(state.clone()).unwrap();
+        let corpus = tempfile::tempdir().unwrap();
+        std::fs::write(corpus.path().join("a.md"), "# A\n\nRobots build cars.\n").unwrap();
+        let index = tempfile::tempdir().unwrap();
+        let (c, i) = (corpus.path().to_path_buf(), index.path().to_path_buf());
+        let opener = tokio::task::spawn_blocking(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let (engine, _, _) =
+                crate::engine::Engine::open_reporting(&c, &i, crate::config::VectorMode::Off)
+                    .unwrap();
+            state.set_engine(engine);
+        });
+        let mut args = JsonObject::new();
+        args.insert("q".into(), "robots".into());
+        let result = server.call(Tool::Search, args).await;
+        assert_ne!(result.is_error, Some(true), "{result:?}");
+        opener.await.unwrap();
     }
 
     #[test]
