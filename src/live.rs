@@ -71,6 +71,16 @@ impl NewDocument {
         if self.text.trim().is_empty() {
             return Err(Error::InvalidDocument("the text is empty".into()));
         }
+        if let Some(url) = self
+            .front
+            .url
+            .as_deref()
+            .filter(|u| !ingest::is_valid_url(u))
+        {
+            return Err(Error::InvalidDocument(format!(
+                "url `{url}` is not an http:// or https:// link"
+            )));
+        }
         let toml =
             toml::to_string(&self.front).map_err(|e| Error::InvalidDocument(e.to_string()))?;
         Ok(format!("+++\n{toml}+++\n{}", self.text).into_bytes())

@@ -6,6 +6,27 @@ use crate::segment::{facts, segment, Markup};
 
 /// Whether `id` is a valid document id: 1-128 chars of ASCII letters, digits,
 /// `-`, `_` and `.`, starting with a letter or digit.
+/// Whether `url` may be a document's source link: `http://` or `https://`
+/// (any case) with a host, and no whitespace or control characters. The
+/// page renders it as a link, so a `javascript:` or `data:` URL is refused
+/// at the door, not left to the CSP (issue 35).
+pub(crate) fn is_valid_url(url: &str) -> bool {
+    let lower = url
+        .get(..8)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let rest = if lower.starts_with("https://") {
+        &url[8..]
+    } else if lower.starts_with("http://") {
+        &url[7..]
+    } else {
+        return false;
+    };
+    !rest.is_empty()
+        && !rest.starts_with('/')
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 pub(crate) fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128

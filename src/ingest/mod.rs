@@ -25,7 +25,7 @@ use crate::docstore::{self, Store};
 use crate::error::{Error, Result};
 use crate::model::{DocMeta, Document};
 use crate::segment::{first_heading_or_line, Markup};
-pub(crate) use doc::{document_from_text, is_valid_id, slug};
+pub(crate) use doc::{document_from_text, is_valid_id, is_valid_url, slug};
 pub(crate) use pdf::TextCache;
 
 /// How a file ending is read.
@@ -157,6 +157,18 @@ pub fn parse_document(origin: &Path, raw: &str) -> Result<Document> {
         }
         None => slug(stem),
     };
+    if let Some(url) = fm.url.as_deref().filter(|u| !is_valid_url(u)) {
+        return Err(Error::Corpus {
+            file: origin.to_path_buf(),
+            line: Some(
+                raw[..split.body_start]
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("url"))
+                    .map_or(1, |i| i + 1),
+            ),
+            message: format!("url `{url}` is not an http:// or https:// link"),
+        });
+    }
     let title = fm
         .title
         .or_else(|| first_heading_or_line(&text, markup))
@@ -338,6 +350,11 @@ fn json_line(rel: &Path, i: usize, line: &str) -> std::result::Result<Document, 
         .map_err(|e| err(format!("not a JSON document with `id` and `text`: {e}")))?;
     if !is_valid_id(&j.id) {
         return Err(err(format!("id `{}` is not a URL-safe slug", j.id)));
+    }
+    if let Some(url) = j.url.as_deref().filter(|u| !is_valid_url(u)) {
+        return Err(err(format!(
+            "url `{url}` is not an http:// or https:// link"
+        )));
     }
     let meta = DocMeta {
         title: j

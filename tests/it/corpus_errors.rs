@@ -44,6 +44,17 @@ fn malformed_front_matter_names_file_and_line() {
             "bad.md:4",
         ),
         ("bad.txt", "fine\n\u{0}", ""),
+        // A source link the page would render live must be http(s).
+        (
+            "bad.md",
+            "+++\nid = \"x\"\nurl = \"javascript:alert(1)\"\n+++\nBody",
+            "bad.md:3: url `javascript:alert(1)` is not an http:// or https:// link",
+        ),
+        (
+            "bad.jsonl",
+            "{\"id\":\"x\",\"text\":\"Body\",\"url\":\"data:text/html,hi\"}\n",
+            "bad.jsonl:1: url",
+        ),
     ];
     for (name, text, want) in cases {
         let dir = corpus_of(&[(name, text)]);

@@ -354,6 +354,22 @@ async fn a_document_posted_without_an_id_takes_a_slug_of_its_title() {
     }
     assert_ne!(ids[0], ids[1]);
     assert!(ids.iter().all(|i| i.starts_with("document-")), "{ids:?}");
+    // A source link must be http(s): the page renders it as a link.
+    for url in [
+        "javascript:alert(1)",
+        "JavaScript:x",
+        "data:text/html,x",
+        "https://",
+        "//x.example",
+    ] {
+        let body = json!({"id": "linked", "text": "Linked.", "url": url});
+        let (st, v) = call(&f.state, "POST", "/v1/documents", Some(TOKEN), Some(body)).await;
+        assert_eq!(st.as_u16(), 400, "{url}: {v}");
+        assert_eq!(v["error"]["code"], "invalid_document", "{url}");
+    }
+    let body = json!({"id": "linked", "text": "Linked.", "url": "HTTPS://example.com/a?b=c"});
+    let (st, v) = call(&f.state, "POST", "/v1/documents", Some(TOKEN), Some(body)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
 }
 
 /// A write names documents: `PUT /v1/documents/foo` may replace `foo`,
