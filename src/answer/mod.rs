@@ -103,10 +103,10 @@ pub struct AskRequest {
 /// enough to stay within the ask latency target.
 const READ_CANDIDATES: usize = 8;
 
-/// The reader's logit for a candidate as a probability, its operating
-/// point at 0.5.
-fn reader_probability(logit: f32, threshold: f32) -> f64 {
-    1.0 / (1.0 + f64::from(threshold - logit).exp())
+/// The reader's logit for a candidate as a probability, 0.5 at
+/// [`READER_THRESHOLD`].
+fn reader_probability(logit: f32) -> f64 {
+    1.0 / (1.0 + f64::from(READER_THRESHOLD - logit).exp())
 }
 
 /// What a highlighted range of an answer marks. Highlights that start at
@@ -430,7 +430,8 @@ pub(crate) fn ask<'a>(
         (ReaderMode::On, Some(v)) if embed::reads(&req.question) => Some(v.reader()?),
         _ => None,
     };
-    let read: Option<(Vec<f32>, f32)> = match reader {
+    // The reader's logits, in the reordered candidates' order.
+    let read: Option<Vec<f32>> = match reader {
         Some(r) => {
             let n = cands.len().min(READ_CANDIDATES.max(pool));
             let texts: Vec<&str> = cands[..n]
@@ -442,7 +443,7 @@ pub(crate) fn ask<'a>(
             order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
             let head: Vec<(f64, Candidate<'a>)> = order.iter().map(|&i| cands[i].clone()).collect();
             cands.splice(..n, head);
-            Some((order.iter().map(|&i| logits[i]).collect(), READER_THRESHOLD))
+            Some(order.iter().map(|&i| logits[i]).collect())
         }
         None => None,
     };
@@ -454,12 +455,8 @@ pub(crate) fn ask<'a>(
     // the runner-up's, exactly as the model was fitted). A candidate
     // ranked below another never stands out over it.
     let answerability_of = |i: usize| -> Option<f64> {
-        if let Some((logits, threshold)) = &read {
-            return Some(
-                logits
-                    .get(i)
-                    .map_or(0.0, |&z| reader_probability(z, *threshold)),
-            );
+        if let Some(logits) = &read {
+            return Some(logits.get(i).map_or(0.0, |&z| reader_probability(z)));
         }
         let (score, c) = &cands[i];
         let cosines = c.cosines?;
@@ -558,7 +555,7 @@ pub(crate) fn ask<'a>(
             // With the reader, its logit: the order the answers come in.
             score: read
                 .as_ref()
-                .and_then(|(logits, _)| logits.get(i))
+                .and_then(|logits| logits.get(i))
                 .map_or(*score, |&z| f64::from(z)),
             coverage: cov,
         });
@@ -582,9 +579,7 @@ pub(crate) fn ask<'a>(
         answers,
         related,
         unmatched_terms,
-        reader_logit: read
-            .as_ref()
-            .and_then(|(logits, _)| logits.first().copied()),
+        reader_logit: read.as_ref().and_then(|logits| logits.first().copied()),
     })
 }
 

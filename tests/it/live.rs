@@ -21,7 +21,12 @@ struct Fixture {
 }
 
 fn fixture(token: Option<&str>) -> Fixture {
-    let corpus = corpus_of(&[("a.md", "# A\n\nRobots build cars.")]);
+    fixture_of(&[("a.md", "# A\n\nRobots build cars.")], token)
+}
+
+/// A served corpus of `files`, writable with `token`.
+fn fixture_of(files: &[(&str, &str)], token: Option<&str>) -> Fixture {
+    let corpus = corpus_of(files);
     let index = tempfile::tempdir().unwrap();
     let (engine, _) = Engine::open(corpus.path(), index.path()).unwrap();
     let mut state = AppState::ready(engine, super::support::contract_limits());
@@ -379,22 +384,17 @@ async fn a_document_posted_without_an_id_takes_a_slug_of_its_title() {
 /// the index and the other document exactly as they were.
 #[tokio::test]
 async fn a_write_never_replaces_another_document_or_an_unindexed_file() {
-    let corpus = corpus_of(&[
-        ("a.md", "# A\n\nRobots build cars."),
-        (
-            "foo.md",
-            "+++\nid = \"bar\"\n+++\nBar holds the word zeppelin.",
-        ),
-    ]);
-    let index = tempfile::tempdir().unwrap();
-    let (engine, _) = Engine::open(corpus.path(), index.path()).unwrap();
-    let mut state = AppState::ready(engine, super::support::contract_limits());
-    state.token = Some(Secret::new(TOKEN.into()));
-    state.live = Some(Live {
-        corpus_dir: corpus.path().into(),
-        index_dir: index.path().into(),
-    });
-    let s = &state;
+    let f = fixture_of(
+        &[
+            ("a.md", "# A\n\nRobots build cars."),
+            (
+                "foo.md",
+                "+++\nid = \"bar\"\n+++\nBar holds the word zeppelin.",
+            ),
+        ],
+        Some(TOKEN),
+    );
+    let (corpus, s) = (&f.corpus, &f.state);
     let foo = std::fs::read(corpus.path().join("foo.md")).unwrap();
     for method in ["PUT", "POST"] {
         let (uri, body) = match method {
