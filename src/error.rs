@@ -68,7 +68,7 @@ pub enum Error {
         line: Option<usize>,
         message: String,
     },
-    /// Two corpus files claim the same document id.
+    /// Two documents claim the same id (in two corpus files, or twice in one).
     #[error("duplicate document id `{id}` in {} and {}", first.display(), second.display())]
     DuplicateId {
         id: String,

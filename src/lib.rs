@@ -70,7 +70,7 @@ pub use index::{
 pub use ingest::frontmatter::FrontMatter;
 pub use ingest::pdf::extract_pdfs_with;
 pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRecord, Problem};
-pub use live::{Live, Mode, NewDocument};
+pub use live::{Live, Mode, NewDocument, WriteError};
 pub use model::{Citation, DocMeta, Document, Passage, Sentence, Span, Text};
 pub use quote::{
     DiffOp, DiffPart, DraftCheck, DraftQuote, Note, NoteKind, Piece, QuoteCheck, QuoteMatch,

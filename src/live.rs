@@ -10,6 +10,12 @@
 //!    directory fsynced;
 //! 4. a new engine snapshot is returned for the caller to swap in.
 //!
+//! Once the commit is done the write is in the index, whatever happens
+//! next: a later step that fails (the rename, the unlink) still yields the
+//! next engine, inside the [`WriteError`], so the server swaps it in and
+//! what it serves matches its index. A removal whose file is already gone
+//! has nothing left to unlink, and succeeds.
+//!
 //! A crash before step 3 leaves no visible file, so the next start's sync
 //! removes the committed document again: the previous state. A crash after
 //! step 3 leaves the file, which the sync keeps. Removal runs the other way
@@ -25,6 +31,44 @@ use crate::index;
 use crate::ingest::frontmatter::FrontMatter;
 use crate::ingest::{self, FileRecord};
 use crate::model::Document;
+
+/// A write that failed, with the next engine when the failure came after
+/// the index commit (the index then holds the change, and the caller must
+/// serve it).
+pub struct WriteError {
+    /// Why it failed.
+    pub error: Error,
+    /// The engine with the committed change, when the commit had happened
+    /// (boxed: an engine is large, and errors travel by value).
+    pub committed: Option<Box<Engine>>,
+}
+
+impl From<Error> for WriteError {
+    fn from(error: Error) -> Self {
+        WriteError {
+            error,
+            committed: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteError")
+            .field("error", &self.error)
+            .field("committed", &self.committed.is_some())
+            .finish()
+    }
+}
+
+/// What [`Live::store`] did: the ids the commit replaced, and the error of
+/// a step after the commit, if one failed.
+struct Stored {
+    /// The ids the file held before.
+    replaced: Vec<String>,
+    /// A failure after the commit (the change is in the index all the same).
+    after_commit: Option<Error>,
+}
 
 /// Whether a write may replace existing documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +186,16 @@ fn parse(rel: &str, bytes: &[u8], pdf_texts: &ingest::TextCache) -> Result<Vec<D
     if docs.is_empty() {
         return Err(Error::InvalidDocument(format!("`{rel}` holds no document")));
     }
+    // One id, one document: a file naming an id twice (two JSON Lines with
+    // the same id) would index both copies under one id.
+    let mut ids = std::collections::HashSet::new();
+    if let Some(d) = docs.iter().find(|d| !ids.insert(d.meta.id.as_str())) {
+        return Err(Error::DuplicateId {
+            id: d.meta.id.clone(),
+            first: rel.into(),
+            second: rel.into(),
+        });
+    }
     Ok(docs)
 }
 
@@ -194,7 +248,7 @@ impl Live {
         engine: &Engine,
         doc: &NewDocument,
         mode: Mode,
-    ) -> Result<(Engine, Vec<String>)> {
+    ) -> std::result::Result<(Engine, Vec<String>), WriteError> {
         let bytes = doc.to_file()?;
         let rel = match engine.document(doc.id()).map(|d| d.origin.clone()) {
             Some(p)
@@ -210,7 +264,8 @@ impl Live {
                 return Err(Error::Conflict(format!(
                     "document `{}` comes from `{p}`; change that file instead",
                     doc.id()
-                )))
+                ))
+                .into())
             }
             _ => format!("{}.md", doc.id()),
         };
@@ -262,9 +317,12 @@ impl Live {
         bytes: Vec<u8>,
         docs: Vec<Document>,
         mode: Mode,
-    ) -> Result<(Engine, Vec<String>)> {
+    ) -> std::result::Result<(Engine, Vec<String>), WriteError> {
         let started = std::time::Instant::now();
-        let replaced = self.store(
+        let Stored {
+            replaced,
+            after_commit,
+        } = self.store(
             engine.write_target(),
             rel,
             &bytes,
@@ -281,7 +339,13 @@ impl Live {
             total_ms = started.elapsed().as_secs_f64() * 1e3,
             "write swapped in"
         );
-        Ok((next, ids))
+        match after_commit {
+            Some(error) => Err(WriteError {
+                error,
+                committed: Some(Box::new(next)),
+            }),
+            None => Ok((next, ids)),
+        }
     }
 
     /// Stores a file through an index opened for writing alone (`verbatim
@@ -294,13 +358,16 @@ impl Live {
         bytes: Vec<u8>,
     ) -> Result<Vec<String>> {
         let docs = parse(rel, &bytes, &target.index.pdf_texts())?;
-        self.store(target, rel, &bytes, &docs, Mode::Replace, Target::File)?;
-        Ok(docs.into_iter().map(|d| d.meta.id).collect())
+        let stored = self.store(target, rel, &bytes, &docs, Mode::Replace, Target::File)?;
+        match stored.after_commit {
+            Some(e) => Err(e),
+            None => Ok(docs.into_iter().map(|d| d.meta.id).collect()),
+        }
     }
 
     /// The durable half of a write: the file, the commit and the rename, a
     /// failpoint at every step. Returns the ids the file held before (which
-    /// the commit replaced).
+    /// the commit replaced), and the error of a step after the commit.
     fn store(
         &self,
         target: WriteTarget<'_>,
@@ -309,7 +376,7 @@ impl Live {
         docs: &[Document],
         mode: Mode,
         what: Target,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Stored> {
         let _lock = index::lock(&self.index_dir)?;
         let mut manifest = target.index.latest_manifest()?;
         if what == Target::Documents {
@@ -390,11 +457,15 @@ impl Live {
         })?;
         failpoint::hit(FailPoint::Committed);
         let committed = std::time::Instant::now();
-        // 3. The file in place, and its directory durable.
-        std::fs::rename(&tmp, &final_path).map_err(|e| Error::io(&final_path, e))?;
-        failpoint::hit(FailPoint::Renamed);
-        sync_dir(&dir)?;
-        failpoint::hit(FailPoint::DirSynced);
+        // 3. The file in place, and its directory durable. The change is
+        //    committed: a failure from here on is reported with it.
+        let placing = (|| {
+            std::fs::rename(&tmp, &final_path).map_err(|e| Error::io(&final_path, e))?;
+            failpoint::hit(FailPoint::Renamed);
+            sync_dir(&dir)?;
+            failpoint::hit(FailPoint::DirSynced);
+            Ok(())
+        })();
         let placed = std::time::Instant::now();
         let ms = |a: std::time::Instant, b: std::time::Instant| (b - a).as_secs_f64() * 1e3;
         // Where a write's time goes (RUST_LOG=verbatim::live=debug).
@@ -406,19 +477,38 @@ impl Live {
             place_ms = ms(committed, placed),
             "write steps"
         );
-        Ok(old_ids)
+        Ok(Stored {
+            replaced: old_ids,
+            after_commit: placing.err(),
+        })
     }
 
     /// Removes a document (and the file holding it, which must hold only
     /// it); returns the next engine.
-    pub fn remove(&self, engine: &Engine, id: &str) -> Result<Engine> {
-        self.remove_document(engine.write_target(), id)?;
-        engine.with_changes(Vec::new(), &[id.to_string()])
+    pub fn remove(&self, engine: &Engine, id: &str) -> std::result::Result<Engine, WriteError> {
+        let after_commit = self.remove_committed(engine.write_target(), id)?;
+        let next = engine.with_changes(Vec::new(), &[id.to_string()])?;
+        match after_commit {
+            Some(error) => Err(WriteError {
+                error,
+                committed: Some(Box::new(next)),
+            }),
+            None => Ok(next),
+        }
+    }
+
+    /// Removes a document through an index opened for writing alone
+    /// (`verbatim remove`).
+    pub(crate) fn remove_document(&self, target: WriteTarget<'_>, id: &str) -> Result<()> {
+        match self.remove_committed(target, id)? {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// The durable half of a removal: the commit, then the unlink, a
-    /// failpoint after each.
-    pub(crate) fn remove_document(&self, target: WriteTarget<'_>, id: &str) -> Result<()> {
+    /// failpoint after each. Returns the error of a step after the commit.
+    fn remove_committed(&self, target: WriteTarget<'_>, id: &str) -> Result<Option<Error>> {
         let _lock = index::lock(&self.index_dir)?;
         let mut manifest = target.index.latest_manifest()?;
         let Some((rel, record)) = manifest
@@ -439,9 +529,16 @@ impl Live {
         self.commit(target, &mut manifest, &[id.to_string()], &[], -1)?;
         failpoint::hit(FailPoint::RemoveCommitted);
         let path = self.corpus_dir.join(&rel);
-        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-        failpoint::hit(FailPoint::Unlinked);
-        sync_dir(path.parent().unwrap_or(&self.corpus_dir))
+        let unlinking = (|| {
+            match std::fs::remove_file(&path) {
+                // Removed by hand already: the state the removal wants.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                r => r.map_err(|e| Error::io(&path, e))?,
+            }
+            failpoint::hit(FailPoint::Unlinked);
+            sync_dir(path.parent().unwrap_or(&self.corpus_dir))
+        })();
+        Ok(unlinking.err())
     }
 
     /// Commits `remove` and `add` with `manifest` brought up to date (its

@@ -66,7 +66,10 @@ impl AppState {
     /// serialized with every other write of this process.
     pub fn write<T>(
         &self,
-        f: impl FnOnce(&crate::live::Live, &Engine) -> crate::error::Result<(Engine, T)>,
+        f: impl FnOnce(
+            &crate::live::Live,
+            &Engine,
+        ) -> std::result::Result<(Engine, T), crate::live::WriteError>,
     ) -> Result<T, ApiError> {
         let live = self.live.as_ref().ok_or_else(|| {
             ApiError::new(
@@ -76,9 +79,26 @@ impl AppState {
         })?;
         let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
         let current = self.engine()?;
-        let (next, out) = f(live, &current)?;
-        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));
-        Ok(out)
+        let swap = |next: Engine| {
+            *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));
+        };
+        match f(live, &current) {
+            Ok((next, out)) => {
+                swap(next);
+                Ok(out)
+            }
+            // Committed, then a later step failed: the index holds the
+            // change, so the server serves it, and the client hears why.
+            Err(crate::live::WriteError {
+                error,
+                committed: Some(next),
+            }) => {
+                tracing::error!(%error, "a write failed after its commit; serving the committed change");
+                swap(*next);
+                Err(error.into())
+            }
+            Err(crate::live::WriteError { error, .. }) => Err(error.into()),
+        }
     }
 
     /// Runs `f` on the blocking pool once a permit is free, and keeps the

@@ -217,21 +217,13 @@ async fn bad_ids_and_file_names_never_reach_the_file_system() {
         (400, Some("invalid_document".into()))
     );
     // An upload's file name is reduced to a safe base name inside the corpus.
-    let boundary = "XBOUNDARY";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../Evil Page.html\"\r\nContent-Type: text/html\r\n\r\n\
-         <html><title>Evil</title><body><p>Uploaded pages are indexed.</p></body></html>\r\n--{boundary}--\r\n"
-    );
-    let req = Request::post("/v1/documents")
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Body::from(body))
-        .unwrap();
-    let resp = app(f.state.clone()).oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
+    let (st, v) = upload(
+        &f.state,
+        "../../Evil Page.html",
+        "<html><title>Evil</title><body><p>Uploaded pages are indexed.</p></body></html>",
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
     assert!(f.corpus.path().join("evil-page.html").exists());
     assert!(!f
         .corpus
@@ -382,6 +374,119 @@ async fn a_document_posted_without_an_id_takes_a_slug_of_its_title() {
 /// PUT nor a POST overwrites a file dropped into the corpus folder by hand
 /// since the last sync (issue 35, item 1). Each refusal leaves the file,
 /// the index and the other document exactly as they were.
+/// Uploads `content` as the file `name` (multipart, as the page and curl -F do).
+async fn upload(state: &AppState, name: &str, content: &str) -> (StatusCode, Value) {
+    let boundary = "XBOUNDARY";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/v1/documents")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
+    let st = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (st, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// A JSON Lines upload naming one id twice used to index both copies under
+/// one id: search then failed with a 500 ("unknown passage"). It is refused
+/// whole, and nothing of it is stored.
+#[tokio::test]
+async fn a_file_naming_one_id_twice_is_refused_whole() {
+    let f = fixture(Some(TOKEN));
+    let twice = concat!(
+        r#"{"id": "dup", "text": "The first copy mentions a zeppelin."}"#,
+        "\n",
+        r#"{"id": "dup", "text": "The second copy mentions a blimp."}"#,
+    );
+    let (st, v) = upload(&f.state, "twice.jsonl", twice).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "conflict");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("dup"),
+        "{v}"
+    );
+    assert!(!f.corpus.path().join("twice.jsonl").exists());
+    let (st, v) = call(&f.state, "GET", "/v1/search?q=zeppelin", None, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["total"], 0);
+    // Distinct ids in one file are two documents.
+    let two = twice.replacen(r#""id": "dup""#, r#""id": "dup-2""#, 1);
+    let (st, v) = upload(&f.state, "two.jsonl", &two).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (
+            hits(&f.state, "zeppelin").await,
+            hits(&f.state, "blimp").await
+        ),
+        (1, 1)
+    );
+}
+
+/// A removal commits, then unlinks. When the file was already removed by
+/// hand, the unlink used to fail after the commit: a 500, the old engine
+/// kept serving the document, and a retry answered 404. Now the removal
+/// succeeds and is visible at once.
+#[tokio::test]
+async fn a_removal_whose_file_is_already_gone_still_applies() {
+    let f = fixture_of(
+        &[
+            ("a.md", "# A\n\nRobots build cars."),
+            ("gone.md", "# Gone\n\nThe zeppelin left."),
+        ],
+        Some(TOKEN),
+    );
+    std::fs::remove_file(f.corpus.path().join("gone.md")).unwrap();
+    let (st, v) = call(&f.state, "DELETE", "/v1/documents/gone", Some(TOKEN), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(hits(&f.state, "zeppelin").await, 0);
+    let (st, _) = call(&f.state, "GET", "/v1/documents/gone", None, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(
+        error_of(call(&f.state, "DELETE", "/v1/documents/gone", Some(TOKEN), None).await),
+        (404, Some("not_found".into()))
+    );
+    // The index agrees after a restart.
+    let (engine, _) = Engine::open(f.corpus.path(), f.index.path()).unwrap();
+    assert!(engine.document("gone").is_none());
+    assert!(engine.document("a").is_some());
+}
+
+/// When a step after the commit fails (here the unlink: the document's
+/// file was replaced by a folder), the client hears the error, and the
+/// server serves what its index now holds: the document is gone at once,
+/// not after a restart, and a retry answers 404.
+#[tokio::test]
+async fn a_failure_after_the_commit_still_serves_the_commit() {
+    let f = fixture_of(
+        &[
+            ("a.md", "# A\n\nRobots build cars."),
+            ("stuck.md", "# Stuck\n\nThe zeppelin stayed."),
+        ],
+        Some(TOKEN),
+    );
+    let path = f.corpus.path().join("stuck.md");
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    std::fs::write(path.join("keep.txt"), "not a document of the index").unwrap();
+    let (st, v) = call(&f.state, "DELETE", "/v1/documents/stuck", Some(TOKEN), None).await;
+    assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{v}");
+    assert_eq!(v["error"]["code"], "internal", "{v}");
+    assert_eq!(hits(&f.state, "zeppelin").await, 0);
+    let (st, _) = call(&f.state, "GET", "/v1/documents/stuck", None, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(
+        error_of(call(&f.state, "DELETE", "/v1/documents/stuck", Some(TOKEN), None).await),
+        (404, Some("not_found".into()))
+    );
+}
+
 #[tokio::test]
 async fn a_write_never_replaces_another_document_or_an_unindexed_file() {
     let f = fixture_of(
