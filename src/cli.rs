@@ -230,6 +230,12 @@ pub enum BenchCommand {
         /// Give each paragraph its article's title (topic-naming; the headline figures use neutral titles).
         #[arg(long)]
         titled: bool,
+        /// Instead of measuring, write every tuning question's served candidates (articles 0-23 only) to this JSON Lines file: the reader's training data.
+        #[arg(long, value_name = "FILE")]
+        export_candidates: Option<PathBuf>,
+        /// Measure the two validation articles only (where the reader's operating point is chosen).
+        #[arg(long)]
+        validation_only: bool,
     },
 }
 
@@ -918,6 +924,16 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
             data,
             squad2,
             titled,
-        }) => crate::bench::squad2::run(data, squad2, *titled, config.vectors).map(|()| true),
+            export_candidates,
+            validation_only,
+        }) => crate::bench::squad2::run(
+            data,
+            squad2,
+            *titled,
+            config.vectors,
+            export_candidates.as_deref(),
+            *validation_only,
+        )
+        .map(|()| true),
     }
 }

@@ -11,6 +11,15 @@ and trains on SQuAD tuning data only:
   - SQuAD 2.0 dev, the 8 labelled articles of 0-23 (dev-v2.0-tune.json): the
     same for the answerable questions; for the human-written unanswerable
     ones every candidate sentence is a negative.
+With --candidates (the shipped weights), the candidates are the served
+path's own: `verbatim bench squad2 --export-candidates FILE` writes the
+ranker's best sentences for every tuning question, and each question's
+best --hard of them are its pairs (hard negatives, as `ask` meets them),
+plus its gold paragraph's answer sentence and --own-negatives of that
+paragraph's other sentences. --evaluate DIR then reports the served path
+on the validation articles for the reader in DIR, per weight of the
+ranker's score mixed into the reader's logit.
+
 Two SQuAD 2.0 articles (European_Union_law, Packet_switching: v1.1 articles
 15 and 19, the last two of the file) are kept out of training whole, v1.1
 questions included: they choose the operating point and give the
@@ -218,6 +227,95 @@ def build(articles, which, rng, own_negatives, other):
     return rows
 
 
+def load_served(path):
+    """Per v1.1 article: the exported served questions (`verbatim bench squad2
+    --export-candidates`), deduplicated by question text (SQuAD 2.0's
+    answerable questions are SQuAD v1.1's)."""
+    out, seen = {}, set()
+    with open(path) as f:
+        for line in f:
+            q = json.loads(line)
+            if q["article"] not in TUNE_V11:
+                raise SystemExit(f"article {q['article']} is held out: not training data")
+            if (q["article"], q["question"]) in seen:
+                continue
+            seen.add((q["article"], q["question"]))
+            out.setdefault(q["article"], []).append(q)
+    return out
+
+
+def build_served(articles, served, which, rng, hard, own_negatives):
+    """(question, sentence, label, article, question index, answerable) rows
+    from the served path: the ranker's best `hard` candidates of every
+    question (labelled by whether they hold a gold string), plus the gold
+    paragraph's answer sentences as positives and `own_negatives` of its
+    other sentences, so every answerable question has its positive."""
+    rows = []
+    for a in which:
+        paras, qs = articles[a]
+        spans = [sentences(p) for p in paras]
+        gold_pos = {}
+        for question, pi, starts, texts in qs:
+            if starts is None:
+                continue
+            for si, (s, e) in enumerate(spans[pi]):
+                if any(s <= st < e for st in starts):
+                    gold_pos.setdefault(question, set()).add(paras[pi][s:e])
+            gold_pos.setdefault((question, "para"), set()).update(
+                paras[pi][s:e] for s, e in spans[pi]
+            )
+        for qi, q in enumerate(served.get(a, [])):
+            answerable = bool(q["golds"])
+            seen = {}
+            for c in q["candidates"][:hard]:
+                seen.setdefault(c["text"], c["gold"])
+            if answerable:
+                for t in gold_pos.get(q["question"], ()):
+                    seen[t] = True
+                own = sorted(gold_pos.get((q["question"], "para"), set()) - set(seen))
+                rng.shuffle(own)
+                for t in own[:own_negatives]:
+                    seen[t] = False
+            for t, label in seen.items():
+                rows.append((q["question"], t, float(label), a, qi, answerable))
+    return rows
+
+
+def served_report(model, tok, served, which, max_len, depth=8):
+    """The served path over `which`, as `ask` runs it: the reader scores the
+    ranker's best `depth` candidates; a question is answered when the best
+    combined score reaches the threshold, and right when that candidate holds
+    a gold string. The combined score is logit + alpha * ranker score; for
+    each alpha, the best threshold and the rates there."""
+    qs = [q for a in which for q in served.get(a, [])]
+    rows = [(q["question"], c["text"]) for q in qs for c in q["candidates"][:depth]]
+    z = score(model, encode(tok, rows, max_len))
+    out, k = [], 0
+    for q in qs:
+        n = len(q["candidates"][:depth])
+        out.append((bool(q["golds"]), [(float(z[k + i]), c["score"], c["gold"]) for i, c in enumerate(q["candidates"][:n])]))
+        k += n
+    return out
+
+
+def sweep(per_q, alphas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)):
+    """For each alpha: (alpha, mean, threshold, right, refused, top1) on the
+    served candidates `per_q` from served_report."""
+    res = []
+    for alpha in alphas:
+        qs = []
+        for answerable, cs in per_q:
+            if not cs:
+                qs.append((answerable, -1e9, False))
+                continue
+            best = max(cs, key=lambda c: c[0] + alpha * c[1])
+            qs.append((answerable, best[0] + alpha * best[1], best[2]))
+        mean, t, right, refused = operating_point(qs)
+        ans = [q for q in qs if q[0]]
+        res.append((alpha, mean, t, right, refused, sum(q[2] for q in ans) / max(1, len(ans))))
+    return res
+
+
 def encode(tok, rows, max_len):
     enc = tok.encode_batch([f"{q} [SEP] {s}" for q, s, *_ in rows])
     return [e.ids[:max_len] if len(e.ids) <= max_len else e.ids[: max_len - 1] + [e.ids[-1]] for e in enc]
@@ -303,6 +401,13 @@ def main():
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--limit", type=int, default=0, help="train rows at most (0: all), for a smoke run")
+    ap.add_argument("--candidates", metavar="FILE",
+                    help="the served path's candidates (verbatim bench squad2 --export-candidates FILE): "
+                    "train on its ranked sentences (hard negatives) and report the served path on the "
+                    "validation articles")
+    ap.add_argument("--hard", type=int, default=8, help="served candidates read per question (with --candidates)")
+    ap.add_argument("--evaluate", metavar="DIR",
+                    help="train nothing: report the served path (--candidates) for the reader in DIR")
     args = ap.parse_args()
 
     random.seed(args.seed)
@@ -312,7 +417,27 @@ def main():
     rng = random.Random(args.seed)
 
     articles = load_articles(args.squad, args.squad2)
-    train_rows = build(articles, [a for a in TUNE_V11 if a not in VALIDATION_V11], rng, args.own_negatives, args.other)
+    served = load_served(args.candidates) if args.candidates else None
+    train_articles = [a for a in TUNE_V11 if a not in VALIDATION_V11]
+    if args.evaluate:
+        if served is None:
+            raise SystemExit("--evaluate needs --candidates")
+        cfg = json.load(open(os.path.join(args.evaluate, "config.json")))
+        model = Reader(Bert(cfg, {k: v.float() for k, v in load_file(os.path.join(args.evaluate, "model.safetensors")).items()}))
+        head = json.load(open(os.path.join(args.evaluate, "head.json")))
+        model.head.weight.data = torch.tensor([head["weight"]])
+        model.head.bias.data = torch.tensor([head["bias"]])
+        tok = Tokenizer.from_file(os.path.join(args.evaluate, "tokenizer.json"))
+        tok.no_padding()
+        tok.no_truncation()
+        per_q = served_report(model, tok, served, sorted(VALIDATION_V11), args.max_len, args.hard)
+        for alpha, mean, t, right, refused, top1 in sweep(per_q):
+            print(f"alpha {alpha:.2f}: mean {mean:.4f} at logit {t:.2f} (right {right:.4f}, refused {refused:.4f}); top-1 right {top1:.4f}")
+        return
+    if served is not None:
+        train_rows = build_served(articles, served, train_articles, rng, args.hard, args.own_negatives)
+    else:
+        train_rows = build(articles, train_articles, rng, args.own_negatives, args.other)
     val_rows = build(articles, sorted(VALIDATION_V11), rng, None, args.other)
     rng.shuffle(train_rows)
     if args.limit:
@@ -418,6 +543,13 @@ def main():
         "validation_mean": round(mean, 4),
         "note": "validation candidates are the question's paragraph plus the article's best-overlapping sentences, not the served retrieval",
     }
+    if served is not None:
+        per_q = served_report(model, tok, served, sorted(VALIDATION_V11), args.max_len, args.hard)
+        report["candidates"] = f"served: the ranker's best {args.hard} per question, plus the gold paragraph's answer sentences and {args.own_negatives} of its others"
+        report["served_validation"] = [
+            {"alpha": a, "mean": round(m, 4), "threshold": t, "right": round(r, 4), "refused": round(u, 4), "top1": round(t1, 4)}
+            for a, m, t, r, u, t1 in sweep(per_q)
+        ]
     print(json.dumps(report, indent=1), flush=True)
 
     os.makedirs(args.out, exist_ok=True)

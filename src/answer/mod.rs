@@ -72,7 +72,7 @@ pub(crate) use features::{Feature, Features};
 use question::QTerm;
 use question::{classify, is_stopword, QType, Question};
 pub(crate) use ranker::{linear, Model, Residual, HIDDEN};
-pub(crate) use weights::{ANSWER_THRESHOLD, MIN_COVERAGE, READER_THRESHOLD};
+pub(crate) use weights::{ANSWER_THRESHOLD, MIN_COVERAGE, READER_RANK_WEIGHT, READER_THRESHOLD};
 
 /// Candidate passages scored per question.
 pub(crate) const CANDIDATE_PASSAGES: usize = 15;
@@ -103,10 +103,10 @@ pub struct AskRequest {
 /// enough to stay within the ask latency target.
 const READ_CANDIDATES: usize = 8;
 
-/// The reader's logit for a candidate as a probability, 0.5 at
-/// [`READER_THRESHOLD`].
-fn reader_probability(logit: f32) -> f64 {
-    1.0 / (1.0 + f64::from(READER_THRESHOLD - logit).exp())
+/// The reader's score for a candidate ([`read_candidates`]) as a
+/// probability, 0.5 at [`READER_THRESHOLD`].
+fn reader_probability(score: f32) -> f64 {
+    1.0 / (1.0 + f64::from(READER_THRESHOLD - score).exp())
 }
 
 /// What a highlighted range of an answer marks. Highlights that start at
@@ -207,7 +207,7 @@ pub struct Answer<'a> {
     /// Char range in the document.
     pub span: Span,
     /// Ranking score (comparable within one question only): the reader's
-    /// logit when the reader ran, else the ranker's score.
+    /// score when the reader ran, else the ranker's.
     pub score: f64,
     /// Share of the question's IDF weight the answer covers.
     pub coverage: f64,
@@ -238,9 +238,9 @@ pub struct AskResult<'a> {
     pub related: Vec<Hit<'a>>,
     /// Key words of the question found nowhere in the corpus.
     pub unmatched_terms: Vec<String>,
-    /// The reader's logit for its best candidate, when the reader ran (for
+    /// The reader's score for its best candidate, when the reader ran (for
     /// the benchmark's choice of [`READER_THRESHOLD`]).
-    pub(crate) reader_logit: Option<f32>,
+    pub(crate) reader_score: Option<f32>,
 }
 
 /// Analyzes a question against the index statistics.
@@ -389,6 +389,88 @@ pub(crate) fn candidates<'a>(
     Ok((out, passages))
 }
 
+/// The ranker's view of a question: its analysis and its candidate
+/// sentences, best first.
+pub(crate) struct Ranked<'a> {
+    /// The analysed question.
+    pub(crate) q: Question,
+    /// Candidate sentences with their ranker scores ([`rank_score`]), best first.
+    pub(crate) cands: Vec<(f64, Candidate<'a>)>,
+    /// The candidate passages, BM25's first (the `related` list).
+    pub(crate) passages: Vec<Scored<'a>>,
+}
+
+/// Analyses a question and ranks the sentences of its candidate passages.
+pub(crate) fn rank<'a>(
+    snap: &'a Snapshot,
+    question: &str,
+    filters: &Filters,
+) -> Result<Ranked<'a>> {
+    let q = analyze_question(snap, question)?;
+    let qv = snap.embed_query(question)?;
+    let (cands, passages) = candidates(snap, &q, qv.as_ref(), filters)?;
+    let model = Model::fitted();
+    let semantic = semantic_weights();
+    let mut cands: Vec<(f64, Candidate<'a>)> = cands
+        .into_iter()
+        .map(|c| (rank_score(model, semantic, &c.features, c.cosines), c))
+        .collect();
+    cands.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(Ranked { q, cands, passages })
+}
+
+/// The answerability model's probability for candidate `i` of ranked
+/// `cands`: its features against the best other candidate's score (for the
+/// top one, the runner-up's, exactly as the model was fitted), so a
+/// candidate ranked below another never stands out over it. `None` without
+/// cosines (vectors off).
+pub(crate) fn model_answerability(
+    q: &Question,
+    cands: &[(f64, Candidate<'_>)],
+    i: usize,
+) -> Option<f64> {
+    let (score, c) = &cands[i];
+    let cosines = c.cosines?;
+    let best_other = if i == 0 { cands.get(1) } else { cands.first() };
+    let v = evidence(&Top {
+        features: &c.features,
+        cosines,
+        score: *score,
+        second: best_other.map(|c| c.0),
+        unmatched: unmatched_share(q),
+        terms: q.terms.len(),
+    });
+    Some(probability(&v, &answerability::fitted()))
+}
+
+/// The reader phase: the reader reads the ranker's best `n` candidates
+/// with the question; they are reordered by the reader's score (its logit
+/// plus [`READER_RANK_WEIGHT`] times the ranker's score, so the ranker's
+/// evidence still counts), and those scores are returned in the new order.
+fn read_candidates(
+    reader: &embed::reader::Reader,
+    question: &str,
+    cands: &mut [(f64, Candidate<'_>)],
+    n: usize,
+) -> Result<Vec<f32>> {
+    let n = cands.len().min(n);
+    let texts: Vec<&str> = cands[..n]
+        .iter()
+        .map(|(_, c)| &c.doc.text[c.passage.sentences[c.sentence].bytes.clone()])
+        .collect();
+    let scores: Vec<f32> = reader
+        .logits(question, &texts)?
+        .into_iter()
+        .zip(&cands[..n])
+        .map(|(z, (score, _))| z + READER_RANK_WEIGHT * *score as f32)
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let head: Vec<(f64, Candidate<'_>)> = order.iter().map(|&i| cands[i].clone()).collect();
+    cands[..n].clone_from_slice(&head);
+    Ok(order.iter().map(|&i| scores[i]).collect())
+}
+
 /// Pronouns that make a sentence lean on the one before it.
 const ANAPHORA: &[&str] = &[
     "it", "its", "this", "these", "they", "their", "he", "she", "his", "her", "that", "those",
@@ -405,49 +487,37 @@ pub(crate) fn ask<'a>(
             "limit must be between 1 and {MAX_ANSWERS}"
         )));
     }
-    let q = analyze_question(snap, &req.question)?;
+    let Ranked {
+        q,
+        mut cands,
+        passages,
+    } = rank(snap, &req.question, &req.filters)?;
     let unmatched_terms: Vec<String> = q
         .terms
         .iter()
         .filter(|t| t.doc_freq == 0)
         .map(|t| t.raw.clone())
         .collect();
-    let qv = snap.embed_query(&req.question)?;
-    let (cands, passages) = candidates(snap, &q, qv.as_ref(), &req.filters)?;
-    let model = Model::fitted();
-    let semantic = semantic_weights();
-    let mut cands: Vec<(f64, Candidate<'a>)> = cands
-        .into_iter()
-        .map(|c| (rank_score(model, semantic, &c.features, c.cosines), c))
-        .collect();
-    cands.sort_by(|a, b| b.0.total_cmp(&a.0));
     // A few extra answers so an original can be moved ahead of a sentence quoting it.
     let pool = req.limit + EXTRA_ANSWERS;
     // The reader (vectors on) reads the ranker's best candidates with the
-    // question, reorders them by its logit and decides answerability: a
+    // question, reorders them by its score and decides answerability: a
     // candidate it did not read is never strong.
     let reader = match (reader, snap.vectors()) {
         (ReaderMode::On, Some(v)) if embed::reads(&req.question) => Some(v.reader()?),
         _ => None,
     };
-    // The reader's logits, in the reordered candidates' order.
+    // The reader's scores, in the reordered candidates' order.
     let read: Option<Vec<f32>> = match reader {
-        Some(r) => {
-            let n = cands.len().min(READ_CANDIDATES.max(pool));
-            let texts: Vec<&str> = cands[..n]
-                .iter()
-                .map(|(_, c)| &c.doc.text[c.passage.sentences[c.sentence].bytes.clone()])
-                .collect();
-            let logits = r.logits(&req.question, &texts)?;
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
-            let head: Vec<(f64, Candidate<'a>)> = order.iter().map(|&i| cands[i].clone()).collect();
-            cands.splice(..n, head);
-            Some(order.iter().map(|&i| logits[i]).collect())
-        }
+        Some(r) => Some(read_candidates(
+            r,
+            &req.question,
+            &mut cands,
+            READ_CANDIDATES.max(pool),
+        )?),
         None => None,
     };
-    // Answerable? With the reader, its logit for the best candidate
+    // Answerable? With the reader, its score for the best candidate
     // against its operating point; with vectors but no reader, the
     // answerability model; without vectors, the coverage threshold (below).
     // The answerability model's probability for candidate `i`: its
@@ -458,18 +528,7 @@ pub(crate) fn ask<'a>(
         if let Some(logits) = &read {
             return Some(logits.get(i).map_or(0.0, |&z| reader_probability(z)));
         }
-        let (score, c) = &cands[i];
-        let cosines = c.cosines?;
-        let best_other = if i == 0 { cands.get(1) } else { cands.first() };
-        let v = evidence(&Top {
-            features: &c.features,
-            cosines,
-            score: *score,
-            second: best_other.map(|c| c.0),
-            unmatched: unmatched_share(&q),
-            terms: q.terms.len(),
-        });
-        Some(probability(&v, &answerability::fitted()))
+        model_answerability(&q, &cands, i)
     };
     let strong_at = |p: f64| {
         p >= if read.is_some() {
@@ -552,7 +611,7 @@ pub(crate) fn ask<'a>(
             sentences: range,
             bytes,
             span,
-            // With the reader, its logit: the order the answers come in.
+            // With the reader, its score: the order the answers come in.
             score: read
                 .as_ref()
                 .and_then(|logits| logits.get(i))
@@ -579,7 +638,7 @@ pub(crate) fn ask<'a>(
         answers,
         related,
         unmatched_terms,
-        reader_logit: read.as_ref().and_then(|logits| logits.first().copied()),
+        reader_score: read.as_ref().and_then(|logits| logits.first().copied()),
     })
 }
 

@@ -103,7 +103,7 @@ impl Rates {
 }
 
 /// One question's outcome with the reader: whether it is answerable, the
-/// reader's best logit, and whether the top answer holds a gold string.
+/// reader's best score, and whether the top answer holds a gold string.
 type Read = (bool, f32, bool);
 
 /// The rates over `probes`, and each question's [`Read`] when the reader ran.
@@ -126,7 +126,7 @@ fn measure(
             let text = &a.doc.text[a.bytes.clone()];
             p.golds.iter().any(|g| text.contains(g))
         });
-        if let Some(z) = res.reader_logit {
+        if let Some(z) = res.reader_score {
             reads.push((!p.golds.is_empty(), z, top_right));
         }
         if p.golds.is_empty() {
@@ -140,7 +140,7 @@ fn measure(
     Ok((r, reads))
 }
 
-/// The threshold on the reader's best logit that maximises the mean of
+/// The threshold on the reader's best score that maximises the mean of
 /// answerable answered-and-right and unanswerable refused, with the two
 /// rates there.
 fn best_threshold(reads: &[Read]) -> Option<(f32, f64, f64)> {
@@ -218,6 +218,8 @@ pub(crate) fn run(
     squad2: &Path,
     titled: bool,
     vectors: VectorMode,
+    export_to: Option<&Path>,
+    validation_only: bool,
 ) -> anyhow::Result<()> {
     let sq = squad::load(data)?;
     let s2: Squad2 = serde_json::from_slice(
@@ -252,6 +254,22 @@ pub(crate) fn run(
             })
             .collect()
     };
+    if let Some(out) = export_to {
+        let mut questions: Vec<(usize, &'static str, Probe<'_>)> = Vec::new();
+        for a in 0..24 {
+            questions.extend(v1(&|x| x == a).into_iter().map(|p| (a, "v1.1", p)));
+            questions.extend(v2(&|x| x == a).into_iter().map(|p| (a, "v2.0", p)));
+        }
+        let t = Instant::now();
+        export(&engine, &questions, out)?;
+        println!(
+            "wrote the served candidates of {} tuning questions to {} in {:.0}s",
+            questions.len(),
+            out.display(),
+            t.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let sets = [
         (
             "SQuAD 2.0, validation articles 15 and 19 (out of fold for the reader)",
@@ -269,7 +287,8 @@ pub(crate) fn run(
     );
     println!("| set | reader | answerable answered and right | unanswerable refused | mean | questions/s |\n|---|---|---|---|---|---|");
     let mut validation = Vec::new();
-    for (i, (name, probes)) in sets.iter().enumerate() {
+    let measured = if validation_only { 1 } else { sets.len() };
+    for (i, (name, probes)) in sets.iter().enumerate().take(measured) {
         for (label, use_reader) in [("on", ReaderMode::On), ("off", ReaderMode::Off)] {
             let t = Instant::now();
             let (r, reads) = measure(&engine, probes, use_reader)?;
@@ -284,12 +303,112 @@ pub(crate) fn run(
         }
     }
     reader_throughput(&engine, &sets[0].1)?;
+    let answerable: Vec<&Read> = validation.iter().filter(|r| r.0).collect();
+    if !answerable.is_empty() {
+        println!(
+            "\nreader on, validation articles: the top answer holds a gold string for {:.4} of the answerable questions, answered or not (the ordering alone)",
+            answerable.iter().filter(|r| r.2).count() as f64 / answerable.len() as f64
+        );
+    }
     match best_threshold(&validation) {
         Some((t, right, refused)) => println!(
-            "\nreader operating point on the validation articles (served path): logit {t:.3} gives answerable right {right:.4}, unanswerable refused {refused:.4}; shipped READER_THRESHOLD = {}",
+            "\nreader operating point on the validation articles (served path): reader score {t:.3} gives answerable right {right:.4}, unanswerable refused {refused:.4}; shipped READER_THRESHOLD = {}",
             crate::answer::READER_THRESHOLD
         ),
         None => println!("\nthe reader did not run (vectors off?)"),
     }
+    Ok(())
+}
+
+/// Candidate sentences written per question by [`export`].
+const EXPORT_CANDIDATES: usize = 16;
+
+/// One served candidate sentence of an exported question.
+#[derive(serde::Serialize)]
+struct ExportedCandidate<'a> {
+    /// Its paragraph's document id.
+    doc: &'a str,
+    /// The sentence's index in its passage.
+    sentence: usize,
+    /// The sentence.
+    text: &'a str,
+    /// The sentence before it in its passage ("" for the first).
+    prev: &'a str,
+    /// The ranker's score.
+    score: f64,
+    /// The answerability model's probability (vectors on).
+    model_p: Option<f64>,
+    /// Whether the sentence holds a gold answer string.
+    gold: bool,
+}
+
+/// One exported question.
+#[derive(serde::Serialize)]
+struct ExportedQuestion<'a> {
+    /// Its SQuAD v1.1 article index (0-23 only: held-out ones are never written).
+    article: usize,
+    /// `v1.1` or `v2.0`: which file it comes from.
+    source: &'static str,
+    /// The question.
+    question: &'a str,
+    /// Gold answer strings (empty when unanswerable).
+    golds: &'a [&'a str],
+    /// The ranker's best candidates, best first.
+    candidates: Vec<ExportedCandidate<'a>>,
+}
+
+/// Writes the served path's ranked candidates for every tuning question
+/// (v1.1 articles 0-23 and the SQuAD 2.0 tune articles) as JSON Lines: the
+/// reader's training data and the data its operating point is fitted on.
+/// Held-out articles are never written.
+fn export(
+    engine: &Engine,
+    questions: &[(usize, &'static str, Probe<'_>)],
+    out: &Path,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let file = std::fs::File::create(out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let snap = engine.snapshot();
+    for (article, source, p) in questions {
+        anyhow::ensure!(
+            *article < 24,
+            "held-out article {article} is never exported"
+        );
+        let ranked = crate::answer::rank(snap, p.question, &Filters::default())?;
+        let candidates = ranked
+            .cands
+            .iter()
+            .take(EXPORT_CANDIDATES)
+            .enumerate()
+            .map(|(i, (score, c))| {
+                let text = &c.doc.text[c.passage.sentences[c.sentence].bytes.clone()];
+                ExportedCandidate {
+                    doc: &c.doc.meta.id,
+                    sentence: c.sentence,
+                    text,
+                    prev: c
+                        .sentence
+                        .checked_sub(1)
+                        .map_or("", |s| &c.doc.text[c.passage.sentences[s].bytes.clone()]),
+                    score: *score,
+                    model_p: crate::answer::model_answerability(&ranked.q, &ranked.cands, i),
+                    gold: p.golds.iter().any(|g| text.contains(g)),
+                }
+            })
+            .collect();
+        serde_json::to_writer(
+            &mut w,
+            &ExportedQuestion {
+                article: *article,
+                source,
+                question: p.question,
+                golds: &p.golds,
+                candidates,
+            },
+        )?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
     Ok(())
 }
