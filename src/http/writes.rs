@@ -217,9 +217,11 @@ pub(crate) async fn replace(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiPath(doc_id): ApiPath<String>,
-    ApiJson(body): ApiJson<DocumentBody>,
+    req: Request,
 ) -> Result<Response, ApiError> {
+    // The token first: a client without one never gets its body read.
     authorize(&state, &headers)?;
+    let ApiJson(body) = ApiJson::<DocumentBody>::from_request(req, &state).await?;
     if body.id.as_ref().is_some_and(|id| *id != doc_id) {
         return Err(ApiError::new(
             ErrorCode::InvalidDocument,

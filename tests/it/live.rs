@@ -109,6 +109,14 @@ async fn writes_need_a_configured_token() {
     }
     let (st, _) = call(&on.state, "DELETE", "/v1/documents/a", None, None).await;
     assert_eq!(st.as_u16(), 401);
+    // The token is checked before the body is read: a PUT without one is
+    // 401 whatever it sends (it used to be parsed first: a 400 here).
+    let req = Request::put("/v1/documents/a")
+        .header("content-type", "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    let resp = app(on.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     // Reads stay open.
     assert_eq!(hits(&on.state, "robots").await, 1);
 }
