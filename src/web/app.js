@@ -469,10 +469,13 @@ function route() {
   const pm = url.pathname.match(/^\/p\/(.+)$/);
   const dm = url.pathname.match(/^\/d\/(.+)$/);
   const num = (k) => (p.has(k) && p.get(k) !== "" ? Number(p.get(k)) : NaN);
+  // A malformed escape (`/p/%E0%A4%A`) is looked up as typed, so the view
+  // says the passage is not found instead of staying blank.
+  const decode = (s) => { try { return decodeURIComponent(s); } catch { return s; } };
   if (pm) {
-    showPassage(decodeURIComponent(pm[1]), num("start"), num("end"));
+    showPassage(decode(pm[1]), num("start"), num("end"));
   } else if (dm) {
-    showDocument(decodeURIComponent(dm[1]), num("start"), num("end"));
+    showDocument(decode(dm[1]), num("start"), num("end"));
   } else if (p.has("q")) {
     selectTab("search");
     $("#search-input").value = p.get("q");
