@@ -856,13 +856,17 @@ fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> anyhow::Re
     Ok(())
 }
 
+/// The body of `verbatim extract-pdf`, the PDF extractor child: a PDF on
+/// stdin, its pages (or the error) as JSON on stdout. Needs no config.
+pub fn run_pdf_helper() -> std::io::Result<()> {
+    crate::ingest::pdf::run_helper()
+}
+
 /// Runs the command: `Ok(false)` when a check found a quote that is not
 /// verbatim (exit status 1), `Err` for any failure (exit status 2).
 pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
     match &flags.command {
-        Command::ExtractPdf => crate::ingest::pdf::run_helper()
-            .map(|()| true)
-            .map_err(Into::into),
+        Command::ExtractPdf => run_pdf_helper().map(|()| true).map_err(Into::into),
         Command::Index { force, strict } => index(config, *force, *strict).map(|()| true),
         Command::Search(f) => search(config, f).map(|()| true),
         Command::Serve(_) => serve(config).map(|()| true),

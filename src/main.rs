@@ -38,6 +38,14 @@ fn main() -> std::process::ExitCode {
         std::env::set_var("RAYON_NUM_THREADS", cores.to_string());
     }
     let flags = Flags::parse();
+    // The PDF extractor child reads stdin and writes stdout, nothing else:
+    // no configuration file, no settings, no logging.
+    if matches!(flags.command, cli::Command::ExtractPdf) {
+        return match cli::run_pdf_helper() {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(_) => std::process::ExitCode::from(2),
+        };
+    }
     // This binary has the `extract-pdf` command: PDFs are extracted by a
     // child running it, with a time, output and memory limit.
     if let Ok(exe) = std::env::current_exe() {

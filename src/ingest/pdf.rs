@@ -83,6 +83,13 @@ fn pages_in_child(
 ) -> std::result::Result<Vec<String>, String> {
     let mut child = Command::new(exe)
         .arg(HELPER_COMMAND)
+        // The child parses untrusted files: it gets no environment (no
+        // token, no settings) beyond its own memory limit.
+        .env_clear()
+        .env(
+            "VERBATIM_PDF_MAX_MEMORY_MB",
+            megabytes("VERBATIM_PDF_MAX_MEMORY_MB", MAX_MEMORY_MB).to_string(),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -178,8 +185,10 @@ pub(crate) struct TextCache {
 }
 
 /// Names the extractor whose output an entry holds; an entry of another
-/// is extracted again.
-const EXTRACTOR: &str = "pdf-extract 0.9";
+/// is extracted again. It must name the version in Cargo.lock (a unit test
+/// checks), so an upgrade of the extractor never serves text it did not
+/// extract.
+const EXTRACTOR: &str = "pdf-extract 0.12.1";
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Entry {
@@ -315,4 +324,21 @@ pub(crate) fn document(
         p.page = Some(page);
     }
     Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EXTRACTOR;
+
+    /// The cache key said `pdf-extract 0.9` while 0.12 was built: cached
+    /// text outlived the extractor that made it.
+    #[test]
+    fn the_cache_key_names_the_locked_extractor() {
+        let lock = include_str!("../../Cargo.lock");
+        let at = lock
+            .find("name = \"pdf-extract\"\nversion = \"")
+            .expect("pdf-extract is locked");
+        let version = lock[at..].split('"').nth(3).expect("a version");
+        assert_eq!(EXTRACTOR, format!("pdf-extract {version}"));
+    }
 }

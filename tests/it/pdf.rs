@@ -183,6 +183,40 @@ fn a_renamed_binary_still_extracts_in_a_child() {
     assert_eq!(docs, 2, "{stderr}");
 }
 
+/// The extractor child parses untrusted files, so it inherits nothing: a
+/// stand-in extractor (`VERBATIM_PDF_HELPER`) records its environment,
+/// which holds neither the write token nor any other variable of the
+/// parent, only its memory limit.
+#[test]
+fn the_extractor_child_gets_no_token_and_no_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("env.txt");
+    let helper = dir.path().join("extractor.sh");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nenv > '{}'\ncat > /dev/null\nprintf '{{\"pages\": [\"Page one text.\"]}}'\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (stderr, docs) = index_with(
+        Path::new(env!("CARGO_BIN_EXE_verbatim")),
+        &[
+            ("VERBATIM_PDF_HELPER", helper.to_str().unwrap()),
+            ("VERBATIM_TOKEN", "secret-token-0123456789"),
+            ("CANARY_OF_THE_PARENT", "1"),
+        ],
+    );
+    assert_eq!(docs, 2, "{stderr}");
+    let env = std::fs::read_to_string(&seen).unwrap();
+    assert!(!env.contains("secret-token"), "{env}");
+    assert!(!env.contains("CANARY_OF_THE_PARENT"), "{env}");
+    assert!(env.contains("VERBATIM_PDF_MAX_MEMORY_MB=4096"), "{env}");
+}
+
 /// The extractor runs under its memory limit: past it, the one file is
 /// skipped and named, and the build goes on.
 #[test]
