@@ -400,7 +400,15 @@ async fn the_page_in_a_real_browser() {
     assert_accessible(&c, &axe, "draft check").await;
     shot(&c, "4d-draft").await;
 
-    // 5. A permalink lands on the highlighted span, scrolled into view.
+    // 5. A malformed address is an error in the view, never a blank page.
+    c.goto(&format!("{base}/p/%E0%A4%A")).await.unwrap();
+    let err = wait_css(&c, "#passage-view p.error").await;
+    assert!(
+        err.text().await.unwrap().to_lowercase().contains("passage"),
+        "{}",
+        err.text().await.unwrap()
+    );
+    // A permalink lands on the highlighted span, scrolled into view.
     c.goto(&format!(
         "{base}/p/japan-ai-experiment:p9?start={}&end={}",
         april.0, april.1
@@ -409,21 +417,6 @@ async fn the_page_in_a_real_browser() {
     .unwrap();
     let cited = wait_css(&c, "mark.cited").await;
     assert_eq!(cited.text().await.unwrap(), "April 2026");
-    // A malformed address is an error in the view, never a blank page.
-    c.goto(&format!("{base}/p/%E0%A4%A")).await.unwrap();
-    let err = wait_css(&c, "#passage-view p.error").await;
-    assert!(
-        err.text().await.unwrap().to_lowercase().contains("passage"),
-        "{}",
-        err.text().await.unwrap()
-    );
-    c.goto(&format!(
-        "{base}/p/japan-ai-experiment:p9?start={}&end={}",
-        april.0, april.1
-    ))
-    .await
-    .unwrap();
-    wait_css(&c, "mark.cited").await;
     let visible = c
         .execute("const r = document.querySelector('mark.cited').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;", vec![])
         .await
