@@ -61,13 +61,30 @@ impl std::fmt::Debug for WriteError {
     }
 }
 
-/// What [`Live::store`] did: the ids the commit replaced, and the error of
-/// a step after the commit, if one failed.
+/// What [`Live::store`] did: the ids the commit replaced, and how the
+/// steps after the commit went.
 struct Stored {
     /// The ids the file held before.
     replaced: Vec<String>,
-    /// A failure after the commit (the change is in the index all the same).
-    after_commit: Option<Error>,
+    /// The steps after the commit (a failure leaves the change in the index
+    /// all the same).
+    after_commit: Result<()>,
+}
+
+/// A committed write's outcome: `next` and `out` when every step after the
+/// commit succeeded, else the failure, still carrying `next` to be served.
+fn settled<T>(
+    after_commit: Result<()>,
+    next: Engine,
+    out: T,
+) -> std::result::Result<(Engine, T), WriteError> {
+    match after_commit {
+        Ok(()) => Ok((next, out)),
+        Err(error) => Err(WriteError {
+            error,
+            committed: Some(Box::new(next)),
+        }),
+    }
 }
 
 /// Whether a write may replace existing documents.
@@ -339,13 +356,7 @@ impl Live {
             total_ms = started.elapsed().as_secs_f64() * 1e3,
             "write swapped in"
         );
-        match after_commit {
-            Some(error) => Err(WriteError {
-                error,
-                committed: Some(Box::new(next)),
-            }),
-            None => Ok((next, ids)),
-        }
+        settled(after_commit, next, ids)
     }
 
     /// Stores a file through an index opened for writing alone (`verbatim
@@ -358,11 +369,9 @@ impl Live {
         bytes: Vec<u8>,
     ) -> Result<Vec<String>> {
         let docs = parse(rel, &bytes, &target.index.pdf_texts())?;
-        let stored = self.store(target, rel, &bytes, &docs, Mode::Replace, Target::File)?;
-        match stored.after_commit {
-            Some(e) => Err(e),
-            None => Ok(docs.into_iter().map(|d| d.meta.id).collect()),
-        }
+        self.store(target, rel, &bytes, &docs, Mode::Replace, Target::File)?
+            .after_commit?;
+        Ok(docs.into_iter().map(|d| d.meta.id).collect())
     }
 
     /// The durable half of a write: the file, the commit and the rename, a
@@ -479,7 +488,7 @@ impl Live {
         );
         Ok(Stored {
             replaced: old_ids,
-            after_commit: placing.err(),
+            after_commit: placing,
         })
     }
 
@@ -488,27 +497,19 @@ impl Live {
     pub fn remove(&self, engine: &Engine, id: &str) -> std::result::Result<Engine, WriteError> {
         let after_commit = self.remove_committed(engine.write_target(), id)?;
         let next = engine.with_changes(Vec::new(), &[id.to_string()])?;
-        match after_commit {
-            Some(error) => Err(WriteError {
-                error,
-                committed: Some(Box::new(next)),
-            }),
-            None => Ok(next),
-        }
+        settled(after_commit, next, ()).map(|(next, ())| next)
     }
 
     /// Removes a document through an index opened for writing alone
     /// (`verbatim remove`).
     pub(crate) fn remove_document(&self, target: WriteTarget<'_>, id: &str) -> Result<()> {
-        match self.remove_committed(target, id)? {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        self.remove_committed(target, id)?
     }
 
     /// The durable half of a removal: the commit, then the unlink, a
-    /// failpoint after each. Returns the error of a step after the commit.
-    fn remove_committed(&self, target: WriteTarget<'_>, id: &str) -> Result<Option<Error>> {
+    /// failpoint after each. The outer result is the commit's; the inner
+    /// one, the steps after it.
+    fn remove_committed(&self, target: WriteTarget<'_>, id: &str) -> Result<Result<()>> {
         let _lock = index::lock(&self.index_dir)?;
         let mut manifest = target.index.latest_manifest()?;
         let Some((rel, record)) = manifest
@@ -538,7 +539,7 @@ impl Live {
             failpoint::hit(FailPoint::Unlinked);
             sync_dir(path.parent().unwrap_or(&self.corpus_dir))
         })();
-        Ok(unlinking.err())
+        Ok(unlinking)
     }
 
     /// Commits `remove` and `add` with `manifest` brought up to date (its

@@ -525,8 +525,8 @@ pub(crate) fn ask<'a>(
     // the runner-up's, exactly as the model was fitted). A candidate
     // ranked below another never stands out over it.
     let answerability_of = |i: usize| -> Option<f64> {
-        if let Some(logits) = &read {
-            return Some(logits.get(i).map_or(0.0, |&z| reader_probability(z)));
+        if let Some(scores) = &read {
+            return Some(scores.get(i).map_or(0.0, |&z| reader_probability(z)));
         }
         model_answerability(&q, &cands, i)
     };
@@ -614,7 +614,7 @@ pub(crate) fn ask<'a>(
             // With the reader, its score: the order the answers come in.
             score: read
                 .as_ref()
-                .and_then(|logits| logits.get(i))
+                .and_then(|scores| scores.get(i))
                 .map_or(*score, |&z| f64::from(z)),
             coverage: cov,
         });
@@ -638,7 +638,7 @@ pub(crate) fn ask<'a>(
         answers,
         related,
         unmatched_terms,
-        reader_score: read.as_ref().and_then(|logits| logits.first().copied()),
+        reader_score: read.as_ref().and_then(|scores| scores.first().copied()),
     })
 }
 
