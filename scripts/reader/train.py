@@ -254,25 +254,25 @@ def build_served(articles, served, which, rng, hard, own_negatives):
     for a in which:
         paras, qs = articles[a]
         spans = [sentences(p) for p in paras]
-        gold_pos = {}
+        # Per answerable question: its gold paragraph's answer sentences,
+        # and all of that paragraph's sentences.
+        answers, paragraph = {}, {}
         for question, pi, starts, texts in qs:
             if starts is None:
                 continue
-            for si, (s, e) in enumerate(spans[pi]):
+            for s, e in spans[pi]:
                 if any(s <= st < e for st in starts):
-                    gold_pos.setdefault(question, set()).add(paras[pi][s:e])
-            gold_pos.setdefault((question, "para"), set()).update(
-                paras[pi][s:e] for s, e in spans[pi]
-            )
+                    answers.setdefault(question, set()).add(paras[pi][s:e])
+            paragraph.setdefault(question, set()).update(paras[pi][s:e] for s, e in spans[pi])
         for qi, q in enumerate(served.get(a, [])):
             answerable = bool(q["golds"])
             seen = {}
             for c in q["candidates"][:hard]:
                 seen.setdefault(c["text"], c["gold"])
             if answerable:
-                for t in gold_pos.get(q["question"], ()):
+                for t in answers.get(q["question"], ()):
                     seen[t] = True
-                own = sorted(gold_pos.get((q["question"], "para"), set()) - set(seen))
+                own = sorted(paragraph.get(q["question"], set()) - set(seen))
                 rng.shuffle(own)
                 for t in own[:own_negatives]:
                     seen[t] = False
@@ -431,6 +431,9 @@ def main():
         tok.no_padding()
         tok.no_truncation()
         per_q = served_report(model, tok, served, sorted(VALIDATION_V11), args.max_len, args.hard)
+        ans = [cs for answerable, cs in per_q if answerable]
+        ranker = sum(1 for cs in ans if cs and cs[0][2]) / max(1, len(ans))
+        print(f"the ranker alone (served order): top-1 right {ranker:.4f} over {len(ans)} answerable questions")
         for alpha, mean, t, right, refused, top1 in sweep(per_q):
             print(f"alpha {alpha:.2f}: mean {mean:.4f} at logit {t:.2f} (right {right:.4f}, refused {refused:.4f}); top-1 right {top1:.4f}")
         return
