@@ -294,6 +294,14 @@ pub struct ServeFlags {
     /// milliseconds [default: 10000].
     #[arg(long, env = "VERBATIM_HEADER_TIMEOUT_MS")]
     pub header_timeout_ms: Option<u64>,
+    /// Time a response may make no progress before its connection is
+    /// closed, in milliseconds [default: 30000].
+    #[arg(long, env = "VERBATIM_WRITE_TIMEOUT_MS")]
+    pub write_timeout_ms: Option<u64>,
+    /// Time requests in flight get to finish after SIGTERM, in
+    /// milliseconds [default: 10000].
+    #[arg(long, env = "VERBATIM_DRAIN_TIMEOUT_MS")]
+    pub drain_timeout_ms: Option<u64>,
 }
 
 impl Flags {
@@ -316,6 +324,8 @@ impl Flags {
             raw.max_concurrency = s.max_concurrency;
             raw.max_connections = s.max_connections;
             raw.header_timeout_ms = s.header_timeout_ms;
+            raw.write_timeout_ms = s.write_timeout_ms;
+            raw.drain_timeout_ms = s.drain_timeout_ms;
         }
         raw.token = std::env::var("VERBATIM_TOKEN")
             .ok()

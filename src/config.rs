@@ -38,6 +38,12 @@ pub struct RawConfig {
     /// Time a client has to send a request's headers, in milliseconds (also
     /// how long an idle keep-alive connection is kept).
     pub header_timeout_ms: Option<u64>,
+    /// Time a response may make no progress (the client reads nothing)
+    /// before its connection is closed, in milliseconds.
+    pub write_timeout_ms: Option<u64>,
+    /// Time requests in flight get to finish after a shutdown signal, in
+    /// milliseconds; connections still open then are closed.
+    pub drain_timeout_ms: Option<u64>,
     /// Origins allowed by CORS; empty means CORS is off.
     pub cors_origins: Option<Vec<String>>,
     /// Bearer token for the write routes (also `VERBATIM_TOKEN`); none turns writes off.
@@ -89,6 +95,8 @@ impl RawConfig {
             max_concurrency: self.max_concurrency.or(lower.max_concurrency),
             max_connections: self.max_connections.or(lower.max_connections),
             header_timeout_ms: self.header_timeout_ms.or(lower.header_timeout_ms),
+            write_timeout_ms: self.write_timeout_ms.or(lower.write_timeout_ms),
+            drain_timeout_ms: self.drain_timeout_ms.or(lower.drain_timeout_ms),
             cors_origins: self.cors_origins.or(lower.cors_origins),
             token: self.token.or(lower.token),
             vectors: self.vectors.or(lower.vectors),
@@ -192,6 +200,12 @@ pub struct Limits {
     /// Time to send a request's headers, and to keep an idle keep-alive
     /// connection; slower clients are disconnected (slowloris).
     pub header_timeout: Duration,
+    /// Time a response may make no progress before its connection is
+    /// closed, so a client that stops reading frees its slot.
+    pub write_timeout: Duration,
+    /// Time a shutdown waits for requests in flight, so SIGTERM ends the
+    /// process even when a client never finishes reading.
+    pub drain_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -203,6 +217,8 @@ impl Default for Limits {
             max_concurrency: 256,
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -321,6 +337,8 @@ impl Config {
                     raw.header_timeout_ms,
                     d.header_timeout,
                 )?,
+                write_timeout: millis("write_timeout_ms", raw.write_timeout_ms, d.write_timeout)?,
+                drain_timeout: millis("drain_timeout_ms", raw.drain_timeout_ms, d.drain_timeout)?,
             },
             cors_origins: cors_origins(raw.cors_origins.unwrap_or_default())?,
             token: match raw.token {

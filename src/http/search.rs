@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
-use super::state::AppState;
+use super::state::{AppState, CpuPermit};
 use crate::engine::Engine;
 use crate::error::ErrorCode;
 use crate::model::Citation;
@@ -332,11 +332,14 @@ pub(crate) async fn export(
         mode,
     })?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    // Streaming outlives this handler; its permit goes with it.
-    let permit = state.blocking_permit().await?;
+    // Streaming outlives this handler; its permit goes with it, and is
+    // given back whenever the client is slower than the rows.
+    let mut sink = Sink {
+        tx,
+        permit: state.cpu_permit().await?,
+    };
     tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        stream_rows(&engine, &q, filters, mode, jsonl, &base, &tx)
+        stream_rows(&engine, &q, filters, mode, jsonl, &base, &mut sink)
     });
     let content_type = if jsonl {
         "application/x-ndjson; charset=utf-8"
@@ -371,12 +374,12 @@ fn stream_rows(
     mode: Option<SearchMode>,
     jsonl: bool,
     base: &str,
-    tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    sink: &mut Sink,
 ) {
     let hits = match engine.search_all(q, &filters, mode) {
         Ok(h) => h,
         Err(e) => {
-            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+            sink.send(Err(std::io::Error::other(e.to_string())));
             return;
         }
     };
@@ -418,26 +421,43 @@ fn stream_rows(
         } else {
             let _ = csv.serialize(&row);
         }
-        if (i + 1) % CHUNK_ROWS == 0 && !send(std::mem::replace(&mut csv, new_csv()), &mut buf, tx)
+        if (i + 1) % CHUNK_ROWS == 0
+            && !sink.flush(std::mem::replace(&mut csv, new_csv()), &mut buf)
         {
             return;
         }
     }
-    send(csv, &mut buf, tx);
+    sink.flush(csv, &mut buf);
 }
 
-/// Sends what is buffered; false when the client went away.
-fn send(
-    csv: csv::Writer<Vec<u8>>,
-    buf: &mut Vec<u8>,
-    tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
-) -> bool {
-    if let Ok(mut bytes) = csv.into_inner() {
-        buf.append(&mut bytes);
+/// Where an export's rows go.
+struct Sink {
+    /// The response body's channel.
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    /// The export's CPU permit, given back while the client is behind.
+    permit: CpuPermit,
+}
+
+impl Sink {
+    /// Sends what is buffered; false when the client went away.
+    fn flush(&mut self, csv: csv::Writer<Vec<u8>>, buf: &mut Vec<u8>) -> bool {
+        if let Ok(mut bytes) = csv.into_inner() {
+            buf.append(&mut bytes);
+        }
+        buf.is_empty() || self.send(Ok(Bytes::from(std::mem::take(buf))))
     }
-    if buf.is_empty() {
-        return true;
+
+    /// Sends one chunk, waiting for a slow client without the CPU permit;
+    /// false when the client went away.
+    fn send(&mut self, chunk: Result<Bytes, std::io::Error>) -> bool {
+        use tokio::sync::mpsc::error::TrySendError;
+        match self.tx.try_send(chunk) {
+            Ok(()) => true,
+            Err(TrySendError::Closed(_)) => false,
+            Err(TrySendError::Full(chunk)) => {
+                let tx = &self.tx;
+                self.permit.idle(|| tx.blocking_send(chunk)).is_ok()
+            }
+        }
     }
-    tx.blocking_send(Ok(Bytes::from(std::mem::take(buf))))
-        .is_ok()
 }

@@ -35,6 +35,32 @@ pub struct AppState {
     blocking: Arc<tokio::sync::Semaphore>,
 }
 
+/// A place in the CPU concurrency limit, for work on the blocking pool
+/// that also waits on the network: it gives the place back while it
+/// waits, so a client that reads slowly (or not at all) holds no CPU
+/// permit, and asks and quote checks are not starved by stalled exports.
+pub(crate) struct CpuPermit {
+    /// Where the permit comes from, to take it again after a wait.
+    pool: Arc<tokio::sync::Semaphore>,
+    /// The permit, while the work computes.
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl CpuPermit {
+    /// Runs `wait` (a blocking wait on a client) without the permit, then
+    /// takes it again before the work goes on. Call on the blocking pool.
+    pub(crate) fn idle<T>(&mut self, wait: impl FnOnce() -> T) -> T {
+        self.held = None;
+        let out = wait();
+        let pool = self.pool.clone();
+        // The semaphore is never closed, so this only waits.
+        self.held = tokio::runtime::Handle::current()
+            .block_on(pool.acquire_owned())
+            .ok();
+        out
+    }
+}
+
 impl AppState {
     /// State with no engine yet: the server answers, but is not ready.
     pub fn starting(limits: Limits) -> Self {
@@ -114,7 +140,7 @@ impl AppState {
         E: Send + 'static,
         ApiError: From<E>,
     {
-        let permit = self.blocking_permit().await?;
+        let permit = self.cpu_permit().await?;
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             f()
@@ -125,15 +151,19 @@ impl AppState {
     }
 
     /// A permit for blocking work that runs detached from its request (an
-    /// export streaming rows): hold it for the work's whole life.
-    pub(crate) async fn blocking_permit(
-        &self,
-    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
-        self.blocking
+    /// export streaming rows): held while the work computes, given back
+    /// while it waits on the client ([`CpuPermit::idle`]).
+    pub(crate) async fn cpu_permit(&self) -> Result<CpuPermit, ApiError> {
+        let held = self
+            .blocking
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR))
+            .map_err(|_| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+        Ok(CpuPermit {
+            pool: self.blocking.clone(),
+            held: Some(held),
+        })
     }
 
     /// Waits until the engine is set, checking every 20 ms for at most

@@ -26,4 +26,5 @@ mod search;
 mod segmentation;
 mod semantic;
 mod server;
+mod slow_clients;
 mod support;
