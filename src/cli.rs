@@ -425,7 +425,47 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How a command opens the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// The caller holds the writer claim (`serve`, `add`, `remove`): the
+    /// index is built or updated from the corpus as needed.
+    Owner,
+    /// A read command (`search`, `ask`, `check`, `mcp`): it claims the
+    /// index for the open when it can, so it may update it; when another
+    /// process (a running server) holds the claim, the index is read as it
+    /// is and never written ([`Engine::open_read_only`]).
+    Reader,
+}
+
+/// Opens the engine as `access` allows (see [`Access`]).
+fn open_with(config: &Config, access: Access) -> anyhow::Result<Engine> {
+    match access {
+        Access::Owner => open_engine(config),
+        Access::Reader => match crate::index::claim_writer(&config.index_dir) {
+            Ok(claim) => {
+                let engine = open_engine(config);
+                drop(claim);
+                engine
+            }
+            Err(crate::error::Error::IndexBusy(_)) => {
+                let holder = crate::index::writer_pid(&config.index_dir);
+                tracing::warn!(
+                    index = %config.index_dir.display(),
+                    "process {holder} writes this index; reading it read-only, as that process last committed it"
+                );
+                let (engine, problems) =
+                    Engine::open_read_only(&config.corpus_dir, &config.index_dir, config.vectors)?;
+                report_problems(&problems);
+                Ok(engine.with_reader(config.reader)?)
+            }
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
 /// Opens the engine, saying on stderr when the index had to be rebuilt.
+/// The caller holds the writer claim.
 pub fn open_engine(config: &Config) -> anyhow::Result<Engine> {
     let (engine, state, problems) =
         Engine::open_reporting(&config.corpus_dir, &config.index_dir, config.vectors)?;
@@ -492,7 +532,7 @@ fn byte_ranges(
 /// `verbatim search`.
 pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
     let mode = f.mode.as_deref().map(SearchMode::parse).transpose()?;
-    let engine = open_engine(config)?;
+    let engine = open_with(config, Access::Reader)?;
     let t = Instant::now();
     let req = SearchRequest {
         query: f.query.clone(),
@@ -573,10 +613,11 @@ fn open_in_background(
     config: &Config,
     state: &crate::http::AppState,
     ready: &'static str,
+    access: Access,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
     let (state, config) = (state.clone(), config.clone());
     tokio::task::spawn_blocking(move || {
-        let engine = open_engine(&config)?;
+        let engine = open_with(&config, access)?;
         tracing::info!(
             documents = engine.document_count(),
             passages = engine.passage_count(),
@@ -610,7 +651,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         live.remove_stale_temporaries();
         state.live = Some(live);
         tracing::info!(%addr, "listening on http://{addr}");
-        let opening = open_in_background(config, &state, "index open; ready");
+        let opening = open_in_background(config, &state, "index open; ready", Access::Owner);
         let server = tokio::spawn(crate::http::run(
             listener,
             state,
@@ -636,7 +677,12 @@ pub fn mcp(config: &Config) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     let result = rt.block_on(async {
         let state = crate::http::AppState::starting(config.limits.clone());
-        let opening = open_in_background(config, &state, "index open; MCP tools ready");
+        let opening = open_in_background(
+            config,
+            &state,
+            "index open; MCP tools ready",
+            Access::Reader,
+        );
         let mut serving = tokio::spawn(crate::mcp::serve_stdio(state));
         tokio::select! {
             opened = opening => {
@@ -726,7 +772,7 @@ fn print_check(
 
 /// `verbatim check`: returns whether every quote was verbatim.
 pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
-    let engine = open_engine(config)?;
+    let engine = open_with(config, Access::Reader)?;
     let color = use_color();
     let mut out = std::io::stdout().lock();
     if let Some(path) = &f.draft {
@@ -762,7 +808,7 @@ pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
 
 /// `verbatim ask`.
 pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
-    let engine = open_engine(config)?;
+    let engine = open_with(config, Access::Reader)?;
     let req = crate::answer::AskRequest {
         question: f.question.clone(),
         limit: f.limit,

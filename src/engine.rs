@@ -10,7 +10,7 @@ use crate::answer::{self, AskRequest, AskResult};
 use crate::config::{ReaderMode, VectorMode, AUTO_VECTOR_PASSAGES};
 use crate::docstore;
 use crate::embed;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::index::{self, IndexState};
 use crate::ingest;
 use crate::model::{Document, Passage};
@@ -103,6 +103,54 @@ impl Engine {
     pub fn open(corpus_dir: &Path, index_dir: &Path) -> Result<(Engine, IndexState)> {
         let (engine, state, _) = Engine::open_reporting(corpus_dir, index_dir, VectorMode::Auto)?;
         Ok((engine, state))
+    }
+
+    /// Opens the index as another process (a running server, the holder
+    /// of the writer claim) last committed it, and never writes it: no
+    /// build, no update in place, no document store. The corpus is read
+    /// only to get the documents' text, so it must be what that commit
+    /// indexed; when a file changed since, this is [`Error::IndexBusy`]
+    /// (the owner, not a reader, brings the index up to date). The caches
+    /// keyed by content (vectors, PDF text) may still be added to: they
+    /// are shared by design (appends are locked, entries renamed in).
+    pub fn open_read_only(
+        corpus_dir: &Path,
+        index_dir: &Path,
+        vectors: VectorMode,
+    ) -> Result<(Engine, Vec<ingest::Problem>)> {
+        let busy = |why: &str| {
+            Error::IndexBusy(format!(
+                "process {} (a running `verbatim serve`) writes {}, and {why}; ask it over HTTP, or stop it and run this again",
+                index::writer_pid(index_dir),
+                index_dir.display()
+            ))
+        };
+        let index = index::open(index_dir).map_err(|_| busy("its index is not open yet"))?;
+        let manifest = index
+            .latest_manifest()
+            .map_err(|_| busy("its index has no readable manifest"))?;
+        if !manifest.updatable() || !index.agrees_with(&manifest) {
+            return Err(busy("its index is being rebuilt"));
+        }
+        let store = docstore::Store::open(index_dir);
+        let mut corpus = ingest::load_corpus_with(
+            corpus_dir,
+            Some(&manifest.files),
+            Some(&index::pdf_texts(index_dir)),
+            store.as_ref(),
+        )?;
+        if let Some(s) = store {
+            s.release();
+        }
+        if index::fingerprint(&corpus.files) != manifest.fingerprint {
+            return Err(busy(
+                "the corpus folder changed since it last committed (a file was added, edited or removed by hand)",
+            ));
+        }
+        let problems = std::mem::take(&mut corpus.problems);
+        let docs: Vec<Arc<Document>> = corpus.documents.into_iter().map(Arc::new).collect();
+        let semantic = semantic_for(&docs, index_dir, vectors, false)?;
+        Ok((Engine::from_parts(docs, index, semantic)?, problems))
     }
 
     /// [`Engine::open`] with a vectors setting, also returning the corpus

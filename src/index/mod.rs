@@ -204,15 +204,24 @@ pub fn claim_writer(index_dir: &Path) -> Result<WriterClaim> {
             Ok(WriterClaim { _file: f })
         }
         Err(fs::TryLockError::WouldBlock) => {
-            let holder = fs::read_to_string(&path).unwrap_or_default();
             Err(Error::IndexBusy(format!(
                 "process {} (a running `verbatim serve`) writes {}; add or remove documents through its HTTP API (/v1/documents), or stop it first",
-                holder.trim(),
+                writer_pid(index_dir),
                 index_dir.display()
             )))
         }
         Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
     }
+}
+
+/// The process that holds `index_dir`'s writer claim, as its claim file
+/// names it (`unknown` when it cannot be read).
+pub(crate) fn writer_pid(index_dir: &Path) -> String {
+    fs::read_to_string(index_dir.join(".writer"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The live generation's directory, if there is one.

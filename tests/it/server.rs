@@ -93,6 +93,72 @@ async fn put_replaces_a_document_that_lives_in_a_subfolder() {
     stop(&mut child);
 }
 
+/// A read command beside a running server reads the index as the server
+/// last committed it and writes nothing of it, so the server's searches
+/// keep answering after its next write (before, the command updated the
+/// index in place and the server's next search answered 500). When the
+/// corpus changed by hand since the server's last commit, the command
+/// refuses, naming the server, rather than cite text the index never saw.
+#[tokio::test]
+async fn read_commands_beside_a_server_read_the_index_read_only() {
+    let (corpus, idx, mut child, addr) = nested_corpus_server().await;
+    let pid = child.id().to_string();
+    let search = |q: &str| {
+        super::support::verbatim_cmd(&["search", q], corpus.path(), idx.path())
+            .env("VERBATIM_VECTORS", "off")
+            .output()
+            .unwrap()
+    };
+    let out = search("nested");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("read-only") && stderr.contains(&pid),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("The first text of a"), "{stdout}");
+
+    std::fs::write(
+        corpus.path().join("dropped.md"),
+        "---\nid: dropped\n---\nA zqdropped note, dropped in by hand.\n",
+    )
+    .unwrap();
+    let out = search("zqdropped");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("index busy") && stderr.contains(&pid) && stderr.contains("changed"),
+        "{stderr}"
+    );
+
+    // The server writes, then searches old and new text: never a 500.
+    let client = reqwest::Client::new();
+    let r = client
+        .put(format!("http://{addr}/v1/documents/fresh"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"id": "fresh", "title": "Fresh", "text": "A zqfresh text."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    for q in ["zqfresh", "nested"] {
+        let r = client
+            .get(format!("http://{addr}/v1/search?q={q}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{q}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(
+            v["hits"][0]["citation"]["doc_id"],
+            q.trim_start_matches("zq"),
+            "{v}"
+        );
+    }
+    stop(&mut child);
+}
+
 #[tokio::test]
 async fn the_cli_refuses_to_write_an_index_a_server_writes() {
     let (corpus, idx, mut child, addr) = nested_corpus_server().await;
