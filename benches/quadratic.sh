@@ -12,6 +12,10 @@
 #   quote-marks    a quote of `word … word … …` with one `[x]` at the end
 #                  (the mark search), through POST /v1/quotes/check
 #   quote-brackets a quote of `[a [a [a …` (unmatched brackets), the same way
+#   draft-openers  a draft paragraph of `“a “a “a …`, never closed (the
+#                  double-quote opener stack), through POST /v1/quotes/check-draft
+#   draft-singles  a draft of `"a b c" 'x ` over and over (each single mark
+#                  against every double quotation), the same way
 # Not part of the test suite: the tests check these shapes' results, not
 # their time.
 set -euo pipefail
@@ -34,6 +38,9 @@ def cut(s):
 open(f"{work}/dots.md", "w").write(cut("a." * (n // 2 + 1)))
 open(f"{work}/marks.json", "w").write(json.dumps({"quote": cut("word … " * (n // 7)) + " [x]"}))
 open(f"{work}/brackets.json", "w").write(json.dumps({"quote": cut("[a " * (n // 3 + 1))}))
+# Sized in bytes of JSON: a curly mark is three bytes of UTF-8.
+open(f"{work}/openers.json", "w").write(json.dumps({"text": "“a " * (n // 5)}, ensure_ascii=False))
+open(f"{work}/singles.json", "w").write(json.dumps({"text": "\"a b c\" 'x " * (n // 14)}))
 EOF
 
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
@@ -59,4 +66,9 @@ for shape in marks brackets; do
   t=$(curl -s -o /dev/null -w '%{time_total}' -H 'content-type: application/json' \
     --data-binary "@$work/$shape.json" "http://127.0.0.1:$port/v1/quotes/check")
   echo "quote-$shape 1 MiB: $(elapsed 0 "$t") s (POST /v1/quotes/check)"
+done
+for shape in openers singles; do
+  t=$(curl -s -o /dev/null -w '%{time_total}' -H 'content-type: application/json' \
+    --data-binary "@$work/$shape.json" "http://127.0.0.1:$port/v1/quotes/check-draft")
+  echo "draft-$shape 1 MiB: $(elapsed 0 "$t") s (POST /v1/quotes/check-draft)"
 done
