@@ -68,7 +68,7 @@ pub use index::{
     open as open_index, IndexState, Manifest, OpenIndex, WriterClaim,
 };
 pub use ingest::frontmatter::FrontMatter;
-pub use ingest::pdf::extract_pdfs_with;
+pub use ingest::pdf::{extract_no_pdfs, extract_pdfs_with};
 pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRecord, Problem};
 pub use live::{Live, Mode, NewDocument, WriteError};
 pub use model::{Citation, DocMeta, Document, Passage, Sentence, Span, Text};

@@ -48,8 +48,13 @@ fn main() -> std::process::ExitCode {
     }
     // This binary has the `extract-pdf` command: PDFs are extracted by a
     // child running it, with a time, output and memory limit.
-    if let Ok(exe) = std::env::current_exe() {
-        verbatim::extract_pdfs_with(exe);
+    // When it cannot name itself, PDFs are skipped with the reason, never
+    // parsed in this process.
+    match std::env::current_exe() {
+        Ok(exe) => verbatim::extract_pdfs_with(exe),
+        Err(e) => {
+            verbatim::extract_no_pdfs(format!("this binary could not find its own file: {e}"))
+        }
     }
 
     let config = match flags.resolve() {

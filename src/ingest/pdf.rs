@@ -30,23 +30,79 @@ fn timeout() -> Duration {
         .map_or(EXTRACT_TIMEOUT, Duration::from_millis)
 }
 
-/// The program the binary named to extract PDFs (`extract_pdfs_with`).
-static HELPER: OnceLock<PathBuf> = OnceLock::new();
+/// How the binary said PDFs are extracted ([`extract_pdfs_with`],
+/// [`extract_no_pdfs`]).
+static HELPER: OnceLock<Extractor> = OnceLock::new();
+
+/// Where PDF text comes from.
+#[derive(Debug, Clone)]
+enum Extractor {
+    /// A child process running this program's `extract-pdf`.
+    Child(PathBuf),
+    /// Nowhere: the binary could not name itself, and parsing untrusted
+    /// files in the server's own process is what the child exists to
+    /// avoid. Every PDF is skipped with this reason.
+    Unavailable(String),
+}
 
 /// Makes this process extract every PDF in a child, `exe extract-pdf`. The
 /// `verbatim` binary names itself at start, whatever its file is called;
 /// a program that never calls this (the library inside the tests) extracts
 /// in-process.
 pub fn extract_pdfs_with(exe: PathBuf) {
-    let _ = HELPER.set(exe);
+    let _ = HELPER.set(Extractor::Child(exe));
 }
 
-/// The program that extracts PDFs in a child process: `VERBATIM_PDF_HELPER`,
-/// else the one the binary named. `None` extracts in-process.
-fn helper() -> Option<PathBuf> {
+/// Makes this process skip every PDF, saying `why`: for a binary that
+/// cannot name itself (`current_exe` failed) and so has no child to run,
+/// unless `VERBATIM_PDF_HELPER` names one.
+pub fn extract_no_pdfs(why: String) {
+    let _ = HELPER.set(Extractor::Unavailable(why));
+}
+
+/// How PDFs are extracted: `VERBATIM_PDF_HELPER`, else what the binary
+/// said. `None` extracts in-process (a program that said nothing).
+fn helper() -> Option<Extractor> {
     std::env::var_os("VERBATIM_PDF_HELPER")
-        .map(PathBuf::from)
+        .map(|p| Extractor::Child(PathBuf::from(p)))
         .or_else(|| HELPER.get().cloned())
+}
+
+/// Extractor children running at once, at most: each may use
+/// `VERBATIM_PDF_MAX_MEMORY_MB`, so an index build over a folder of PDFs
+/// (read on every core) or a burst of uploads cannot multiply that by the
+/// number of files.
+fn max_children() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// The places for extractor children: how many run now, and a condition
+/// to wait on for a free one.
+static CHILDREN: (std::sync::Mutex<usize>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+/// A place for one extractor child, given back when dropped.
+struct ChildSlot;
+
+impl ChildSlot {
+    /// Waits for a free place.
+    fn take() -> ChildSlot {
+        let (running, freed) = &CHILDREN;
+        let mut n = running.lock().unwrap_or_else(|e| e.into_inner());
+        while *n >= max_children() {
+            n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
+        *n += 1;
+        ChildSlot
+    }
+}
+
+impl Drop for ChildSlot {
+    fn drop(&mut self) {
+        let (running, freed) = &CHILDREN;
+        *running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        freed.notify_one();
+    }
 }
 
 /// Most text (bytes of the child's JSON answer) one PDF may yield
@@ -269,6 +325,23 @@ impl TextCache {
     }
 }
 
+/// Each page's text, by `extractor` (see [`helper`]).
+fn pages_by(
+    extractor: Option<Extractor>,
+    bytes: &[u8],
+) -> std::result::Result<Vec<String>, String> {
+    match extractor {
+        Some(Extractor::Child(exe)) => {
+            let _slot = ChildSlot::take();
+            pages_in_child(&exe, bytes, timeout())
+        }
+        Some(Extractor::Unavailable(why)) => Err(format!(
+            "no PDF extractor could be started ({why}); set VERBATIM_PDF_HELPER to a verbatim binary"
+        )),
+        None => pages_in_process(bytes),
+    }
+}
+
 /// Reads a PDF's text layer into a document with page numbers. With a
 /// cache and the file's content hash, pages extracted before are read back.
 pub(crate) fn document(
@@ -284,11 +357,7 @@ pub(crate) fn document(
     let pages = match cached.and_then(|(cache, hash)| cache.get(hash)) {
         Some(pages) => pages,
         None => {
-            let pages = match helper() {
-                Some(exe) => pages_in_child(&exe, bytes, timeout()),
-                None => pages_in_process(bytes),
-            }
-            .map_err(unreadable)?;
+            let pages = pages_by(helper(), bytes).map_err(unreadable)?;
             if let Some((cache, hash)) = cached {
                 cache.put(hash, &pages);
             }
@@ -328,7 +397,45 @@ pub(crate) fn document(
 
 #[cfg(test)]
 mod tests {
-    use super::EXTRACTOR;
+    use super::*;
+
+    /// A binary that could not name itself used to parse PDFs in its own
+    /// process, silently; now each is refused with the reason and the
+    /// setting that fixes it.
+    #[test]
+    fn without_an_extractor_a_pdf_is_refused_with_the_reason() {
+        let why = "this binary could not find its own file: gone".to_string();
+        let err = pages_by(Some(Extractor::Unavailable(why)), b"%PDF-1.5").unwrap_err();
+        assert!(
+            err.contains("could not find its own file") && err.contains("VERBATIM_PDF_HELPER"),
+            "{err}"
+        );
+    }
+
+    /// However many threads extract at once, no more children run than
+    /// the bound.
+    #[test]
+    fn extractor_children_are_bounded() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NOW: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let threads: Vec<_> = (0..4 * max_children())
+            .map(|_| {
+                std::thread::spawn(|| {
+                    let _slot = ChildSlot::take();
+                    let n = NOW.fetch_add(1, Ordering::SeqCst) + 1;
+                    MOST.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(10));
+                    NOW.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let most = MOST.load(Ordering::SeqCst);
+        assert!(most >= 1 && most <= max_children(), "{most} at once");
+    }
 
     /// The cache key said `pdf-extract 0.9` while 0.12 was built: cached
     /// text outlived the extractor that made it.
