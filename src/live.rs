@@ -216,6 +216,38 @@ fn parse(rel: &str, bytes: &[u8], pdf_texts: &ingest::TextCache) -> Result<Vec<D
     Ok(docs)
 }
 
+/// A JSON document ready for its write ([`Live::prepare_document`]).
+pub(crate) struct PreparedDocument {
+    /// Its file, relative to the corpus folder.
+    rel: String,
+    /// The file's bytes, front matter and text.
+    bytes: Vec<u8>,
+    /// The documents parsed from them, their vectors stored.
+    docs: Vec<Document>,
+}
+
+/// Where a JSON document's file goes: `{id}.md`, or, replacing, the text
+/// file it already lives in (a document of a PDF or JSON Lines file is
+/// changed through that file, never over JSON).
+fn file_of(engine: &Engine, doc: &NewDocument, mode: Mode) -> Result<String> {
+    match engine.document(doc.id()).map(|d| d.origin.clone()) {
+        Some(p)
+            if mode == Mode::Replace
+                && matches!(
+                    ingest::format_of(Path::new(&p)),
+                    Some(ingest::Format::Text(_))
+                ) =>
+        {
+            Ok(p)
+        }
+        Some(p) if mode == Mode::Replace => Err(Error::Conflict(format!(
+            "document `{}` comes from `{p}`; change that file instead",
+            doc.id()
+        ))),
+        _ => Ok(format!("{}.md", doc.id())),
+    }
+}
+
 /// The slow half of storing a file, done before the write lock so other
 /// writes do not wait on it: parsing (a PDF in its child process) and
 /// embedding (vectors are kept by content, so the write finds them done).
@@ -259,35 +291,49 @@ impl Live {
         removed
     }
 
-    /// Stores a JSON document (as `{id}.md`, or in the file it already lives in).
+    /// Makes a JSON document ready for its write without any lock: its
+    /// file's place (`{id}.md`, or the file it already lives in), its
+    /// bytes, parsed and embedded. The costly half of a write, so writes
+    /// queue behind one another only for their commits.
+    pub(crate) fn prepare_document(
+        &self,
+        engine: &Engine,
+        doc: &NewDocument,
+        mode: Mode,
+    ) -> Result<PreparedDocument> {
+        let bytes = doc.to_file()?;
+        let rel = file_of(engine, doc, mode)?;
+        let docs = prepare(engine, &rel, &bytes)?;
+        Ok(PreparedDocument { rel, bytes, docs })
+    }
+
+    /// Stores a JSON document: [`Live::prepare_document`], then
+    /// [`Live::put_prepared`] (for a caller that holds no lock to spare).
     pub fn put_document(
         &self,
         engine: &Engine,
         doc: &NewDocument,
         mode: Mode,
     ) -> std::result::Result<(Engine, Vec<String>), WriteError> {
-        let bytes = doc.to_file()?;
-        let rel = match engine.document(doc.id()).map(|d| d.origin.clone()) {
-            Some(p)
-                if mode == Mode::Replace
-                    && matches!(
-                        ingest::format_of(Path::new(&p)),
-                        Some(ingest::Format::Text(_))
-                    ) =>
-            {
-                p
-            }
-            Some(p) if mode == Mode::Replace => {
-                return Err(Error::Conflict(format!(
-                    "document `{}` comes from `{p}`; change that file instead",
-                    doc.id()
-                ))
-                .into())
-            }
-            _ => format!("{}.md", doc.id()),
+        let prepared = self.prepare_document(engine, doc, mode)?;
+        self.put_prepared(engine, doc, mode, prepared)
+    }
+
+    /// Stores a prepared JSON document. Prepared against an earlier engine,
+    /// it is prepared again when the document's file has changed since.
+    pub(crate) fn put_prepared(
+        &self,
+        engine: &Engine,
+        doc: &NewDocument,
+        mode: Mode,
+        prepared: PreparedDocument,
+    ) -> std::result::Result<(Engine, Vec<String>), WriteError> {
+        let p = if file_of(engine, doc, mode)? == prepared.rel {
+            prepared
+        } else {
+            self.prepare_document(engine, doc, mode)?
         };
-        let docs = parse(&rel, &bytes, &engine.write_target().index.pdf_texts())?;
-        self.write_parsed(engine, &rel, bytes, docs, mode)
+        self.write_parsed(engine, &p.rel, p.bytes, p.docs, mode)
     }
 
     /// A write over HTTP names documents, not files: it may replace only

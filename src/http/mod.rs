@@ -139,12 +139,7 @@ pub fn with_layers(router: Router<AppState>, state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(|e: tower::BoxError| async move {
-                    if e.is::<tower::timeout::error::Elapsed>() {
-                        ApiError::new(
-                            ErrorCode::Timeout,
-                            "the request took longer than the configured timeout",
-                        )
-                    } else if e.is::<tower::load_shed::error::Overloaded>() {
+                    if e.is::<tower::load_shed::error::Overloaded>() {
                         ApiError::new(
                             ErrorCode::Overloaded,
                             "too many requests in flight; retry shortly",
@@ -155,7 +150,10 @@ pub fn with_layers(router: Router<AppState>, state: AppState) -> Router {
                 }))
                 .load_shed()
                 .concurrency_limit(limits.max_concurrency)
-                .timeout(limits.request_timeout),
+                .layer(middleware::from_fn_with_state(
+                    limits.request_timeout,
+                    timeout,
+                )),
         )
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
@@ -178,6 +176,27 @@ pub fn with_layers(router: Router<AppState>, state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The request timeout: 408 `timeout` for a request slower than `limit`.
+/// Writes keep their own deadline instead (`run_write` in `writes.rs`):
+/// cut off here, a write could still commit after its client heard 408.
+async fn timeout(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if writes::is_write(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            ErrorCode::Timeout,
+            "the request took longer than the configured timeout",
+        )
+        .into_response(),
+    }
 }
 
 /// The span of one request: its id, method, matched route (the template,

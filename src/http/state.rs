@@ -35,6 +35,47 @@ pub struct AppState {
     blocking: Arc<tokio::sync::Semaphore>,
 }
 
+/// Where a write stands against its request's deadline. The deadline and
+/// the commit race for it, and exactly one wins: a write the deadline
+/// abandoned is never applied (the client got 408 and may simply retry),
+/// and a write that reached its commit is reported, however late.
+#[derive(Clone, Default)]
+pub(crate) struct WriteGate(Arc<std::sync::atomic::AtomicU8>);
+
+impl WriteGate {
+    const OPEN: u8 = 0;
+    const COMMITTING: u8 = 1;
+    const ABANDONED: u8 = 2;
+
+    /// The write passes its point of no return; false when its request
+    /// already gave up on it.
+    fn commit(&self) -> bool {
+        self.settle(Self::COMMITTING)
+    }
+
+    /// The request gives up on the write; false when the write is already
+    /// committing (the request then waits for it).
+    pub(crate) fn abandon(&self) -> bool {
+        self.settle(Self::ABANDONED)
+    }
+
+    /// Whether the request gave up (work not yet done can be skipped).
+    pub(crate) fn abandoned(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire) == Self::ABANDONED
+    }
+
+    fn settle(&self, to: u8) -> bool {
+        use std::sync::atomic::Ordering;
+        match self
+            .0
+            .compare_exchange(Self::OPEN, to, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(now) => now == to,
+        }
+    }
+}
+
 /// A place in the CPU concurrency limit, for work on the blocking pool
 /// that also waits on the network: it gives the place back while it
 /// waits, so a client that reads slowly (or not at all) holds no CPU
@@ -59,6 +100,14 @@ impl CpuPermit {
             .ok();
         out
     }
+}
+
+/// The answer to a write its deadline abandoned before it committed.
+pub(crate) fn not_applied() -> ApiError {
+    ApiError::new(
+        ErrorCode::Timeout,
+        "the write took longer than the configured timeout and was not applied; nothing changed, so it is safe to retry",
+    )
 }
 
 impl AppState {
@@ -88,22 +137,33 @@ impl AppState {
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(engine));
     }
 
+    /// Where writes go, or 403 when this server has no corpus.
+    pub(crate) fn live(&self) -> Result<&crate::live::Live, ApiError> {
+        self.live.as_ref().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::WritesDisabled,
+                "this server has no corpus to write to",
+            )
+        })
+    }
+
     /// Runs a write against the current engine and swaps in its result,
-    /// serialized with every other write of this process.
-    pub fn write<T>(
+    /// serialized with every other write of this process. The write
+    /// commits only if `gate` was not abandoned by the time its turn came;
+    /// else nothing is applied and the answer is 408 `timeout`.
+    pub(crate) fn write<T>(
         &self,
+        gate: &WriteGate,
         f: impl FnOnce(
             &crate::live::Live,
             &Engine,
         ) -> std::result::Result<(Engine, T), crate::live::WriteError>,
     ) -> Result<T, ApiError> {
-        let live = self.live.as_ref().ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::WritesDisabled,
-                "this server has no corpus to write to",
-            )
-        })?;
+        let live = self.live()?;
         let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if !gate.commit() {
+            return Err(not_applied());
+        }
         let current = self.engine()?;
         let swap = |next: Engine| {
             *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));

@@ -2,7 +2,7 @@
 //! updates, behind a bearer token compared in constant time.
 
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -10,9 +10,11 @@ use utoipa::ToSchema;
 
 use std::sync::Arc;
 
+use tokio::time::Instant;
+
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
-use super::state::AppState;
+use super::state::{AppState, WriteGate};
 use crate::engine::Engine;
 use crate::error::ErrorCode;
 use crate::ingest::frontmatter::FrontMatter;
@@ -109,6 +111,15 @@ pub(crate) struct WriteResponse {
     pub documents: Vec<DocumentSummary>,
 }
 
+/// Whether a request is a write: `POST /v1/documents`, `PUT` or `DELETE
+/// /v1/documents/{doc_id}`. Writes keep their own deadline ([`run_write`]).
+pub(super) fn is_write(method: &Method, path: &str) -> bool {
+    let documents = path
+        .strip_prefix("/v1/documents")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    documents && matches!(*method, Method::POST | Method::PUT | Method::DELETE)
+}
+
 /// Checks the bearer token: 403 when writes are off, 401 when it is missing or wrong.
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = &state.token else {
@@ -152,59 +163,126 @@ pub(crate) async fn create(
     headers: HeaderMap,
     req: Request,
 ) -> Result<Response, ApiError> {
+    let deadline = deadline_of(&state);
     authorize(&state, &headers)?;
     let is_multipart = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let ids = if is_multipart {
-        let mut mp = Multipart::from_request(req, &state)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::InvalidDocument, e.body_text()))?;
-        let mut file: Option<(String, Vec<u8>)> = None;
-        while let Some(field) = mp
-            .next_field()
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::InvalidDocument, e.body_text()))?
-        {
-            if field.name() == Some("file") {
-                let name = field.file_name().unwrap_or("upload.txt").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| ApiError::new(ErrorCode::PayloadTooLarge, e.body_text()))?;
-                file = Some((name, bytes.to_vec()));
-            }
-        }
-        let (name, bytes) = file.ok_or_else(|| {
-            ApiError::new(ErrorCode::InvalidDocument, "the upload has no `file` field")
-        })?;
+        let (name, bytes) = by_deadline(deadline, uploaded_file(req, &state)).await??;
         let rel = safe_file_name(&name)?;
         let st = state.clone();
-        state
-            .blocking(move || {
-                // Parsed (a PDF in its child) and embedded before taking
-                // the write lock: other writes wait only for the commit.
-                let current: Arc<Engine> = st.engine()?;
-                let docs = crate::live::prepare(&current, &rel, &bytes)?;
-                st.write(|live, engine| live.write_parsed(engine, &rel, bytes, docs, Mode::Create))
+        run_write(&state, deadline, move |gate| {
+            // Parsed (a PDF in its child) and embedded before taking the
+            // write lock: other writes wait only for the commit.
+            let current: Arc<Engine> = st.engine()?;
+            let docs = crate::live::prepare(&current, &rel, &bytes)?;
+            st.write(gate, |live, engine| {
+                live.write_parsed(engine, &rel, bytes, docs, Mode::Create)
             })
-            .await?
+        })
+        .await?
     } else {
-        let ApiJson(body) = ApiJson::<DocumentBody>::from_request(req, &state).await?;
+        let ApiJson(body) =
+            by_deadline(deadline, ApiJson::<DocumentBody>::from_request(req, &state)).await??;
         let id = match &body.id {
             Some(id) => id.clone(),
             None => derived_id(&body),
         };
-        let doc = body.into_new(id);
-        let st = state.clone();
-        state
-            .blocking(move || {
-                st.write(|live, engine| live.put_document(engine, &doc, Mode::Create))
-            })
-            .await?
+        put(&state, deadline, body.into_new(id), Mode::Create).await?
     };
     respond(&state, &ids, StatusCode::CREATED)
+}
+
+/// The `file` field of a multipart upload: its name and bytes.
+async fn uploaded_file(req: Request, state: &AppState) -> Result<(String, Vec<u8>), ApiError> {
+    let mut mp = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::InvalidDocument, e.body_text()))?;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::InvalidDocument, e.body_text()))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("upload.txt").to_string();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::PayloadTooLarge, e.body_text()))?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    file.ok_or_else(|| ApiError::new(ErrorCode::InvalidDocument, "the upload has no `file` field"))
+}
+
+/// Stores a JSON document: parsed and embedded first, then committed
+/// under the write lock.
+async fn put(
+    state: &AppState,
+    deadline: Instant,
+    doc: NewDocument,
+    mode: Mode,
+) -> Result<Vec<String>, ApiError> {
+    let st = state.clone();
+    run_write(state, deadline, move |gate| {
+        let live = st.live()?;
+        let current: Arc<Engine> = st.engine()?;
+        let prepared = live.prepare_document(&current, &doc, mode)?;
+        st.write(gate, |live, engine| {
+            live.put_prepared(engine, &doc, mode, prepared)
+        })
+    })
+    .await
+}
+
+/// When a write's request gives up: its arrival plus the request timeout.
+/// Writes are not under the router's timeout (see `timeout` in `mod.rs`),
+/// because a write cut off there could still commit afterwards.
+fn deadline_of(state: &AppState) -> Instant {
+    Instant::now() + state.limits.request_timeout
+}
+
+/// `work` (reading a body), or 408 at `deadline`; nothing is applied yet.
+async fn by_deadline<T>(
+    deadline: Instant,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout_at(deadline, work)
+        .await
+        .map_err(|_| super::state::not_applied())
+}
+
+/// Runs a write on the blocking pool against `deadline`: until the write
+/// reaches its commit the deadline abandons it (408, nothing applied,
+/// safe to retry); once it commits, the client waits for its outcome, so
+/// a write is never applied behind a 408.
+async fn run_write<T: Send + 'static>(
+    state: &AppState,
+    deadline: Instant,
+    work: impl FnOnce(&WriteGate) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let gate = WriteGate::default();
+    let g = gate.clone();
+    let task = state.blocking(move || {
+        if g.abandoned() {
+            return Err(super::state::not_applied());
+        }
+        work(&g)
+    });
+    tokio::pin!(task);
+    tokio::select! {
+        done = &mut task => done,
+        () = tokio::time::sleep_until(deadline) => {
+            if gate.abandon() {
+                Err(super::state::not_applied())
+            } else {
+                task.await
+            }
+        }
+    }
 }
 
 /// Adds or replaces a document from JSON.
@@ -219,20 +297,18 @@ pub(crate) async fn replace(
     ApiPath(doc_id): ApiPath<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
+    let deadline = deadline_of(&state);
     // The token first: a client without one never gets its body read.
     authorize(&state, &headers)?;
-    let ApiJson(body) = ApiJson::<DocumentBody>::from_request(req, &state).await?;
+    let ApiJson(body) =
+        by_deadline(deadline, ApiJson::<DocumentBody>::from_request(req, &state)).await??;
     if body.id.as_ref().is_some_and(|id| *id != doc_id) {
         return Err(ApiError::new(
             ErrorCode::InvalidDocument,
             "the body's `id` differs from the path",
         ));
     }
-    let doc = body.into_new(doc_id);
-    let st = state.clone();
-    let ids = state
-        .blocking(move || st.write(|live, engine| live.put_document(engine, &doc, Mode::Replace)))
-        .await?;
+    let ids = put(&state, deadline, body.into_new(doc_id), Mode::Replace).await?;
     respond(&state, &ids, StatusCode::OK)
 }
 
@@ -246,12 +322,13 @@ pub(crate) async fn delete(
     headers: HeaderMap,
     ApiPath(doc_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
+    let deadline = deadline_of(&state);
     authorize(&state, &headers)?;
     let st = state.clone();
-    let id = doc_id.clone();
-    state
-        .blocking(move || st.write(|live, engine| Ok((live.remove(engine, &id)?, ()))))
-        .await?;
+    run_write(&state, deadline, move |gate| {
+        st.write(gate, |live, engine| Ok((live.remove(engine, &doc_id)?, ())))
+    })
+    .await?;
     Ok((
         StatusCode::OK,
         Json(WriteResponse {

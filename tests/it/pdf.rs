@@ -8,7 +8,7 @@ use std::path::Path;
 use verbatim::{Engine, SearchRequest};
 
 /// A PDF with one line of text per page, made with lopdf.
-fn pdf(pages: &[&str]) -> Vec<u8> {
+pub(super) fn pdf(pages: &[&str]) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
     let font_id = doc.add_object(

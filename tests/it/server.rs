@@ -271,3 +271,73 @@ fn a_closed_pipe_ends_the_cli_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
+
+/// A write its deadline abandons is never applied: the client hears 408
+/// `timeout`, "not applied", and the document never appears, even after
+/// the slow step (here a PDF extractor that takes 3 s, against a 1 s
+/// request timeout) has finished. Before, the 408 came from the router
+/// while the write went on and committed behind it. A retry is then a
+/// plain write.
+#[tokio::test]
+async fn a_write_answered_408_is_never_applied() {
+    let corpus = tempfile::tempdir().unwrap();
+    let idx = tempfile::tempdir().unwrap();
+    std::fs::write(corpus.path().join("note.md"), "A first note.\n").unwrap();
+    let helper = idx.path().join("slow-extractor.sh");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n/bin/sleep 3\nexec '{}' \"$@\"\n",
+            env!("CARGO_BIN_EXE_verbatim")
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = [
+        ("VERBATIM_TOKEN", TOKEN),
+        ("VERBATIM_VECTORS", "off"),
+        ("VERBATIM_REQUEST_TIMEOUT_MS", "1000"),
+        ("VERBATIM_PDF_HELPER", helper.to_str().unwrap()),
+    ];
+    let (mut child, addr) = spawn_serve(corpus.path(), idx.path(), &env).await;
+    let client = reqwest::Client::new();
+    let mut body = b"--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Slow Report.pdf\"\r\n\r\n".to_vec();
+    body.extend(super::pdf::pdf(&["A zqslow page about robots."]));
+    body.extend(b"\r\n--XB--\r\n");
+    let r = client
+        .post(format!("http://{addr}/v1/documents"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "multipart/form-data; boundary=XB")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 408);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "timeout", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not applied"),
+        "{v}"
+    );
+    // Past the extractor's 3 s, and then some: still nothing applied.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let found = get_json(&client, &format!("http://{addr}/v1/search?q=zqslow")).await;
+    assert_eq!(found["total"], 0, "{found}");
+    let docs = get_json(&client, &format!("http://{addr}/v1/documents")).await;
+    assert_eq!(docs["documents"].as_array().unwrap().len(), 1, "{docs}");
+    assert!(!corpus.path().join("Slow Report.pdf").exists());
+    // The server goes on taking writes.
+    let r = client
+        .put(format!("http://{addr}/v1/documents/quick"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"text": "A zqquick note."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    stop(&mut child);
+}
