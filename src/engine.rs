@@ -326,6 +326,25 @@ impl Engine {
         self.snapshot.documents()
     }
 
+    /// The documents from place `from` in corpus order on, with their
+    /// places (for paging: a page starts where the last one ended).
+    pub(crate) fn documents_from(
+        &self,
+        from: usize,
+    ) -> impl Iterator<Item = (usize, &Arc<Document>)> + '_ {
+        self.snapshot.documents_from(from)
+    }
+
+    /// The place in corpus order of the document with `id`.
+    pub(crate) fn document_place(&self, id: &str) -> Option<usize> {
+        self.snapshot.slot_of(id)
+    }
+
+    /// The document at place `place` in corpus order, if one is there.
+    pub(crate) fn document_at(&self, place: usize) -> Option<&Arc<Document>> {
+        self.snapshot.document_at(place)
+    }
+
     /// Number of documents.
     pub fn document_count(&self) -> usize {
         self.snapshot.document_count()

@@ -506,9 +506,9 @@ mod tests {
         let input = declared(Tool::Ask);
         assert_eq!(input["required"], serde_json::json!(["question"]));
         assert!(input["properties"]["limit"].is_object());
-        assert_eq!(
-            declared(Tool::ListDocuments)["properties"],
-            serde_json::json!({})
-        );
+        // The list is paged: its query parameters are the tool's arguments.
+        let list = declared(Tool::ListDocuments);
+        assert_eq!(list["properties"]["limit"]["maximum"], 1000);
+        assert_eq!(list["properties"]["cursor"]["type"], "string");
     }
 }

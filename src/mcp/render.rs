@@ -236,7 +236,11 @@ fn document(d: &DocumentText) -> String {
 }
 
 fn documents(l: &DocumentList) -> String {
-    let mut out = format!("{} documents:\n", l.documents.len());
+    let mut out = if l.documents.len() == l.total {
+        format!("{} documents:\n", l.total)
+    } else {
+        format!("{} of {} documents:\n", l.documents.len(), l.total)
+    };
     for d in &l.documents {
         let mut about = vec![d.kind.clone()];
         about.extend(d.source.clone());
@@ -249,6 +253,9 @@ fn documents(l: &DocumentList) -> String {
             about.join(", "),
             d.passages
         );
+    }
+    if let Some(c) = &l.next_cursor {
+        let _ = writeln!(out, "More: call again with cursor \"{c}\".");
     }
     out
 }

@@ -219,6 +219,25 @@ impl Snapshot {
         self.docs.iter().map(|(_, d)| d)
     }
 
+    /// The documents from slot `from` on, with their slots, in order.
+    pub(crate) fn documents_from(
+        &self,
+        from: Slot,
+    ) -> impl Iterator<Item = (Slot, &Arc<Document>)> + '_ {
+        self.docs.iter_from(from)
+    }
+
+    /// The slot of the document with `id` (a place in the documents'
+    /// order, stable across writes until the table is compacted).
+    pub(crate) fn slot_of(&self, id: &str) -> Option<Slot> {
+        self.docs.slot_of(id)
+    }
+
+    /// The document in `slot`, if the slot holds one.
+    pub(crate) fn document_at(&self, slot: Slot) -> Option<&Arc<Document>> {
+        self.docs.at(slot)
+    }
+
     /// Number of documents.
     pub(crate) fn document_count(&self) -> usize {
         self.docs.len()

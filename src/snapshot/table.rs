@@ -114,6 +114,32 @@ impl DocTable {
         })
     }
 
+    /// The documents from `from` on, with their slots, in order (a page
+    /// starts where the last one ended, without walking the slots before).
+    pub(crate) fn iter_from(
+        &self,
+        from: Slot,
+    ) -> impl Iterator<Item = (Slot, &Arc<Document>)> + '_ {
+        let first = from / CHUNK;
+        self.chunks
+            .iter()
+            .enumerate()
+            .skip(first)
+            .flat_map(move |(c, chunk)| {
+                let skip = if c == first { from % CHUNK } else { 0 };
+                chunk
+                    .iter()
+                    .enumerate()
+                    .skip(skip)
+                    .filter_map(move |(i, d)| Some((c * CHUNK + i, d.as_ref()?)))
+            })
+    }
+
+    /// The slot of the document with `id`.
+    pub(crate) fn slot_of(&self, id: &str) -> Option<Slot> {
+        self.shards.get(shard_of(id))?.get(id).copied()
+    }
+
     /// Puts `d` at the end, replacing the document with its id.
     fn insert(&mut self, d: Arc<Document>) {
         self.remove(&d.meta.id);
@@ -228,7 +254,13 @@ mod tests {
                 }
                 for (slot, d) in t.iter() {
                     prop_assert!(Arc::ptr_eq(t.at(slot).expect("held by slot"), d));
+                    prop_assert_eq!(t.slot_of(&d.meta.id), Some(slot));
+                    // A page from any slot is the rest of the whole walk.
+                    let rest: Vec<Slot> = t.iter().map(|(s, _)| s).filter(|&s| s >= slot).collect();
+                    let page: Vec<Slot> = t.iter_from(slot).map(|(s, _)| s).collect();
+                    prop_assert_eq!(page, rest);
                 }
+                prop_assert_eq!(t.iter_from(usize::MAX / 2).count(), 0);
                 prop_assert!(t.get("d99").is_none());
             }
         }

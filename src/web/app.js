@@ -350,40 +350,60 @@ function readerMeta(d) {
   row("Kind", d.kind);
   return meta;
 }
+// The first page of the document list (with the corpus's totals); more
+// pages load on request.
 let docsLoaded = null;
-function loadDocs() {
-  if (!docsLoaded) docsLoaded = api("GET", "/v1/documents").then((r) => r.documents);
-  return docsLoaded.then((docs) => {
-    const box = $("#docs-list");
-    if (box.childElementCount) return docs;
-    for (const d of docs) {
-      // The index's own details last, folded away.
-      const meta = readerMeta(d);
-      const details = el("details", { class: "internal" }, el("summary", { text: "Index details" }),
-        el("dl", { class: "meta" },
-          el("dt", { text: "id" }), el("dd", { text: d.doc_id }),
-          el("dt", { text: "passages" }), el("dd", { text: String(d.passages) }),
-          el("dt", { text: "version" }), el("dd", { text: d.doc_version })));
-      box.append(el("article", { class: "card doc" }, el("h3", {},
-        el("a", { href: `/d/${encodeURIComponent(d.doc_id)}`, text: d.title })),
-        d.lead ? el("p", { class: "lead", text: d.lead }) : null, meta, details));
+function docCard(d) {
+  // The index's own details last, folded away.
+  const meta = readerMeta(d);
+  const details = el("details", { class: "internal" }, el("summary", { text: "Index details" }),
+    el("dl", { class: "meta" },
+      el("dt", { text: "id" }), el("dd", { text: d.doc_id }),
+      el("dt", { text: "passages" }), el("dd", { text: String(d.passages) }),
+      el("dt", { text: "version" }), el("dd", { text: d.doc_version })));
+  return el("article", { class: "card doc" }, el("h3", {},
+    el("a", { href: `/d/${encodeURIComponent(d.doc_id)}`, text: d.title })),
+    d.lead ? el("p", { class: "lead", text: d.lead }) : null, meta, details);
+}
+// Appends a page's cards, and a button for the next page when there is one.
+function showDocPage(box, page, shown) {
+  box.append(...page.documents.map(docCard));
+  shown += page.documents.length;
+  if (!page.next_cursor) return;
+  const more = el("button", { type: "button", class: "more",
+    text: `Show more documents (${shown} of ${page.total} shown)` });
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      const next = await api("GET", `/v1/documents?cursor=${encodeURIComponent(page.next_cursor)}`);
+      more.remove();
+      showDocPage(box, next, shown);
+    } catch (e) {
+      more.disabled = false;
+      showError(box, e);
     }
-    return docs;
+  });
+  box.append(more);
+}
+function loadDocs() {
+  if (!docsLoaded) docsLoaded = api("GET", "/v1/documents");
+  return docsLoaded.then((page) => {
+    const box = $("#docs-list");
+    if (!box.childElementCount) showDocPage(box, page, 0);
+    return page;
   }).catch((e) => showError($("#docs-list"), e));
 }
 
 // ---- home: what is loaded, and questions the sources answer ----
-function fillHome(docs) {
+function fillHome(page) {
   const box = $("#home");
-  if (!Array.isArray(docs) || box.childElementCount) return;
-  const kinds = {};
-  for (const d of docs) kinds[d.kind] = (kinds[d.kind] || 0) + 1;
+  if (!page || !Array.isArray(page.documents) || box.childElementCount) return;
   const plural = (n, w) => `${n} ${w}${n === 1 ? "" : "s"}`;
-  const list = Object.entries(kinds).sort((a, b) => b[1] - a[1])
+  const list = Object.entries(page.kinds).sort((a, b) => b[1] - a[1])
     .map(([k, n]) => plural(n, k.replace(/-/g, " "))).join(", ");
-  box.append(el("p", { class: "loaded" }, `Loaded: ${plural(docs.length, "document")} (${list}). `,
+  box.append(el("p", { class: "loaded" }, `Loaded: ${plural(page.total, "document")} (${list}). `,
     el("a", { href: "/?tab=docs", text: "See them" })));
-  const questions = docs.flatMap((d) => d.questions).slice(0, 3);
+  const questions = page.documents.flatMap((d) => d.questions).slice(0, 3);
   if (questions.length) {
     box.append(el("h2", { class: "examples-head", text: "Try a question the sources answer" }),
       el("ul", { class: "examples" }, ...questions.map((q) =>
@@ -392,12 +412,13 @@ function fillHome(docs) {
 }
 
 async function fillFilters() {
-  const docs = await loadDocs();
-  if (!Array.isArray(docs)) return;
-  fillHome(docs);
-  const kinds = [...new Set(docs.map((d) => d.kind))].sort();
-  for (const d of docs) $("#search-doc").append(el("option", { value: d.doc_id, text: d.title }));
-  for (const k of kinds) $("#search-kind").append(el("option", { value: k, text: k }));
+  const page = await loadDocs();
+  if (!page || !Array.isArray(page.documents)) return;
+  fillHome(page);
+  // The document filter offers the first page; `doc:ID` in the query
+  // reaches any other.
+  for (const d of page.documents) $("#search-doc").append(el("option", { value: d.doc_id, text: d.title }));
+  for (const k of Object.keys(page.kinds).sort()) $("#search-kind").append(el("option", { value: k, text: k }));
 }
 
 // ---- passage permalink view ----

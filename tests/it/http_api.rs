@@ -293,6 +293,61 @@ async fn body_errors() {
     );
 }
 
+/// The document list comes a page at a time: following `next_cursor`
+/// walks every document once, in the order of one big page, and every
+/// page carries the corpus's totals.
+#[tokio::test]
+async fn the_document_list_pages_with_cursors_and_totals() {
+    let s = state();
+    let (st, all) = get(&s, "/v1/documents?limit=1000").await;
+    assert_eq!(st, 200);
+    let want: Vec<&str> = all["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["doc_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(want.len(), 10);
+    assert_eq!(all["total"], 10);
+    assert!(all.get("next_cursor").is_none(), "{all}");
+    let by_kind: u64 = all["kinds"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_kind, 10);
+    let mut walked: Vec<String> = Vec::new();
+    let mut uri = "/v1/documents?limit=3".to_string();
+    loop {
+        let (st, page) = get(&s, &uri).await;
+        assert_eq!(st, 200, "{page}");
+        assert_eq!(page["total"], 10);
+        assert_eq!(page["kinds"], all["kinds"]);
+        let docs = page["documents"].as_array().unwrap();
+        assert!(docs.len() <= 3);
+        walked.extend(
+            docs.iter()
+                .map(|d| d["doc_id"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => uri = format!("/v1/documents?limit=3&cursor={}", urlencode(c)),
+            None => break,
+        }
+    }
+    assert_eq!(walked, want);
+    for bad in [
+        "/v1/documents?limit=0",
+        "/v1/documents?limit=1001",
+        "/v1/documents?cursor=nonsense",
+        "/v1/documents?cursor=x%3Aseed",
+    ] {
+        let (st, v) = get(&s, bad).await;
+        assert_eq!(st, 400, "{bad}: {v}");
+        assert_eq!(v["error"]["code"], "invalid_parameter", "{bad}: {v}");
+    }
+}
+
 #[tokio::test]
 async fn documents_and_passages() {
     let s = state();
