@@ -389,14 +389,14 @@ fn stitched<'a>(
             matched: make_match(doc, bytes, similarity, diff, notes),
         });
     }
+    // Where each piece is, as its citation's label says it (the reader's
+    // ¶, never the block number of the passage id).
     let place = |p: &Piece<'_>| {
+        let at = p.matched.doc.place(p.matched.passage);
         if std::ptr::eq(p.matched.doc, pieces[0].matched.doc) {
-            format!("¶{}", p.matched.passage.number)
+            at
         } else {
-            format!(
-                "¶{} of “{}”",
-                p.matched.passage.number, p.matched.doc.meta.title
-            )
+            format!("{at} of “{}”", p.matched.doc.meta.title)
         }
     };
     let places: Vec<String> = pieces.iter().map(place).collect();

@@ -76,8 +76,9 @@ const copyButton = (c, text) => copier("Copy citation", () => citationText(c, te
 function citeLine(c, text, extra = []) {
   return el("div", { class: "cite" },
     el("p", { class: "where" },
-      el("a", { class: "label", href: permalink(c), text: c.label }), " ",
-      el("span", { class: "pid", text: c.passage_id }),
+      // The reader's ¶ only; the passage id is in the permalink and in
+      // what "Copy citation" copies.
+      el("a", { class: "label", href: permalink(c), title: `Permalink to passage ${c.passage_id}`, text: c.label }), " ",
       c.passage_kind === "caption" ? el("span", { class: "badge kind", text: "caption" }) : null),
     el("div", { class: "actions" },
       el("a", { href: docLink(c), text: "Document" }),

@@ -203,6 +203,10 @@ async fn the_page_in_a_real_browser() {
         label.ends_with("¶8"),
         "¶ counts what a reader counts: {label}"
     );
+    // One number per paragraph: the cite line shows the reader's ¶, not
+    // the passage id beside it (that goes into the permalink and the copy).
+    let line = text_of(&c, "#ask-results .cite .where").await;
+    assert!(!line.contains(":p"), "a passage id is shown: {line}");
     // The best answer stands apart; the others sit under "Other passages",
     // and a weak one is labelled and marks no answer span.
     assert_eq!(text_of(&c, "#ask-results .answer-head").await, "Answer");

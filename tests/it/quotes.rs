@@ -121,6 +121,18 @@ fn a_stitched_quote_cites_each_piece_where_it_is() {
         ]
     );
     assert!(r.pieces[0].citation.paragraph != r.pieces[1].citation.paragraph);
+    // The note names the pieces by the ¶ their citations give (it used to
+    // give block numbers: "joins ¶10 and ¶14" for pieces cited ¶9 and ¶13).
+    let paras: Vec<String> = r
+        .pieces
+        .iter()
+        .map(|p| format!("¶{}", p.citation.paragraph.unwrap()))
+        .collect();
+    let note = &r.matched.as_ref().unwrap().notes[0].text;
+    assert!(
+        note.starts_with(&format!("joins {} and {} ", paras[0], paras[1])),
+        "{note} (pieces cited {paras:?})"
+    );
     assert!(r
         .pieces
         .iter()
