@@ -302,6 +302,11 @@ pub struct ServeFlags {
     /// milliseconds [default: 10000].
     #[arg(long, env = "VERBATIM_DRAIN_TIMEOUT_MS")]
     pub drain_timeout_ms: Option<u64>,
+    /// The address readers reach this server at, for absolute links in
+    /// exports (e.g. https://verbatim.newsroom.example) [default: the
+    /// request's Host, over http].
+    #[arg(long, env = "VERBATIM_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl Flags {
@@ -326,6 +331,7 @@ impl Flags {
             raw.header_timeout_ms = s.header_timeout_ms;
             raw.write_timeout_ms = s.write_timeout_ms;
             raw.drain_timeout_ms = s.drain_timeout_ms;
+            raw.public_url = s.public_url.clone();
         }
         raw.token = std::env::var("VERBATIM_TOKEN")
             .ok()
@@ -642,6 +648,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let mut state = crate::http::AppState::starting(config.limits.clone());
         state.cors_origins = config.cors_origins.clone();
+        state.public_url = config.public_url.clone();
         state.token = config.token.clone();
         let live = crate::live::Live {
             corpus_dir: config.corpus_dir.clone(),

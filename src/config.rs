@@ -46,6 +46,9 @@ pub struct RawConfig {
     pub drain_timeout_ms: Option<u64>,
     /// Origins allowed by CORS; empty means CORS is off.
     pub cors_origins: Option<Vec<String>>,
+    /// The address readers reach this server at (scheme, host, optional
+    /// port and path prefix): the base of absolute links in exports.
+    pub public_url: Option<String>,
     /// Bearer token for the write routes (also `VERBATIM_TOKEN`); none turns writes off.
     pub token: Option<String>,
     /// `auto`, `on` or `off`: passage and sentence vectors (see [`VectorMode`]).
@@ -98,6 +101,7 @@ impl RawConfig {
             write_timeout_ms: self.write_timeout_ms.or(lower.write_timeout_ms),
             drain_timeout_ms: self.drain_timeout_ms.or(lower.drain_timeout_ms),
             cors_origins: self.cors_origins.or(lower.cors_origins),
+            public_url: self.public_url.or(lower.public_url),
             token: self.token.or(lower.token),
             vectors: self.vectors.or(lower.vectors),
             reader: self.reader.or(lower.reader),
@@ -238,12 +242,44 @@ pub struct Config {
     pub limits: Limits,
     /// CORS origins; empty means CORS is off.
     pub cors_origins: Vec<String>,
+    /// The base of absolute links (`https://host/prefix`, no trailing
+    /// `/`); `None` builds them from the request's `Host` over http.
+    pub public_url: Option<String>,
     /// Write token; `None` turns the write routes off.
     pub token: Option<Secret>,
     /// Passage and sentence vectors.
     pub vectors: VectorMode,
     /// The answer reader.
     pub reader: ReaderMode,
+}
+
+/// Whether `host` is a host with an optional port (`newsroom.example`,
+/// `127.0.0.1:7310`, `[::1]:7310`): nothing a link could be bent by.
+pub(crate) fn is_host(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+/// `public_url` checked: `http(s)://host[:port]` and an optional path
+/// prefix, kept without its trailing `/`.
+fn public_url(raw: Option<String>) -> Result<Option<String>, String> {
+    let Some(u) = raw else { return Ok(None) };
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .unwrap_or("");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let path_ok = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '~' | '%'));
+    if !is_host(host) || !path_ok {
+        return Err(format!(
+            "invalid public_url `{u}`: expected an address such as https://verbatim.newsroom.example (scheme, host, optional port and path; no query)"
+        ));
+    }
+    Ok(Some(u.trim_end_matches('/').to_string()))
 }
 
 /// Checks CORS origins as a browser sends them: `*` alone (any origin; no
@@ -263,12 +299,7 @@ fn cors_origins(list: Vec<String>) -> Result<Vec<String>, String> {
         let rest = o
             .strip_prefix("https://")
             .or_else(|| o.strip_prefix("http://"));
-        let ok = rest.is_some_and(|host| {
-            !host.is_empty()
-                && host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        });
+        let ok = rest.is_some_and(is_host);
         if !ok {
             return Err(format!(
                 "invalid CORS origin `{o}`: expected `*` or an origin such as https://newsroom.example (scheme and host, optional port, no path)"
@@ -341,6 +372,7 @@ impl Config {
                 drain_timeout: millis("drain_timeout_ms", raw.drain_timeout_ms, d.drain_timeout)?,
             },
             cors_origins: cors_origins(raw.cors_origins.unwrap_or_default())?,
+            public_url: public_url(raw.public_url)?,
             token: match raw.token {
                 Some(t) if t.len() < 16 => {
                     return Err("the write token must be at least 16 characters".into())
@@ -357,6 +389,36 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_url_is_checked_and_kept_without_its_slash() {
+        let resolve = |u: &str| {
+            Config::resolve(RawConfig {
+                public_url: Some(u.into()),
+                ..Default::default()
+            })
+            .map(|c| c.public_url)
+        };
+        assert_eq!(
+            resolve("https://verbatim.newsroom.example/"),
+            Ok(Some("https://verbatim.newsroom.example".into()))
+        );
+        assert_eq!(
+            resolve("http://127.0.0.1:7310/tools/verbatim"),
+            Ok(Some("http://127.0.0.1:7310/tools/verbatim".into()))
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://host.example",
+            "https://",
+            "https://host.example/?q=1",
+            "https://host example",
+            "https://evil.example\"><script>",
+        ] {
+            let err = resolve(bad).unwrap_err();
+            assert!(err.contains("public_url"), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn cors_origins_are_checked_not_dropped() {

@@ -104,7 +104,10 @@ pub(crate) async fn check_draft(
                 "attachment; filename=\"verbatim-quotes.csv\"",
             ),
         ],
-        draft_csv(&resp, &super::web::base_url(&headers)),
+        draft_csv(
+            &resp,
+            &super::web::base_url(state.public_url.as_deref(), &headers),
+        ),
     )
         .into_response())
 }

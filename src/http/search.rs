@@ -305,7 +305,7 @@ pub(crate) async fn export(
     headers: axum::http::HeaderMap,
     ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
-    let base = super::web::base_url(&headers);
+    let base = super::web::base_url(state.public_url.as_deref(), &headers);
     let q = checked_query(&state, p.q)?;
     let jsonl = match p.format.as_deref().unwrap_or("csv") {
         "csv" => false,

@@ -21,6 +21,9 @@ pub struct AppState {
     pub limits: Limits,
     /// Origins allowed by CORS; empty leaves CORS off.
     pub cors_origins: Vec<String>,
+    /// The base of absolute links in exports; `None` takes the request's
+    /// `Host`.
+    pub public_url: Option<String>,
     /// Write token; `None` turns the write routes off (403).
     pub token: Option<crate::config::Secret>,
     /// Where writes go; `None` when serving without a corpus folder.
@@ -116,6 +119,7 @@ impl AppState {
         AppState {
             engine: Arc::new(RwLock::new(None)),
             cors_origins: Vec::new(),
+            public_url: None,
             token: None,
             live: None,
             write_lock: Arc::new(std::sync::Mutex::new(())),

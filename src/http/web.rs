@@ -14,12 +14,17 @@ pub(crate) fn permalink(base: &str, c: &crate::model::Citation) -> String {
     format!("{base}/p/{id}?start={}&end={}", c.start, c.end)
 }
 
-/// `http://host` from a request's `Host` header, or empty without one.
-pub(crate) fn base_url(headers: &axum::http::HeaderMap) -> String {
+/// The base of absolute links: the configured `public_url`; else
+/// `http://host` from the request's `Host` header when it is a plain host
+/// and port; else empty (links stay relative).
+pub(crate) fn base_url(public_url: Option<&str>, headers: &axum::http::HeaderMap) -> String {
+    if let Some(u) = public_url {
+        return u.to_string();
+    }
     headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && !h.contains(['/', ' ']))
+        .filter(|h| crate::config::is_host(h))
         .map(|h| format!("http://{h}"))
         .unwrap_or_default()
 }

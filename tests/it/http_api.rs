@@ -348,6 +348,50 @@ async fn the_document_list_pages_with_cursors_and_totals() {
     }
 }
 
+/// Export links are absolute on the configured public address; without
+/// one, on the request's host only when it is a plain host and port (a
+/// forged `Host` cannot bend them), else relative.
+#[tokio::test]
+async fn export_links_use_the_public_url_or_a_plain_host() {
+    let links = |s: AppState, host: &'static str| async move {
+        let req = Request::get("/v1/search/export?q=robots&format=jsonl")
+            .header("host", host)
+            .body(Body::empty())
+            .unwrap();
+        let (st, _, body) = send(&s, req).await;
+        assert_eq!(st, StatusCode::OK);
+        String::from_utf8(body)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["permalink"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect::<Vec<String>>()
+    };
+    let plain = links(state(), "127.0.0.1:7310").await;
+    assert!(!plain.is_empty());
+    assert!(
+        plain
+            .iter()
+            .all(|l| l.starts_with("http://127.0.0.1:7310/p/")),
+        "{plain:?}"
+    );
+    let forged = links(state(), "evil.example/\"><x").await;
+    assert!(forged.iter().all(|l| l.starts_with("/p/")), "{forged:?}");
+    let mut s = state();
+    s.public_url = Some("https://verbatim.newsroom.example/tools".into());
+    let public = links(s, "127.0.0.1:7310").await;
+    assert!(
+        public
+            .iter()
+            .all(|l| l.starts_with("https://verbatim.newsroom.example/tools/p/")),
+        "{public:?}"
+    );
+}
+
 #[tokio::test]
 async fn documents_and_passages() {
     let s = state();
