@@ -140,36 +140,41 @@ pub(crate) fn draft_csv(resp: &DraftResponse, base: &str) -> String {
         let c = &q.check;
         let m = c.matched.as_ref();
         let near = c.candidates.first();
+        let text = |s: String| super::web::csv_text(&s).into_owned();
         let _ = w.write_record([
             q.start.to_string(),
             q.end.to_string(),
-            c.quote.clone(),
+            text(c.quote.clone()),
             c.verdict.as_str().to_string(),
             m.map(|m| m.similarity.to_string()).unwrap_or_default(),
-            m.map(|m| m.text.clone()).unwrap_or_default(),
-            m.map(|m| m.citation.label.clone()).unwrap_or_default(),
+            text(m.map(|m| m.text.clone()).unwrap_or_default()),
+            text(m.map(|m| m.citation.label.clone()).unwrap_or_default()),
             m.map(|m| m.citation.passage_id.clone()).unwrap_or_default(),
             m.map(|m| m.citation.start.to_string()).unwrap_or_default(),
             m.map(|m| m.citation.end.to_string()).unwrap_or_default(),
             m.map(|m| super::web::permalink(base, &m.citation))
                 .unwrap_or_default(),
-            m.map(|m| &m.citation)
-                .or(near.map(|h| &h.citation))
-                .and_then(|c| c.url.clone())
+            text(
+                m.map(|m| &m.citation)
+                    .or(near.map(|h| &h.citation))
+                    .and_then(|c| c.url.clone())
+                    .unwrap_or_default(),
+            ),
+            text(c.summary()),
+            text(
+                m.map(|m| {
+                    m.notes
+                        .iter()
+                        .map(|n| n.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
                 .unwrap_or_default(),
-            c.summary(),
-            m.map(|m| {
-                m.notes
-                    .iter()
-                    .map(|n| n.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-            .unwrap_or_default(),
-            near.map(|h| h.citation.label.clone()).unwrap_or_default(),
+            ),
+            text(near.map(|h| h.citation.label.clone()).unwrap_or_default()),
             near.map(|h| super::web::permalink(base, &h.citation))
                 .unwrap_or_default(),
-            near.map(|h| h.text.clone()).unwrap_or_default(),
+            text(near.map(|h| h.text.clone()).unwrap_or_default()),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -277,6 +277,31 @@ pub(crate) struct ExportRow {
     pub text: String,
 }
 
+impl ExportRow {
+    /// The row as CSV cells, in [`EXPORT_HEADERS`] order; text cells go
+    /// through [`super::web::csv_text`], so none runs as a formula.
+    fn csv_cells(&self) -> [String; 15] {
+        let text = |s: &str| super::web::csv_text(s).into_owned();
+        [
+            self.rank.to_string(),
+            text(&self.passage_id),
+            text(&self.doc_id),
+            text(&self.title),
+            text(&self.kind),
+            text(&self.section),
+            self.paragraph.map(|p| p.to_string()).unwrap_or_default(),
+            self.start.to_string(),
+            self.end.to_string(),
+            text(&self.url),
+            self.doc_version.clone(),
+            text(&self.label),
+            text(&self.permalink),
+            self.score.to_string(),
+            text(&self.text),
+        ]
+    }
+}
+
 const EXPORT_HEADERS: &[&str] = &[
     "rank",
     "passage_id",
@@ -419,7 +444,7 @@ fn stream_rows(
             let _ = serde_json::to_writer(&mut buf, &row);
             buf.push(b'\n');
         } else {
-            let _ = csv.serialize(&row);
+            let _ = csv.write_record(row.csv_cells());
         }
         if (i + 1) % CHUNK_ROWS == 0
             && !sink.flush(std::mem::replace(&mut csv, new_csv()), &mut buf)

@@ -29,6 +29,20 @@ pub(crate) fn base_url(public_url: Option<&str>, headers: &axum::http::HeaderMap
         .unwrap_or_default()
 }
 
+/// A CSV cell of text that comes from the corpus or the request. A
+/// spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab
+/// or carriage return before one) as a formula, and scraped pages can hold
+/// such text; those cells get a leading `'`, which spreadsheets read as
+/// "text". Only CSV cells: JSON, JSON Lines and the API keep the exact
+/// text, and each row's offsets name it.
+pub(crate) fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 /// Starts a CSV file: the UTF-8 byte-order mark, without which spreadsheet
 /// programs read curly quotes and ¶ as Latin-1 garbage.
 pub(crate) const CSV_BOM: &str = "\u{feff}";

@@ -348,6 +348,53 @@ async fn the_document_list_pages_with_cursors_and_totals() {
     }
 }
 
+/// A cell a spreadsheet would run as a formula (corpus text starting with
+/// `=`, `+`, `-` or `@`) is exported to CSV behind a `'`; the JSON Lines
+/// export keeps the exact text, which the offsets name.
+#[tokio::test]
+async fn csv_cells_never_run_as_formulas_and_json_lines_stay_exact() {
+    let corpus = super::support::corpus_of(&[(
+        "formula.md",
+        "---\nid: formula\ntitle: \"=HYPERLINK(\\\"http://evil.example\\\")\"\n---\n=HYPERLINK(\"http://evil.example\") zqformula text.\n\n@SUM(1) zqformula again.\n",
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(corpus.path(), dir.path()).unwrap();
+    let s = AppState::ready(engine, super::support::contract_limits());
+    let req = |format: &str| {
+        Request::get(format!("/v1/search/export?q=zqformula&format={format}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (st, _, csv_bytes) = send(&s, req("csv")).await;
+    assert_eq!(st, StatusCode::OK);
+    let mut rdr = csv::Reader::from_reader(&csv_bytes[3..]);
+    let h = rdr.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|x| x == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        for cell in r.iter() {
+            assert!(!cell.starts_with(['=', '+', '@']), "a live formula: {cell}");
+        }
+        assert!(r[col("text")].starts_with("'=") || r[col("text")].starts_with("'@"));
+        assert!(r[col("title")].starts_with("'="));
+    }
+    let (st, _, jsonl) = send(&s, req("jsonl")).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, doc) = get(&s, "/v1/documents/formula").await;
+    let text: Vec<char> = doc["text"].as_str().unwrap().chars().collect();
+    for line in String::from_utf8(jsonl).unwrap().lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        let (a, b) = (
+            row["start"].as_u64().unwrap() as usize,
+            row["end"].as_u64().unwrap() as usize,
+        );
+        let exact: String = text[a..b].iter().collect();
+        assert_eq!(row["text"], exact.as_str());
+        assert!(exact.starts_with(['=', '@']));
+    }
+}
+
 /// Export links are absolute on the configured public address; without
 /// one, on the request's host only when it is a plain host and port (a
 /// forged `Host` cannot bend them), else relative.
