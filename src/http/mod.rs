@@ -250,7 +250,8 @@ fn cors_layer(origins: &[String]) -> tower::util::Either<CorsLayer, tower::layer
         CorsLayer::new()
             .allow_origin(allow)
             .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-            .allow_headers([header::CONTENT_TYPE]),
+            .allow_headers([header::CONTENT_TYPE])
+            .expose_headers([axum::http::HeaderName::from_static(search::TOTAL_HEADER)]),
     )
 }
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderName};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -323,6 +323,7 @@ const EXPORT_HEADERS: &[&str] = &[
 /// Streams every hit of a query (not one page) as CSV or JSON Lines.
 #[utoipa::path(get, path = "/v1/search/export", tag = "search", params(ExportParams),
     responses((status = 200, description = "Every hit, one row each: CSV, or JSON Lines with `format=jsonl`",
+                headers(("x-total-count" = usize, description = "Rows the export holds: fewer received means it was cut off")),
                 content((ExportRow = "text/csv"), (ExportRow = "application/x-ndjson"))),
               (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(crate) async fn export(
@@ -348,14 +349,25 @@ pub(crate) async fn export(
         doc: p.doc,
         kind: p.kind,
     };
-    // Validate before streaming so a bad query still gets a JSON error.
-    engine.search(&SearchRequest {
-        query: q.clone(),
-        limit: 0,
-        offset: 0,
-        filters: filters.clone(),
-        mode,
-    })?;
+    // Validated before streaming, so a bad query still gets a JSON error;
+    // and counted, so the client can tell a whole export from a cut one.
+    // On the blocking pool: the count walks every hit.
+    let total = {
+        let (engine, query, filters) = (engine.clone(), q.clone(), filters.clone());
+        state
+            .blocking(move || {
+                engine
+                    .search(&SearchRequest {
+                        query,
+                        limit: 0,
+                        offset: 0,
+                        filters,
+                        mode,
+                    })
+                    .map(|page| page.total)
+            })
+            .await?
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     // Streaming outlives this handler; its permit goes with it, and is
     // given back whenever the client is slower than the rows.
@@ -383,11 +395,18 @@ pub(crate) async fn export(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
+            // The rows the export holds: fewer received means it was cut
+            // off (a stream that fails midway also ends without HTTP's
+            // final chunk, so clients see an incomplete body).
+            (HeaderName::from_static(TOTAL_HEADER), total.to_string()),
         ],
         Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
     )
         .into_response())
 }
+
+/// The response header with an export's row count.
+pub(crate) const TOTAL_HEADER: &str = "x-total-count";
 
 /// Rows per chunk sent to the client.
 const CHUNK_ROWS: usize = 256;

@@ -520,6 +520,17 @@ async fn export_streams_every_hit() {
         .collect();
     assert_eq!(lines.len(), total);
     assert_eq!(lines[0]["rank"], 1);
+    // The row count travels in a header, so a client can tell a whole
+    // export from one cut off midway.
+    let resp = app(s.clone())
+        .oneshot(
+            Request::get("/v1/search/export?q=japan&format=csv")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-total-count"], total.to_string().as_str());
     assert_error(
         get(&s, "/v1/search/export?q=japan&format=xml").await,
         400,

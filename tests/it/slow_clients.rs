@@ -135,6 +135,10 @@ async fn clients_that_stop_reading_hold_neither_permits_nor_slots_nor_shutdown()
         .await
         .expect("healthz is answered once the stalled responses time out");
     assert_eq!(r.status(), 200);
+    // One closed connection was enough for healthz; give the other time to
+    // reach its own deadline (its rows may still have been computing), so
+    // reading it now cannot revive it.
+    tokio::time::sleep(Duration::from_secs(5)).await;
     for s in &mut stalled {
         // The server cut the response off: the stream ends (or is reset)
         // before the export's last row.
