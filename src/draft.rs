@@ -139,14 +139,7 @@ fn doubles(draft: &str, chars: &[(usize, char)]) -> Vec<Range<usize>> {
             }
             continue;
         }
-        let opener = match c {
-            '“' => Some(Opener::Curly),
-            '«' => Some(Opener::Guillemet),
-            '„' => Some(Opener::Low),
-            '"' if at.left_flanking() => Some(Opener::Straight),
-            _ => None,
-        };
-        if let Some(o) = opener {
+        if let Some(o) = Opener::of(c, at) {
             open.push(o, i + c.len_utf8());
         }
     }
@@ -167,6 +160,18 @@ struct Openers {
 }
 
 impl Opener {
+    /// The opener mark `c` is, where it stands (`at`); `None` when it
+    /// opens nothing.
+    fn of(c: char, at: Around) -> Option<Opener> {
+        match c {
+            '“' => Some(Opener::Curly),
+            '«' => Some(Opener::Guillemet),
+            '„' => Some(Opener::Low),
+            '"' if at.left_flanking() => Some(Opener::Straight),
+            _ => None,
+        }
+    }
+
     fn slot(self) -> usize {
         match self {
             Opener::Curly => 0,
@@ -418,14 +423,7 @@ mod tests {
                 }
                 continue;
             }
-            let opener = match c {
-                '“' => Some(Opener::Curly),
-                '«' => Some(Opener::Guillemet),
-                '„' => Some(Opener::Low),
-                '"' if at.left_flanking() => Some(Opener::Straight),
-                _ => None,
-            };
-            if let Some(o) = opener {
+            if let Some(o) = Opener::of(c, at) {
                 open.push((o, i + c.len_utf8()));
             }
         }
