@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Load soak: a mixed load of searches, questions, quote checks and writes
 # for MINUTES (default 3) in 30-second windows, while hostile clients hold
-# idle and slowloris connections. Reads come from wrk (benches/wrk/reads.lua),
+# idle and slowloris connections and readers that stop reading ask for
+# exports. Reads come from wrk (benches/wrk/reads.lua),
 # writes beside them from benches/write_latency.py (a PUT every 100 ms), so
 # each is reported on its own. Reports per window: read throughput and
-# p50/p99, write count and p50/p99, errors and the server's RSS. Fails if
-# any request errs.
+# p50/p99, write count and p50/p99, errors and the server's RSS; then
+# SIGTERM with the stalled readers still connected, and how long the
+# process took to exit. Fails if any request errs or the exit outlives the
+# drain deadline (10 s) by more than 5 s.
 #
 #   bash benches/soak.sh [MINUTES]
 #
@@ -28,7 +31,7 @@ until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.2; done
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 wrk -t2 -c16 -d10s -s benches/wrk/reads.lua "http://127.0.0.1:$port" >/dev/null
 rss_before=$(rss)
-python3 benches/slowclients.py "127.0.0.1:$port" $(( minutes * 60 + 5 )) 300 300 >"$work/slow.json" &
+python3 benches/slowclients.py "127.0.0.1:$port" $(( minutes * 60 + 5 )) 300 300 16 >"$work/slow.json" &
 slow=$!
 echo "| window | reads/s | read p50 ms | read p99 ms | read max ms | writes | write p50 ms | write p99 ms | write max ms | errors | RSS MiB |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -53,4 +56,19 @@ echo
 echo "hostile clients: $(cat "$work/slow.json")"
 echo "RSS after warm-up $(( rss_before / 1024 )) MiB, after the soak $(( rss_after / 1024 )) MiB"
 echo "errors: $errors"
-[ "$errors" -eq 0 ]
+# Shutdown with readers that never read still connected.
+python3 benches/slowclients.py "127.0.0.1:$port" 30 0 0 16 >/dev/null &
+slow=$!
+sleep 3
+t0=$(date +%s.%N)
+kill -TERM "$server"
+exited=no
+for _ in $(seq 1 150); do
+  if ! kill -0 "$server" 2>/dev/null; then exited=yes; break; fi
+  sleep 0.1
+done
+t1=$(date +%s.%N)
+kill "$slow" 2>/dev/null || true
+took=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$t1")
+echo "SIGTERM with 16 stalled readers connected: exited $exited after $took s (drain deadline 10 s)"
+[ "$errors" -eq 0 ] && [ "$exited" = yes ]
