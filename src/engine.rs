@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::answer::{self, AskRequest, AskResult};
+use crate::cancel::Cancel;
 use crate::config::{ReaderMode, VectorMode, AUTO_VECTOR_PASSAGES};
 use crate::docstore;
 use crate::embed;
@@ -318,7 +319,18 @@ impl Engine {
 
     /// Finds and checks every quotation in a draft.
     pub fn check_draft(&self, draft: &str, include_short: bool) -> Result<DraftCheck<'_>> {
-        quote::check_draft(&self.snapshot, draft, include_short)
+        self.check_draft_until(draft, include_short, &Cancel::never())
+    }
+
+    /// [`Engine::check_draft`], stopping with [`crate::error::Error::Cancelled`]
+    /// between quotations once `cancel` is raised.
+    pub fn check_draft_until(
+        &self,
+        draft: &str,
+        include_short: bool,
+        cancel: &Cancel,
+    ) -> Result<DraftCheck<'_>> {
+        quote::check_draft(&self.snapshot, draft, include_short, cancel)
     }
 
     /// All documents, in corpus order.

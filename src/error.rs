@@ -129,6 +129,10 @@ pub enum Error {
     /// A build was stopped on purpose before it finished (tests, cancellation).
     #[error("index build aborted: {0}")]
     Aborted(String),
+    /// Work stopped because its answer was no longer wanted (its request
+    /// timed out); the client already had its 408.
+    #[error("cancelled: the request stopped waiting")]
+    Cancelled,
 }
 
 impl Error {
@@ -156,6 +160,7 @@ impl Error {
             // documents claiming one id conflict.
             Error::Corpus { .. } => ErrorCode::InvalidDocument,
             Error::DuplicateId { .. } => ErrorCode::Conflict,
+            Error::Cancelled => ErrorCode::Timeout,
             // Named one by one, with no wildcard, so a new variant must be
             // given its code here rather than fall into a 500 unseen.
             Error::Io { .. }

@@ -33,6 +33,7 @@
 mod analysis;
 mod answer;
 mod bench;
+mod cancel;
 pub mod cli;
 mod config;
 mod docstore;
@@ -58,6 +59,7 @@ pub mod wire;
 
 pub use analysis::{tokenize, Token};
 pub use answer::{Answer, AskRequest, AskResult, AskStatus, HighlightKind, MAX_ANSWERS};
+pub use cancel::Cancel;
 pub use config::{Config, Limits, LogFormat, ReaderMode, Secret, VectorMode};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode, Result};

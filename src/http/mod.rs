@@ -419,4 +419,56 @@ mod tests {
             "the second request's work never started"
         );
     }
+
+    /// Work that checks its cancel flag stops soon after its request timed
+    /// out, and gives its permit back: the next request is served.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn timed_out_work_that_checks_its_flag_stops_and_frees_its_permit() {
+        let limits = crate::config::Limits {
+            request_timeout: Duration::from_millis(100),
+            max_concurrency: 1,
+            ..Default::default()
+        };
+        let state = AppState::starting(limits);
+        let steps = Arc::new(AtomicUsize::new(0));
+        let route = {
+            let (state, steps) = (state.clone(), steps.clone());
+            get(move |q: axum::extract::RawQuery| {
+                let (state, steps) = (state.clone(), steps.clone());
+                let forever = q.0.as_deref() == Some("forever");
+                async move {
+                    state
+                        .blocking_until(move |cancel| {
+                            // A loop of short steps, far past the timeout
+                            // unless cancelled (a 60 s guard against hangs).
+                            for _ in 0..6_000 {
+                                if !forever {
+                                    return Ok(());
+                                }
+                                cancel.check()?;
+                                steps.fetch_add(1, Ordering::SeqCst);
+                                std::thread::sleep(Duration::from_millis(10));
+                            }
+                            Ok::<_, crate::error::Error>(())
+                        })
+                        .await
+                }
+            })
+        };
+        let app = with_layers(Router::new().route("/work", route), state);
+        let call = |app: Router, uri: &'static str| async move {
+            app.oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap()
+                .status()
+        };
+        assert_eq!(
+            call(app.clone(), "/work?forever").await,
+            StatusCode::REQUEST_TIMEOUT
+        );
+        // With one permit, this is served only once the first work stopped.
+        assert_eq!(call(app.clone(), "/work?quick").await, StatusCode::OK);
+        let ran = steps.load(Ordering::SeqCst);
+        assert!(ran < 6_000, "the work ran to its end: {ran} steps");
+    }
 }

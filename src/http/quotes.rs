@@ -87,9 +87,9 @@ pub(crate) async fn check_draft(
     };
     let engine = state.engine()?;
     let resp = state
-        .blocking(move || {
+        .blocking_until(move |cancel| {
             engine
-                .check_draft(&req.text, req.include_short)
+                .check_draft_until(&req.text, req.include_short, cancel)
                 .map(|d| DraftResponse::from(&d))
         })
         .await?;

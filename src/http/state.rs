@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use super::error::ApiError;
+use crate::cancel::Cancel;
 use crate::config::Limits;
 use crate::engine::Engine;
 use crate::error::ErrorCode;
@@ -204,14 +205,33 @@ impl AppState {
         E: Send + 'static,
         ApiError: From<E>,
     {
+        self.blocking_until(move |_| f()).await
+    }
+
+    /// [`AppState::blocking`] for work that checks a [`Cancel`] between its
+    /// steps: when the request stops waiting (it timed out and was
+    /// dropped), the flag goes up, so the work stops at its next step
+    /// and gives its permit back, instead of running to the end for no one.
+    pub(crate) async fn blocking_until<T, E>(
+        &self,
+        f: impl FnOnce(&Cancel) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        ApiError: From<E>,
+    {
         let permit = self.cpu_permit().await?;
+        let cancel = Cancel::never();
+        let waiting = cancel.on_drop();
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            f()
+            f(&cancel)
         })
         .await
-        .map_err(|_| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
-        Ok(result?)
+        .map_err(|_| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR));
+        waiting.disarm();
+        Ok(result??)
     }
 
     /// A permit for blocking work that runs detached from its request (an

@@ -27,6 +27,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
 use crate::analysis::{tokenize, Token};
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::model::{Document, Passage, Span};
 use crate::snapshot::Snapshot;
@@ -172,6 +173,7 @@ pub(crate) fn check_draft<'a>(
     snap: &'a Snapshot,
     draft: &str,
     include_short: bool,
+    cancel: &Cancel,
 ) -> Result<DraftCheck<'a>> {
     let ranges = crate::draft::find_quotes(draft, include_short);
     if ranges.len() > MAX_DRAFT_QUOTES {
@@ -183,6 +185,8 @@ pub(crate) fn check_draft<'a>(
     let map = crate::model::CharMap::new(draft);
     let mut quotes = Vec::with_capacity(ranges.len());
     for r in ranges {
+        // Up to 200 checks: a request that stopped waiting stops them.
+        cancel.check()?;
         let q = &draft[r.clone()];
         let check = match check(snap, q) {
             Ok(c) => Some(c),

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// in an earlier row; modules of one row never import each other.
 const LAYERS: &[&[&str]] = &[
     &["error", "failpoint"],
-    &["model", "config"],
+    &["model", "config", "cancel"],
     &["analysis"],
     &["segment"],
     &["embed", "docstore"],

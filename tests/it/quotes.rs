@@ -239,6 +239,28 @@ proptest! {
     }
 }
 
+/// A draft check stops between quotations once its flag is raised (the
+/// server raises it when the request timed out), rather than check every
+/// quotation for no one.
+#[test]
+fn a_cancelled_draft_check_stops() {
+    let draft = "She said “Japan is losing workers fast” and “the plan is funded by the state”.";
+    let cancel = verbatim::Cancel::never();
+    assert_eq!(
+        engine()
+            .check_draft_until(draft, false, &cancel)
+            .unwrap()
+            .quotes
+            .len(),
+        2
+    );
+    cancel.cancel();
+    let err = engine()
+        .check_draft_until(draft, false, &cancel)
+        .unwrap_err();
+    assert_eq!(err.code(), verbatim::ErrorCode::Timeout, "{err}");
+}
+
 #[test]
 fn drafts_check_each_quotation_with_offsets() {
     let draft = "Officials said Japan “has committed roughly 1 trillion yen” to the effort. \
