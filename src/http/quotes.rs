@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use super::state::AppState;
-use crate::error::ErrorCode;
 use crate::wire::{DraftResponse, QuoteCheckResponse};
 
 /// Body of `POST /v1/quotes/check`.
@@ -56,8 +55,17 @@ pub(crate) struct DraftRequest {
 #[into_params(parameter_in = Query)]
 pub(crate) struct DraftParams {
     /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
-    #[param(pattern = "^(json|csv)$")]
-    pub format: Option<String>,
+    pub format: Option<DraftFormat>,
+}
+
+/// How a draft check is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DraftFormat {
+    /// The JSON answer.
+    Json,
+    /// One CSV row per quotation, for a spreadsheet.
+    Csv,
 }
 
 /// Finds every quotation in a draft and checks each one.
@@ -71,15 +79,8 @@ pub(crate) async fn check_draft(
     headers: HeaderMap,
     ApiJson(req): ApiJson<DraftRequest>,
 ) -> Result<Response, ApiError> {
-    let csv = match p.format.as_deref() {
-        Some("csv") => true,
-        Some("json") => false,
-        Some(other) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameter,
-                format!("format must be `json` or `csv`, not `{other}`"),
-            ))
-        }
+    let csv = match p.format {
+        Some(f) => f == DraftFormat::Csv,
         None => headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())

@@ -47,13 +47,7 @@ pub(crate) struct SearchParams {
     pub kind: Option<String>,
     /// `lexical` or `hybrid`. Default: hybrid for plain words when vectors
     /// are on, lexical for query syntax.
-    #[param(pattern = "^(lexical|hybrid)$")]
-    pub mode: Option<String>,
-}
-
-/// Parses an optional `mode` parameter.
-fn parse_mode(mode: Option<&str>) -> Result<Option<SearchMode>, ApiError> {
-    Ok(mode.map(SearchMode::parse).transpose()?)
+    pub mode: Option<SearchMode>,
 }
 
 /// Checks the query's presence and length.
@@ -105,7 +99,7 @@ pub(crate) async fn search(
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let q = checked_query(&state, p.q)?;
-    let mode = parse_mode(p.mode.as_deref())?;
+    let mode = p.mode;
     let engine = state.engine()?;
     let filters = Filters {
         doc: p.doc,
@@ -230,15 +224,24 @@ pub(crate) struct ExportParams {
     #[param(required = true)]
     pub q: Option<String>,
     /// `csv` (default) or `jsonl`.
-    #[param(pattern = "^(csv|jsonl)$")]
-    pub format: Option<String>,
+    pub format: Option<ExportFormat>,
     /// Only this document.
     pub doc: Option<String>,
     /// Only this kind.
     pub kind: Option<String>,
     /// `lexical` or `hybrid`, as for `/v1/search` (hybrid reorders the first 100 rows).
-    #[param(pattern = "^(lexical|hybrid)$")]
-    pub mode: Option<String>,
+    pub mode: Option<SearchMode>,
+}
+
+/// How an export is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ExportFormat {
+    /// Comma-separated values with a header row and a byte-order mark.
+    #[default]
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
 }
 
 /// One exported hit.
@@ -333,17 +336,8 @@ pub(crate) async fn export(
 ) -> Result<Response, ApiError> {
     let base = super::web::base_url(state.public_url.as_deref(), &headers);
     let q = checked_query(&state, p.q)?;
-    let jsonl = match p.format.as_deref().unwrap_or("csv") {
-        "csv" => false,
-        "jsonl" => true,
-        other => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameter,
-                format!("format must be `csv` or `jsonl`, not `{other}`"),
-            ))
-        }
-    };
-    let mode = parse_mode(p.mode.as_deref())?;
+    let jsonl = p.format.unwrap_or_default() == ExportFormat::Jsonl;
+    let mode = p.mode;
     let engine = state.engine()?;
     let filters = Filters {
         doc: p.doc,
