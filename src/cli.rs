@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Config, RawConfig};
+use crate::config::{Config, LogFormat, RawConfig, ReaderMode, VectorMode};
 use crate::engine::{Engine, Writer};
 use crate::index::{ensure_index, IndexState};
 use crate::ingest;
@@ -46,13 +46,19 @@ pub struct GlobalFlags {
         env = "VERBATIM_LOG_FORMAT",
         value_name = "FORMAT"
     )]
-    pub log_format: Option<String>,
+    pub log_format: Option<LogFormat>,
     /// Passage and sentence vectors: auto (on up to 50,000 passages), on, or off (lexical only).
     #[arg(long, global = true, env = "VERBATIM_VECTORS", value_name = "MODE")]
-    pub vectors: Option<String>,
+    pub vectors: Option<VectorMode>,
     /// The answer reader model in `ask`: on or off (default off; needs vectors).
     #[arg(long, global = true, env = "VERBATIM_READER", value_name = "MODE")]
-    pub reader: Option<String>,
+    pub reader: Option<ReaderMode>,
+}
+
+/// `--mode`: `lexical` or `hybrid` (the search module's own reading, so
+/// the flag and the HTTP parameter cannot disagree).
+fn parse_search_mode(s: &str) -> Result<SearchMode, String> {
+    SearchMode::parse(s).map_err(|e| e.to_string())
 }
 
 /// The subcommands.
@@ -129,8 +135,8 @@ pub struct SearchFlags {
     #[arg(long)]
     pub kind: Option<String>,
     /// Ranking: lexical or hybrid [default: hybrid for plain words when vectors are on].
-    #[arg(long, value_name = "MODE")]
-    pub mode: Option<String>,
+    #[arg(long, value_name = "MODE", value_parser = parse_search_mode)]
+    pub mode: Option<SearchMode>,
     /// Print the JSON the HTTP API returns.
     #[arg(long)]
     pub json: bool,
@@ -316,9 +322,9 @@ impl Flags {
         let mut raw = RawConfig {
             corpus: g.corpus.clone(),
             index: g.index.clone(),
-            log_format: g.log_format.clone(),
-            vectors: g.vectors.clone(),
-            reader: g.reader.clone(),
+            log_format: g.log_format,
+            vectors: g.vectors,
+            reader: g.reader,
             ..Default::default()
         };
         if let Command::Serve(s) = &self.command {
@@ -537,7 +543,7 @@ fn byte_ranges(
 
 /// `verbatim search`.
 pub fn search(config: &Config, f: &SearchFlags) -> anyhow::Result<()> {
-    let mode = f.mode.as_deref().map(SearchMode::parse).transpose()?;
+    let mode = f.mode;
     let engine = open_with(config, Access::Reader)?;
     let t = Instant::now();
     let req = SearchRequest {

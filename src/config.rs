@@ -24,7 +24,7 @@ pub struct RawConfig {
     /// Listen address.
     pub addr: Option<String>,
     /// `text` or `json`.
-    pub log_format: Option<String>,
+    pub log_format: Option<LogFormat>,
     /// Largest request body, in bytes.
     pub max_body_bytes: Option<usize>,
     /// Longest query or question, in chars.
@@ -52,9 +52,9 @@ pub struct RawConfig {
     /// Bearer token for the write routes (also `VERBATIM_TOKEN`); none turns writes off.
     pub token: Option<String>,
     /// `auto`, `on` or `off`: passage and sentence vectors (see [`VectorMode`]).
-    pub vectors: Option<String>,
+    pub vectors: Option<VectorMode>,
     /// `on` or `off`: the answer reader model (see [`ReaderMode`]).
-    pub reader: Option<String>,
+    pub reader: Option<ReaderMode>,
 }
 
 /// A secret that never appears in logs or debug output.
@@ -116,9 +116,11 @@ impl RawConfig {
 }
 
 /// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
+    #[default]
     Text,
     /// One JSON object per line.
     Json,
@@ -126,7 +128,8 @@ pub enum LogFormat {
 
 /// Whether passages and sentences get vectors from the embedding model
 /// (hybrid search, semantic answer features).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum VectorMode {
     /// On for corpora up to [`AUTO_VECTOR_PASSAGES`] passages, off above.
     #[default]
@@ -142,7 +145,8 @@ pub enum VectorMode {
 /// at its operating point it refuses far more unanswerable questions but
 /// answers fewer answerable ones, at a tenth of the speed (README,
 /// *Answers*; BENCHMARKS.md). It needs vectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ReaderMode {
     /// The ranker, the cosines and the answerability model decide.
     #[default]
@@ -152,19 +156,6 @@ pub enum ReaderMode {
     On,
 }
 
-impl ReaderMode {
-    /// Parses `on` or `off`.
-    pub fn parse(s: &str) -> Result<ReaderMode, String> {
-        match s {
-            "on" => Ok(ReaderMode::On),
-            "off" => Ok(ReaderMode::Off),
-            other => Err(format!(
-                "invalid reader setting `{other}`: expected `on` or `off`"
-            )),
-        }
-    }
-}
-
 /// The largest corpus `auto` embeds. On two idle cores, SciFact's 5,183
 /// abstracts (52,817 passage and sentence texts) take about 320 s to embed
 /// (BENCHMARKS.md), about 0.06 s a passage of abstract length with its
@@ -172,20 +163,6 @@ impl ReaderMode {
 /// so beyond that vectors are an explicit choice. Shorter passages cost
 /// proportionally less.
 pub(crate) const AUTO_VECTOR_PASSAGES: usize = 50_000;
-
-impl VectorMode {
-    /// Parses `auto`, `on` or `off`.
-    pub fn parse(s: &str) -> Result<VectorMode, String> {
-        match s {
-            "auto" => Ok(VectorMode::Auto),
-            "on" => Ok(VectorMode::On),
-            "off" => Ok(VectorMode::Off),
-            other => Err(format!(
-                "invalid vectors setting `{other}`: expected `auto`, `on` or `off`"
-            )),
-        }
-    }
-}
 
 /// Request limits of the HTTP API.
 #[derive(Debug, Clone, PartialEq)]
@@ -317,15 +294,6 @@ impl Config {
         let addr = addr_s.parse().map_err(|_| {
             format!("invalid address `{addr_s}`: expected HOST:PORT such as {DEFAULT_ADDR}")
         })?;
-        let log_format = match raw.log_format.as_deref().unwrap_or("text") {
-            "text" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(format!(
-                    "invalid log format `{other}`: expected `text` or `json`"
-                ))
-            }
-        };
         let positive = |name: &str, v: Option<usize>, default: usize| match v {
             Some(0) => Err(format!("{name} must be greater than 0")),
             Some(v) => Ok(v),
@@ -340,7 +308,7 @@ impl Config {
             corpus_dir: raw.corpus.unwrap_or_else(|| "corpus".into()),
             index_dir: raw.index.unwrap_or_else(|| "index".into()),
             addr,
-            log_format,
+            log_format: raw.log_format.unwrap_or_default(),
             limits: Limits {
                 max_body_bytes: positive("max_body_bytes", raw.max_body_bytes, d.max_body_bytes)?,
                 max_query_chars: positive(
@@ -380,8 +348,8 @@ impl Config {
                 Some(t) => Some(Secret::new(t)),
                 None => None,
             },
-            vectors: VectorMode::parse(raw.vectors.as_deref().unwrap_or("auto"))?,
-            reader: ReaderMode::parse(raw.reader.as_deref().unwrap_or("off"))?,
+            vectors: raw.vectors.unwrap_or_default(),
+            reader: raw.reader.unwrap_or_default(),
         })
     }
 }
@@ -389,6 +357,24 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_sets_are_read_as_their_enums() {
+        let raw: RawConfig =
+            toml::from_str("log_format = \"json\"\nvectors = \"off\"\nreader = \"on\"\n").unwrap();
+        let c = Config::resolve(raw).unwrap();
+        assert_eq!(
+            (c.log_format, c.vectors, c.reader),
+            (LogFormat::Json, VectorMode::Off, ReaderMode::On)
+        );
+        let d = Config::resolve(RawConfig::default()).unwrap();
+        assert_eq!(
+            (d.log_format, d.vectors, d.reader),
+            (LogFormat::Text, VectorMode::Auto, ReaderMode::Off)
+        );
+        let err = toml::from_str::<RawConfig>("vectors = \"bogus\"").unwrap_err();
+        assert!(err.message().contains("`auto`, `on`, `off`"), "{err}");
+    }
 
     #[test]
     fn public_url_is_checked_and_kept_without_its_slash() {
