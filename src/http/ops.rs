@@ -37,6 +37,24 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain")))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    // The index directory walk and /proc read are file IO: on the blocking
+    // pool, not a runtime thread. No CPU permit: a scrape must answer when
+    // the server is busiest.
+    let st = state.clone();
+    let _ = tokio::task::spawn_blocking(move || record_gauges(&st)).await;
+    let body = state.metrics.render();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Sets the gauges `/metrics` reports from the current engine and process.
+fn record_gauges(state: &AppState) {
     if let Ok(engine) = state.engine() {
         metrics::gauge!("verbatim_documents").set(engine.document_count() as f64);
         metrics::gauge!("verbatim_passages").set(engine.passage_count() as f64);
@@ -53,15 +71,6 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
             metrics::gauge!("verbatim_vectors_pending").set(pending as f64);
         }
     }
-    let body = state.metrics.render();
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
 }
 
 /// This process's resident memory from `/proc/self/status`, in bytes:
