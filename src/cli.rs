@@ -53,6 +53,38 @@ pub struct GlobalFlags {
     /// The answer reader model in `ask`: on or off (default off; needs vectors).
     #[arg(long, global = true, env = "VERBATIM_READER", value_name = "MODE")]
     pub reader: Option<ReaderMode>,
+    /// Longest one PDF's text extraction may run, in milliseconds [default: 30000].
+    #[arg(
+        long,
+        global = true,
+        env = "VERBATIM_PDF_TIMEOUT_MS",
+        value_name = "MS"
+    )]
+    pub pdf_timeout_ms: Option<u64>,
+    /// Most memory the PDF extractor may use, in MB [default: 4096].
+    #[arg(
+        long,
+        global = true,
+        env = "VERBATIM_PDF_MAX_MEMORY_MB",
+        value_name = "MB"
+    )]
+    pub pdf_max_memory_mb: Option<u64>,
+    /// Most text one PDF may yield, in MB [default: 256].
+    #[arg(
+        long,
+        global = true,
+        env = "VERBATIM_PDF_MAX_TEXT_MB",
+        value_name = "MB"
+    )]
+    pub pdf_max_text_mb: Option<u64>,
+    /// The PDF extractor program, run as `PROGRAM extract-pdf` [default: this binary].
+    #[arg(
+        long,
+        global = true,
+        env = "VERBATIM_PDF_HELPER",
+        value_name = "PROGRAM"
+    )]
+    pub pdf_helper: Option<PathBuf>,
 }
 
 /// `--mode`: `lexical` or `hybrid` (the search module's own reading, so
@@ -325,6 +357,10 @@ impl Flags {
             log_format: g.log_format,
             vectors: g.vectors,
             reader: g.reader,
+            pdf_timeout_ms: g.pdf_timeout_ms,
+            pdf_max_memory_mb: g.pdf_max_memory_mb,
+            pdf_max_text_mb: g.pdf_max_text_mb,
+            pdf_helper: g.pdf_helper.clone(),
             ..Default::default()
         };
         if let Command::Serve(s) = &self.command {

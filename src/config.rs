@@ -55,6 +55,14 @@ pub struct RawConfig {
     pub vectors: Option<VectorMode>,
     /// `on` or `off`: the answer reader model (see [`ReaderMode`]).
     pub reader: Option<ReaderMode>,
+    /// Longest a PDF's text extraction may run, in milliseconds.
+    pub pdf_timeout_ms: Option<u64>,
+    /// Most memory (address space) the PDF extractor may use, in MB.
+    pub pdf_max_memory_mb: Option<u64>,
+    /// Most text one PDF may yield, in MB (0 refuses every PDF).
+    pub pdf_max_text_mb: Option<u64>,
+    /// The program that extracts PDFs (`PROGRAM extract-pdf`).
+    pub pdf_helper: Option<PathBuf>,
 }
 
 /// A secret that never appears in logs or debug output.
@@ -105,6 +113,10 @@ impl RawConfig {
             token: self.token.or(lower.token),
             vectors: self.vectors.or(lower.vectors),
             reader: self.reader.or(lower.reader),
+            pdf_timeout_ms: self.pdf_timeout_ms.or(lower.pdf_timeout_ms),
+            pdf_max_memory_mb: self.pdf_max_memory_mb.or(lower.pdf_max_memory_mb),
+            pdf_max_text_mb: self.pdf_max_text_mb.or(lower.pdf_max_text_mb),
+            pdf_helper: self.pdf_helper.or(lower.pdf_helper),
         }
     }
 
@@ -163,6 +175,32 @@ pub enum ReaderMode {
 /// so beyond that vectors are an explicit choice. Shorter passages cost
 /// proportionally less.
 pub(crate) const AUTO_VECTOR_PASSAGES: usize = 50_000;
+
+/// The limits of PDF text extraction, which runs in a child process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PdfLimits {
+    /// Longest one PDF's extraction may run; a malformed file can send the
+    /// extractor into a loop.
+    pub timeout: Duration,
+    /// Most memory (address space) the extractor child may use, in MB.
+    pub max_memory_mb: u64,
+    /// Most text one PDF may yield, in MB: a small file can decompress into
+    /// far more text than any real document holds.
+    pub max_text_mb: u64,
+    /// The extractor program; `None` is this binary itself.
+    pub helper: Option<PathBuf>,
+}
+
+impl Default for PdfLimits {
+    fn default() -> Self {
+        PdfLimits {
+            timeout: Duration::from_secs(30),
+            max_memory_mb: 4096,
+            max_text_mb: 256,
+            helper: None,
+        }
+    }
+}
 
 /// Request limits of the HTTP API.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,6 +266,8 @@ pub struct Config {
     pub vectors: VectorMode,
     /// The answer reader.
     pub reader: ReaderMode,
+    /// PDF extraction.
+    pub pdf: PdfLimits,
 }
 
 /// Whether `host` is a host with an optional port (`newsroom.example`,
@@ -350,6 +390,19 @@ impl Config {
             },
             vectors: raw.vectors.unwrap_or_default(),
             reader: raw.reader.unwrap_or_default(),
+            pdf: {
+                let d = PdfLimits::default();
+                PdfLimits {
+                    timeout: millis("pdf_timeout_ms", raw.pdf_timeout_ms, d.timeout)?,
+                    max_memory_mb: match raw.pdf_max_memory_mb {
+                        Some(0) => return Err("pdf_max_memory_mb must be greater than 0".into()),
+                        Some(n) => n,
+                        None => d.max_memory_mb,
+                    },
+                    max_text_mb: raw.pdf_max_text_mb.unwrap_or(d.max_text_mb),
+                    helper: raw.pdf_helper,
+                }
+            },
         })
     }
 }
@@ -374,6 +427,35 @@ mod tests {
         );
         let err = toml::from_str::<RawConfig>("vectors = \"bogus\"").unwrap_err();
         assert!(err.message().contains("`auto`, `on`, `off`"), "{err}");
+    }
+
+    #[test]
+    fn pdf_limits_come_from_the_configuration() {
+        let raw: RawConfig = toml::from_str(
+            "pdf_timeout_ms = 500\npdf_max_memory_mb = 64\npdf_max_text_mb = 0\npdf_helper = \"/opt/x\"\n",
+        )
+        .unwrap();
+        let p = Config::resolve(raw).unwrap().pdf;
+        assert_eq!(
+            p,
+            PdfLimits {
+                timeout: Duration::from_millis(500),
+                max_memory_mb: 64,
+                max_text_mb: 0,
+                helper: Some("/opt/x".into()),
+            }
+        );
+        assert_eq!(
+            Config::resolve(RawConfig::default()).unwrap().pdf,
+            PdfLimits::default()
+        );
+        let zero = RawConfig {
+            pdf_max_memory_mb: Some(0),
+            ..Default::default()
+        };
+        assert!(Config::resolve(zero)
+            .unwrap_err()
+            .contains("pdf_max_memory_mb"));
     }
 
     #[test]

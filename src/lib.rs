@@ -60,7 +60,7 @@ pub mod wire;
 pub use analysis::{tokenize, Token};
 pub use answer::{Answer, AskRequest, AskResult, AskStatus, HighlightKind, MAX_ANSWERS};
 pub use cancel::Cancel;
-pub use config::{Config, Limits, LogFormat, ReaderMode, Secret, VectorMode};
+pub use config::{Config, Limits, LogFormat, PdfLimits, ReaderMode, Secret, VectorMode};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode, Result};
 pub use failpoint::FailPoint;
@@ -70,7 +70,7 @@ pub use index::{
     open as open_index, IndexState, Manifest, OpenIndex, WriterClaim,
 };
 pub use ingest::frontmatter::FrontMatter;
-pub use ingest::pdf::{extract_no_pdfs, extract_pdfs_with};
+pub use ingest::pdf::{extract_no_pdfs, extract_pdfs_with, limit_pdfs};
 pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRecord, Problem};
 pub use live::{Live, Mode, NewDocument, WriteError};
 pub use model::{Citation, DocMeta, Document, Passage, Sentence, Span, Text};

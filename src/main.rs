@@ -46,17 +46,6 @@ fn main() -> std::process::ExitCode {
             Err(_) => std::process::ExitCode::from(2),
         };
     }
-    // This binary has the `extract-pdf` command: PDFs are extracted by a
-    // child running it, with a time, output and memory limit.
-    // When it cannot name itself, PDFs are skipped with the reason, never
-    // parsed in this process.
-    match std::env::current_exe() {
-        Ok(exe) => verbatim::extract_pdfs_with(exe),
-        Err(e) => {
-            verbatim::extract_no_pdfs(format!("this binary could not find its own file: {e}"))
-        }
-    }
-
     let config = match flags.resolve() {
         Ok(c) => c,
         Err(e) => {
@@ -65,6 +54,22 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_tracing(config.log_format);
+    // PDFs are extracted by a child, within the configured time, output and
+    // memory limits: the configured program, else this binary (it has the
+    // `extract-pdf` command). When it cannot name itself, PDFs are skipped
+    // with the reason, never parsed in this process.
+    verbatim::limit_pdfs(config.pdf.clone());
+    match config
+        .pdf
+        .helper
+        .clone()
+        .map_or_else(std::env::current_exe, Ok)
+    {
+        Ok(exe) => verbatim::extract_pdfs_with(exe),
+        Err(e) => {
+            verbatim::extract_no_pdfs(format!("this binary could not find its own file: {e}"))
+        }
+    }
     // Exit status: 0 success, 1 a check found a quote that is not verbatim, 2 an error.
     let result = cli::run(&flags, &config);
     match result {

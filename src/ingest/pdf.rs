@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::config::PdfLimits;
 use crate::error::{Error, Result};
 use crate::model::{DocMeta, Document};
 use crate::segment::Markup;
@@ -15,19 +16,21 @@ use crate::segment::Markup;
 /// Separates pages in the document text.
 pub(crate) const PAGE_BREAK: &str = "\n\n\u{c}\n\n";
 
-/// Longest a PDF's text extraction may run (`VERBATIM_PDF_TIMEOUT_MS`
-/// overrides): a malformed file can send the extractor into a loop.
-pub(crate) const EXTRACT_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The hidden subcommand of the `verbatim` binary that extracts one PDF:
 /// the file on stdin, `{"pages": [...]}` or `{"error": "..."}` on stdout.
 pub(crate) const HELPER_COMMAND: &str = "extract-pdf";
 
-fn timeout() -> Duration {
-    std::env::var("VERBATIM_PDF_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(EXTRACT_TIMEOUT, Duration::from_millis)
+/// The limits this process extracts PDFs within ([`limit_pdfs`]).
+static LIMITS: OnceLock<PdfLimits> = OnceLock::new();
+
+/// Sets the limits of PDF extraction, from the configuration; a program
+/// that never calls this (the library inside the tests) has the defaults.
+pub fn limit_pdfs(limits: PdfLimits) {
+    let _ = LIMITS.set(limits);
+}
+
+fn limits() -> PdfLimits {
+    LIMITS.get().cloned().unwrap_or_default()
 }
 
 /// How the binary said PDFs are extracted ([`extract_pdfs_with`],
@@ -60,12 +63,10 @@ pub fn extract_no_pdfs(why: String) {
     let _ = HELPER.set(Extractor::Unavailable(why));
 }
 
-/// How PDFs are extracted: `VERBATIM_PDF_HELPER`, else what the binary
-/// said. `None` extracts in-process (a program that said nothing).
+/// How PDFs are extracted: what the binary said (the configured helper,
+/// else itself). `None` extracts in-process (a program that said nothing).
 fn helper() -> Option<Extractor> {
-    std::env::var_os("VERBATIM_PDF_HELPER")
-        .map(|p| Extractor::Child(PathBuf::from(p)))
-        .or_else(|| HELPER.get().cloned())
+    HELPER.get().cloned()
 }
 
 /// Extractor children running at once, at most: each may use
@@ -105,21 +106,8 @@ impl Drop for ChildSlot {
     }
 }
 
-/// Most text (bytes of the child's JSON answer) one PDF may yield
-/// (`VERBATIM_PDF_MAX_TEXT_MB` overrides): a small file can decompress into
-/// far more text than any real document holds.
-const MAX_TEXT_MB: u64 = 256;
-
-/// Most memory (address space) the extractor child may use
-/// (`VERBATIM_PDF_MAX_MEMORY_MB` overrides).
-const MAX_MEMORY_MB: u64 = 4096;
-
-fn megabytes(var: &str, default: u64) -> u64 {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+/// The memory limit the child is given (it reads no configuration).
+const MEMORY_VAR: &str = "VERBATIM_PDF_MAX_MEMORY_MB";
 
 /// Each page's text, extracted in this process. The extractor can panic on
 /// malformed files; the panic is caught and reported as an error.
@@ -142,10 +130,7 @@ fn pages_in_child(
         // The child parses untrusted files: it gets no environment (no
         // token, no settings) beyond its own memory limit.
         .env_clear()
-        .env(
-            "VERBATIM_PDF_MAX_MEMORY_MB",
-            megabytes("VERBATIM_PDF_MAX_MEMORY_MB", MAX_MEMORY_MB).to_string(),
-        )
+        .env(MEMORY_VAR, limits().max_memory_mb.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -157,7 +142,7 @@ fn pages_in_child(
         let _ = stdin.write_all(&input);
     });
     let stdout = child.stdout.take().expect("piped");
-    let max_text = megabytes("VERBATIM_PDF_MAX_TEXT_MB", MAX_TEXT_MB) << 20;
+    let max_text = limits().max_text_mb << 20;
     // Reads at most one byte past the bound, then closes the pipe: a child
     // still writing then fails on it and exits.
     let reader = std::thread::spawn(move || {
@@ -193,7 +178,7 @@ fn pages_in_child(
         // means a crash, or the memory limit.)
         return Err(format!(
             "the extractor crashed or ran out of its {} MB of memory (VERBATIM_PDF_MAX_MEMORY_MB)",
-            megabytes("VERBATIM_PDF_MAX_MEMORY_MB", MAX_MEMORY_MB)
+            limits().max_memory_mb
         ));
     }
     let v: serde_json::Value = serde_json::from_slice(&out)
@@ -210,7 +195,11 @@ fn pages_in_child(
 pub(crate) fn run_helper() -> std::io::Result<()> {
     // The extractor may be fed a file built to exhaust memory: past the
     // limit an allocation fails and the process aborts, costing one file.
-    let max = megabytes("VERBATIM_PDF_MAX_MEMORY_MB", MAX_MEMORY_MB) << 20;
+    let max = std::env::var(MEMORY_VAR)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(PdfLimits::default().max_memory_mb)
+        << 20;
     rustix::process::setrlimit(
         rustix::process::Resource::As,
         rustix::process::Rlimit {
@@ -333,7 +322,7 @@ fn pages_by(
     match extractor {
         Some(Extractor::Child(exe)) => {
             let _slot = ChildSlot::take();
-            pages_in_child(&exe, bytes, timeout())
+            pages_in_child(&exe, bytes, limits().timeout)
         }
         Some(Extractor::Unavailable(why)) => Err(format!(
             "no PDF extractor could be started ({why}); set VERBATIM_PDF_HELPER to a verbatim binary"
