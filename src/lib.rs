@@ -38,6 +38,7 @@ pub mod cli;
 mod config;
 mod docstore;
 mod draft;
+mod durable;
 mod embed;
 mod engine;
 mod error;

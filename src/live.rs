@@ -157,12 +157,6 @@ pub struct Live {
     pub index_dir: PathBuf,
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
-}
-
 /// A corpus-relative file name that is safe: one component, a known
 /// format, no leading dot. User input never reaches the file system otherwise.
 pub(crate) fn safe_file_name(name: &str) -> Result<String> {
@@ -187,10 +181,7 @@ pub(crate) fn safe_file_name(name: &str) -> Result<String> {
 
 /// Whether `name` is a write's hidden temporary file (`.{file}.tmp-{pid}`).
 fn is_write_temporary(name: &str) -> bool {
-    name.starts_with('.')
-        && name
-            .rsplit_once(".tmp-")
-            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+    crate::durable::temporary_writer(name).is_some()
 }
 
 /// A file's documents, or why it holds none. A PDF's pages are kept in
@@ -474,11 +465,7 @@ impl Live {
             .parent()
             .unwrap_or(&self.corpus_dir)
             .to_path_buf();
-        let name = final_path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("document");
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let tmp = crate::durable::temporary_for(&final_path);
         {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
@@ -517,7 +504,7 @@ impl Live {
         let placing = (|| {
             std::fs::rename(&tmp, &final_path).map_err(|e| Error::io(&final_path, e))?;
             failpoint::hit(FailPoint::Renamed);
-            sync_dir(&dir)?;
+            crate::durable::sync_dir(&dir)?;
             failpoint::hit(FailPoint::DirSynced);
             Ok(())
         })();
@@ -583,7 +570,7 @@ impl Live {
                 r => r.map_err(|e| Error::io(&path, e))?,
             }
             failpoint::hit(FailPoint::Unlinked);
-            sync_dir(path.parent().unwrap_or(&self.corpus_dir))
+            crate::durable::sync_dir(path.parent().unwrap_or(&self.corpus_dir))
         })();
         Ok(unlinking)
     }

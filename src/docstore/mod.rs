@@ -226,7 +226,7 @@ pub(crate) fn write(index_dir: &Path, files: &[Kept<'_>]) -> Result<()> {
     }
     remove_stale_temporaries(index_dir);
     let path = index_dir.join(FILE);
-    let tmp = index_dir.join(format!(".{FILE}.tmp-{}", std::process::id()));
+    let tmp = crate::durable::temporary_for(&path);
     let io = |e| Error::io(&tmp, e);
     let file = fs::File::create(&tmp).map_err(io)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
@@ -250,9 +250,7 @@ pub(crate) fn write(index_dir: &Path, files: &[Kept<'_>]) -> Result<()> {
         return Err(io(e));
     }
     fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-    fs::File::open(index_dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(index_dir, e))
+    crate::durable::sync_dir(index_dir)
 }
 
 /// Removes hidden store files of writers that are gone.
@@ -263,10 +261,14 @@ fn remove_stale_temporaries(index_dir: &Path) {
     let prefix = format!(".{FILE}.tmp-");
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(&prefix) else {
+        if !name.starts_with(&prefix) {
+            continue;
+        }
+        // This process's own (an earlier write of it failed) or a gone one's.
+        let Some(pid) = crate::durable::temporary_writer(&name) else {
             continue;
         };
-        if pid == std::process::id().to_string() || !Path::new("/proc").join(pid).exists() {
+        if pid == std::process::id() || crate::durable::writer_gone(pid) {
             let _ = fs::remove_file(e.path());
         }
     }

@@ -142,22 +142,12 @@ const CURRENT: &str = "CURRENT";
 /// Writes `bytes` to `path` durably: temp file, fsync, rename, fsync dir.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
+    let tmp = crate::durable::temporary_for(path);
     let mut f = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
     f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
     f.sync_all().map_err(|e| Error::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    sync_dir(dir)
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
+    crate::durable::sync_dir(dir)
 }
 
 /// Takes the index directory's build lock (blocking until other builders
@@ -335,7 +325,7 @@ pub fn build(
     let gen_name = format!("gen-{stamp}");
     let gen_dir = index_dir.join(&gen_name);
     fs::rename(&tmp, &gen_dir).map_err(|e| Error::io(&gen_dir, e))?;
-    sync_dir(index_dir)?;
+    crate::durable::sync_dir(index_dir)?;
     let previous = current_generation(index_dir);
     write_atomic(&index_dir.join(CURRENT), gen_name.as_bytes())?;
     remove_old_generations(index_dir, &gen_dir, previous.as_deref());

@@ -299,10 +299,8 @@ impl TextCache {
             let name = name.to_string_lossy();
             // A temporary file is another process's write under way,
             // unless that process is gone.
-            let stale_tmp = name.starts_with('.')
-                && name
-                    .rsplit_once(".tmp-")
-                    .is_some_and(|(_, pid)| !Path::new("/proc").join(pid).exists());
+            let stale_tmp =
+                crate::durable::temporary_writer(&name).is_some_and(crate::durable::writer_gone);
             let dropped = !name.starts_with('.')
                 && name
                     .strip_suffix(".json")

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// in an earlier row; modules of one row never import each other.
 const LAYERS: &[&[&str]] = &[
     &["error", "failpoint"],
-    &["model", "config", "cancel"],
+    &["model", "config", "cancel", "durable"],
     &["analysis"],
     &["segment"],
     &["embed", "docstore"],

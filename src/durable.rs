@@ -1,0 +1,65 @@
+//! What every durable file write shares: hidden temporary names that say
+//! which process wrote them, and the fsync of a directory after a rename.
+//! One copy, so every writer names and recognises temporaries alike.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// `.{name}.tmp-{pid}` beside `path`: hidden, so no reader lists it, and
+/// named by this process, so a later one can tell whether its writer is
+/// gone.
+pub(crate) fn temporary_for(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let dir = path.parent().unwrap_or(Path::new("."));
+    dir.join(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// The process that wrote the temporary file `name`, when `name` is one
+/// (`.{…}.tmp-{pid}`).
+pub(crate) fn temporary_writer(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    let (_, pid) = name.rsplit_once(".tmp-")?;
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Whether process `pid` is gone, so its temporary files are litter (on
+/// Linux: it has no `/proc` entry). This process never is.
+pub(crate) fn writer_gone(pid: u32) -> bool {
+    pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Makes the renames in `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporaries_are_named_and_recognised_alike() {
+        let tmp = temporary_for(Path::new("/corpus/notes/a.md"));
+        assert_eq!(tmp.parent(), Some(Path::new("/corpus/notes")));
+        let name = tmp.file_name().unwrap().to_str().unwrap();
+        assert_eq!(temporary_writer(name), Some(std::process::id()));
+        assert!(!writer_gone(std::process::id()));
+        assert_eq!(temporary_writer(".x.json.3.tmp-42"), Some(42));
+        for not in [
+            "note.md.tmp-4242",
+            ".note.md.tmp-",
+            ".x.tmp-12a",
+            ".hidden.md",
+        ] {
+            assert_eq!(temporary_writer(not), None, "{not}");
+        }
+    }
+}
