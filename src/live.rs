@@ -23,6 +23,7 @@
 //! serialized by the index directory's lock.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::engine::{Engine, WriteTarget};
 use crate::error::{Error, Result};
@@ -249,6 +250,60 @@ pub(crate) fn prepare(engine: &Engine, rel: &str, bytes: &[u8]) -> Result<Vec<Do
     Ok(docs)
 }
 
+/// A write's file, durable under a hidden name beside its final place (so
+/// the rename stays within one directory), not yet visible.
+struct Staged {
+    /// The hidden name it was written to.
+    tmp: PathBuf,
+    /// Where it goes.
+    final_path: PathBuf,
+    /// The manifest's record of it (size, time, hash, document ids).
+    record: FileRecord,
+}
+
+impl Staged {
+    /// Writes and fsyncs `bytes` for `rel`, a failpoint after each step.
+    fn write(corpus_dir: &Path, rel: &str, bytes: &[u8], docs: &[Document]) -> Result<Staged> {
+        use sha2::Digest;
+        use std::io::Write;
+        let final_path = corpus_dir.join(rel);
+        let tmp = crate::durable::temporary_for(&final_path);
+        let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+        failpoint::hit(FailPoint::FileWritten);
+        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        failpoint::hit(FailPoint::FileSynced);
+        let meta = f.metadata().map_err(|e| Error::io(&tmp, e))?;
+        let record = FileRecord {
+            size: meta.len(),
+            mtime_ns: ingest::mtime_ns(&meta),
+            sha256: hex::encode(sha2::Sha256::digest(bytes)),
+            hashed_at_ns: ingest::now_ns(),
+            doc_ids: docs.iter().map(|d| d.meta.id.clone()).collect(),
+        };
+        Ok(Staged {
+            tmp,
+            final_path,
+            record,
+        })
+    }
+
+    /// Drops the file (its commit failed: nothing of the write stays).
+    fn discard(&self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+
+    /// Renames the file into place and makes its directory durable, a
+    /// failpoint after each step.
+    fn place(self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.final_path).map_err(|e| Error::io(&self.final_path, e))?;
+        failpoint::hit(FailPoint::Renamed);
+        crate::durable::sync_dir(self.final_path.parent().unwrap_or(Path::new(".")))?;
+        failpoint::hit(FailPoint::DirSynced);
+        Ok(())
+    }
+}
+
 impl Live {
     /// Removes the hidden temporary files that writes interrupted by a
     /// crash left in the corpus (they were never acknowledged, and the
@@ -425,14 +480,64 @@ impl Live {
     ) -> Result<Stored> {
         let _lock = index::lock(&self.index_dir)?;
         let mut manifest = target.index.latest_manifest()?;
-        if what == Target::Documents {
-            self.check_target(&manifest, rel, docs)?;
-        }
-        let old_ids: Vec<String> = manifest
+        let old_ids = self.admit(&manifest, rel, docs, mode, what)?;
+        // 0. The vectors (persisted by content), so the write is searchable
+        //    in hybrid mode the moment it is acknowledged.
+        let started = Instant::now();
+        target.embed(docs)?;
+        failpoint::hit(FailPoint::VectorsStored);
+        let embedded = Instant::now();
+        // 1. The file, durable under a hidden name in its own directory.
+        let staged = Staged::write(&self.corpus_dir, rel, bytes, docs)?;
+        let filed = Instant::now();
+        // 2. The index commit, with the manifest's record in the commit.
+        manifest
             .files
-            .get(rel)
-            .map(|r| r.doc_ids.clone())
-            .unwrap_or_default();
+            .insert(rel.to_string(), staged.record.clone());
+        let added: Vec<&Document> = docs.iter().collect();
+        self.commit(
+            target,
+            &mut manifest,
+            &old_ids,
+            &added,
+            docs.len() as isize - old_ids.len() as isize,
+        )
+        .inspect_err(|_| staged.discard())?;
+        failpoint::hit(FailPoint::Committed);
+        let committed = Instant::now();
+        // 3. The file in place, and its directory durable. The change is
+        //    committed: a failure from here on is reported with it.
+        let placing = staged.place();
+        let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
+        // Where a write's time goes (RUST_LOG=verbatim::live=debug).
+        tracing::debug!(
+            file = rel,
+            embed_ms = ms(started, embedded),
+            file_ms = ms(embedded, filed),
+            commit_ms = ms(filed, committed),
+            place_ms = ms(committed, Instant::now()),
+            "write steps"
+        );
+        Ok(Stored {
+            replaced: old_ids,
+            after_commit: placing,
+        })
+    }
+
+    /// The conflict policy, against the manifest the commit builds on:
+    /// whether a write of `docs` to `rel` may go ahead, and the ids `rel`
+    /// held before (which it replaces).
+    fn admit(
+        &self,
+        manifest: &index::Manifest,
+        rel: &str,
+        docs: &[Document],
+        mode: Mode,
+        what: Target,
+    ) -> Result<Vec<String>> {
+        if what == Target::Documents {
+            self.check_target(manifest, rel, docs)?;
+        }
         if mode == Mode::Create && manifest.files.contains_key(rel) {
             return Err(Error::Conflict(format!(
                 "`{rel}` already exists; use PUT to replace it"
@@ -452,77 +557,11 @@ impl Live {
                 )));
             }
         }
-        // 0. The vectors (persisted by content), so the write is searchable
-        //    in hybrid mode the moment it is acknowledged.
-        let started = std::time::Instant::now();
-        target.embed(docs)?;
-        failpoint::hit(FailPoint::VectorsStored);
-        let embedded = std::time::Instant::now();
-        // 1. The file, durable under a hidden name in its own directory
-        //    (so the rename below stays within one directory).
-        let final_path = self.corpus_dir.join(rel);
-        let dir = final_path
-            .parent()
-            .unwrap_or(&self.corpus_dir)
-            .to_path_buf();
-        let tmp = crate::durable::temporary_for(&final_path);
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-            f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-            failpoint::hit(FailPoint::FileWritten);
-            f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-            failpoint::hit(FailPoint::FileSynced);
-        }
-        let meta = std::fs::metadata(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        use sha2::Digest;
-        let record = FileRecord {
-            size: meta.len(),
-            mtime_ns: ingest::mtime_ns(&meta),
-            sha256: hex::encode(sha2::Sha256::digest(bytes)),
-            hashed_at_ns: ingest::now_ns(),
-            doc_ids: docs.iter().map(|d| d.meta.id.clone()).collect(),
-        };
-        let filed = std::time::Instant::now();
-        // 2. The index commit, with the manifest's record in the commit.
-        manifest.files.insert(rel.to_string(), record);
-        let added: Vec<&Document> = docs.iter().collect();
-        self.commit(
-            target,
-            &mut manifest,
-            &old_ids,
-            &added,
-            docs.len() as isize - old_ids.len() as isize,
-        )
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })?;
-        failpoint::hit(FailPoint::Committed);
-        let committed = std::time::Instant::now();
-        // 3. The file in place, and its directory durable. The change is
-        //    committed: a failure from here on is reported with it.
-        let placing = (|| {
-            std::fs::rename(&tmp, &final_path).map_err(|e| Error::io(&final_path, e))?;
-            failpoint::hit(FailPoint::Renamed);
-            crate::durable::sync_dir(&dir)?;
-            failpoint::hit(FailPoint::DirSynced);
-            Ok(())
-        })();
-        let placed = std::time::Instant::now();
-        let ms = |a: std::time::Instant, b: std::time::Instant| (b - a).as_secs_f64() * 1e3;
-        // Where a write's time goes (RUST_LOG=verbatim::live=debug).
-        tracing::debug!(
-            file = rel,
-            embed_ms = ms(started, embedded),
-            file_ms = ms(embedded, filed),
-            commit_ms = ms(filed, committed),
-            place_ms = ms(committed, placed),
-            "write steps"
-        );
-        Ok(Stored {
-            replaced: old_ids,
-            after_commit: placing,
-        })
+        Ok(manifest
+            .files
+            .get(rel)
+            .map(|r| r.doc_ids.clone())
+            .unwrap_or_default())
     }
 
     /// Removes a document (and the file holding it, which must hold only
