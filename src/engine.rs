@@ -133,16 +133,7 @@ impl Engine {
         if !manifest.updatable() || !index.agrees_with(&manifest) {
             return Err(busy("its index is being rebuilt"));
         }
-        let store = docstore::Store::open(index_dir);
-        let mut corpus = ingest::load_corpus_with(
-            corpus_dir,
-            Some(&manifest.files),
-            Some(&index::pdf_texts(index_dir)),
-            store.as_ref(),
-        )?;
-        if let Some(s) = store {
-            s.release();
-        }
+        let mut corpus = read_corpus(corpus_dir, index_dir, Some(&manifest.files))?;
         if index::fingerprint(&corpus.files) != manifest.fingerprint {
             return Err(busy(
                 "the corpus folder changed since it last committed (a file was added, edited or removed by hand)",
@@ -162,16 +153,7 @@ impl Engine {
         vectors: VectorMode,
     ) -> Result<(Engine, IndexState, Vec<ingest::Problem>)> {
         let previous = index::current_manifest(index_dir).map(|m| m.files);
-        let store = docstore::Store::open(index_dir);
-        let mut corpus = ingest::load_corpus_with(
-            corpus_dir,
-            previous.as_ref(),
-            Some(&index::pdf_texts(index_dir)),
-            store.as_ref(),
-        )?;
-        if let Some(s) = store {
-            s.release();
-        }
+        let mut corpus = read_corpus(corpus_dir, index_dir, previous.as_ref())?;
         let mut state = index::ensure_index(&corpus, index_dir, false, &mut |_| Ok(()))?;
         let index = match index::open(index_dir) {
             Ok(i) => i,
@@ -423,6 +405,28 @@ fn open_semantic(passages: usize, index_dir: &Path, mode: VectorMode) -> Result<
             Semantic::open(&embed::default_dir(), index_dir).map(Some)
         }
     }
+}
+
+/// The corpus as its files are now, each unchanged file's documents read
+/// back from the document store (and its pages of the PDF text cache)
+/// rather than parsed again; `previous` is the manifest's record of the
+/// files, by which unchanged ones are known.
+fn read_corpus(
+    corpus_dir: &Path,
+    index_dir: &Path,
+    previous: Option<&std::collections::BTreeMap<String, ingest::FileRecord>>,
+) -> Result<ingest::Corpus> {
+    let store = docstore::Store::open(index_dir);
+    let corpus = ingest::load_corpus_with(
+        corpus_dir,
+        previous,
+        Some(&index::pdf_texts(index_dir)),
+        store.as_ref(),
+    )?;
+    if let Some(s) = store {
+        s.release();
+    }
+    Ok(corpus)
 }
 
 /// The vectors an engine runs with ([`open_semantic`]), with every text of

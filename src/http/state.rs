@@ -170,12 +170,9 @@ impl AppState {
             return Err(not_applied());
         }
         let current = self.engine()?;
-        let swap = |next: Engine| {
-            *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(next));
-        };
         match f(live, &current) {
             Ok((next, out)) => {
-                swap(next);
+                self.set_engine(next);
                 Ok(out)
             }
             // Committed, then a later step failed: the index holds the
@@ -185,7 +182,7 @@ impl AppState {
                 committed: Some(next),
             }) => {
                 tracing::error!(%error, "a write failed after its commit; serving the committed change");
-                swap(*next);
+                self.set_engine(*next);
                 Err(error.into())
             }
             Err(crate::live::WriteError { error, .. }) => Err(error.into()),
