@@ -274,6 +274,12 @@ pub enum BenchCommand {
         /// Measure the two validation articles only (where the reader's operating point is chosen).
         #[arg(long)]
         validation_only: bool,
+        /// Measure the tuning articles only, never the held-out ones (for iterating on a change).
+        #[arg(long, conflicts_with = "validation_only")]
+        tune_only: bool,
+        /// Which reader settings to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "on,off")]
+        readers: Vec<ReaderMode>,
     },
 }
 
@@ -1035,13 +1041,19 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
             titled,
             export_candidates,
             validation_only,
+            tune_only,
+            readers,
         }) => crate::bench::squad2::run(
             data,
             squad2,
             *titled,
             config.vectors,
             export_candidates.as_deref(),
-            *validation_only,
+            crate::bench::squad2::Sets {
+                validation_only: *validation_only,
+                tune_only: *tune_only,
+                readers: readers.clone(),
+            },
         )
         .map(|()| true),
     }

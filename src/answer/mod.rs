@@ -41,16 +41,18 @@ macro_rules! named_inputs {
 }
 
 mod answerability;
+mod assemble;
 mod evidence;
 mod features;
+mod judge;
 mod question;
 mod ranker;
 mod spans;
+mod types;
 mod weights;
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
@@ -59,7 +61,7 @@ use crate::analysis::tokenize;
 use crate::config::ReaderMode;
 use crate::embed;
 use crate::error::{Error, Result};
-use crate::model::{Document, Passage, Span};
+use crate::model::{Document, Passage};
 use crate::search::{Filters, Hit};
 use crate::snapshot::{Scored, Snapshot};
 use crate::vectors::Vector;
@@ -69,9 +71,12 @@ use features::{
     coverage, relative_features, sentence_features, stems_of, PassageStats, QuestionStats,
 };
 pub(crate) use features::{Feature, Features};
+pub(crate) use judge::{model_answerability, unmatched_share};
 use question::QTerm;
-use question::{classify, is_stopword, QType, Question};
+use question::{classify, is_stopword, Question};
 pub(crate) use ranker::{linear, Model, Residual, HIDDEN};
+pub(crate) use types::Candidate;
+pub use types::{Answer, AskStatus, HighlightKind};
 pub(crate) use weights::{ANSWER_THRESHOLD, MIN_COVERAGE, READER_RANK_WEIGHT, READER_THRESHOLD};
 
 /// Candidate passages scored per question.
@@ -103,60 +108,6 @@ pub struct AskRequest {
 /// enough to stay within the ask latency target.
 const READ_CANDIDATES: usize = 8;
 
-/// The reader's score for a candidate ([`read_candidates`]) as a
-/// probability, 0.5 at [`READER_THRESHOLD`].
-fn reader_probability(score: f32) -> f64 {
-    1.0 / (1.0 + f64::from(READER_THRESHOLD - score).exp())
-}
-
-/// What a highlighted range of an answer marks. Highlights that start at
-/// the same char are listed `answer` first: the variant order is that order.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum HighlightKind {
-    /// The date, amount or names the question asks for.
-    Answer,
-    /// A word of the question.
-    Term,
-}
-
-/// Whether the sources answer a question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AskStatus {
-    /// The answers answer it.
-    Answered,
-    /// The sources do not answer it; nearest passages are not answers.
-    NoAnswer,
-}
-
-/// A scored candidate sentence.
-#[derive(Debug, Clone)]
-pub(crate) struct Candidate<'a> {
-    /// Its document.
-    pub(crate) doc: &'a Document,
-    /// Its passage.
-    pub(crate) passage: &'a Passage,
-    /// Index of the sentence in the passage.
-    pub(crate) sentence: usize,
-    /// Its features.
-    pub(crate) features: Features,
-    /// Cosine of question and sentence, and of question and passage, when
-    /// vectors are on and both texts have one.
-    pub(crate) cosines: Option<[f64; 2]>,
-}
-
 /// The ranker's score of a candidate's features: the lexical model, plus
 /// the cosines weighted by `semantic` when there are any. The served path
 /// and the benchmark's fitting both score through here.
@@ -175,52 +126,6 @@ pub(crate) fn rank_score(
 /// The fitted weights of the cosines in [`rank_score`].
 pub(crate) fn semantic_weights() -> &'static [f64; 2] {
     &weights::SEMANTIC_WEIGHTS
-}
-
-/// IDF share of the question's terms that no passage holds.
-pub(crate) fn unmatched_share(q: &Question) -> f64 {
-    let total: f64 = q.terms.iter().map(|t| t.idf).sum();
-    if total <= 0.0 {
-        return 0.0;
-    }
-    q.terms
-        .iter()
-        .filter(|t| t.doc_freq == 0)
-        .map(|t| t.idf)
-        .sum::<f64>()
-        / total
-}
-
-/// One answer: one sentence, or adjacent sentences of one passage.
-#[derive(Debug, Clone)]
-pub struct Answer<'a> {
-    /// Its document.
-    pub doc: &'a Document,
-    /// Its passage.
-    pub passage: &'a Passage,
-    /// Sentence indices covered (adjacent).
-    pub sentences: std::ops::Range<usize>,
-    /// The sentence the ranker chose (the others give it context).
-    pub primary: usize,
-    /// Byte range in the document.
-    pub bytes: std::ops::Range<usize>,
-    /// Char range in the document.
-    pub span: Span,
-    /// Ranking score (comparable within one question only): the reader's
-    /// score when the reader ran, else the ranker's.
-    pub score: f64,
-    /// Share of the question's IDF weight the answer covers.
-    pub coverage: f64,
-    /// Question terms and the answering span.
-    pub highlights: Vec<(Span, HighlightKind)>,
-    /// The answerability model's probability that this sentence answers
-    /// the question (vectors on; `None` without them).
-    pub answerability: Option<f64>,
-    /// Whether it holds up as an answer on its own: the answerability model
-    /// reaches [`ANSWER_THRESHOLD`] (without vectors: it covers
-    /// [`MIN_COVERAGE`] of the question). A weak answer is shown as a
-    /// passage, labelled, never dressed as an answer.
-    pub strong: bool,
 }
 
 /// The outcome of a question.
@@ -419,30 +324,6 @@ pub(crate) fn rank<'a>(
     Ok(Ranked { q, cands, passages })
 }
 
-/// The answerability model's probability for candidate `i` of ranked
-/// `cands`: its features against the best other candidate's score (for the
-/// top one, the runner-up's, exactly as the model was fitted), so a
-/// candidate ranked below another never stands out over it. `None` without
-/// cosines (vectors off).
-pub(crate) fn model_answerability(
-    q: &Question,
-    cands: &[(f64, Candidate<'_>)],
-    i: usize,
-) -> Option<f64> {
-    let (score, c) = &cands[i];
-    let cosines = c.cosines?;
-    let best_other = if i == 0 { cands.get(1) } else { cands.first() };
-    let v = evidence(&Top {
-        features: &c.features,
-        cosines,
-        score: *score,
-        second: best_other.map(|c| c.0),
-        unmatched: unmatched_share(q),
-        terms: q.terms.len(),
-    });
-    Some(probability(&v, &answerability::fitted()))
-}
-
 /// The reader phase: the reader reads the ranker's best `n` candidates
 /// with the question; they are reordered by the reader's score (its logit
 /// plus [`READER_RANK_WEIGHT`] times the ranker's score, so the ranker's
@@ -471,12 +352,9 @@ fn read_candidates(
     Ok(order.iter().map(|&i| scores[i]).collect())
 }
 
-/// Pronouns that make a sentence lean on the one before it.
-const ANAPHORA: &[&str] = &[
-    "it", "its", "this", "these", "they", "their", "he", "she", "his", "her", "that", "those",
-];
-
-/// Answers a question.
+/// Answers a question: ranks ([`rank`]), reads (the reader, when on:
+/// [`read_candidates`]), assembles and judges the answers
+/// ([`assemble::answers`]), and sets the status.
 pub(crate) fn ask<'a>(
     snap: &'a Snapshot,
     req: &AskRequest,
@@ -507,7 +385,6 @@ pub(crate) fn ask<'a>(
         (ReaderMode::On, Some(v)) if embed::reads(&req.question) => Some(v.reader()?),
         _ => None,
     };
-    // The reader's scores, in the reordered candidates' order.
     let read: Option<Vec<f32>> = match reader {
         Some(r) => Some(read_candidates(
             r,
@@ -517,110 +394,20 @@ pub(crate) fn ask<'a>(
         )?),
         None => None,
     };
+    let judge = judge::Judge {
+        q: &q,
+        cands: &cands,
+        read: read.as_deref(),
+    };
     // Answerable? With the reader, its score for the best candidate
     // against its operating point; with vectors but no reader, the
-    // answerability model; without vectors, the coverage threshold (below).
-    // The answerability model's probability for candidate `i`: its
-    // features against the best other candidate's score (for the top one,
-    // the runner-up's, exactly as the model was fitted). A candidate
-    // ranked below another never stands out over it.
-    let answerability_of = |i: usize| -> Option<f64> {
-        if let Some(scores) = &read {
-            return Some(scores.get(i).map_or(0.0, |&z| reader_probability(z)));
-        }
-        model_answerability(&q, &cands, i)
-    };
-    let strong_at = |p: f64| {
-        p >= if read.is_some() {
-            0.5
-        } else {
-            ANSWER_THRESHOLD
-        }
-    };
-    let answerable = match cands.first() {
-        Some((_, top)) => answerability_of(0).map(|p| {
-            tracing::debug!(
-                probability = p,
-                reader = read.is_some(),
-                sentence = &top.doc.text[top.passage.sentences[top.sentence].bytes.clone()],
-                "answerability of the top sentence"
-            );
-            strong_at(p)
-        }),
-        None => Some(false),
-    };
-    let passages_total = snap.searcher().num_docs().max(1) as f64;
-    let exact = snap.fields().exact;
-    let topic = |word: &str| {
-        let df = snap
-            .searcher()
-            .doc_freq(&Term::from_field_text(exact, word))
-            .unwrap_or(0);
-        df as f64 / passages_total > TOPIC_SHARE
-    };
-    let mut answers: Vec<Answer<'a>> = Vec::new();
-    let mut seen_text = HashSet::new();
-    for (i, (score, c)) in cands.iter().enumerate() {
-        if answers.len() >= pool {
-            break;
-        }
-        let mut range = c.sentence..c.sentence + 1;
-        // A sentence opening with a pronoun leans on the one before ("It was
-        // founded in London…" says nothing without it): it always comes
-        // with that sentence (and that one with its own, if it leans too),
-        // whether or not the question's words are there.
-        let leans = |i: usize| {
-            tokenize(&c.doc.text[c.passage.sentences[i].bytes.clone()])
-                .first()
-                .is_some_and(|t| ANAPHORA.contains(&t.text.as_str()))
-        };
-        while range.start > 0 && leans(range.start) {
-            range.start -= 1;
-        }
-        let bytes = c.passage.sentences[range.start].bytes.start
-            ..c.passage.sentences[range.end - 1].bytes.end;
-        let text = &c.doc.text[bytes.clone()];
-        let key: Vec<String> = tokenize(text).into_iter().map(|t| t.text).collect();
-        if !seen_text.insert(key)
-            || answers.iter().any(|a| {
-                a.passage == c.passage
-                    && a.sentences.start < range.end
-                    && range.start < a.sentences.end
-            })
-        {
-            continue;
-        }
-        let cov = coverage(&q, &stems_of(text));
-        let span = Span {
-            start: c.passage.sentences[range.start].span.start,
-            end: c.passage.sentences[range.end - 1].span.end,
-        };
-        let answerability = answerability_of(i);
-        let strong = match answerability {
-            Some(p) => strong_at(p),
-            None => cov >= MIN_COVERAGE,
-        };
-        answers.push(Answer {
-            doc: c.doc,
-            passage: c.passage,
-            // A weak answer marks the question's words, never an answer span.
-            highlights: highlights(text, span.start, &q, strong, &topic),
-            answerability,
-            strong,
-            primary: c.sentence,
-            sentences: range,
-            bytes,
-            span,
-            // With the reader, its score: the order the answers come in.
-            score: read
-                .as_ref()
-                .and_then(|scores| scores.get(i))
-                .map_or(*score, |&z| f64::from(z)),
-            coverage: cov,
-        });
-    }
-    originals_first(&mut answers);
-    answers.truncate(req.limit);
+    // answerability model; without vectors, the coverage rule (below).
+    let answerable = judge.answerable();
+    let topic = topic_test(snap);
+    let mut assembled = assemble::answers(&judge, &topic, pool);
+    assemble::originals_first(&mut assembled);
+    assembled.truncate(req.limit);
+    let answers: Vec<Answer<'a>> = assembled.into_iter().map(|a| a.answer).collect();
     let answered =
         answerable.unwrap_or_else(|| answers.first().is_some_and(|a| a.coverage >= MIN_COVERAGE));
     let status = if answered && !answers.is_empty() {
@@ -628,8 +415,6 @@ pub(crate) fn ask<'a>(
     } else {
         AskStatus::NoAnswer
     };
-    // Never a dead end: when no passage shares a word with the question,
-    // the nearest by meaning.
     // Never a dead end: with vectors on, the candidates always include the
     // passages nearest in meaning, even when no passage shares a word.
     let related = passages.into_iter().take(RELATED).map(Hit::plain).collect();
@@ -642,114 +427,21 @@ pub(crate) fn ask<'a>(
     })
 }
 
-/// Length of the longest run of equal consecutive words in `a` and `b`.
-fn longest_common_run(a: &[String], b: &[String]) -> usize {
-    let mut best = 0;
-    let mut prev = vec![0usize; b.len() + 1];
-    for x in a {
-        let mut cur = vec![0usize; b.len() + 1];
-        for (j, y) in b.iter().enumerate() {
-            if x == y {
-                cur[j + 1] = prev[j] + 1;
-                best = best.max(cur[j + 1]);
-            }
-        }
-        prev = cur;
+/// Whether a folded word is the corpus's topic: in more than
+/// [`TOPIC_SHARE`] of the passages.
+fn topic_test(snap: &Snapshot) -> impl Fn(&str) -> bool + '_ {
+    let passages_total = snap.searcher().num_docs().max(1) as f64;
+    let exact = snap.fields().exact;
+    move |word: &str| {
+        let df = snap
+            .searcher()
+            .doc_freq(&Term::from_field_text(exact, word))
+            .unwrap_or(0);
+        df as f64 / passages_total > TOPIC_SHARE
     }
-    best
 }
 
-/// Repeated facts: when two answers share a run of words making up at least
-/// 70% of the shorter one, they state the same fact. The one in which the
-/// shared run is the larger share of the sentence is the original (the
-/// other quotes or frames it), and moves ahead of the other.
-fn originals_first(answers: &mut [Answer<'_>]) {
-    let words: Vec<Vec<String>> = answers
-        .iter()
-        .map(|a| {
-            tokenize(&a.doc.text[a.bytes.clone()])
-                .into_iter()
-                .map(|t| t.text)
-                .collect()
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..answers.len()).collect();
-    let mut moved = true;
-    let mut guard = 0;
-    while moved && guard < 64 {
-        moved = false;
-        guard += 1;
-        'outer: for i in 0..order.len() {
-            for j in i + 1..order.len() {
-                let (a, b) = (&words[order[i]], &words[order[j]]);
-                let run = longest_common_run(a, b);
-                let shorter = a.len().min(b.len());
-                if shorter == 0 || run * 10 < shorter * 7 {
-                    continue;
-                }
-                let (share_a, share_b) = (run as f64 / a.len() as f64, run as f64 / b.len() as f64);
-                if share_b > share_a + 1e-9 {
-                    let x = order.remove(j);
-                    order.insert(i, x);
-                    moved = true;
-                    break 'outer;
-                }
-            }
-        }
-    }
-    let reordered: Vec<Answer<'_>> = order.iter().map(|&i| answers[i].clone()).collect();
-    answers.clone_from_slice(&reordered);
-}
-
-/// Term and answer highlights of an answer text, as absolute char spans.
 /// Share of passages a word may occur in and still be marked, alone, as
 /// the name a "who" or "where" question asks for: a word in more is the
 /// corpus's topic ("AI" in an article on AI), not an answer.
 const TOPIC_SHARE: f64 = 0.2;
-
-/// Term and answer highlights of an answer text, as absolute char spans.
-/// `topic` tells a word the corpus is about (see [`TOPIC_SHARE`]).
-fn highlights(
-    text: &str,
-    char_base: usize,
-    q: &Question,
-    with_answer: bool,
-    topic: &dyn Fn(&str) -> bool,
-) -> Vec<(Span, HighlightKind)> {
-    let to_chars = |b: usize| char_base + text[..b].chars().count();
-    let stems: HashSet<&str> = q.terms.iter().map(|t| t.stem.as_str()).collect();
-    let mut out: Vec<(Span, HighlightKind)> = crate::analysis::stemmed(text)
-        .into_iter()
-        .filter(|t| stems.contains(t.text.as_str()))
-        .map(|t| {
-            (
-                Span {
-                    start: to_chars(t.start),
-                    end: to_chars(t.end),
-                },
-                HighlightKind::Term,
-            )
-        })
-        .collect();
-    out.extend(
-        spans::answer_spans(text, q.qtype, &q.words)
-            .into_iter()
-            .filter(|_| with_answer)
-            // A name made only of topic words names nothing the question asks.
-            .filter(|r| {
-                !matches!(q.qtype, QType::Who | QType::Where)
-                    || !tokenize(&text[r.clone()]).iter().all(|t| topic(&t.text))
-            })
-            .map(|r| {
-                (
-                    Span {
-                        start: to_chars(r.start),
-                        end: to_chars(r.end),
-                    },
-                    HighlightKind::Answer,
-                )
-            }),
-    );
-    out.sort_by_key(|(s, k)| (s.start, *k));
-    out
-}

@@ -120,12 +120,22 @@ pub(super) fn answer_spans(
     qtype: QType,
     question_words: &[String],
 ) -> Vec<Range<usize>> {
-    let toks = tokenize(sentence);
+    answer_spans_in(sentence, &tokenize(sentence), qtype, question_words)
+}
+
+/// [`answer_spans`] of a sentence already tokenized: `toks` are
+/// [`tokenize`]'s tokens of `sentence`.
+pub(super) fn answer_spans_in(
+    sentence: &str,
+    toks: &[Token],
+    qtype: QType,
+    question_words: &[String],
+) -> Vec<Range<usize>> {
     let in_q = |i: usize| question_words.iter().any(|w| *w == toks[i].text);
     let raw = |i: usize| &sentence[toks[i].start..toks[i].end];
     let runs = match qtype {
         QType::When => group(
-            &toks,
+            toks,
             |i| {
                 (is_year(&toks[i])
                     || crate::analysis::MONTHS.contains(&toks[i].text.as_str())
@@ -141,9 +151,9 @@ pub(super) fn answer_spans(
         .filter(|&(a, b)| (a..=b).any(|i| is_year(&toks[i])) || b > a)
         .collect(),
         QType::Quantity => group(
-            &toks,
+            toks,
             |i| {
-                (is_number(&toks[i]) && !is_date(&toks, i)
+                (is_number(&toks[i]) && !is_date(toks, i)
                     || (i > 0
                         && is_number(&toks[i - 1])
                         && (NUMBER_SCALES.contains(&toks[i].text.as_str())
@@ -158,13 +168,13 @@ pub(super) fn answer_spans(
                     && !in_q(i)
                     && !NOT_NAMES.contains(&toks[i].text.as_str())
             };
-            group(&toks, name, |j| {
+            group(toks, name, |j| {
                 matches!(toks[j].text.as_str(), "and" | "of" | "de" | "von")
             })
         }
         QType::Other => Vec::new(),
     };
-    runs_to_ranges(sentence, &toks, runs)
+    runs_to_ranges(sentence, toks, runs)
 }
 
 #[cfg(test)]

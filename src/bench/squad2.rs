@@ -216,6 +216,17 @@ fn reader_throughput(engine: &Engine, probes: &[Probe<'_>]) -> anyhow::Result<()
     Ok(())
 }
 
+/// Which of the benchmark's sets and reader settings a run measures.
+pub(crate) struct Sets {
+    /// The two validation articles alone.
+    pub(crate) validation_only: bool,
+    /// The tuning articles alone: the held-out set is never read, so a
+    /// change can be iterated on without looking at it.
+    pub(crate) tune_only: bool,
+    /// The reader settings measured, in order.
+    pub(crate) readers: Vec<ReaderMode>,
+}
+
 /// Runs the benchmark and prints its table.
 pub(crate) fn run(
     data: &Path,
@@ -223,7 +234,7 @@ pub(crate) fn run(
     titled: bool,
     vectors: VectorMode,
     export_to: Option<&Path>,
-    validation_only: bool,
+    chosen: Sets,
 ) -> anyhow::Result<()> {
     let sq = squad::load(data)?;
     let s2: Squad2 = serde_json::from_slice(
@@ -283,6 +294,7 @@ pub(crate) fn run(
             "SQuAD 2.0, the other six tune articles (IN-SAMPLE for the reader)",
             v2(&|a| !VALIDATION.contains(&a)),
         ),
+        ("SQuAD v1.1, tune articles 0-23", v1(&|a| a < 24)),
         ("SQuAD v1.1, held-out articles 24-47", v1(&|a| a >= 24)),
     ];
     println!(
@@ -291,9 +303,25 @@ pub(crate) fn run(
     );
     println!("| set | reader | answerable answered and right | unanswerable refused | mean | questions/s |\n|---|---|---|---|---|---|");
     let mut validation = Vec::new();
-    let measured = if validation_only { 1 } else { sets.len() };
-    for (i, (name, probes)) in sets.iter().enumerate().take(measured) {
-        for (label, use_reader) in [("on", ReaderMode::On), ("off", ReaderMode::Off)] {
+    // By default the six-article row, the validation row and the held-out
+    // row; `--tune-only` swaps the held-out row for the v1.1 tune articles.
+    let measured: &[usize] = if chosen.validation_only {
+        &[0]
+    } else if chosen.tune_only {
+        &[0, 1, 2]
+    } else {
+        &[0, 1, 3]
+    };
+    for (i, (name, probes)) in sets
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| measured.contains(i))
+    {
+        for &use_reader in &chosen.readers {
+            let label = match use_reader {
+                ReaderMode::On => "on",
+                ReaderMode::Off => "off",
+            };
             let t = Instant::now();
             let (r, reads) = measure(&engine, probes, use_reader)?;
             println!(
@@ -306,7 +334,9 @@ pub(crate) fn run(
             }
         }
     }
-    reader_throughput(&engine, &sets[0].1)?;
+    if chosen.readers.contains(&ReaderMode::On) {
+        reader_throughput(&engine, &sets[0].1)?;
+    }
     let answerable: Vec<&Read> = validation.iter().filter(|r| r.0).collect();
     if !answerable.is_empty() {
         println!(
