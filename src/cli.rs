@@ -878,12 +878,8 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
     let color = use_color();
     if resp.status == crate::answer::AskStatus::NoAnswer {
         writeln!(out, "No answer in these sources.")?;
-        if !resp.unmatched_terms.is_empty() {
-            writeln!(
-                out,
-                "These words of the question appear nowhere in the sources: {}",
-                resp.unmatched_terms.join(", ")
-            )?;
+        if let Some(why) = &resp.explanation {
+            writeln!(out, "{why}")?;
         }
         for h in &resp.related {
             writeln!(

@@ -59,7 +59,9 @@ mod web;
 pub mod wire;
 
 pub use analysis::{tokenize, Token};
-pub use answer::{Answer, AskRequest, AskResult, AskStatus, HighlightKind, MAX_ANSWERS};
+pub use answer::{
+    Answer, AskRequest, AskResult, AskStatus, Asks, HighlightKind, QuestionKind, MAX_ANSWERS,
+};
 pub use cancel::Cancel;
 pub use config::{Config, Limits, LogFormat, PdfLimits, ReaderMode, Secret, VectorMode};
 pub use engine::Engine;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::answer::{AskResult, AskStatus, HighlightKind};
+use crate::answer::{AskResult, AskStatus, HighlightKind, QuestionKind};
 use crate::model::{self, Citation, Document, Passage, PassageKind, Span};
 use crate::quote::{DiffOp, DraftCheck, NoteKind, QuoteCheck, QuoteMatch, Verdict};
 use crate::search::{Hit, SearchMode, SearchPage};
@@ -587,6 +587,25 @@ pub struct AskResponse {
     pub related: Vec<SearchHit>,
     /// Key words of the question that appear nowhere in the corpus.
     pub unmatched_terms: Vec<String>,
+    /// What the question asks for.
+    pub asks: AsksView,
+    /// When `no_answer`: why, in one plain sentence built from a template
+    /// and the question's own words. A phrase it says the sources mention
+    /// occurs in them word for word; a word it says no source uses occurs
+    /// in none, in any form. `null` when answered.
+    pub explanation: Option<String>,
+}
+
+/// What a question asks for, as worked out from its wording.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AsksView {
+    /// `who`, `when`, `where`, `how_many`, `how_much`, `which`, `what`,
+    /// `why`, `how`, or `other`.
+    pub kind: QuestionKind,
+    /// The thing asked for, in the question's own words ("minister" in
+    /// "Which minister…?", "employees" in "How many employees…?"), when
+    /// the wording names one.
+    pub focus: Option<String>,
 }
 
 impl AskResponse {
@@ -625,6 +644,11 @@ impl AskResponse {
             answers,
             related: r.related.iter().map(SearchHit::from).collect(),
             unmatched_terms: r.unmatched_terms.clone(),
+            asks: AsksView {
+                kind: r.asks.kind,
+                focus: r.asks.focus.clone(),
+            },
+            explanation: r.explanation.clone(),
         }
     }
 }

@@ -41,6 +41,7 @@ macro_rules! named_inputs {
 }
 
 mod answerability;
+mod asks;
 mod assemble;
 mod evidence;
 mod features;
@@ -53,7 +54,7 @@ mod weights;
 
 use std::collections::{HashMap, HashSet};
 
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
@@ -66,6 +67,7 @@ use crate::search::{Filters, Hit};
 use crate::snapshot::{Scored, Snapshot};
 use crate::vectors::Vector;
 pub(crate) use answerability::{fitted as answerability_weights, probability};
+pub use asks::{Asks, QuestionKind};
 pub(crate) use evidence::{evidence, Evidence, Top, Values};
 use features::{
     coverage, relative_features, sentence_features, stems_of, PassageStats, QuestionStats,
@@ -143,6 +145,11 @@ pub struct AskResult<'a> {
     pub related: Vec<Hit<'a>>,
     /// Key words of the question found nowhere in the corpus.
     pub unmatched_terms: Vec<String>,
+    /// What the question asks for (its kind and focus).
+    pub asks: Asks,
+    /// When `no_answer`: why, in one plain sentence built from a template
+    /// and the question's own words ([`asks::explain`]).
+    pub explanation: Option<String>,
     /// The reader's score for its best candidate, when the reader ran (for
     /// the benchmark's choice of [`READER_THRESHOLD`]).
     pub(crate) reader_score: Option<f32>,
@@ -415,6 +422,12 @@ pub(crate) fn ask<'a>(
     } else {
         AskStatus::NoAnswer
     };
+    let asks = asks::analyse(&req.question);
+    let explanation = (status == AskStatus::NoAnswer).then(|| {
+        asks::explain(&req.question, &asks, &q.terms, &mut |words| {
+            mentions(snap, words)
+        })
+    });
     // Never a dead end: with vectors on, the candidates always include the
     // passages nearest in meaning, even when no passage shares a word.
     let related = passages.into_iter().take(RELATED).map(Hit::plain).collect();
@@ -423,8 +436,26 @@ pub(crate) fn ask<'a>(
         answers,
         related,
         unmatched_terms,
+        asks,
+        explanation,
         reader_score: read.as_ref().and_then(|scores| scores.first().copied()),
     })
+}
+
+/// Whether some passage holds `words` (folded) as an exact phrase.
+fn mentions(snap: &Snapshot, words: &[&str]) -> bool {
+    let exact = snap.fields().exact;
+    let terms: Vec<Term> = words
+        .iter()
+        .map(|w| Term::from_field_text(exact, w))
+        .collect();
+    let query: Box<dyn Query> = match terms.len() {
+        0 => return false,
+        1 => Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::Basic)),
+        _ => Box::new(PhraseQuery::new(terms)),
+    };
+    snap.retrieve(query.as_ref(), 1)
+        .is_ok_and(|found| !found.is_empty())
 }
 
 /// Whether a folded word is the corpus's topic: in more than

@@ -104,6 +104,9 @@ fn ask(r: &AskResponse) -> String {
         }
         AskStatus::NoAnswer => {
             let _ = writeln!(out, "No answer in these sources to “{}”.", r.question);
+            if let Some(why) = &r.explanation {
+                let _ = writeln!(out, "{why}");
+            }
             if !r.related.is_empty() {
                 let _ = writeln!(
                     out,
@@ -113,7 +116,7 @@ fn ask(r: &AskResponse) -> String {
             }
         }
     }
-    if !r.unmatched_terms.is_empty() {
+    if !r.unmatched_terms.is_empty() && r.explanation.is_none() {
         let _ = writeln!(
             out,
             "Words of the question found nowhere in the sources: {}.",

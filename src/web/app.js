@@ -132,9 +132,7 @@ async function ask(question) {
     if (r.status === "no_answer") {
       const msg = el("div", { class: "no-answer", role: "status" },
         el("strong", { text: "No answer in these sources." }),
-        el("p", { text: r.unmatched_terms.length
-          ? `These words of the question appear nowhere in the sources: ${r.unmatched_terms.join(", ")}.`
-          : "The sources do not cover enough of the question to answer it." }));
+        el("p", { text: r.explanation || "The sources do not cover enough of the question to answer it." }));
       box.append(msg);
       if (r.related.length) {
         box.append(el("h3", { text: "Nearest passages — not an answer" }));

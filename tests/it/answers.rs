@@ -237,6 +237,81 @@ fn unanswerable_questions_say_so_with_unmatched_terms() {
     assert!(!r.related.is_empty());
 }
 
+/// The “quoted” phrases of `s`.
+fn quoted(s: &str) -> Vec<&str> {
+    s.split('“')
+        .skip(1)
+        .filter_map(|p| p.split_once('”').map(|(q, _)| q))
+        .collect()
+}
+
+/// How many passages a search finds.
+fn hits(query: &str) -> usize {
+    engine()
+        .search(&verbatim::SearchRequest {
+            query: query.into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .map_or(0, |p| p.total)
+}
+
+#[test]
+fn no_answer_explanations_claim_only_what_the_sources_hold() {
+    // Questions of every kind, on the topic and off it, built from the
+    // corpus's own words and from words it lacks.
+    let words = corpus_words();
+    let kinds = [
+        "Who leads {}?",
+        "When did {} start?",
+        "Where is {} based?",
+        "How many {} are there?",
+        "How much did {} cost?",
+        "Which minister oversees {}?",
+        "What year did {} begin?",
+        "Why did {} fail in Peru?",
+        "How does {} work in Norway?",
+        "Is {} a zeppelin?",
+    ];
+    let mut explained = 0;
+    for (i, w) in words.iter().step_by(7).take(60).enumerate() {
+        let next = &words[(i * 13 + 5) % words.len()];
+        let q = kinds[i % kinds.len()].replace("{}", &format!("{w} {next}"));
+        let r = ask(&q, 3);
+        match r.status {
+            AskStatus::Answered => assert!(r.explanation.is_none(), "{q}"),
+            AskStatus::NoAnswer => {
+                let why = r.explanation.as_deref().unwrap_or_else(|| panic!("{q}"));
+                explained += 1;
+                let (absent, rest) = match why.split_once(". The sources mention ") {
+                    Some((a, m)) => (a, m),
+                    None if why.starts_with("No source uses") => (why, ""),
+                    None => ("", why),
+                };
+                // Every word said to be in no source is the question's and
+                // in no passage, in any form.
+                for word in quoted(absent) {
+                    assert!(q.contains(word), "{q}: {word} is not the question's");
+                    assert_eq!(hits(word), 0, "{q}: “{word}” is in the sources: {why}");
+                }
+                // Every phrase said to be mentioned is the question's and
+                // in a passage word for word.
+                for phrase in quoted(rest) {
+                    assert!(q.contains(phrase), "{q}: {phrase} is not the question's");
+                    assert!(
+                        hits(&format!("\"{phrase}\"")) > 0,
+                        "{q}: “{phrase}” is not in the sources: {why}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(explained > 10, "only {explained} questions went unanswered");
+    let r = ask("Which Japanese carmaker is a partner in the venture?", 3);
+    assert_eq!(r.asks.kind, verbatim::QuestionKind::Which);
+    assert_eq!(r.asks.focus.as_deref(), Some("Japanese carmaker"));
+}
+
 #[test]
 fn answer_spans_follow_the_question_type() {
     let cases: &[(&str, &str)] = &[
