@@ -906,9 +906,19 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
         )?;
         writeln!(
             out,
-            "   — {} [{} · chars {}-{}]\n",
+            "   — {} [{} · chars {}-{}]",
             a.citation.label, a.passage_id, a.citation.start, a.citation.end
         )?;
+        if !a.similar.is_empty() {
+            let ids: Vec<&str> = a.similar.iter().map(|s| s.passage_id.as_str()).collect();
+            writeln!(
+                out,
+                "   {} more like this: {}",
+                a.similar.len(),
+                ids.join(", ")
+            )?;
+        }
+        writeln!(out)?;
     }
     Ok(())
 }

@@ -60,7 +60,8 @@ pub mod wire;
 
 pub use analysis::{tokenize, Token};
 pub use answer::{
-    Answer, AskRequest, AskResult, AskStatus, Asks, HighlightKind, QuestionKind, MAX_ANSWERS,
+    Answer, AskRequest, AskResult, AskStatus, Asks, HighlightKind, QuestionKind, Related,
+    MAX_ANSWERS,
 };
 pub use cancel::Cancel;
 pub use config::{Config, Limits, LogFormat, PdfLimits, ReaderMode, Secret, VectorMode};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::answer::{AskResult, AskStatus, HighlightKind, QuestionKind};
+use crate::answer::{Answer, AskResult, AskStatus, HighlightKind, QuestionKind};
 use crate::model::{self, Citation, Document, Passage, PassageKind, Span};
 use crate::quote::{DiffOp, DraftCheck, NoteKind, QuoteCheck, QuoteMatch, Verdict};
 use crate::search::{Hit, SearchMode, SearchPage};
@@ -572,6 +572,39 @@ pub struct AnswerView {
     /// `true` when the passage holds up as an answer on its own; `false`
     /// for a weak one, which the page labels and gives no answer span.
     pub strong: bool,
+    /// Answers with near-identical words ("n more like this": a templated
+    /// line naming another source, a note restating this sentence),
+    /// ranked below this one and folded under it; each is a whole answer.
+    /// Empty for most answers.
+    #[serde(default)]
+    #[schema(no_recursion)]
+    pub similar: Vec<AnswerView>,
+}
+
+impl From<&Answer<'_>> for AnswerView {
+    fn from(a: &Answer<'_>) -> Self {
+        AnswerView {
+            text: a.doc.text[a.bytes.clone()].to_string(),
+            score: (a.score * 1000.0).round() / 1000.0,
+            coverage: (a.coverage * 1000.0).round() / 1000.0,
+            passage_id: model::passage_id(&a.doc.meta.id, a.passage.number),
+            doc_id: a.doc.meta.id.clone(),
+            citation: a.doc.cite(a.passage, a.span),
+            context: a.doc.passage_text(a.passage).to_string(),
+            highlights: a
+                .highlights
+                .iter()
+                .map(|(s, k)| AnswerHighlight {
+                    start: s.start,
+                    end: s.end,
+                    kind: *k,
+                })
+                .collect(),
+            answerability: a.answerability.map(|p| (p * 1000.0).round() / 1000.0),
+            strong: a.strong,
+            similar: a.similar.iter().map(AnswerView::from).collect(),
+        }
+    }
 }
 
 /// The response to a question.
@@ -612,29 +645,7 @@ impl AskResponse {
     /// Builds the response for a question's result.
     pub fn new(question: &str, r: &AskResult<'_>) -> Self {
         let answers = if r.status == AskStatus::Answered {
-            r.answers
-                .iter()
-                .map(|a| AnswerView {
-                    text: a.doc.text[a.bytes.clone()].to_string(),
-                    score: (a.score * 1000.0).round() / 1000.0,
-                    coverage: (a.coverage * 1000.0).round() / 1000.0,
-                    passage_id: model::passage_id(&a.doc.meta.id, a.passage.number),
-                    doc_id: a.doc.meta.id.clone(),
-                    citation: a.doc.cite(a.passage, a.span),
-                    context: a.doc.passage_text(a.passage).to_string(),
-                    highlights: a
-                        .highlights
-                        .iter()
-                        .map(|(s, k)| AnswerHighlight {
-                            start: s.start,
-                            end: s.end,
-                            kind: *k,
-                        })
-                        .collect(),
-                    answerability: a.answerability.map(|p| (p * 1000.0).round() / 1000.0),
-                    strong: a.strong,
-                })
-                .collect()
+            r.answers.iter().map(AnswerView::from).collect()
         } else {
             Vec::new()
         };
@@ -642,7 +653,14 @@ impl AskResponse {
             question: question.to_string(),
             status: r.status,
             answers,
-            related: r.related.iter().map(SearchHit::from).collect(),
+            related: r
+                .related
+                .iter()
+                .map(|g| SearchHit {
+                    similar: g.similar.iter().map(SearchHit::from).collect(),
+                    ..SearchHit::from(&g.hit)
+                })
+                .collect(),
             unmatched_terms: r.unmatched_terms.clone(),
             asks: AsksView {
                 kind: r.asks.kind,

@@ -105,6 +105,7 @@ pub(super) fn answers<'a>(
                     .and_then(|scores| scores.get(i))
                     .map_or(*score, |&z| f64::from(z)),
                 coverage: cov,
+                similar: Vec::new(),
             },
             words: folded,
         });
@@ -222,6 +223,26 @@ pub(super) fn originals_first(answers: &mut Vec<Assembled<'_>>) {
     }
     let mut slots: Vec<Option<Assembled<'_>>> = answers.drain(..).map(Some).collect();
     answers.extend(order.into_iter().filter_map(|i| slots[i].take()));
+}
+
+/// Folds near-duplicate answers (a templated line, a copy of a sentence)
+/// under the best-ranked of them, as search folds passages: the grouping
+/// is search's ([`crate::search::similar_groups`]).
+pub(super) fn fold_similar<'a>(answers: Vec<Assembled<'a>>) -> Vec<Answer<'a>> {
+    let words: Vec<Vec<&str>> = answers
+        .iter()
+        .map(|a| a.words.iter().map(String::as_str).collect())
+        .collect();
+    let groups = crate::search::similar_groups(&words);
+    let mut slots: Vec<Option<Answer<'a>>> = answers.into_iter().map(|a| Some(a.answer)).collect();
+    groups
+        .into_iter()
+        .filter_map(|(lead, more)| {
+            let mut a = slots[lead].take()?;
+            a.similar = more.into_iter().filter_map(|i| slots[i].take()).collect();
+            Some(a)
+        })
+        .collect()
 }
 
 /// Length of the longest run of equal consecutive words in `a` and `b`.

@@ -78,7 +78,7 @@ use question::QTerm;
 use question::{classify, is_stopword, Question};
 pub(crate) use ranker::{linear, Model, Residual, HIDDEN};
 pub(crate) use types::Candidate;
-pub use types::{Answer, AskStatus, HighlightKind};
+pub use types::{Answer, AskStatus, HighlightKind, Related};
 pub(crate) use weights::{ANSWER_THRESHOLD, MIN_COVERAGE, READER_RANK_WEIGHT, READER_THRESHOLD};
 
 /// Candidate passages scored per question.
@@ -142,7 +142,7 @@ pub struct AskResult<'a> {
     /// BM25's best for the question's words, then (vectors on) the nearest
     /// by meaning, which have a score of 0: never empty when vectors are on
     /// and the corpus has a passage.
-    pub related: Vec<Hit<'a>>,
+    pub related: Vec<Related<'a>>,
     /// Key words of the question found nowhere in the corpus.
     pub unmatched_terms: Vec<String>,
     /// What the question asks for (its kind and focus).
@@ -411,10 +411,12 @@ pub(crate) fn ask<'a>(
     // answerability model; without vectors, the coverage rule (below).
     let answerable = judge.answerable();
     let topic = topic_test(snap);
-    let mut assembled = assemble::answers(&judge, &topic, pool);
+    // Near-identical answers fold into one, so twice the pool is assembled
+    // to still fill the limit (beyond what the reader read, never strong).
+    let mut assembled = assemble::answers(&judge, &topic, 2 * pool);
     assemble::originals_first(&mut assembled);
-    assembled.truncate(req.limit);
-    let answers: Vec<Answer<'a>> = assembled.into_iter().map(|a| a.answer).collect();
+    let mut answers = assemble::fold_similar(assembled);
+    answers.truncate(req.limit);
     let answered =
         answerable.unwrap_or_else(|| answers.first().is_some_and(|a| a.coverage >= MIN_COVERAGE));
     let status = if answered && !answers.is_empty() {
@@ -430,7 +432,7 @@ pub(crate) fn ask<'a>(
     });
     // Never a dead end: with vectors on, the candidates always include the
     // passages nearest in meaning, even when no passage shares a word.
-    let related = passages.into_iter().take(RELATED).map(Hit::plain).collect();
+    let related = related(passages);
     Ok(AskResult {
         status,
         answers,
@@ -456,6 +458,32 @@ fn mentions(snap: &Snapshot, words: &[&str]) -> bool {
     };
     snap.retrieve(query.as_ref(), 1)
         .is_ok_and(|found| !found.is_empty())
+}
+
+/// The first [`RELATED`] groups of near-identical candidate passages, each
+/// under its best-ranked passage: three copies of one line are one entry.
+fn related(passages: Vec<Scored<'_>>) -> Vec<Related<'_>> {
+    let tokens: Vec<Vec<crate::analysis::Token>> = passages
+        .iter()
+        .map(|s| tokenize(s.doc.passage_text(s.passage)))
+        .collect();
+    let words: Vec<Vec<&str>> = tokens
+        .iter()
+        .map(|t| t.iter().map(|t| t.text.as_str()).collect())
+        .collect();
+    let groups = crate::search::similar_groups(&words);
+    let mut slots: Vec<Option<Hit<'_>>> =
+        passages.into_iter().map(|s| Some(Hit::plain(s))).collect();
+    groups
+        .into_iter()
+        .filter_map(|(lead, more)| {
+            Some(Related {
+                hit: slots[lead].take()?,
+                similar: more.into_iter().filter_map(|i| slots[i].take()).collect(),
+            })
+        })
+        .take(RELATED)
+        .collect()
 }
 
 /// Whether a folded word is the corpus's topic: in more than

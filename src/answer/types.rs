@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::model::{Document, Passage, Span};
+use crate::search::Hit;
 
 use super::features::Features;
 
@@ -85,4 +86,18 @@ pub struct Answer<'a> {
     /// [`MIN_COVERAGE`] of the question). A weak answer is shown as a
     /// passage, labelled, never dressed as an answer.
     pub strong: bool,
+    /// Answers of this question with near-identical words (a templated
+    /// line, a note restating the source), ranked below this one and folded
+    /// under it. Empty for most answers.
+    pub similar: Vec<Answer<'a>>,
+}
+
+/// A passage near the question, offered when there is no answer (never as
+/// one), with the passages of near-identical text folded under it.
+#[derive(Debug, Clone)]
+pub struct Related<'a> {
+    /// The best-ranked passage of its group.
+    pub hit: Hit<'a>,
+    /// The others with near-identical text, ranked below it.
+    pub similar: Vec<Hit<'a>>,
 }

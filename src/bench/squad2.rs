@@ -184,11 +184,12 @@ fn reader_throughput(engine: &Engine, probes: &[Probe<'_>]) -> anyhow::Result<()
         let sentences: Vec<String> = res
             .related
             .iter()
-            .flat_map(|h| {
-                h.passage
+            .flat_map(|r| {
+                r.hit
+                    .passage
                     .sentences
                     .iter()
-                    .map(|s| h.doc.text[s.bytes.clone()].to_string())
+                    .map(|s| r.hit.doc.text[s.bytes.clone()].to_string())
             })
             .take(8)
             .collect();

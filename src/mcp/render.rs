@@ -100,6 +100,9 @@ fn ask(r: &AskResponse) -> String {
                     " (weak match: may not answer the question)"
                 };
                 let _ = writeln!(out, "{}. “{}” {}{weak}", i + 1, a.text, cite(&a.citation));
+                for s in &a.similar {
+                    let _ = writeln!(out, "   near-identical: “{}” {}", s.text, cite(&s.citation));
+                }
             }
         }
         AskStatus::NoAnswer => {

@@ -572,6 +572,13 @@ pub(crate) fn run_prepared<'a>(
     })
 }
 
+/// Near-duplicate groups of passages given as their folded words, best
+/// first: for each group in rank order, its leader's index and the others'
+/// ([`similar::group`]).
+pub(crate) fn similar_groups(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
+    similar::group(passages)
+}
+
 /// Whether to rank hybrid: as asked, else for plain words when vectors are on.
 fn wants_hybrid(snap: &Snapshot, mode: Option<SearchMode>, parsed: &Parsed) -> Result<bool> {
     match mode {

@@ -137,9 +137,16 @@ async function ask(question) {
       if (r.related.length) {
         box.append(el("h3", { text: "Nearest passages — not an answer" }));
         for (const h of r.related) {
-          box.append(el("article", { class: "card not-answer" },
+          const card = el("article", { class: "card not-answer" },
             el("span", { class: "badge", text: "Not an answer" }),
-            el("blockquote", { text: h.text }), citeLine(h.citation, h.text)));
+            el("blockquote", { text: h.text }), citeLine(h.citation, h.text));
+          if (h.similar.length) {
+            card.append(el("details", { class: "similar" },
+              el("summary", { text: `${h.similar.length} more like this` }),
+              ...h.similar.map((s) => el("div", { class: "similar-hit" },
+                el("blockquote", { text: s.text }), citeLine(s.citation, s.text)))));
+          }
+          box.append(card);
         }
       }
       return;
@@ -154,6 +161,14 @@ async function ask(question) {
       const toggle = el("button", { type: "button", class: "secondary", text: "Context", "aria-expanded": "false", "aria-label": "Show in context" });
       toggle.addEventListener("click", () => showContext(a, ctxBox, toggle));
       card.append(citeLine(a.citation, a.text, [toggle]), ctxBox);
+      // Near-identical answers (a templated line, a restated sentence) come
+      // folded under the best-ranked one.
+      if (a.similar.length) {
+        card.append(el("details", { class: "similar" },
+          el("summary", { text: `${a.similar.length} more like this` }),
+          ...a.similar.map((s) => el("div", { class: "similar-hit" },
+            el("blockquote", { text: s.text }), citeLine(s.citation, s.text)))));
+      }
       if (i === 0) box.append(el("h2", { class: "answer-head", text: a.strong ? "Answer" : "Best passage" }));
       if (i === 1) box.append(el("h3", { class: "others", text: "Other passages" }));
       box.append(card);

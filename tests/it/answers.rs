@@ -28,7 +28,9 @@ fn ask_on(e: &verbatim::Engine, q: &str, limit: usize) -> AskResponse {
         })
         .unwrap_or_else(|e| panic!("{q}: {e}"));
     let resp = AskResponse::new(q, &r);
-    for a in &resp.answers {
+    // Folded answers are answers too: each is checked like the others.
+    let folded = resp.answers.iter().flat_map(|a| &a.similar);
+    for a in resp.answers.iter().chain(folded) {
         let doc = e.document(&a.doc_id).unwrap();
         let span = Span {
             start: a.citation.start,
@@ -365,6 +367,65 @@ fn repeated_facts_are_not_repeated_answers() {
     texts.sort();
     texts.dedup();
     assert_eq!(texts.len(), n, "no sentence is returned twice");
+}
+
+/// The distinct folded words of `text`.
+fn word_set(text: &str) -> std::collections::HashSet<String> {
+    verbatim::tokenize(text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect()
+}
+
+#[test]
+fn templated_lines_and_copies_fold_into_one_answer() {
+    // Every note lists the article's sources in one templated line; a
+    // question about them gets that line once, the others folded under it.
+    for q in [
+        "Which sources does the article list?",
+        "Who wrote the article?",
+        "Does the article list x.com among its sources?",
+    ] {
+        let r = ask(q, 5);
+        for (i, a) in r.answers.iter().enumerate() {
+            for b in &r.answers[i + 1..] {
+                let (x, y) = (word_set(&a.text), word_set(&b.text));
+                let jaccard = x.intersection(&y).count() as f64 / x.union(&y).count().max(1) as f64;
+                assert!(
+                    jaccard < 0.7,
+                    "{q}: {:?} and {:?} both answer",
+                    a.text,
+                    b.text
+                );
+            }
+        }
+        let lists: Vec<_> = r
+            .answers
+            .iter()
+            .filter(|a| a.text.contains("among its sources"))
+            .collect();
+        assert!(
+            lists.len() <= 1,
+            "{q}: the templated line answers {} times",
+            lists.len()
+        );
+        for a in lists {
+            assert!(a.similar.len() >= 3, "{q}: {} folded", a.similar.len());
+            assert!(a
+                .similar
+                .iter()
+                .all(|s| s.text.contains("among its sources") && s.doc_id != a.doc_id));
+        }
+    }
+    // Related passages fold the same way when there is no answer.
+    let r = ask("Who published the article?", 3);
+    if r.status == AskStatus::NoAnswer {
+        for (i, a) in r.related.iter().enumerate() {
+            for b in &r.related[i + 1..] {
+                assert_ne!(a.text, b.text, "a copy is listed twice");
+            }
+        }
+    }
 }
 
 #[test]
