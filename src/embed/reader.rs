@@ -59,9 +59,10 @@ pub(crate) struct Reader {
     bias: f32,
 }
 
-/// Pairs per forward pass: one question's candidates in one or two. (One
-/// pass runs on one thread; splitting 8 pairs into two passes on two
-/// cores is untried.)
+/// Most pairs per forward pass. One pass runs on one thread, so one
+/// question's candidates are split into as many passes as the pool has
+/// threads ([`Reader::logits`]): on two cores, 8 pairs run as two passes
+/// of 4 side by side.
 const BATCH: usize = 16;
 
 impl Reader {
@@ -96,7 +97,13 @@ impl Reader {
         let texts: Vec<&str> = pairs.iter().map(String::as_str).collect();
         Ok(self
             .encoder
-            .embed_all(&texts, BATCH)?
+            .embed_all(
+                &texts,
+                texts
+                    .len()
+                    .div_ceil(rayon::current_num_threads())
+                    .clamp(1, BATCH),
+            )?
             .iter()
             .map(|v| v.iter().zip(&self.weight).map(|(a, b)| a * b).sum::<f32>() + self.bias)
             .collect())
