@@ -125,11 +125,21 @@ pub enum Command {
     /// Check a quote (or every quotation in a draft) against the sources.
     /// Exit status: 0 when every quote is verbatim, 1 when any is not, 2 on error.
     Check(CheckFlags),
+    /// Re-check stored citations against the sources as they are now. FILE
+    /// holds JSON Lines, one citation per line as verbatim returned it
+    /// (`doc_id`, `start`, `end`, and `doc_version` and/or the cited `text`);
+    /// each gets one JSON line out: `exact`, `moved`, `changed` or `gone`.
+    /// Exit status: 0 when every citation is exact, 1 when any is not, 2 on
+    /// error.
+    Verify {
+        /// The JSON Lines file of citations (`-` for stdin).
+        file: PathBuf,
+    },
     /// Serve the read-only API to an AI assistant over the Model Context
     /// Protocol, on stdin and stdout.
     ///
-    /// Tools: search, ask, check_quote, check_draft, get_passage,
-    /// get_document and list_documents, each returning the HTTP API's JSON
+    /// Tools: search, ask, check_quote, check_draft, verify_citations,
+    /// get_passage, get_document and list_documents, each returning the HTTP API's JSON
     /// (citations included) and a short text that quotes the exact source
     /// text with its citation. Resources: every document, as
     /// verbatim://documents/{doc_id}. Nothing is written. Logs go to stderr;
@@ -861,6 +871,37 @@ pub fn check(config: &Config, f: &CheckFlags) -> anyhow::Result<bool> {
     Ok(c.verdict == Verdict::Verbatim)
 }
 
+/// `verbatim verify`: one result line per citation line; `Ok(true)` when
+/// every citation is exact.
+pub fn verify(config: &Config, file: &std::path::Path) -> anyhow::Result<bool> {
+    let input = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+    };
+    let mut cited = Vec::new();
+    for (i, line) in input.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let c: crate::wire::CitationToVerify = serde_json::from_str(line)
+            .map_err(|e| anyhow::anyhow!("{} line {}: {e}", file.display(), i + 1))?;
+        cited.push(crate::citations::StoredCitation::from(c));
+    }
+    let engine = open_with(config, Access::Reader)?;
+    let mut all_exact = true;
+    let mut out = std::io::stdout().lock();
+    // In chunks of the API's limit, so a long file is no error.
+    for chunk in cited.chunks(crate::citations::MAX_CITATIONS) {
+        for v in engine.verify_citations(chunk)? {
+            all_exact &= v.status == crate::citations::CitationStatus::Exact;
+            serde_json::to_writer(&mut out, &crate::wire::VerifiedView::from(&v))?;
+            writeln!(out)?;
+        }
+    }
+    Ok(all_exact)
+}
+
 /// `verbatim ask`.
 pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
     let engine = open_with(config, Access::Reader)?;
@@ -989,6 +1030,7 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
         Command::Serve(_) => serve(config).map(|()| true),
         Command::Mcp => mcp(config).map(|()| true),
         Command::Check(f) => check(config, f),
+        Command::Verify { file } => verify(config, file),
         Command::Ask(f) => ask(config, f).map(|()| true),
         Command::Add { files } => add(config, files).map(|()| true),
         Command::Remove { id } => remove(config, id).map(|()| true),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::answer::{self, AskRequest, AskResult};
 use crate::cancel::Cancel;
+use crate::citations::{self, StoredCitation, Verified};
 use crate::config::{ReaderMode, VectorMode, AUTO_VECTOR_PASSAGES};
 use crate::docstore;
 use crate::embed;
@@ -297,6 +298,11 @@ impl Engine {
     /// Checks one quote against the corpus.
     pub fn check_quote(&self, quote: &str) -> Result<QuoteCheck<'_>> {
         quote::check(&self.snapshot, quote)
+    }
+
+    /// Re-checks stored citations against the sources as they are now.
+    pub fn verify_citations(&self, cited: &[StoredCitation]) -> Result<Vec<Verified<'_>>> {
+        citations::verify(&self.snapshot, cited)
     }
 
     /// Finds and checks every quotation in a draft.

@@ -34,6 +34,7 @@ mod analysis;
 mod answer;
 mod bench;
 mod cancel;
+mod citations;
 pub mod cli;
 mod config;
 mod docstore;
@@ -64,6 +65,7 @@ pub use answer::{
     MAX_ANSWERS,
 };
 pub use cancel::Cancel;
+pub use citations::{CitationStatus, Place, StoredCitation, Verified, MAX_CITATIONS};
 pub use config::{Config, Limits, LogFormat, PdfLimits, ReaderMode, Secret, VectorMode};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode, Result};

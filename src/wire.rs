@@ -357,6 +357,85 @@ pub struct QuoteMatchView {
     pub notes: Vec<NoteView>,
 }
 
+/// A citation to re-check, as verbatim returned it (extra fields of a
+/// returned `citation`, such as `label` or `passage_id`, are ignored).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CitationToVerify {
+    /// Document id.
+    pub doc_id: String,
+    /// Char offset of the cited text.
+    pub start: usize,
+    /// Char offset one past it.
+    pub end: usize,
+    /// The document version the offsets referred to.
+    #[serde(default)]
+    pub doc_version: Option<String>,
+    /// The cited text, when kept: with it, the check finds where the text
+    /// went; without it, only `doc_version` and the offsets decide.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+impl From<CitationToVerify> for crate::citations::StoredCitation {
+    fn from(c: CitationToVerify) -> Self {
+        crate::citations::StoredCitation {
+            doc_id: c.doc_id,
+            start: c.start,
+            end: c.end,
+            doc_version: c.doc_version,
+            text: c.text,
+        }
+    }
+}
+
+/// What became of one citation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VerifiedView {
+    /// `exact`, `moved`, `changed` or `gone`.
+    pub status: crate::citations::CitationStatus,
+    /// Where the text is now: the same place (`exact`), every new place,
+    /// nearest the old offsets first, at most 5 (`moved`), the changed
+    /// place (`changed`); empty when `gone`.
+    pub citations: Vec<Citation>,
+    /// The current text at the first of `citations`, exactly as in the
+    /// document; null when `gone`.
+    pub text: Option<String>,
+    /// For `changed` with the cited text: the word diff, cited text
+    /// against the current text.
+    pub diff: Vec<DiffOpView>,
+    /// For `changed` with the cited text: what changed (`number_changed`,
+    /// `negation_added`, …), as the quote checker reports it.
+    pub notes: Vec<NoteView>,
+}
+
+impl From<&crate::citations::Verified<'_>> for VerifiedView {
+    fn from(v: &crate::citations::Verified<'_>) -> Self {
+        let m = v.matched.as_ref().map(match_view);
+        VerifiedView {
+            status: v.status,
+            citations: v
+                .places
+                .iter()
+                .map(|p| p.doc.cite(p.passage, p.span))
+                .collect(),
+            text: v
+                .places
+                .first()
+                .and_then(|p| p.doc.slice_chars(p.span))
+                .map(str::to_string),
+            diff: m.as_ref().map(|m| m.diff.clone()).unwrap_or_default(),
+            notes: m.map(|m| m.notes).unwrap_or_default(),
+        }
+    }
+}
+
+/// The verdicts on stored citations, one per citation, in order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VerifyResponse {
+    /// One result per citation of the request, in its order.
+    pub results: Vec<VerifiedView>,
+}
+
 /// The verdict on one quote.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QuoteCheckResponse {

@@ -90,6 +90,7 @@ pub(crate) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ask::ask))
         .routes(routes!(quotes::check))
         .routes(routes!(quotes::check_draft))
+        .routes(routes!(quotes::verify))
         .split_for_parts()
 }
 

@@ -1,4 +1,4 @@
-//! `/v1/quotes/check` and `/v1/quotes/check-draft`.
+//! `/v1/quotes/check`, `/v1/quotes/check-draft` and `/v1/citations/verify`.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -10,7 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use super::state::AppState;
-use crate::wire::{DraftResponse, QuoteCheckResponse};
+use crate::wire::{
+    CitationToVerify, DraftResponse, QuoteCheckResponse, VerifiedView, VerifyResponse,
+};
 
 /// Body of `POST /v1/quotes/check`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -34,6 +36,39 @@ pub(crate) async fn check(
         .blocking(move || {
             let c = engine.check_quote(&req.quote)?;
             Ok::<_, crate::error::Error>(QuoteCheckResponse::new(&req.quote, &c))
+        })
+        .await?;
+    Ok(Json(resp))
+}
+
+/// Body of `POST /v1/citations/verify`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyRequest {
+    /// The citations to re-check (at most 1,000), as verbatim returned
+    /// them, with the cited text when it was kept.
+    pub citations: Vec<CitationToVerify>,
+}
+
+/// Re-checks stored citations against the sources as they are now: each is
+/// `exact`, `moved` (with its new places), `changed` (with the current text,
+/// a word diff and notes) or `gone`.
+#[utoipa::path(post, path = "/v1/citations/verify", tag = "quotes", request_body = VerifyRequest,
+    responses((status = 200, body = VerifyResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<VerifyRequest>,
+) -> Result<Json<VerifyResponse>, ApiError> {
+    let engine = state.engine()?;
+    let resp = state
+        .blocking(move || {
+            let cited: Vec<crate::citations::StoredCitation> =
+                req.citations.into_iter().map(Into::into).collect();
+            let verified = engine.verify_citations(&cited)?;
+            Ok::<_, crate::error::Error>(VerifyResponse {
+                results: verified.iter().map(VerifiedView::from).collect(),
+            })
         })
         .await?;
     Ok(Json(resp))

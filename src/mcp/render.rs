@@ -9,11 +9,13 @@ use serde_json::Value;
 
 use super::tools::Tool;
 use crate::answer::AskStatus;
+use crate::citations::CitationStatus;
 use crate::http::documents::{DocumentList, DocumentText};
 use crate::model::Citation;
 use crate::quote::Verdict;
 use crate::wire::{
     AskResponse, DraftResponse, PassageView, QuoteCheckResponse, SearchHit, SearchResponse,
+    VerifyResponse,
 };
 
 /// The text rendering of `json`, the route's response for `tool`.
@@ -23,6 +25,7 @@ pub(super) fn render(tool: Tool, json: &Value) -> Result<String, serde_json::Err
         Tool::Ask => ask(&parse(json)?),
         Tool::CheckQuote => check(&parse(json)?),
         Tool::CheckDraft => draft(&parse(json)?),
+        Tool::VerifyCitations => verified(&parse(json)?),
         Tool::GetPassage => passage(&parse(json)?),
         Tool::GetDocument => document(&parse(json)?),
         Tool::ListDocuments => documents(&parse(json)?),
@@ -208,6 +211,40 @@ fn draft(d: &DraftResponse) -> String {
             q.end
         );
         verdict(&mut out, &q.check);
+    }
+    out
+}
+
+fn verified(r: &VerifyResponse) -> String {
+    let mut out = String::new();
+    for (i, v) in r.results.iter().enumerate() {
+        let _ = match (v.status, v.citations.first(), &v.text) {
+            (CitationStatus::Exact, Some(c), Some(t)) => {
+                writeln!(out, "{}. exact: still “{t}” {}", i + 1, cite(c))
+            }
+            (CitationStatus::Moved, Some(c), Some(t)) => writeln!(
+                out,
+                "{}. moved: “{t}” is now at {} ({} place(s))",
+                i + 1,
+                cite(c),
+                v.citations.len()
+            ),
+            (CitationStatus::Changed, Some(c), Some(t)) => {
+                let notes: Vec<&str> = v.notes.iter().map(|n| n.text.as_str()).collect();
+                writeln!(
+                    out,
+                    "{}. changed: the place now reads “{t}” {}{}",
+                    i + 1,
+                    cite(c),
+                    if notes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", notes.join("; "))
+                    }
+                )
+            }
+            _ => writeln!(out, "{}. gone: no longer in the sources", i + 1),
+        };
     }
     out
 }

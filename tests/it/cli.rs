@@ -83,6 +83,46 @@ fn check_draft_checks_every_quotation() {
 }
 
 #[test]
+fn verify_rechecks_stored_citations_line_by_line() {
+    // A citation as `search --json` gives it, kept with its text.
+    let hits: serde_json::Value =
+        serde_json::from_slice(&run(&["search", "\"sovereign AI\"", "--json"]).stdout).unwrap();
+    let hit = &hits["hits"][0];
+    let mut exact = hit["citation"].clone();
+    exact["text"] = hit["text"].clone();
+    let mut gone = exact.clone();
+    gone["doc_id"] = "no-such-document".into();
+    gone["text"] = "Words that no source of this corpus holds anywhere, zebra quartz.".into();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("citations.jsonl");
+    std::fs::write(&file, format!("{exact}\n{gone}\n")).unwrap();
+    let o = run(&["verify", file.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["status"], "exact");
+    assert_eq!(lines[0]["text"], hit["text"]);
+    assert_eq!(lines[1]["status"], "gone");
+    std::fs::write(&file, format!("{exact}\n")).unwrap();
+    assert_eq!(
+        run(&["verify", file.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    std::fs::write(&file, "{not json\n").unwrap();
+    let bad = run(&["verify", file.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("line 1"));
+}
+
+#[test]
 fn a_bad_corpus_is_reported_with_file_and_line() {
     let corpus = super::support::corpus_of(&[("bad.md", "+++\nid = \"x\"\ntitle = = 1\n+++\n")]);
     let idx = tempfile::tempdir().unwrap();

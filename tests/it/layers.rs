@@ -27,6 +27,7 @@ const LAYERS: &[&[&str]] = &[
     &["search", "draft"],
     &["answer"],
     &["quote"],
+    &["citations"],
     &["wire"],
     &["engine"],
     &["live", "web"],

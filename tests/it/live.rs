@@ -567,3 +567,169 @@ async fn a_write_never_replaces_another_document_or_an_unindexed_file() {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!((hits(s, "zeppelin").await, hits(s, "blimp").await), (0, 1));
 }
+
+/// The document text at a citation's char offsets.
+async fn text_at(s: &AppState, c: &Value) -> Option<String> {
+    let (_, d) = call(
+        s,
+        "GET",
+        &format!("/v1/documents/{}", c["doc_id"].as_str()?),
+        None,
+        None,
+    )
+    .await;
+    let text: Vec<char> = d["text"].as_str()?.chars().collect();
+    let (a, b) = (c["start"].as_u64()? as usize, c["end"].as_u64()? as usize);
+    text.get(a..b).map(|t| t.iter().collect())
+}
+
+async fn verify(s: &AppState, citations: Value) -> Vec<Value> {
+    let (st, v) = call(
+        s,
+        "POST",
+        "/v1/citations/verify",
+        None,
+        Some(json!({ "citations": citations })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v["results"].as_array().unwrap().clone()
+}
+
+async fn put(s: &AppState, id: &str, text: &str) {
+    let (st, v) = call(
+        s,
+        "PUT",
+        &format!("/v1/documents/{id}"),
+        Some(TOKEN),
+        Some(json!({ "text": text })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn stored_citations_are_exact_moved_changed_or_gone_after_writes() {
+    let f = fixture(Some(TOKEN));
+    let s = &f.state;
+    let sentence = "The plant employs 1,200 workers in Osaka.";
+    let body = format!("# Report\n\n{sentence}\n\nIt opened in 2019 after a long delay.");
+    let (st, _) = call(
+        s,
+        "POST",
+        "/v1/documents",
+        Some(TOKEN),
+        Some(json!({"id": "report", "text": body})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    // The citation verbatim gave, kept whole by the client (extra fields
+    // such as `label` ride along), with and without its text.
+    let (_, q) = call(
+        s,
+        "POST",
+        "/v1/quotes/check",
+        None,
+        Some(json!({ "quote": sentence })),
+    )
+    .await;
+    let cited = q["match"]["citation"].clone();
+    let quoted = q["match"]["text"].as_str().unwrap().to_string();
+    assert!(sentence.starts_with(&quoted), "{q}");
+    let mut with_text = cited.clone();
+    with_text["text"] = json!(quoted);
+    let r = verify(s, json!([with_text, cited])).await;
+    assert_eq!(
+        (r[0]["status"].as_str(), r[1]["status"].as_str()),
+        (Some("exact"), Some("exact"))
+    );
+    assert_eq!(r[0]["text"], quoted);
+
+    // A paragraph inserted above: the text moved, and the new offsets slice to it.
+    put(s, "report", &format!("# Report\n\nA new first paragraph.\n\n{sentence}\n\nIt opened in 2019 after a long delay.")).await;
+    let r = verify(s, json!([with_text, cited])).await;
+    assert_eq!(r[0]["status"], "moved", "{}", r[0]);
+    assert_eq!(
+        text_at(s, &r[0]["citations"][0]).await,
+        Some(quoted.clone())
+    );
+    assert_ne!(r[0]["citations"][0]["start"], with_text["start"]);
+    // Without the text, a new version at the old offsets is `changed`.
+    assert_eq!(r[1]["status"], "changed", "{}", r[1]);
+
+    // One sentence edited: `changed`, found by its words, with the diff.
+    put(
+        s,
+        "report",
+        "# Report\n\nThe plant employs 1,200 staff in Osaka.",
+    )
+    .await;
+    let r = verify(s, json!([with_text])).await;
+    assert_eq!(r[0]["status"], "changed", "{}", r[0]);
+    assert_eq!(r[0]["text"], "The plant employs 1,200 staff in Osaka");
+    assert!(r[0]["diff"].as_array().is_some_and(|d| !d.is_empty()));
+    assert_eq!(
+        text_at(s, &r[0]["citations"][0]).await,
+        r[0]["text"].as_str().map(String::from)
+    );
+
+    // A number changed: `changed`, with the quote checker's note.
+    put(
+        s,
+        "report",
+        "# Report\n\nThe plant employs 1,500 workers in Osaka.",
+    )
+    .await;
+    let r = verify(s, json!([with_text])).await;
+    assert_eq!(r[0]["status"], "changed", "{}", r[0]);
+    assert!(
+        r[0]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "number_changed"),
+        "{}",
+        r[0]
+    );
+
+    // The document deleted: `gone`, with or without the text.
+    let (st, _) = call(s, "DELETE", "/v1/documents/report", Some(TOKEN), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let r = verify(s, json!([with_text, cited])).await;
+    assert_eq!(
+        (r[0]["status"].as_str(), r[1]["status"].as_str()),
+        (Some("gone"), Some("gone"))
+    );
+    assert!(r[0]["citations"].as_array().unwrap().is_empty() && r[0]["text"].is_null());
+
+    // Text that lives on in another document: `moved` there.
+    let mut elsewhere = with_text.clone();
+    elsewhere["text"] = json!("Robots build cars.");
+    let r = verify(s, json!([elsewhere])).await;
+    assert_eq!(r[0]["status"], "moved", "{}", r[0]);
+    assert_eq!(r[0]["citations"][0]["doc_id"], "a");
+
+    // Bad input is a clear 400.
+    for bad in [
+        json!([{"doc_id": "a", "start": 0, "end": 3}]),
+        json!([{"doc_id": "a", "start": 5, "end": 3, "text": "x"}]),
+        json!(vec![
+            json!({"doc_id": "a", "start": 0, "end": 1, "text": "R"});
+            1001
+        ]),
+    ] {
+        let (st, v) = call(
+            s,
+            "POST",
+            "/v1/citations/verify",
+            None,
+            Some(json!({ "citations": bad })),
+        )
+        .await;
+        assert_eq!(
+            (st.as_u16(), v["error"]["code"].as_str()),
+            (400, Some("invalid_parameter")),
+            "{v}"
+        );
+    }
+}

@@ -285,3 +285,115 @@ fn drafts_check_each_quotation_with_offsets() {
         "scare quotes on request"
     );
 }
+
+/// The sentences the citation-drift property edits: plain prose with
+/// numbers and names, as sources have.
+const DRIFT_SENTENCES: &[&str] = &[
+    "The plant employs 1,200 workers in Osaka.",
+    "It opened in 2019 after a long delay.",
+    "Sales rose by 8 percent last year.",
+    "Honda and Sony lead the new venture.",
+    "The ministry did not approve the plan.",
+    "Robots will help in elder care by 2040.",
+];
+
+/// Documents of random sentences, and the same documents after random
+/// edits: a paragraph inserted, a sentence changed, a number changed, a
+/// sentence or a document removed.
+/// Documents as sentence indices, and edits as `(document, kind, place)`.
+type DriftCase = (Vec<Vec<usize>>, Vec<(usize, u8, usize)>);
+
+fn drift_case() -> impl Strategy<Value = DriftCase> {
+    (
+        prop::collection::vec(prop::collection::vec(0..DRIFT_SENTENCES.len(), 1..5), 1..4),
+        prop::collection::vec((0usize..4, 0u8..5, 0usize..6), 0..4),
+    )
+}
+
+fn drift_engine(docs: &[Vec<String>]) -> (verbatim::Engine, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let parsed: Vec<verbatim::Document> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, paras)| {
+            verbatim::parse_document(
+                std::path::Path::new(&format!("d{i}.md")),
+                &format!("# D{i}\n\n{}", paras.join("\n\n")),
+            )
+            .unwrap()
+        })
+        .collect();
+    let e = verbatim::Engine::build(parsed, dir.path(), verbatim::VectorMode::Off).unwrap();
+    (e, dir)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// After random edits, every `exact` citation slices to its text at its
+    /// offsets, every `moved` one's new offsets slice to the cited text, and
+    /// every `changed` one's text is the document's at its place.
+    #[test]
+    fn citations_hold_after_random_edits((docs, edits) in drift_case()) {
+        let before: Vec<Vec<String>> = docs
+            .iter()
+            .map(|d| d.iter().map(|&i| DRIFT_SENTENCES[i].to_string()).collect())
+            .collect();
+        let (old, _dir) = drift_engine(&before);
+        // Every sentence of every paragraph, cited as verbatim cites it.
+        let mut cited = Vec::new();
+        for d in old.documents() {
+            for p in &d.passages {
+                for s in &p.sentences {
+                    cited.push(verbatim::StoredCitation {
+                        doc_id: d.meta.id.clone(),
+                        start: s.span.start,
+                        end: s.span.end,
+                        doc_version: Some(d.version.clone()),
+                        text: Some(d.text[s.bytes.clone()].to_string()),
+                    });
+                }
+            }
+        }
+        let mut after = before.clone();
+        for &(doc, kind, arg) in &edits {
+            let Some(paras) = after.get_mut(doc % before.len()) else { continue };
+            let at = arg % paras.len().max(1);
+            match kind {
+                0 => paras.insert(at, "A new paragraph goes here.".into()),
+                1 if !paras.is_empty() => paras[at] = paras[at].replace("the", "a"),
+                2 if !paras.is_empty() => paras[at] = paras[at].replace('1', "7"),
+                3 if paras.len() > 1 => { paras.remove(at); }
+                4 => paras.clear(),
+                _ => {}
+            }
+        }
+        let after: Vec<Vec<String>> = after
+            .into_iter()
+            .map(|d| if d.is_empty() { vec!["Nothing is left.".to_string()] } else { d })
+            .collect();
+        let (new, _dir2) = drift_engine(&after);
+        let verified = new.verify_citations(&cited).unwrap();
+        prop_assert_eq!(verified.len(), cited.len());
+        for (c, v) in cited.iter().zip(&verified) {
+            let text = c.text.as_deref().unwrap();
+            match v.status {
+                verbatim::CitationStatus::Exact | verbatim::CitationStatus::Moved => {
+                    prop_assert!(!v.places.is_empty());
+                    for p in &v.places {
+                        prop_assert_eq!(p.doc.slice_chars(p.span), Some(text), "{:?}", v.status);
+                    }
+                    if v.status == verbatim::CitationStatus::Exact {
+                        prop_assert_eq!((v.places[0].span.start, v.places[0].span.end), (c.start, c.end));
+                    }
+                }
+                verbatim::CitationStatus::Changed => {
+                    let p = &v.places[0];
+                    prop_assert!(p.doc.slice_chars(p.span).is_some());
+                    prop_assert!(p.doc.slice_chars(p.span) != Some(text));
+                }
+                verbatim::CitationStatus::Gone => prop_assert!(v.places.is_empty()),
+            }
+        }
+    }
+}

@@ -17,7 +17,16 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import MCPError
 
-TOOLS = {"search", "ask", "check_quote", "check_draft", "get_passage", "get_document", "list_documents"}
+TOOLS = {
+    "search",
+    "ask",
+    "check_quote",
+    "check_draft",
+    "verify_citations",
+    "get_passage",
+    "get_document",
+    "list_documents",
+}
 
 
 class Check:
@@ -174,6 +183,15 @@ async def main(binary, corpus, index):
                 assert draft[q["start"]:q["end"]] == q["quote"], q
                 sliced(q["match"]["citation"], q["match"]["text"])
             assert "2 quotations found" in text, text
+
+            # verify_citations: a citation as given, kept with its text, is
+            # still exact; one whose document never existed is gone.
+            kept = dict(passage["citation"], text=passage["text"])
+            gone = dict(kept, doc_id="no-such-document", text="Zebra quartz words no source holds at all.")
+            r, text = await ok("verify_citations", {"citations": [kept, gone]})
+            assert [v["status"] for v in r["results"]] == ["exact", "gone"], r
+            sliced(r["results"][0]["citations"][0], r["results"][0]["text"])
+            assert "1. exact" in text and "2. gone" in text, text
 
             # Resources: every document, readable.
             resources = await session.list_resources()
