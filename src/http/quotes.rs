@@ -53,25 +53,111 @@ pub(crate) struct VerifyRequest {
 /// Re-checks stored citations against the sources as they are now: each is
 /// `exact`, `moved` (with its new places), `changed` (with the current text,
 /// a word diff and notes) or `gone`.
-#[utoipa::path(post, path = "/v1/citations/verify", tag = "quotes", request_body = VerifyRequest,
-    responses((status = 200, body = VerifyResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+#[utoipa::path(post, path = "/v1/citations/verify", tag = "quotes", request_body = VerifyRequest, params(ReportParams),
+    responses((status = 200, description = "Each citation's status: JSON, or CSV when asked for",
+                content((VerifyResponse = "application/json"), (String = "text/csv"))),
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(crate) async fn verify(
     State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ReportParams>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<VerifyRequest>,
-) -> Result<Json<VerifyResponse>, ApiError> {
+) -> Result<Response, ApiError> {
+    let csv = wants_csv(p.format, &headers);
     let engine = state.engine()?;
-    let resp = state
+    let cited: Vec<crate::citations::StoredCitation> =
+        req.citations.into_iter().map(Into::into).collect();
+    let (cited, resp) = state
         .blocking(move || {
-            let cited: Vec<crate::citations::StoredCitation> =
-                req.citations.into_iter().map(Into::into).collect();
             let verified = engine.verify_citations(&cited)?;
-            Ok::<_, crate::error::Error>(VerifyResponse {
+            let resp = VerifyResponse {
                 results: verified.iter().map(VerifiedView::from).collect(),
-            })
+            };
+            Ok::<_, crate::error::Error>((cited, resp))
         })
         .await?;
-    Ok(Json(resp))
+    if !csv {
+        return Ok(Json(resp).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"verbatim-citations.csv\"",
+            ),
+        ],
+        verify_csv(
+            &cited,
+            &resp,
+            &super::web::base_url(state.public_url.as_deref(), &headers),
+        ),
+    )
+        .into_response())
+}
+
+/// Whether the answer is CSV: `format` when given, else `Accept: text/csv`.
+fn wants_csv(format: Option<ReportFormat>, headers: &HeaderMap) -> bool {
+    match format {
+        Some(f) => f == ReportFormat::Csv,
+        None => headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv")),
+    }
+}
+
+/// The re-check as CSV rows, one per citation in request order, for a
+/// newsroom spreadsheet: the citation as stored, its status, where it is
+/// now (with a permalink starting with `base`) and what changed.
+pub(crate) fn verify_csv(
+    cited: &[crate::citations::StoredCitation],
+    resp: &VerifyResponse,
+    base: &str,
+) -> String {
+    let mut w = csv::Writer::from_writer(super::web::CSV_BOM.as_bytes().to_vec());
+    let _ = w.write_record([
+        "doc_id",
+        "start",
+        "end",
+        "cited_text",
+        "status",
+        "now_doc_id",
+        "now_start",
+        "now_end",
+        "now_label",
+        "now_permalink",
+        "now_text",
+        "notes",
+        "other_places",
+    ]);
+    for (c, v) in cited.iter().zip(&resp.results) {
+        let now = v.citations.first();
+        let text = |s: &str| super::web::csv_text(s).into_owned();
+        let status = serde_json::to_value(v.status)
+            .ok()
+            .and_then(|s| s.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let notes: Vec<&str> = v.notes.iter().map(|n| n.text.as_str()).collect();
+        let _ = w.write_record([
+            text(&c.doc_id),
+            c.start.to_string(),
+            c.end.to_string(),
+            text(c.text.as_deref().unwrap_or_default()),
+            status,
+            text(now.map_or("", |n| n.doc_id.as_str())),
+            now.map(|n| n.start.to_string()).unwrap_or_default(),
+            now.map(|n| n.end.to_string()).unwrap_or_default(),
+            text(now.map_or("", |n| n.label.as_str())),
+            now.map(|n| super::web::permalink(base, n))
+                .unwrap_or_default(),
+            text(v.text.as_deref().unwrap_or_default()),
+            text(&notes.join("; ")),
+            v.citations.len().saturating_sub(1).to_string(),
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// Body of `POST /v1/quotes/check-draft`.
@@ -85,42 +171,36 @@ pub(crate) struct DraftRequest {
     pub include_short: bool,
 }
 
-/// Query-string parameters of `POST /v1/quotes/check-draft`.
+/// Query-string parameters of `POST /v1/quotes/check-draft` and `POST /v1/citations/verify`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct DraftParams {
+pub(crate) struct ReportParams {
     /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
-    pub format: Option<DraftFormat>,
+    pub format: Option<ReportFormat>,
 }
 
-/// How a draft check is answered.
+/// How a draft check or a citation re-check is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum DraftFormat {
+pub(crate) enum ReportFormat {
     /// The JSON answer.
     Json,
-    /// One CSV row per quotation, for a spreadsheet.
+    /// One CSV row per quotation (or citation), for a spreadsheet.
     Csv,
 }
 
 /// Finds every quotation in a draft and checks each one.
-#[utoipa::path(post, path = "/v1/quotes/check-draft", tag = "quotes", request_body = DraftRequest, params(DraftParams),
+#[utoipa::path(post, path = "/v1/quotes/check-draft", tag = "quotes", request_body = DraftRequest, params(ReportParams),
     responses((status = 200, description = "Each quotation's check: JSON, or CSV when asked for",
                 content((DraftResponse = "application/json"), (String = "text/csv"))),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(crate) async fn check_draft(
     State(state): State<AppState>,
-    ApiQuery(p): ApiQuery<DraftParams>,
+    ApiQuery(p): ApiQuery<ReportParams>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<DraftRequest>,
 ) -> Result<Response, ApiError> {
-    let csv = match p.format {
-        Some(f) => f == DraftFormat::Csv,
-        None => headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/csv")),
-    };
+    let csv = wants_csv(p.format, &headers);
     let engine = state.engine()?;
     let resp = state
         .blocking_until(move |cancel| {

@@ -65,7 +65,7 @@ impl Tool {
     /// (`format=csv` would change the response's type).
     pub(super) fn hidden_parameters(self) -> &'static [&'static str] {
         match self {
-            Tool::CheckDraft => &["format"],
+            Tool::CheckDraft | Tool::VerifyCitations => &["format"],
             _ => &[],
         }
     }

@@ -325,6 +325,37 @@ function csvButton(text, includeShort, box) {
   });
   return b;
 }
+// The citations this draft view showed, re-checked against the sources as
+// they are now: each result card says whether its source text is still
+// there, moved, changed or gone.
+function recheckButton(quotes, box) {
+  const b = el("button", { type: "button", class: "secondary recheck", text: "Re-check citations" });
+  b.addEventListener("click", async () => {
+    const shown = quotes.map((q, i) => [q, i]).filter(([q]) => q.match);
+    try {
+      const r = await api("POST", "/v1/citations/verify",
+        { citations: shown.map(([q]) => ({ ...q.match.citation, text: q.match.text })) });
+      const said = {
+        exact: () => "Re-checked: the source still reads this at the cited place.",
+        moved: (v) => `Re-checked: the source text moved (${v.citations.length} place${v.citations.length === 1 ? "" : "s"}).`,
+        changed: () => "Re-checked: the source changed at this place; it now reads:",
+        gone: () => "Re-checked: the source text is no longer in the sources.",
+      };
+      r.results.forEach((v, k) => {
+        const card = document.getElementById(`quote-${shown[k][1] + 1}`);
+        if (!card) return;
+        card.querySelector(".recheck-result")?.remove();
+        const line = el("div", { class: `recheck-result ${v.status}`, role: "status" },
+          el("span", { class: `verdict ${v.status}`, text: v.status }), " ", said[v.status](v));
+        if (v.citations.length) line.append(citeLine(v.citations[0], v.text));
+        if (v.status === "changed" && v.text) line.append(el("q", { text: v.text }));
+        card.append(line);
+      });
+      b.textContent = "Re-check again";
+    } catch (e) { showError(box, e); }
+  });
+  return b;
+}
 // One quote is checked as given, marks and all; only a draft is searched
 // for quotations. The reader says which: the page never guesses.
 async function check(text, mode, includeShort) {
@@ -341,7 +372,8 @@ async function check(text, mode, includeShort) {
         el("div", { class: "draft-bar" },
           el("p", { class: "summary", text: `${r.quotes.length} quotation${r.quotes.length === 1 ? "" : "s"} found.` }),
           tally ? el("p", { class: "tally", text: tally }) : null,
-          r.quotes.length ? csvButton(text, includeShort, box) : null),
+          r.quotes.length ? csvButton(text, includeShort, box) : null,
+          r.quotes.some((q) => q.match) ? recheckButton(r.quotes, box) : null),
         el("div", { class: "draft-check" }, draftView(text, r.quotes), results));
     } else {
       box.replaceChildren(checkCard(await api("POST", "/v1/quotes/check", { quote: text.trim() })));

@@ -403,6 +403,19 @@ async fn the_page_in_a_real_browser() {
         !first.contains("null"),
         "a card shows only what it has: {first}"
     );
+    // Re-checking the citations the view showed: against unchanged
+    // sources, every one is still exact.
+    c.find(Locator::Css("#check-results button.recheck"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let rechecked = text_of(&c, "#quote-1 .recheck-result").await;
+    assert!(
+        rechecked.to_lowercase().starts_with("exact") && rechecked.contains("still reads"),
+        "{rechecked}"
+    );
     assert_accessible(&c, &axe, "draft check").await;
     shot(&c, "4d-draft").await;
 

@@ -709,6 +709,40 @@ async fn stored_citations_are_exact_moved_changed_or_gone_after_writes() {
     assert_eq!(r[0]["status"], "moved", "{}", r[0]);
     assert_eq!(r[0]["citations"][0]["doc_id"], "a");
 
+    // The same as a spreadsheet: a BOM, a header, one row per citation in
+    // order, and a cited text that looks like a formula made inert.
+    let mut formula = with_text.clone();
+    formula["text"] = json!("=HYPERLINK(\"http://x\")");
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/citations/verify?format=csv")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({ "citations": [elsewhere, formula] }).to_string(),
+        ))
+        .unwrap();
+    let resp = app(s.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let csv = String::from_utf8(body.to_vec()).unwrap();
+    let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(
+        csv.starts_with('\u{feff}') && rows[0].starts_with("doc_id,start,end,cited_text,status")
+    );
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(
+        rows[1].contains(",moved,a,") && rows[1].contains("Robots build cars."),
+        "{csv}"
+    );
+    assert!(
+        rows[2].contains("'=HYPERLINK") && rows[2].contains(",gone,"),
+        "{csv}"
+    );
+
     // Bad input is a clear 400.
     for bad in [
         json!([{"doc_id": "a", "start": 0, "end": 3}]),
