@@ -25,6 +25,7 @@ use std::time::Instant;
 use super::squad::{self, Squad};
 use super::Rng;
 use crate::analysis::tokenize;
+use crate::citations::{CitationStatus, StoredCitation};
 use crate::config::VectorMode;
 use crate::engine::Engine;
 use crate::quote::{self, NoteKind, Verdict, ALTERED_MIN_SIMILARITY};
@@ -590,6 +591,147 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
         a.0, a.1, b.0, b.1
     );
     nested(&engine, &sq, seed)?;
+    drift(&sq, seed)?;
+    Ok(())
+}
+
+/// What a stored citation's source underwent in the drift measure, and so
+/// the status its re-check should give.
+const DRIFTS: [(&str, CitationStatus); 4] = [
+    ("untouched", CitationStatus::Exact),
+    ("paragraph inserted above", CitationStatus::Moved),
+    ("cited words edited", CitationStatus::Changed),
+    ("document removed", CitationStatus::Gone),
+];
+
+/// Citation drift (issue 39): one span per paragraph of articles 0-39 is
+/// cited; its document then undergoes one of [`DRIFTS`] (the edit is one
+/// of the perturbation set's alterations of the cited span), and the
+/// citations are re-checked against the changed corpus. Prints, per
+/// drift, how often the status is the one expected, tune (0-23) and
+/// held-out (24-39) articles apart; nothing is fitted on either.
+fn drift(sq: &Squad, seed: u64) -> anyhow::Result<()> {
+    let mut rng = Rng::new(seed.wrapping_add(3));
+    let foreign_text: String = sq.data[40..]
+        .iter()
+        .flat_map(|a| a.paragraphs.iter().map(|p| p.context.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (words, names) = (pool(&foreign_text, false), pool(&foreign_text, true));
+    let kinds = [
+        "number",
+        "negation",
+        "swap",
+        "delete",
+        "name",
+        "rephrase",
+        "two-edits",
+    ];
+    let mut cited = Vec::new();
+    // (article, drift) of each citation.
+    let mut truth = Vec::new();
+    let mut after = Vec::new();
+    for doc in squad::documents(sq, |a| a < 40, true) {
+        let article: usize = doc.meta.id["squad-a".len()..]
+            .split('-')
+            .next()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(0);
+        let Some(orig) = span(&doc.text, &mut rng) else {
+            after.push(doc);
+            continue;
+        };
+        let drift = rng.below(DRIFTS.len());
+        let edited = match drift {
+            0 => Some(doc.text.to_string()),
+            1 => Some(format!("An added first paragraph.\n\n{}", &*doc.text)),
+            2 => {
+                let first = rng.below(kinds.len());
+                (0..kinds.len())
+                    .find_map(|k| {
+                        alter(
+                            &orig,
+                            kinds[(first + k) % kinds.len()],
+                            &mut rng,
+                            &words,
+                            &names,
+                        )
+                    })
+                    .map(|altered| doc.text.replacen(&orig, &altered, 1))
+            }
+            _ => None,
+        };
+        let Some(b) = doc.text.find(&orig) else {
+            after.push(doc);
+            continue;
+        };
+        let start = doc.text[..b].chars().count();
+        cited.push(StoredCitation {
+            doc_id: doc.meta.id.clone(),
+            start,
+            end: start + orig.chars().count(),
+            doc_version: Some(doc.version.clone()),
+            text: Some(orig),
+        });
+        truth.push((article, drift));
+        if let Some(text) = edited {
+            after.push(crate::ingest::document_from_text(
+                doc.meta.clone(),
+                doc.origin.clone(),
+                text,
+                crate::segment::Markup::Markdown,
+            ));
+        }
+    }
+    let dir = tempfile::tempdir()?;
+    let engine = Engine::build(after, dir.path(), VectorMode::Off)?;
+    let t = Instant::now();
+    let mut verified = Vec::with_capacity(cited.len());
+    for chunk in cited.chunks(crate::citations::MAX_CITATIONS) {
+        verified.extend(
+            engine
+                .verify_citations(chunk)?
+                .into_iter()
+                .map(|v| v.status),
+        );
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "\ncitation drift: {} citations re-checked in {secs:.1}s ({:.0}/s); the status expected for each drift, right share",
+        cited.len(),
+        cited.len() as f64 / secs
+    );
+    println!("| drift | expected | tune (articles 0-23) | held-out (24-39) | statuses given (all articles) |\n|---|---|---|---|---|");
+    for (d, (name, expected)) in DRIFTS.iter().enumerate() {
+        let share = |keep: &dyn Fn(usize) -> bool| {
+            let of: Vec<CitationStatus> = truth
+                .iter()
+                .zip(&verified)
+                .filter(|((a, dd), _)| *dd == d && keep(*a))
+                .map(|(_, s)| *s)
+                .collect();
+            let right = of.iter().filter(|s| *s == expected).count();
+            format!(
+                "{:.3} ({right}/{})",
+                right as f64 / of.len().max(1) as f64,
+                of.len()
+            )
+        };
+        let mut given: BTreeMap<String, usize> = BTreeMap::new();
+        for ((_, dd), s) in truth.iter().zip(&verified) {
+            if *dd == d {
+                *given.entry(format!("{s:?}").to_lowercase()).or_default() += 1;
+            }
+        }
+        let given: Vec<String> = given.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            format!("{expected:?}").to_lowercase(),
+            share(&|a| a < 24),
+            share(&|a| a >= 24),
+            given.join(", ")
+        );
+    }
     Ok(())
 }
 
