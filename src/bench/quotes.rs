@@ -277,26 +277,35 @@ fn altered_copy(
     })
 }
 
-/// Builds the perturbation set.
-pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
-    let mut rng = Rng::new(seed);
-    let mut note_rng = Rng::new(seed.wrapping_add(1));
-    let mut stitch_rng = Rng::new(seed.wrapping_add(2));
+/// The alterations of the verdict tables, in their original order.
+const ALTER_KINDS: [&str; 7] = [
+    "number",
+    "negation",
+    "swap",
+    "delete",
+    "name",
+    "rephrase",
+    "two-edits",
+];
+
+/// Replacement words and names for alterations, from the unindexed
+/// articles 40-47.
+fn replacements(sq: &Squad) -> (Vec<String>, Vec<String>) {
     let foreign_text: String = sq.data[40..]
         .iter()
         .flat_map(|a| a.paragraphs.iter().map(|p| p.context.as_str()))
         .collect::<Vec<_>>()
         .join(" ");
-    let (words, names) = (pool(&foreign_text, false), pool(&foreign_text, true));
-    let kinds = [
-        "number",
-        "negation",
-        "swap",
-        "delete",
-        "name",
-        "rephrase",
-        "two-edits",
-    ];
+    (pool(&foreign_text, false), pool(&foreign_text, true))
+}
+
+/// Builds the perturbation set.
+pub(crate) fn cases(sq: &Squad, seed: u64) -> Vec<Case> {
+    let mut rng = Rng::new(seed);
+    let mut note_rng = Rng::new(seed.wrapping_add(1));
+    let mut stitch_rng = Rng::new(seed.wrapping_add(2));
+    let (words, names) = replacements(sq);
+    let kinds = ALTER_KINDS;
     let mut out = Vec::new();
     for (a, art) in sq.data.iter().enumerate().take(40) {
         for (p, para) in art.paragraphs.iter().enumerate() {
@@ -612,21 +621,8 @@ const DRIFTS: [(&str, CitationStatus); 4] = [
 /// held-out (24-39) articles apart; nothing is fitted on either.
 fn drift(sq: &Squad, seed: u64) -> anyhow::Result<()> {
     let mut rng = Rng::new(seed.wrapping_add(3));
-    let foreign_text: String = sq.data[40..]
-        .iter()
-        .flat_map(|a| a.paragraphs.iter().map(|p| p.context.as_str()))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let (words, names) = (pool(&foreign_text, false), pool(&foreign_text, true));
-    let kinds = [
-        "number",
-        "negation",
-        "swap",
-        "delete",
-        "name",
-        "rephrase",
-        "two-edits",
-    ];
+    let (words, names) = replacements(sq);
+    let kinds = ALTER_KINDS;
     let mut cited = Vec::new();
     // (article, drift) of each citation.
     let mut truth = Vec::new();

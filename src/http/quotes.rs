@@ -80,21 +80,26 @@ pub(crate) async fn verify(
     if !csv {
         return Ok(Json(resp).into_response());
     }
-    Ok((
+    let base = super::web::base_url(state.public_url.as_deref(), &headers);
+    Ok(csv_file(
+        "verbatim-citations.csv",
+        verify_csv(&cited, &resp, &base),
+    ))
+}
+
+/// A CSV body served as a download named `name`.
+fn csv_file(name: &str, body: String) -> Response {
+    (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"verbatim-citations.csv\"",
+                format!("attachment; filename=\"{name}\""),
             ),
         ],
-        verify_csv(
-            &cited,
-            &resp,
-            &super::web::base_url(state.public_url.as_deref(), &headers),
-        ),
+        body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// Whether the answer is CSV: `format` when given, else `Accept: text/csv`.
@@ -212,20 +217,8 @@ pub(crate) async fn check_draft(
     if !csv {
         return Ok(Json(resp).into_response());
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"verbatim-quotes.csv\"",
-            ),
-        ],
-        draft_csv(
-            &resp,
-            &super::web::base_url(state.public_url.as_deref(), &headers),
-        ),
-    )
-        .into_response())
+    let base = super::web::base_url(state.public_url.as_deref(), &headers);
+    Ok(csv_file("verbatim-quotes.csv", draft_csv(&resp, &base)))
 }
 
 /// The draft check as CSV rows for a newsroom spreadsheet (links start
