@@ -3,6 +3,7 @@
 //! changed at its place (`changed`), or no longer in the sources (`gone`)?
 //! Pure over a snapshot: the quote checker finds a place by its words.
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::model::{Document, Passage, Span};
 use crate::snapshot::Snapshot;
@@ -76,10 +77,12 @@ pub struct Verified<'a> {
     pub matched: Option<QuoteMatch<'a>>,
 }
 
-/// Verifies each stored citation against `snap`.
+/// Verifies each stored citation against `snap`, stopping with
+/// [`Error::Cancelled`] between citations once `cancel` is raised.
 pub(crate) fn verify<'a>(
     snap: &'a Snapshot,
     cited: &[StoredCitation],
+    cancel: &Cancel,
 ) -> Result<Vec<Verified<'a>>> {
     if cited.len() > MAX_CITATIONS {
         return Err(Error::InvalidParameter(format!(
@@ -100,7 +103,13 @@ pub(crate) fn verify<'a>(
             )));
         }
     }
-    cited.iter().map(|c| verify_one(snap, c)).collect()
+    cited
+        .iter()
+        .map(|c| {
+            cancel.check()?;
+            verify_one(snap, c)
+        })
+        .collect()
 }
 
 fn verify_one<'a>(snap: &'a Snapshot, c: &StoredCitation) -> Result<Verified<'a>> {

@@ -302,7 +302,18 @@ impl Engine {
 
     /// Re-checks stored citations against the sources as they are now.
     pub fn verify_citations(&self, cited: &[StoredCitation]) -> Result<Vec<Verified<'_>>> {
-        citations::verify(&self.snapshot, cited)
+        self.verify_citations_until(cited, &Cancel::never())
+    }
+
+    /// [`Engine::verify_citations`], stopping with
+    /// [`crate::error::Error::Cancelled`] between citations once `cancel`
+    /// is raised.
+    pub fn verify_citations_until(
+        &self,
+        cited: &[StoredCitation],
+        cancel: &Cancel,
+    ) -> Result<Vec<Verified<'_>>> {
+        citations::verify(&self.snapshot, cited, cancel)
     }
 
     /// Finds and checks every quotation in a draft.

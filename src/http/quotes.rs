@@ -69,8 +69,8 @@ pub(crate) async fn verify(
     let cited: Vec<crate::citations::StoredCitation> =
         req.citations.into_iter().map(Into::into).collect();
     let (cited, resp) = state
-        .blocking(move || {
-            let verified = engine.verify_citations(&cited)?;
+        .blocking_until(move |cancel| {
+            let verified = engine.verify_citations_until(&cited, cancel)?;
             let resp = VerifyResponse {
                 results: verified.iter().map(VerifiedView::from).collect(),
             };

@@ -261,6 +261,32 @@ fn a_cancelled_draft_check_stops() {
     assert_eq!(err.code(), verbatim::ErrorCode::Timeout, "{err}");
 }
 
+/// A citation re-check stops between citations the same way.
+#[test]
+fn a_cancelled_citation_recheck_stops() {
+    let doc = engine().documents().next().unwrap();
+    let cited = vec![
+        verbatim::StoredCitation {
+            doc_id: doc.meta.id.clone(),
+            start: 0,
+            end: 5,
+            doc_version: Some(doc.version.clone()),
+            text: None,
+        };
+        3
+    ];
+    let cancel = verbatim::Cancel::never();
+    let done = engine().verify_citations_until(&cited, &cancel).unwrap();
+    assert!(done
+        .iter()
+        .all(|v| v.status == verbatim::CitationStatus::Exact));
+    cancel.cancel();
+    let err = engine()
+        .verify_citations_until(&cited, &cancel)
+        .unwrap_err();
+    assert_eq!(err.code(), verbatim::ErrorCode::Timeout, "{err}");
+}
+
 #[test]
 fn drafts_check_each_quotation_with_offsets() {
     let draft = "Officials said Japan “has committed roughly 1 trillion yen” to the effort. \
