@@ -185,12 +185,17 @@ fn verify_one<'a>(snap: &'a Snapshot, c: &StoredCitation) -> Result<Verified<'a>
 /// (at most [`MAX_PLACES`]); `None` when there is none.
 fn occurrences<'a>(d: &'a Document, text: &str, near: usize) -> Option<Vec<Place<'a>>> {
     let chars = text.chars().count();
+    // Char offsets counted on from the previous occurrence, not from the
+    // start each time.
+    let (mut at_byte, mut at_char) = (0, 0);
     let mut places: Vec<Place<'a>> = d
         .text
         .match_indices(text)
         .take(MAX_OCCURRENCES)
         .filter_map(|(b, _)| {
-            let start = d.text[..b].chars().count();
+            at_char += d.text[at_byte..b].chars().count();
+            at_byte = b;
+            let start = at_char;
             place(
                 d,
                 Span {

@@ -410,7 +410,7 @@ pub struct VerifiedView {
 
 impl From<&crate::citations::Verified<'_>> for VerifiedView {
     fn from(v: &crate::citations::Verified<'_>) -> Self {
-        let m = v.matched.as_ref().map(match_view);
+        let m = v.matched.as_ref();
         VerifiedView {
             status: v.status,
             citations: v
@@ -423,8 +423,8 @@ impl From<&crate::citations::Verified<'_>> for VerifiedView {
                 .first()
                 .and_then(|p| p.doc.slice_chars(p.span))
                 .map(str::to_string),
-            diff: m.as_ref().map(|m| m.diff.clone()).unwrap_or_default(),
-            notes: m.map(|m| m.notes).unwrap_or_default(),
+            diff: m.map(|m| diff_view(&m.diff)).unwrap_or_default(),
+            notes: m.map(|m| notes_view(&m.notes)).unwrap_or_default(),
         }
     }
 }
@@ -475,15 +475,18 @@ fn match_view(m: &QuoteMatch<'_>) -> QuoteMatchView {
         similarity: (m.similarity * 1000.0).round() / 1000.0,
         citation: m.doc.cite(m.passage, m.span),
         diff: diff_view(&m.diff),
-        notes: m
-            .notes
-            .iter()
-            .map(|n| NoteView {
-                kind: n.kind,
-                text: n.text.clone(),
-            })
-            .collect(),
+        notes: notes_view(&m.notes),
     }
+}
+
+fn notes_view(notes: &[crate::quote::Note]) -> Vec<NoteView> {
+    notes
+        .iter()
+        .map(|n| NoteView {
+            kind: n.kind,
+            text: n.text.clone(),
+        })
+        .collect()
 }
 
 fn diff_view(diff: &[crate::quote::DiffPart]) -> Vec<DiffOpView> {

@@ -226,21 +226,20 @@ pub(super) fn originals_first(answers: &mut Vec<Assembled<'_>>) {
 }
 
 /// Folds near-duplicate answers (a templated line, a copy of a sentence)
-/// under the best-ranked of them, as search folds passages: the grouping
-/// is search's ([`crate::search::similar_groups`]).
+/// under the best-ranked of them, as search folds passages
+/// ([`crate::search::fold_similar`]).
 pub(super) fn fold_similar<'a>(answers: Vec<Assembled<'a>>) -> Vec<Answer<'a>> {
-    let words: Vec<Vec<&str>> = answers
+    let (answers, owned): (Vec<Answer<'a>>, Vec<Vec<String>>) =
+        answers.into_iter().map(|a| (a.answer, a.words)).unzip();
+    let words: Vec<Vec<&str>> = owned
         .iter()
-        .map(|a| a.words.iter().map(String::as_str).collect())
+        .map(|w| w.iter().map(String::as_str).collect())
         .collect();
-    let groups = crate::search::similar_groups(&words);
-    let mut slots: Vec<Option<Answer<'a>>> = answers.into_iter().map(|a| Some(a.answer)).collect();
-    groups
+    crate::search::fold_similar(answers, &words)
         .into_iter()
-        .filter_map(|(lead, more)| {
-            let mut a = slots[lead].take()?;
-            a.similar = more.into_iter().filter_map(|i| slots[i].take()).collect();
-            Some(a)
+        .map(|(mut lead, similar)| {
+            lead.similar = similar;
+            lead
         })
         .collect()
 }

@@ -471,18 +471,11 @@ fn related(passages: Vec<Scored<'_>>) -> Vec<Related<'_>> {
         .iter()
         .map(|t| t.iter().map(|t| t.text.as_str()).collect())
         .collect();
-    let groups = crate::search::similar_groups(&words);
-    let mut slots: Vec<Option<Hit<'_>>> =
-        passages.into_iter().map(|s| Some(Hit::plain(s))).collect();
-    groups
+    let hits: Vec<Hit<'_>> = passages.into_iter().map(Hit::plain).collect();
+    crate::search::fold_similar(hits, &words)
         .into_iter()
-        .filter_map(|(lead, more)| {
-            Some(Related {
-                hit: slots[lead].take()?,
-                similar: more.into_iter().filter_map(|i| slots[i].take()).collect(),
-            })
-        })
         .take(RELATED)
+        .map(|(hit, similar)| Related { hit, similar })
         .collect()
 }
 

@@ -572,11 +572,22 @@ pub(crate) fn run_prepared<'a>(
     })
 }
 
-/// Near-duplicate groups of passages given as their folded words, best
-/// first: for each group in rank order, its leader's index and the others'
-/// ([`similar::group`]).
-pub(crate) fn similar_groups(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
-    similar::group(passages)
+/// `items` (best first, each given with its folded words) folded into
+/// near-duplicate groups by search's rule ([`similar::group`]): each
+/// group's best-ranked item with the others, in rank order.
+pub(crate) fn fold_similar<T>(items: Vec<T>, words: &[Vec<&str>]) -> Vec<(T, Vec<T>)> {
+    let groups = similar::group(words);
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    groups
+        .into_iter()
+        .filter_map(|(lead, more)| {
+            let lead = slots[lead].take()?;
+            Some((
+                lead,
+                more.into_iter().filter_map(|i| slots[i].take()).collect(),
+            ))
+        })
+        .collect()
 }
 
 /// Whether to rank hybrid: as asked, else for plain words when vectors are on.
