@@ -922,10 +922,16 @@ pub fn ask(config: &Config, f: &AskFlags) -> anyhow::Result<()> {
         if let Some(why) = &resp.explanation {
             writeln!(out, "{why}")?;
         }
-        for h in &resp.related {
+        for r in &resp.related {
+            let label = if r.possibly_relevant {
+                "possibly relevant, not confirmed as an answer"
+            } else {
+                "NOT an answer"
+            };
+            let h = &r.hit;
             writeln!(
                 out,
-                "\n  nearest passage (NOT an answer): {} [{}]",
+                "\n  nearest passage ({label}): {} [{}]",
                 h.citation.label, h.passage_id
             )?;
             writeln!(out, "  {}", h.text.replace('\n', " "))?;

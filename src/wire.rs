@@ -698,8 +698,9 @@ pub struct AskResponse {
     pub status: AskStatus,
     /// Answers, best first; empty when `no_answer`.
     pub answers: Vec<AnswerView>,
-    /// The nearest passages. When `no_answer`, these are explicitly not an answer.
-    pub related: Vec<SearchHit>,
+    /// The nearest passages. Never an answer: when `no_answer`, each is
+    /// labelled "possibly relevant" (`possibly_relevant`) or not an answer.
+    pub related: Vec<RelatedView>,
     /// Key words of the question that appear nowhere in the corpus.
     pub unmatched_terms: Vec<String>,
     /// What the question asks for.
@@ -709,6 +710,23 @@ pub struct AskResponse {
     /// occurs in them word for word; a word it says no source uses occurs
     /// in none, in any form. `null` when answered.
     pub explanation: Option<String>,
+}
+
+/// A nearest passage of a question: a passage to read, never an answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RelatedView {
+    /// The passage, with any near-identical ones folded under it.
+    #[serde(flatten)]
+    pub hit: SearchHit,
+    /// The best probability, over the passage's sentences, that one answers
+    /// the question (the reader's when it ran, else the answerability
+    /// model's; 0 to 1); `null` when vectors are off.
+    pub answerability: Option<f64>,
+    /// `true` when that probability reaches the "possibly relevant"
+    /// operating point (chosen on tuning data): the page and the assistants
+    /// label the passage "possibly relevant" rather than "not an answer".
+    /// It is still not an answer.
+    pub possibly_relevant: bool,
 }
 
 /// What a question asks for, as worked out from its wording.
@@ -738,9 +756,13 @@ impl AskResponse {
             related: r
                 .related
                 .iter()
-                .map(|g| SearchHit {
-                    similar: g.similar.iter().map(SearchHit::from).collect(),
-                    ..SearchHit::from(&g.hit)
+                .map(|g| RelatedView {
+                    hit: SearchHit {
+                        similar: g.similar.iter().map(SearchHit::from).collect(),
+                        ..SearchHit::from(&g.hit)
+                    },
+                    answerability: g.answerability.map(|p| (p * 1000.0).round() / 1000.0),
+                    possibly_relevant: g.possibly_relevant,
                 })
                 .collect(),
             unmatched_terms: r.unmatched_terms.clone(),

@@ -281,6 +281,77 @@ def build_served(articles, served, which, rng, hard, own_negatives):
     return rows
 
 
+ENTITY = re.compile(r"(?<![\w'])(?:[A-Z][\w'-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'-]*)*|\d[\d,.]*\d|\d)(?![\w'])")
+
+
+def entities(text, skip_first=True):
+    """(start, end, kind) of the capitalised phrases and numbers of `text`;
+    kind is "number" or "name". A capitalised first word is a sentence's
+    start, not a name, unless it is followed by another capitalised word."""
+    out = []
+    for m in ENTITY.finditer(text):
+        span = m.group(0)
+        end = m.end()
+        if span.endswith("'s"):
+            span, end = span[:-2], end - 2
+        kind = "number" if span[0].isdigit() else "name"
+        if kind == "name" and skip_first and m.start() == 0 and " " not in span:
+            continue
+        if kind == "name" and span.lower() in STOP:
+            continue
+        out.append((m.start(), end, kind))
+    return out
+
+
+def swapped(question, gold_sentences, paragraph, pool, rng):
+    """An unanswerable twin of an answerable question, in the way SQuAD 2.0's
+    writers made many of theirs: one name or number of the question that its
+    answer sentence holds is replaced by another of the same kind from the
+    same article that the question's paragraph never mentions. None when the
+    question has no such name or number."""
+    spans = [
+        (s, e, k) for s, e, k in entities(question)
+        if any(question[s:e] in g for g in gold_sentences)
+    ]
+    if not spans:
+        return None
+    s, e, kind = rng.choice(spans)
+    options = [x for x in pool[kind] if x not in paragraph and x != question[s:e]]
+    if kind == "number":
+        # A year for a year, a count for a count: the same number of digits.
+        digits = sum(ch.isdigit() for ch in question[s:e])
+        options = [x for x in options if sum(ch.isdigit() for ch in x) == digits]
+    if not options:
+        return None
+    return question[:s] + rng.choice(sorted(options)) + question[e:]
+
+
+def build_swapped(articles, which, rng, share):
+    """(question, sentence, label 0, article, question index, answerable
+    False) rows for `share` of the answerable questions of `which`: each
+    question's entity-swapped twin (`swapped`) against every sentence of its
+    gold paragraph, all negatives."""
+    rows = []
+    for a in which:
+        paras, qs = articles[a]
+        pool = {"name": set(), "number": set()}
+        for p in paras:
+            for a0, a1 in sentences(p):
+                for s, e, k in entities(p[a0:a1]):
+                    pool[k].add(p[a0 + s:a0 + e])
+        for qi, (question, pi, starts, texts) in enumerate(qs):
+            if starts is None or rng.random() >= share:
+                continue
+            spans = sentences(paras[pi])
+            golds = [paras[pi][s:e] for s, e in spans if any(s <= st < e for st in starts)]
+            twin = swapped(question, golds, paras[pi], pool, rng)
+            if twin is None:
+                continue
+            for s, e in spans:
+                rows.append((twin, paras[pi][s:e], 0.0, a, -1 - qi, False))
+    return rows
+
+
 def served_report(model, tok, served, which, max_len, depth=8):
     """The served path over `which`, as `ask` runs it: the reader scores the
     ranker's best `depth` candidates; a question is answered when the best
@@ -406,8 +477,12 @@ def main():
                     "train on its ranked sentences (hard negatives) and report the served path on the "
                     "validation articles")
     ap.add_argument("--hard", type=int, default=8, help="served candidates read per question (with --candidates)")
+    ap.add_argument("--swapped", type=float, default=0.0,
+                    help="share of answerable training questions given an entity-swapped unanswerable twin")
     ap.add_argument("--evaluate", metavar="DIR",
                     help="train nothing: report the served path (--candidates) for the reader in DIR")
+    ap.add_argument("--dump", metavar="FILE",
+                    help="with --evaluate: write each validation question's scored candidates as JSON Lines")
     args = ap.parse_args()
 
     random.seed(args.seed)
@@ -431,6 +506,21 @@ def main():
         tok.no_padding()
         tok.no_truncation()
         per_q = served_report(model, tok, served, sorted(VALIDATION_V11), args.max_len, args.hard)
+        if args.dump:
+            # Per validation question: answerable, then per candidate (the
+            # reader's logit, the ranker's score, whether it holds a gold
+            # string), in served order; with the answerability model's
+            # probability of each, for studying how the judges combine.
+            qs = [q for a in sorted(VALIDATION_V11) for q in served.get(a, [])]
+            with open(args.dump, "w") as f:
+                for q, (answerable, cs) in zip(qs, per_q):
+                    f.write(json.dumps({
+                        "article": q["article"], "question": q["question"], "answerable": answerable,
+                        "candidates": [
+                            {"logit": z, "score": sc, "gold": g, "model_p": c.get("model_p")}
+                            for (z, sc, g), c in zip(cs, q["candidates"])
+                        ],
+                    }) + "\n")
         ans = [cs for answerable, cs in per_q if answerable]
         ranker = sum(1 for cs in ans if cs and cs[0][2]) / max(1, len(ans))
         print(f"the ranker alone (served order): top-1 right {ranker:.4f} over {len(ans)} answerable questions")
@@ -441,6 +531,8 @@ def main():
         train_rows = build_served(articles, served, train_articles, rng, args.hard, args.own_negatives)
     else:
         train_rows = build(articles, train_articles, rng, args.own_negatives, args.other)
+    swapped_rows = build_swapped(articles, train_articles, rng, args.swapped) if args.swapped else []
+    train_rows += swapped_rows
     val_rows = build(articles, sorted(VALIDATION_V11), rng, None, args.other)
     rng.shuffle(train_rows)
     if args.limit:
@@ -531,6 +623,9 @@ def main():
         "unanswerable_weight": args.unanswerable_weight,
         "tokens_per_batch": args.tokens_per_batch,
         "own_negatives": args.own_negatives,
+        "swapped_share": args.swapped,
+        "swapped_pairs": len(swapped_rows),
+        "swapped_questions": len({(r[3], r[4]) for r in swapped_rows}),
         "other": args.other,
         "train_pairs": len(train_rows),
         "train_positive": int(labels.sum()),

@@ -6,7 +6,10 @@ use super::answerability::{fitted, probability};
 use super::evidence::{evidence, Top};
 use super::question::Question;
 use super::types::Candidate;
-use super::weights::{ANSWER_THRESHOLD, READER_THRESHOLD};
+use super::weights::{
+    ANSWER_THRESHOLD, READER_RELATED_THRESHOLD, READER_THRESHOLD, RELATED_THRESHOLD,
+};
+use crate::model::Passage;
 
 /// Decides, candidate by candidate, how likely a sentence answers the
 /// question, and whether that holds up as an answer on its own.
@@ -39,6 +42,26 @@ impl Judge<'_, '_> {
         } else {
             ANSWER_THRESHOLD
         }
+    }
+
+    /// The best probability over `passage`'s candidate sentences that one
+    /// answers, and whether it reaches the "possibly relevant" operating
+    /// point ([`RELATED_THRESHOLD`], or [`READER_RELATED_THRESHOLD`] with the
+    /// reader). `(None, false)` when no probability applies.
+    pub(super) fn relevance(&self, passage: &Passage) -> (Option<f64>, bool) {
+        let best = self
+            .cands
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, c))| std::ptr::eq(c.passage, passage))
+            .filter_map(|(i, _)| self.answerability(i))
+            .reduce(f64::max);
+        let at = if self.read.is_some() {
+            READER_RELATED_THRESHOLD
+        } else {
+            RELATED_THRESHOLD
+        };
+        (best, best.is_some_and(|p| p >= at))
     }
 
     /// Whether the question counts as answerable judged by its best

@@ -79,7 +79,10 @@ use question::{classify, is_stopword, Question};
 pub(crate) use ranker::{linear, Model, Residual, HIDDEN};
 pub(crate) use types::Candidate;
 pub use types::{Answer, AskStatus, HighlightKind, Related};
-pub(crate) use weights::{ANSWER_THRESHOLD, MIN_COVERAGE, READER_RANK_WEIGHT, READER_THRESHOLD};
+pub(crate) use weights::{
+    ANSWER_THRESHOLD, MIN_COVERAGE, READER_RANK_WEIGHT, READER_RELATED_THRESHOLD, READER_THRESHOLD,
+    RELATED_THRESHOLD,
+};
 
 /// Candidate passages scored per question.
 pub(crate) const CANDIDATE_PASSAGES: usize = 15;
@@ -432,7 +435,7 @@ pub(crate) fn ask<'a>(
     });
     // Never a dead end: with vectors on, the candidates always include the
     // passages nearest in meaning, even when no passage shares a word.
-    let related = related(passages);
+    let related = related(passages, &judge);
     Ok(AskResult {
         status,
         answers,
@@ -461,8 +464,9 @@ fn mentions(snap: &Snapshot, words: &[&str]) -> bool {
 }
 
 /// The first [`RELATED`] groups of near-identical candidate passages, each
-/// under its best-ranked passage: three copies of one line are one entry.
-fn related(passages: Vec<Scored<'_>>) -> Vec<Related<'_>> {
+/// under its best-ranked passage (three copies of one line are one entry),
+/// with how likely the best of them holds an answer ([`judge::Judge::relevance`]).
+fn related<'a>(passages: Vec<Scored<'a>>, judge: &judge::Judge<'_, 'a>) -> Vec<Related<'a>> {
     let tokens: Vec<Vec<crate::analysis::Token>> = passages
         .iter()
         .map(|s| tokenize(s.doc.passage_text(s.passage)))
@@ -475,7 +479,15 @@ fn related(passages: Vec<Scored<'_>>) -> Vec<Related<'_>> {
     crate::search::fold_similar(hits, &words)
         .into_iter()
         .take(RELATED)
-        .map(|(hit, similar)| Related { hit, similar })
+        .map(|(hit, similar)| {
+            let (answerability, possibly_relevant) = judge.relevance(hit.passage);
+            Related {
+                hit,
+                similar,
+                answerability,
+                possibly_relevant,
+            }
+        })
         .collect()
 }
 

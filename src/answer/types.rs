@@ -100,4 +100,13 @@ pub struct Related<'a> {
     pub hit: Hit<'a>,
     /// The others with near-identical text, ranked below it.
     pub similar: Vec<Hit<'a>>,
+    /// The best probability, over the passage's sentences, that one answers
+    /// the question (the reader's when it ran, else the answerability
+    /// model's); `None` when no probability applies (vectors off).
+    pub answerability: Option<f64>,
+    /// Whether that probability reaches the "possibly relevant" operating
+    /// point ([`super::weights::RELATED_THRESHOLD`] or
+    /// [`super::weights::READER_RELATED_THRESHOLD`]): a passage worth
+    /// reading, still never an answer.
+    pub possibly_relevant: bool,
 }

@@ -120,3 +120,17 @@ pub(super) const ANSWERABILITY: [(Evidence, f64); Evidence::COUNT] = [
 /// least this: the lowest threshold (of 0.05, 0.10, ...) at which at least
 /// 80% of the tuning split's unanswerable questions are abstained on.
 pub(crate) const ANSWER_THRESHOLD: f64 = 0.35;
+
+/// A nearest passage (`related`) is labelled "possibly relevant" when the
+/// answerability model's best probability over its sentences is at least
+/// this: the lowest threshold at which, over the tuning articles' questions
+/// answered `no_answer`, at least half of the passages so labelled hold a
+/// gold answer string (`verbatim bench squad2 --tune-only --readers off`
+/// prints the sweep).
+pub(crate) const RELATED_THRESHOLD: f64 = 0.1;
+
+/// The same operating point for the reader's probability (0.5 at
+/// [`READER_THRESHOLD`]), chosen on the two validation articles the reader
+/// was not trained on (`verbatim bench squad2 --validation-only --readers
+/// on` prints the sweep).
+pub(crate) const READER_RELATED_THRESHOLD: f64 = 0.2;

@@ -110,14 +110,28 @@ impl Rates {
 /// reader's best score, and whether the top answer holds a gold string.
 type Read = (bool, f32, bool);
 
-/// The rates over `probes`, and each question's [`Read`] when the reader ran.
-fn measure(
-    engine: &Engine,
-    probes: &[Probe<'_>],
-    reader: ReaderMode,
-) -> anyhow::Result<(Rates, Vec<Read>)> {
+/// A nearest passage of a question answered `no_answer`: its
+/// answerability (the judge's best over its sentences) and whether it holds
+/// a gold answer string.
+type Near = (f64, bool);
+
+/// What [`measure`] gathers: the rates, each question's [`Read`] when the
+/// reader ran, and the [`Near`] passages of the questions refused.
+struct Measured {
+    /// Rates over the probes.
+    rates: Rates,
+    /// One per question, when the reader ran.
+    reads: Vec<Read>,
+    /// One per nearest passage of a refused question (vectors on).
+    near: Vec<Near>,
+}
+
+/// The rates over `probes`, each question's [`Read`] when the reader ran,
+/// and the nearest passages of the questions refused.
+fn measure(engine: &Engine, probes: &[Probe<'_>], reader: ReaderMode) -> anyhow::Result<Measured> {
     let mut r = Rates::default();
     let mut reads = Vec::new();
+    let mut near = Vec::new();
     for p in probes {
         let req = AskRequest {
             question: p.question.to_string(),
@@ -133,6 +147,14 @@ fn measure(
         if let Some(z) = res.reader_score {
             reads.push((!p.golds.is_empty(), z, top_right));
         }
+        if !answered {
+            for rel in &res.related {
+                if let Some(a) = rel.answerability {
+                    let text = rel.hit.doc.passage_text(rel.hit.passage);
+                    near.push((a, p.golds.iter().any(|g| text.contains(g))));
+                }
+            }
+        }
         if p.golds.is_empty() {
             r.unanswerable += 1;
             r.refused += usize::from(!answered);
@@ -141,7 +163,39 @@ fn measure(
             r.right += usize::from(answered && top_right);
         }
     }
-    Ok((r, reads))
+    Ok(Measured {
+        rates: r,
+        reads,
+        near,
+    })
+}
+
+/// The "possibly relevant" sweep over the nearest passages of refused
+/// questions: per threshold, the share of passages labelled that hold a
+/// gold string (precision) and the share of gold-holding passages labelled
+/// (recall); then the lowest threshold whose precision is at least one half.
+fn relevance_sweep(near: &[Near], shipped: f64) {
+    let golds = near.iter().filter(|n| n.1).count();
+    println!(
+        "\n\"possibly relevant\" over {} nearest passages of refused questions ({golds} hold a gold string):",
+        near.len()
+    );
+    let mut chosen = None;
+    for step in 1..20 {
+        let t = f64::from(step) * 0.05;
+        let labelled = near.iter().filter(|n| n.0 >= t).count();
+        let right = near.iter().filter(|n| n.0 >= t && n.1).count();
+        let precision = right as f64 / labelled.max(1) as f64;
+        let recall = right as f64 / golds.max(1) as f64;
+        println!("  at {t:.2}: {labelled} labelled, precision {precision:.3}, recall {recall:.3}");
+        if chosen.is_none() && labelled > 0 && precision >= 0.5 {
+            chosen = Some(t);
+        }
+    }
+    match chosen {
+        Some(t) => println!("  lowest threshold with precision >= 0.5: {t:.2} (shipped {shipped})"),
+        None => println!("  no threshold reaches precision 0.5 (shipped {shipped})"),
+    }
 }
 
 /// The threshold on the reader's best score that maximises the mean of
@@ -304,6 +358,12 @@ pub(crate) fn run(
     );
     println!("| set | reader | answerable answered and right | unanswerable refused | mean | questions/s |\n|---|---|---|---|---|---|");
     let mut validation = Vec::new();
+    // The nearest passages of refused questions, per reader setting: the
+    // model's over every tuning set measured, the reader's over the
+    // validation articles alone (it was trained on the others); never the
+    // held-out set.
+    let mut near_model = Vec::new();
+    let mut near_reader = Vec::new();
     // By default the six-article row, the validation row and the held-out
     // row; `--tune-only` swaps the held-out row for the v1.1 tune articles.
     let measured: &[usize] = if chosen.validation_only {
@@ -324,16 +384,29 @@ pub(crate) fn run(
                 ReaderMode::Off => "off",
             };
             let t = Instant::now();
-            let (r, reads) = measure(&engine, probes, use_reader)?;
+            let m = measure(&engine, probes, use_reader)?;
             println!(
                 "| {name} | {label} | {} | {:.0} |",
-                r.cells(),
+                m.rates.cells(),
                 probes.len() as f64 / t.elapsed().as_secs_f64()
             );
-            if i == 0 && use_reader == ReaderMode::On {
-                validation = reads;
+            match use_reader {
+                ReaderMode::On if i == 0 => {
+                    validation = m.reads;
+                    near_reader = m.near;
+                }
+                ReaderMode::Off if i != 3 => near_model.extend(m.near),
+                _ => {}
             }
         }
+    }
+    if !near_model.is_empty() {
+        print!("\nreader off (the answerability model), the tuning sets measured:");
+        relevance_sweep(&near_model, crate::answer::RELATED_THRESHOLD);
+    }
+    if !near_reader.is_empty() {
+        print!("\nreader on, the validation articles:");
+        relevance_sweep(&near_reader, crate::answer::READER_RELATED_THRESHOLD);
     }
     if chosen.readers.contains(&ReaderMode::On) {
         reader_throughput(&engine, &sets[0].1)?;

@@ -116,9 +116,18 @@ fn ask(r: &AskResponse) -> String {
             if !r.related.is_empty() {
                 let _ = writeln!(
                     out,
-                    "Nearest passages, which do NOT answer the question (for orientation only):"
+                    "Nearest passages, none confirmed as an answer (for orientation only; \
+                     \"possibly relevant\" ones may hold it, the others do NOT answer):"
                 );
-                hits(&mut out, &r.related, 1);
+                for (i, h) in r.related.iter().enumerate() {
+                    let label = if h.possibly_relevant {
+                        "possibly relevant, not confirmed"
+                    } else {
+                        "not an answer"
+                    };
+                    let _ = writeln!(out, "{}. [{label}]", i + 1);
+                    hits(&mut out, std::slice::from_ref(&h.hit), i + 1);
+                }
             }
         }
     }

@@ -135,10 +135,13 @@ async function ask(question) {
         el("p", { text: r.explanation || "The sources do not cover enough of the question to answer it." }));
       box.append(msg);
       if (r.related.length) {
-        box.append(el("h3", { text: "Nearest passages — not an answer" }));
+        box.append(el("h3", { text: "Nearest passages — none confirmed as an answer" }));
         for (const h of r.related) {
-          const card = el("article", { class: "card not-answer" },
-            el("span", { class: "badge", text: "Not an answer" }),
+          // "Possibly relevant": the reader (or the answerability model)
+          // rates the passage as likely to hold the answer, below the bar
+          // for giving it as one. Still not an answer.
+          const card = el("article", { class: `card ${h.possibly_relevant ? "maybe" : "not-answer"}` },
+            el("span", { class: "badge", text: h.possibly_relevant ? "Possibly relevant — not confirmed" : "Not an answer" }),
             el("blockquote", { text: h.text }), citeLine(h.citation, h.text));
           if (h.similar.length) {
             card.append(el("details", { class: "similar" },

@@ -231,9 +231,16 @@ fn lexical_only_is_an_explicit_setting() {
         .map(|_| ())
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::VectorsOff);
-    // Answers still work, with the lexical rule.
+    // Answers still work, with the lexical rule; a nearest passage has no
+    // probability then, so none is labelled "possibly relevant".
     let r = ask(&engine, "What do robots build?", 1);
     assert_eq!(r.status, AskStatus::Answered);
+    let r = ask(&engine, "Which robots fly?", 1);
+    assert!(!r.related.is_empty());
+    assert!(r
+        .related
+        .iter()
+        .all(|p| p.answerability.is_none() && !p.possibly_relevant));
     let no_log = std::fs::read_dir(index.path())
         .unwrap()
         .flatten()
@@ -316,6 +323,60 @@ fn no_answer_still_points_somewhere() {
     let r = ask(e, "Which automaker enlisted?", 3);
     assert_eq!(r.status, AskStatus::NoAnswer);
     assert!(!r.related.is_empty(), "the nearest passages by meaning");
+}
+
+/// With vectors, every nearest passage of a refused question carries the
+/// judge's best probability over its sentences, and one operating point
+/// splits them: each passage labelled "possibly relevant" rates at least as
+/// high as every passage that is not.
+#[test]
+fn nearest_passages_are_labelled_by_one_operating_point() {
+    let e = engine();
+    let questions = [
+        "How many robots does South Korea plan to build?",
+        "Who is the chief executive of the joint venture?",
+        "Who runs the AI Strategy Headquarters?",
+        "When will the humanoid robots be sold in Europe?",
+        "What did the article say about Korean chip makers?",
+        "How much did Sony pay for its stake?",
+        "Which automaker enlisted?",
+        "Who wrote the article?",
+        "How big is the government's budget for homegrown AI?",
+        "Why does Japan want its own AI?",
+        "How many people work at the joint venture?",
+    ];
+    let mut labelled = Vec::new();
+    let mut plain = Vec::new();
+    let mut refused = 0;
+    for q in questions {
+        let r = ask(e, q, 3);
+        if r.status != AskStatus::NoAnswer {
+            continue;
+        }
+        refused += 1;
+        for p in &r.related {
+            let a = p
+                .answerability
+                .unwrap_or_else(|| panic!("{q}: no probability"));
+            assert!((0.0..=1.0).contains(&a), "{q}: {a}");
+            if p.possibly_relevant {
+                labelled.push(a);
+            } else {
+                plain.push(a);
+            }
+        }
+    }
+    assert!(refused >= 4, "most of these are not answered: {refused}");
+    assert!(
+        !labelled.is_empty() && !plain.is_empty(),
+        "both labels occur: {labelled:?} {plain:?}"
+    );
+    let lowest_labelled = labelled.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest_plain = plain.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!(
+        highest_plain < lowest_labelled,
+        "labelled {labelled:?}, not labelled {plain:?}"
+    );
 }
 
 #[test]
