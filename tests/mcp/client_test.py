@@ -138,6 +138,11 @@ async def main(binary, corpus, index):
                 else:
                     assert r["status"] == "no_answer" and not r["answers"], r
                     assert "No answer in these sources" in text, text
+                    # Each nearest passage is labelled in the text as on the wire.
+                    for h in r["related"]:
+                        assert isinstance(h["possibly_relevant"], bool), h
+                        label = "possibly relevant, not confirmed" if h["possibly_relevant"] else "not an answer"
+                        assert f"[{label}]" in text, (label, text)
                 for h in r["related"]:
                     sliced(h["citation"], h["text"])
             assert answered >= 1, "no question was answered"
