@@ -472,7 +472,7 @@ pub struct PieceView {
 fn match_view(m: &QuoteMatch<'_>) -> QuoteMatchView {
     QuoteMatchView {
         text: m.doc.text[m.bytes.clone()].to_string(),
-        similarity: (m.similarity * 1000.0).round() / 1000.0,
+        similarity: thousandths(m.similarity),
         citation: m.doc.cite(m.passage, m.span),
         diff: diff_view(&m.diff),
         notes: notes_view(&m.notes),
@@ -667,8 +667,8 @@ impl From<&Answer<'_>> for AnswerView {
     fn from(a: &Answer<'_>) -> Self {
         AnswerView {
             text: a.doc.text[a.bytes.clone()].to_string(),
-            score: (a.score * 1000.0).round() / 1000.0,
-            coverage: (a.coverage * 1000.0).round() / 1000.0,
+            score: thousandths(a.score),
+            coverage: thousandths(a.coverage),
             passage_id: model::passage_id(&a.doc.meta.id, a.passage.number),
             doc_id: a.doc.meta.id.clone(),
             citation: a.doc.cite(a.passage, a.span),
@@ -682,7 +682,7 @@ impl From<&Answer<'_>> for AnswerView {
                     kind: *k,
                 })
                 .collect(),
-            answerability: a.answerability.map(|p| (p * 1000.0).round() / 1000.0),
+            answerability: a.answerability.map(thousandths),
             strong: a.strong,
             similar: a.similar.iter().map(AnswerView::from).collect(),
         }
@@ -761,7 +761,7 @@ impl AskResponse {
                         similar: g.similar.iter().map(SearchHit::from).collect(),
                         ..SearchHit::from(&g.hit)
                     },
-                    answerability: g.answerability.map(|p| (p * 1000.0).round() / 1000.0),
+                    answerability: g.answerability.map(thousandths),
                     possibly_relevant: g.possibly_relevant,
                 })
                 .collect(),
@@ -773,4 +773,10 @@ impl AskResponse {
             explanation: r.explanation.clone(),
         }
     }
+}
+
+/// A score or probability rounded to three decimals for the wire: more
+/// digits would promise a precision the models do not have.
+fn thousandths(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }

@@ -32,22 +32,16 @@ def feats(q, a):
         zmax=max(c["logit"] for c in cs), right=cs[b]["gold"],
     )
 
-def point(x, y_ans, right):
-    """threshold maximizing mean on scores x."""
-    best = None
-    na = max(1, sum(y_ans)); nu = max(1, len(y_ans) - sum(y_ans))
-    for t in sorted(set(np.round(x, 3))):
-        r = sum(1 for xi, a, ok in zip(x, y_ans, right) if a and ok and xi >= t) / na
-        u = sum(1 for xi, a in zip(x, y_ans) if not a and xi < t) / nu
-        if best is None or r + u > best[1] + best[2]:
-            best = (t, r, u)
-    return best
-
 def rates(x, y_ans, right, t):
+    """Answerable answered-and-right and unanswerable refused at threshold t."""
     na = max(1, sum(y_ans)); nu = max(1, len(y_ans) - sum(y_ans))
     r = sum(1 for xi, a, ok in zip(x, y_ans, right) if a and ok and xi >= t) / na
     u = sum(1 for xi, a in zip(x, y_ans) if not a and xi < t) / nu
     return r, u
+
+def point(x, y_ans, right):
+    """The threshold on scores x maximising the mean of the two rates."""
+    return max(sorted(set(np.round(x, 3))), key=lambda t: sum(rates(x, y_ans, right, t)))
 
 def logistic(X, y, l2=1.0, iters=3000, lr=0.1):
     mu, sd = X.mean(0), X.std(0) + 1e-9
@@ -57,7 +51,7 @@ def logistic(X, y, l2=1.0, iters=3000, lr=0.1):
         p = 1 / (1 + np.exp(-(Z @ w + b)))
         g = Z.T @ (p - y) / len(y) + l2 * w / len(y)
         w -= lr * g; b -= lr * (p - y).mean()
-    return lambda X2: ((X2 - mu) / sd) @ w + b, w
+    return lambda X2: ((X2 - mu) / sd) @ w + b
 
 data = [(q["article"], q["answerable"], feats(q, alpha)) for q in rows]
 data = [d for d in data if d[2]]
@@ -80,8 +74,8 @@ for name, keys in sets.items():
         if len(keys) == 1:
             f = lambda X: X[:, 0]
         else:
-            f, _ = logistic(Xtr, ytr)
-        t, _, _ = point(list(f(Xtr)), [d[1] for d in tr], [d[2]["right"] for d in tr])
+            f = logistic(Xtr, ytr)
+        t = point(list(f(Xtr)), [d[1] for d in tr], [d[2]["right"] for d in tr])
         r, u = rates(list(f(Xte)), [d[1] for d in te], [d[2]["right"] for d in te], t)
         na = sum(d[1] for d in te); nu = len(te) - na
         tot_r += r * na; tot_u += u * nu; na_all += na; nu_all += nu
