@@ -240,16 +240,16 @@ impl Engine {
         search::search(&self.snapshot, req)
     }
 
-    /// Parses and compiles a search, so its cost is known before it runs
-    /// ([`search::Prepared::is_quick`]).
+    /// Parses and compiles a search.
     pub(crate) fn prepare_search(&self, req: &SearchRequest) -> Result<search::Prepared> {
         search::prepare(&self.snapshot, req)
     }
 
-    /// Whether a prepared search is small enough to run on the caller's
-    /// thread.
-    pub(crate) fn is_quick(&self, prepared: &search::Prepared) -> bool {
-        prepared.is_quick(&self.snapshot)
+    /// Parses and compiles a search when both that and running it are
+    /// cheap enough for the caller's thread; `None` when the whole search
+    /// belongs on the blocking pool ([`search::prepare_quick`]).
+    pub(crate) fn prepare_quick(&self, req: &SearchRequest) -> Result<Option<search::Prepared>> {
+        search::prepare_quick(&self.snapshot, req)
     }
 
     /// Runs a prepared search.
@@ -261,14 +261,24 @@ impl Engine {
         search::run_prepared(&self.snapshot, req, prepared)
     }
 
-    /// Every hit of a query, best first, without highlights (for export).
-    pub(crate) fn search_all(
-        &self,
+    /// Hands every hit of a query to `each` in the pages' order, without
+    /// highlights, in batches (for export), until `each` answers false;
+    /// memory follows a batch, not the hit count.
+    pub(crate) fn export<'a>(
+        &'a self,
         query: &str,
         filters: &Filters,
         mode: Option<SearchMode>,
-    ) -> Result<Vec<Scored<'_>>> {
-        search::search_all(&self.snapshot, query, filters, mode)
+        each: &mut dyn FnMut(Vec<Scored<'a>>) -> bool,
+    ) -> Result<()> {
+        search::export(
+            &self.snapshot,
+            query,
+            filters,
+            mode,
+            search::EXPORT_BATCH,
+            each,
+        )
     }
 
     /// Answers a question with cited sentences (or says it cannot).

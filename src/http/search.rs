@@ -121,16 +121,20 @@ pub(crate) async fn search(
         mode,
     };
     // A small search runs here: handing it to the blocking pool would cost
-    // more than the search. One that reads many postings or runs the model
-    // goes to the pool, under its concurrency limit.
+    // more than the search. One that reads many postings, runs the model or
+    // resolves facts against the documents is prepared and run on the pool,
+    // under its concurrency limit.
     let started = Instant::now();
-    let prepared = engine.prepare_search(&req)?;
-    let resp = if engine.is_quick(&prepared) {
-        search_one(&engine, req, prepared, started)?
-    } else {
-        state
-            .blocking(move || search_one(&engine, req, prepared, started))
-            .await?
+    let resp = match engine.prepare_quick(&req)? {
+        Some(prepared) => search_one(&engine, req, prepared, started)?,
+        None => {
+            state
+                .blocking(move || {
+                    let prepared = engine.prepare_search(&req)?;
+                    search_one(&engine, req, prepared, started)
+                })
+                .await?
+        }
     };
     Ok(Json(resp))
 }
@@ -414,13 +418,6 @@ fn stream_rows(
     base: &str,
     sink: &mut Sink,
 ) {
-    let hits = match engine.search_all(q, &filters, mode) {
-        Ok(h) => h,
-        Err(e) => {
-            sink.send(Err(std::io::Error::other(e.to_string())));
-            return;
-        }
-    };
     let new_csv = || {
         csv::WriterBuilder::new()
             .has_headers(false)
@@ -432,40 +429,55 @@ fn stream_rows(
         buf.extend_from_slice(super::web::CSV_BOM.as_bytes());
         let _ = csv.write_record(EXPORT_HEADERS);
     }
-    for (i, h) in hits.iter().enumerate() {
-        let (score, doc, p) = (h.score, h.doc, h.passage);
-        let c: Citation = doc.cite(p, p.span);
-        let permalink = super::web::permalink(base, &c);
-        let row = ExportRow {
-            rank: i + 1,
-            passage_id: c.passage_id,
-            doc_id: c.doc_id,
-            title: c.title,
-            kind: c.kind,
-            section: p.section.clone().unwrap_or_default(),
-            paragraph: c.paragraph,
-            start: c.start,
-            end: c.end,
-            url: c.url.unwrap_or_default(),
-            doc_version: c.doc_version,
-            label: c.label,
-            permalink,
-            score,
-            text: doc.passage_text(p).to_string(),
-        };
-        if jsonl {
-            let _ = serde_json::to_writer(&mut buf, &row);
-            buf.push(b'\n');
-        } else {
-            let _ = csv.write_record(row.csv_cells());
+    let mut rank = 0;
+    let mut gone = false;
+    let walked = engine.export(q, &filters, mode, &mut |hits| {
+        for h in hits {
+            rank += 1;
+            let (score, doc, p) = (h.score, h.doc, h.passage);
+            let c: Citation = doc.cite(p, p.span);
+            let permalink = super::web::permalink(base, &c);
+            let row = ExportRow {
+                rank,
+                passage_id: c.passage_id,
+                doc_id: c.doc_id,
+                title: c.title,
+                kind: c.kind,
+                section: p.section.clone().unwrap_or_default(),
+                paragraph: c.paragraph,
+                start: c.start,
+                end: c.end,
+                url: c.url.unwrap_or_default(),
+                doc_version: c.doc_version,
+                label: c.label,
+                permalink,
+                score,
+                text: doc.passage_text(p).to_string(),
+            };
+            if jsonl {
+                let _ = serde_json::to_writer(&mut buf, &row);
+                buf.push(b'\n');
+            } else {
+                let _ = csv.write_record(row.csv_cells());
+            }
+            if rank % CHUNK_ROWS == 0
+                && !sink.flush(std::mem::replace(&mut csv, new_csv()), &mut buf)
+            {
+                gone = true;
+                return false;
+            }
         }
-        if (i + 1) % CHUNK_ROWS == 0
-            && !sink.flush(std::mem::replace(&mut csv, new_csv()), &mut buf)
-        {
-            return;
+        true
+    });
+    match walked {
+        Err(e) => {
+            sink.send(Err(std::io::Error::other(e.to_string())));
         }
+        Ok(()) if !gone => {
+            sink.flush(csv, &mut buf);
+        }
+        Ok(()) => {}
     }
-    sink.flush(csv, &mut buf);
 }
 
 /// Where an export's rows go.

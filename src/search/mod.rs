@@ -2,8 +2,11 @@
 //! absolute char offsets into their document.
 
 pub(crate) mod hybrid;
+mod order;
 pub(crate) mod query;
 mod similar;
+
+use std::collections::HashSet;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -20,6 +23,8 @@ use crate::error::{Error, Result};
 use crate::index::Fields;
 use crate::model::{Document, Passage, Span};
 use crate::snapshot::{Scored, Snapshot};
+pub(crate) use order::Order;
+use order::{captions_below, CAPTION_WEIGHT};
 use query::{Clause, Node, Occur, Parsed};
 
 /// Which analysis a highlight pattern is matched with.
@@ -416,15 +421,6 @@ pub struct SearchPage<'a> {
     pub dropped: Vec<String>,
 }
 
-/// How a page of hits is ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Order {
-    /// Best BM25 score first.
-    Relevance,
-    /// Passage order (for filter-only queries, where every score ties).
-    Position,
-}
-
 /// Postings a search may read and still run on the async runtime's thread
 /// rather than the blocking pool: at tens of nanoseconds a posting, about
 /// 100 µs of work, less than handing it to another thread costs in latency.
@@ -454,14 +450,53 @@ pub(crate) struct Prepared {
 
 /// Parses and compiles a search.
 pub(crate) fn prepare(snap: &Snapshot, req: &SearchRequest) -> Result<Prepared> {
+    check_limit(req)?;
+    let parsed = parse_for(snap, &req.query);
+    let facts = FactDocs::resolve(snap, &parsed);
+    prepare_parsed(snap, req, parsed, &facts)
+}
+
+/// [`prepare`] when both preparing and running the search are cheap enough
+/// for the caller's thread ([`Prepared::is_quick`]); `None` when it belongs
+/// on the blocking pool, whole. A query naming a fact goes there: the first
+/// one builds the snapshot's fact table from every document, and each
+/// resolves against every document that has the fact.
+pub(crate) fn prepare_quick(snap: &Snapshot, req: &SearchRequest) -> Result<Option<Prepared>> {
+    check_limit(req)?;
+    if req.limit > QUICK_HITS {
+        return Ok(None);
+    }
+    let unknown = std::cell::Cell::new(false);
+    let parsed = query::parse_with(&req.query, &|name| {
+        snap.is_known_fact_filter(name).unwrap_or_else(|| {
+            unknown.set(true);
+            false
+        })
+    });
+    if unknown.get() || !(parsed.facts.is_empty() && parsed.not_facts.is_empty()) {
+        return Ok(None);
+    }
+    let prepared = prepare_parsed(snap, req, parsed, &FactDocs::default())?;
+    Ok(prepared.is_quick(snap).then_some(prepared))
+}
+
+fn check_limit(req: &SearchRequest) -> Result<()> {
     if req.limit > MAX_LIMIT {
         return Err(Error::InvalidParameter(format!(
             "limit must be at most {MAX_LIMIT}"
         )));
     }
-    let parsed = parse_for(snap, &req.query);
-    let facts = FactDocs::resolve(snap, &parsed);
-    let compiled = compile(&parsed, &req.filters, snap.fields(), &facts)?;
+    Ok(())
+}
+
+/// Compiles a parsed search whose fact filters are resolved.
+fn prepare_parsed(
+    snap: &Snapshot,
+    req: &SearchRequest,
+    parsed: Parsed,
+    facts: &FactDocs,
+) -> Result<Prepared> {
+    let compiled = compile(&parsed, &req.filters, snap.fields(), facts)?;
     let order = if compiled.patterns.is_empty() {
         Order::Position
     } else {
@@ -486,7 +521,7 @@ impl Prepared {
     /// Whether the search is small enough to run where it is asked, without
     /// a hop to the blocking pool: no model run, at most [`QUICK_POSTINGS`]
     /// postings to read and at most [`QUICK_HITS`] hits to show.
-    pub(crate) fn is_quick(&self, snap: &Snapshot) -> bool {
+    fn is_quick(&self, snap: &Snapshot) -> bool {
         self.limit <= QUICK_HITS
             && self
                 .postings(snap)
@@ -678,28 +713,50 @@ fn run_hybrid<'a>(
     Ok((total, page, SearchMode::Hybrid))
 }
 
-/// Every hit of a query, best first, without highlights (for export).
-pub(crate) fn search_all<'a>(
+/// Hits an export resolves at a time: the window of its walk.
+pub(crate) const EXPORT_BATCH: usize = order::WINDOW;
+
+/// Hands every hit of a query to `each` in the pages' order, without
+/// highlights, in batches of at most `window` (for export), until `each`
+/// answers false. Memory follows the window, not the hit count: the head a
+/// page ranks apart (the rescored pool, or hybrid's reranked best) comes
+/// first, then the rest of the one-pass order through [`order::walk`].
+pub(crate) fn export<'a>(
     snap: &'a Snapshot,
     query: &str,
     filters: &Filters,
     mode: Option<SearchMode>,
-) -> Result<Vec<Scored<'a>>> {
+    window: usize,
+    each: &mut dyn FnMut(Vec<Scored<'a>>) -> bool,
+) -> Result<()> {
     let parsed = parse_for(snap, query);
     let facts = FactDocs::resolve(snap, &parsed);
     let compiled = compile(&parsed, filters, snap.fields(), &facts)?;
     let q = compiled.query.as_ref();
-    let hybrid = wants_hybrid(snap, mode, &parsed)? && !compiled.patterns.is_empty();
-    if let (Some(r), false) = (&compiled.rescore, hybrid) {
-        // The export lists hits in the pages' order (the count is its own).
-        return Ok(run_rescored(snap, r, q, usize::MAX, 0)?.1);
+    let order = if compiled.patterns.is_empty() {
+        Order::Position
+    } else {
+        Order::Relevance
+    };
+    let hybrid = wants_hybrid(snap, mode, &parsed)? && order == Order::Relevance;
+    let (head, skip) = if hybrid {
+        let (_, head, _) = run_hybrid(snap, q, query, None, RERANK, 0)?;
+        let lexical = top(snap, q, order, RERANK, 0, &HashSet::new())?;
+        (head, lexical.into_iter().map(|(_, a)| a).collect())
+    } else if let (Some(r), Order::Relevance) = (&compiled.rescore, order) {
+        let total = snap.searcher().search(r.core.as_ref(), &Count)?;
+        let pool = rescored_pool(snap, r, total)?;
+        let skip = pool.iter().map(|(_, a)| *a).collect();
+        (snap.resolve(pool)?, skip)
+    } else {
+        (Vec::new(), HashSet::new())
+    };
+    if !head.is_empty() && !each(head) {
+        return Ok(());
     }
-    let total = snap.searcher().search(q, &Count)?;
-    if hybrid {
-        return Ok(run_hybrid(snap, q, query, None, total, 0)?.1);
-    }
-    let (_, hits) = run(snap, q, total, 0, Order::Relevance)?;
-    Ok(hits)
+    order::walk(snap, q, order, &skip, window, &mut |batch| {
+        Ok(each(snap.resolve(batch)?))
+    })
 }
 
 /// Runs a compiled query: the exact total and one page of resolved hits.
@@ -719,20 +776,7 @@ pub(crate) fn run<'a>(
             return Ok((total, Vec::new()));
         }
         let n = limit.min(total - offset);
-        let top: Vec<(f32, tantivy::DocAddress)> = match order {
-            Order::Relevance => run_top(snap, query, n, offset)?,
-            Order::Position => searcher
-                .search(
-                    query,
-                    &TopDocs::with_limit(n)
-                        .and_offset(offset)
-                        .order_by_fast_field::<u64>("paragraph", tantivy::Order::Asc),
-                )?
-                .into_iter()
-                .map(|(_, addr)| (0.0, addr))
-                .collect(),
-        };
-        (top, total)
+        (top(snap, query, order, n, offset, &HashSet::new())?, total)
     } else {
         let page = TopDocs::with_limit(limit);
         match snap.caption_docs() {
@@ -765,16 +809,46 @@ pub(crate) fn run_rescored<'a>(
     limit: usize,
     offset: usize,
 ) -> Result<(usize, Vec<Scored<'a>>)> {
-    use tantivy::query::{EnableScoring, Scorer};
-    use tantivy::DocSet;
     let searcher = snap.searcher();
     let total = searcher.search(r.core.as_ref(), &Count)?;
     if limit == 0 || offset >= total {
         return Ok((total, Vec::new()));
     }
+    let cands = rescored_pool(snap, r, total)?;
+    let end = offset.saturating_add(limit).min(total);
+    let mut page: Vec<_> = cands.iter().skip(offset).take(limit).copied().collect();
+    if end > cands.len() {
+        // Past the pool: the other matches, in the one-pass order.
+        let pooled: HashSet<tantivy::DocAddress> = cands.iter().map(|(_, a)| *a).collect();
+        let from = offset.max(cands.len());
+        page.extend(top(
+            snap,
+            whole,
+            Order::Relevance,
+            end - from,
+            from - cands.len(),
+            &pooled,
+        )?);
+    }
+    Ok((total, snap.resolve(page)?))
+}
+
+/// The pool of [`run_rescored`]: the words' best [`RESCORE_POOL`] of
+/// `total` matches by BM25, each given the proximity clause's score where
+/// it matches, ranked.
+fn rescored_pool(
+    snap: &Snapshot,
+    r: &Rescore,
+    total: usize,
+) -> Result<Vec<(f32, tantivy::DocAddress)>> {
+    use tantivy::query::{EnableScoring, Scorer};
+    use tantivy::DocSet;
+    let searcher = snap.searcher();
     let pool = RESCORE_POOL.min(total);
-    let mut cands: Vec<(f32, tantivy::DocAddress)> =
-        searcher.search(r.core.as_ref(), &TopDocs::with_limit(pool).order_by_score())?;
+    let mut cands: Vec<(f32, tantivy::DocAddress)> = searcher.search(
+        r.core.as_ref(),
+        &TopDocs::with_limit(pool.max(1)).order_by_score(),
+    )?;
     cands.sort_by_key(|(_, a)| (a.segment_ord, a.doc_id));
     let near = r
         .near
@@ -801,60 +875,47 @@ pub(crate) fn run_rescored<'a>(
         b.0.total_cmp(&a.0)
             .then((a.1.segment_ord, a.1.doc_id).cmp(&(b.1.segment_ord, b.1.doc_id)))
     });
-    let end = offset.saturating_add(limit).min(total);
-    if end > cands.len() {
-        // Past the pool: the other matches, in the one-pass order. The
-        // one-pass best `end` hold at least `end - pool` of them.
-        let pooled: std::collections::HashSet<tantivy::DocAddress> =
-            cands.iter().map(|(_, a)| *a).collect();
-        let rest = run_top(snap, whole, end, 0)?;
-        cands.extend(rest.into_iter().filter(|(_, a)| !pooled.contains(a)));
-    }
-    let page: Vec<_> = cands.into_iter().skip(offset).take(limit).collect();
-    Ok((total, snap.resolve(page)?))
+    Ok(cands)
 }
 
-/// The `n` best of a query after the first `offset`, in one pass
-/// (captions at [`CAPTION_WEIGHT`]).
-fn run_top(
+/// The hits at ranks `offset..offset + n` of a query in `order`, leaving
+/// out `skip` (captions at [`CAPTION_WEIGHT`]). Within the first
+/// [`order::WINDOW`] hits, one top-k pass; deeper, the windowed walk, so
+/// memory never follows the offset.
+fn top(
     snap: &Snapshot,
     query: &dyn Query,
+    order: Order,
     n: usize,
     offset: usize,
+    skip: &HashSet<tantivy::DocAddress>,
 ) -> Result<Vec<(f32, tantivy::DocAddress)>> {
-    let page = TopDocs::with_limit(n.max(1)).and_offset(offset);
-    Ok(match snap.caption_docs() {
-        None => snap.searcher().search(query, &page.order_by_score())?,
-        Some(c) => snap
-            .searcher()
-            .search(query, &page.tweak_score(captions_below(c)))?,
-    })
-}
-
-/// How much of its BM25 score a caption keeps: a picture's caption matches
-/// the words of the text it illustrates, in few words, so BM25 alone would
-/// rank it above the paragraphs that say the thing (`robots` found the
-/// photo line of a robot first).
-const CAPTION_WEIGHT: f32 = 0.5;
-
-/// A score tweak that keeps a caption's score at [`CAPTION_WEIGHT`].
-fn captions_below(
-    captions: std::sync::Arc<crate::snapshot::CaptionDocs>,
-) -> impl Fn(&tantivy::SegmentReader) -> Box<dyn Fn(tantivy::DocId, f32) -> f32> + Send + Sync + 'static
-{
-    move |segment: &tantivy::SegmentReader| {
-        let docs = captions
-            .get(&segment.segment_id())
-            .cloned()
-            .unwrap_or_default();
-        Box::new(move |doc, score| {
-            if docs.binary_search(&doc).is_ok() {
-                score * CAPTION_WEIGHT
-            } else {
-                score
-            }
-        })
+    let depth = offset.saturating_add(n).saturating_add(skip.len());
+    if depth > order::WINDOW {
+        return order::ranked(snap, query, order, n, offset, skip);
     }
+    let page = TopDocs::with_limit(depth.max(1));
+    let searcher = snap.searcher();
+    let found = match (order, snap.caption_docs()) {
+        (Order::Position, _) => searcher
+            .search(
+                query,
+                &page.order_by_fast_field::<u64>("paragraph", tantivy::Order::Asc),
+            )?
+            .into_iter()
+            .map(|(_, addr)| (0.0, addr))
+            .collect(),
+        (Order::Relevance, None) => searcher.search(query, &page.order_by_score())?,
+        (Order::Relevance, Some(c)) => {
+            searcher.search(query, &page.tweak_score(captions_below(c)))?
+        }
+    };
+    Ok(found
+        .into_iter()
+        .filter(|(_, a)| !skip.contains(a))
+        .skip(offset)
+        .take(n)
+        .collect())
 }
 
 /// Finds every occurrence of every pattern in a passage; returns absolute,
@@ -1074,6 +1135,195 @@ mod tests {
             }
         }
         assert!(checked >= 30, "{checked} pages compared");
+    }
+
+    /// What the caller's thread may prepare: small plain searches, never
+    /// one that names a fact (the first such builds the fact table from
+    /// every document, so it must not run on the async runtime) nor a large
+    /// page; and the result is the same search the pool would prepare.
+    #[test]
+    fn quick_preparation_leaves_document_walks_to_the_pool() {
+        let (engine, _dir) = seed_engine();
+        let snap = engine.snapshot();
+        let req = |q: &str, limit: usize| SearchRequest {
+            query: q.into(),
+            limit,
+            offset: 0,
+            filters: Filters::default(),
+            mode: Some(SearchMode::Lexical),
+        };
+        for q in [
+            "country:japan",
+            "sources -country:japan",
+            "robots publisher:x",
+        ] {
+            assert!(prepare_quick(snap, &req(q, 10)).unwrap().is_none(), "{q}");
+        }
+        assert_eq!(snap.is_known_fact_filter("country"), None, "no table built");
+        assert!(prepare_quick(snap, &req("robots", 100)).unwrap().is_none());
+        let quick = prepare_quick(snap, &req("robots", 10))
+            .unwrap()
+            .expect("quick");
+        let here = run_prepared(snap, &req("robots", 10), quick).unwrap();
+        let pooled = search(snap, &req("robots", 10)).unwrap();
+        assert_eq!(cited(&here), cited(&pooled));
+        assert!(here.total > 0);
+        // Once a pooled search has built the table, a name that is no fact
+        // stays a word on the caller's thread; a fact still goes to the pool.
+        search(snap, &req("country:japan", 10)).unwrap();
+        assert_eq!(snap.is_known_fact_filter("country"), Some(true));
+        assert!(prepare_quick(snap, &req("note: robots", 10))
+            .unwrap()
+            .is_some());
+        assert!(prepare_quick(snap, &req("country:japan", 10))
+            .unwrap()
+            .is_none());
+        assert!(matches!(
+            prepare_quick(snap, &req("robots", MAX_LIMIT + 1)),
+            Err(Error::InvalidParameter(_))
+        ));
+    }
+
+    /// The windowed walk reads a ranking exactly as one top-k pass does,
+    /// ties and captions included, whatever its window, so a deep page and
+    /// an export list the hits the pages list, each once, in their order.
+    #[test]
+    fn windowed_walk_ranks_as_one_pass() {
+        let (seed, _seed_dir) = seed_engine();
+        // Every passage of the tie corpus scores alike for `robots`.
+        let docs = (0..23)
+            .map(|i| {
+                let text = if i % 5 == 0 {
+                    format!("Note {i}.\n\nRobots build robots near factories.")
+                } else {
+                    "Robots build robots.\n\nFactories wait.".to_string()
+                };
+                crate::ingest::parse_document(Path::new(&format!("t{i}.txt")), &text).unwrap()
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let ties = crate::Engine::build(docs, dir.path(), crate::VectorMode::Off).unwrap();
+        let none = HashSet::new();
+        let mut checked = 0;
+        for (engine, queries) in [
+            (
+                &seed,
+                &["robots", "japan robots", "kind:article", "-robots"][..],
+            ),
+            (
+                &ties,
+                &["robots", "factories robots", "doc:t5 OR doc:t7"][..],
+            ),
+        ] {
+            let snap = engine.snapshot();
+            for q in queries {
+                let c = compiled(snap, q);
+                let order = if c.patterns.is_empty() {
+                    Order::Position
+                } else {
+                    Order::Relevance
+                };
+                let total = snap.searcher().search(c.query.as_ref(), &Count).unwrap();
+                assert!(total > 3, "{q}: {total} hits");
+                let one = top(snap, c.query.as_ref(), order, total, 0, &none).unwrap();
+                assert_eq!(one.len(), total, "{q}");
+                let skip: HashSet<_> = one.iter().step_by(3).map(|(_, a)| *a).collect();
+                let kept: Vec<_> = one.iter().filter(|(_, a)| !skip.contains(a)).collect();
+                for window in [1, 2, 3, 7, 100] {
+                    let mut walked = Vec::new();
+                    order::walk(snap, c.query.as_ref(), order, &none, window, &mut |b| {
+                        assert!(!b.is_empty() && b.len() <= window);
+                        walked.extend(b);
+                        Ok(true)
+                    })
+                    .unwrap();
+                    assert_eq!(walked, one, "{q}: window {window}");
+                    let mut rest = Vec::new();
+                    order::walk(snap, c.query.as_ref(), order, &skip, window, &mut |b| {
+                        rest.extend(b);
+                        Ok(true)
+                    })
+                    .unwrap();
+                    assert_eq!(rest.iter().collect::<Vec<_>>(), kept, "{q}: skip");
+                    for (n, offset) in [(5, 0), (3, 4), (10, total - 2), (2, total)] {
+                        let page = order::ranked_in(
+                            snap,
+                            c.query.as_ref(),
+                            order,
+                            n,
+                            offset,
+                            &none,
+                            window,
+                        )
+                        .unwrap();
+                        let want: Vec<_> = one.iter().skip(offset).take(n).copied().collect();
+                        assert_eq!(page, want, "{q}: {n} at {offset}, window {window}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked >= 100, "{checked} pages compared");
+    }
+
+    /// An export lists every hit once, in the order the pages list them,
+    /// however small its batches.
+    #[test]
+    fn export_lists_the_pages_order() {
+        let (engine, _dir) = seed_engine();
+        let snap = engine.snapshot();
+        for q in [
+            "robots",
+            "japan robots",
+            "\"sovereign AI\"",
+            "kind:source-note",
+            "robot*",
+        ] {
+            let req = SearchRequest {
+                query: q.into(),
+                limit: 100,
+                offset: 0,
+                filters: Filters::default(),
+                mode: Some(SearchMode::Lexical),
+            };
+            let page = search(snap, &req).unwrap();
+            let want: Vec<(String, usize)> = page
+                .hits
+                .iter()
+                .map(|h| (h.doc.meta.id.clone(), h.passage.number))
+                .collect();
+            assert!(page.total <= 100 && !want.is_empty(), "{q}: {}", page.total);
+            for window in [1, 4, 1000] {
+                let mut got = Vec::new();
+                export(
+                    snap,
+                    q,
+                    &Filters::default(),
+                    Some(SearchMode::Lexical),
+                    window,
+                    &mut |b| {
+                        got.extend(b.iter().map(|s| (s.doc.meta.id.clone(), s.passage.number)));
+                        true
+                    },
+                )
+                .unwrap();
+                assert_eq!(got, want, "{q}: window {window}");
+            }
+            let mut batches = 0;
+            export(
+                snap,
+                q,
+                &Filters::default(),
+                Some(SearchMode::Lexical),
+                1,
+                &mut |_| {
+                    batches += 1;
+                    false
+                },
+            )
+            .unwrap();
+            assert_eq!(batches, 1, "{q}: a batch refused ends the export");
+        }
     }
 
     /// Past the rescored pool, pages continue in the one-pass order without

@@ -315,6 +315,13 @@ impl Snapshot {
         self.fact_table().contains_key(name)
     }
 
+    /// Whether `name` is a fact filter, when that is known without reading
+    /// every document (`None` until the first query naming a fact has
+    /// built the table).
+    pub(crate) fn is_known_fact_filter(&self, name: &str) -> Option<bool> {
+        self.facts.get().map(|t| t.contains_key(name))
+    }
+
     /// The ids of the documents with a fact `name` whose value holds the
     /// words of `value`, in order (folded: `country:japan` matches
     /// "Country: Japan.").

@@ -767,3 +767,61 @@ async fn stored_citations_are_exact_moved_changed_or_gone_after_writes() {
         );
     }
 }
+
+/// After writes spread the corpus over several index segments, an export
+/// still lists every hit once, in the order the pages list them (the walk
+/// orders segments by their place in the searcher, as the pages do).
+#[tokio::test]
+async fn an_export_across_written_segments_keeps_the_pages_order() {
+    let f = fixture(Some(TOKEN));
+    let s = &f.state;
+    for i in 0..6 {
+        // Distinct passages, so no page folds near-duplicates.
+        let text = format!(
+            "# Plant {i}\n\nRobots build cars in plant {i}.\n\nRobots {}rest at plant {i} in shift {}.\n\nLine {i} on robots and welding cell {}.",
+            "never ".repeat(i),
+            i * 7,
+            i * 13
+        );
+        put(s, &format!("plant-{i}"), &text).await;
+    }
+    let (_, v) = call(s, "GET", "/v1/search?q=robots&limit=0", None, None).await;
+    let total = v["total"].as_u64().unwrap() as usize;
+    assert!(total >= 18, "{v}");
+    // Each page as a set: a page folds near-duplicates under the best of
+    // them, so its order within is not the rank order.
+    let mut pages = Vec::new();
+    for offset in (0..total).step_by(7) {
+        let uri = format!("/v1/search?q=robots&limit=7&offset={offset}&mode=lexical");
+        let (_, v) = call(s, "GET", &uri, None, None).await;
+        let mut page = std::collections::BTreeSet::new();
+        for h in v["hits"].as_array().unwrap() {
+            for one in std::iter::once(h).chain(h["similar"].as_array().unwrap()) {
+                page.insert(one["passage_id"].as_str().unwrap().to_string());
+            }
+        }
+        pages.push(page);
+    }
+    let req = Request::get("/v1/search/export?q=robots&format=jsonl&mode=lexical")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app(s.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let exported: Vec<String> = body
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            serde_json::from_slice::<Value>(l).unwrap()["passage_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(exported.len(), total);
+    let exported_pages: Vec<std::collections::BTreeSet<String>> = exported
+        .chunks(7)
+        .map(|c| c.iter().cloned().collect())
+        .collect();
+    assert_eq!(exported_pages, pages);
+}
