@@ -15,8 +15,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::Query;
+use tantivy::collector::{Collector, TopDocs};
+use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocAddress, DocId, Score, SegmentReader};
 
 use crate::error::Result;
@@ -192,7 +192,17 @@ fn window_after(
             }
         })
     };
-    let found = searcher.search(query, &TopDocs::with_limit(n).tweak_score(keyed))?;
+    // Segment by segment, each merged into the best so far at once: a
+    // search would hold every segment's best `n` until the end.
+    let collector = TopDocs::with_limit(n).tweak_score(keyed);
+    let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let mut found: Vec<(f64, DocAddress)> = Vec::new();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let fruit = collector.collect_segment(weight.as_ref(), ord as u32, segment)?;
+        found.extend(collector.merge_fruits(vec![fruit])?);
+        found.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        found.truncate(n);
+    }
     // The hits left out sort last with the lowest key; a window shorter than
     // `n` ends with them.
     let kept = found
