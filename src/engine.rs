@@ -41,10 +41,11 @@ pub(crate) struct WriteTarget<'a> {
 impl WriteTarget<'_> {
     /// Embeds (and persists) the vectors of documents about to be written,
     /// so a live write is acknowledged only once they exist. Nothing when
-    /// vectors are off.
-    pub(crate) fn embed(&self, docs: &[Document]) -> Result<()> {
+    /// vectors are off. Stops with [`crate::error::Error::Cancelled`]
+    /// between model calls once `cancel` is up.
+    pub(crate) fn embed(&self, docs: &[Document], cancel: &Cancel) -> Result<()> {
         if let Some(s) = self.semantic {
-            s.fill(docs.iter())?;
+            s.fill_until(docs.iter(), cancel)?;
         }
         Ok(())
     }

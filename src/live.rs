@@ -25,6 +25,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::cancel::Cancel;
 use crate::engine::{Engine, WriteTarget};
 use crate::error::{Error, Result};
 use crate::failpoint::{self, FailPoint};
@@ -243,10 +244,18 @@ fn file_of(engine: &Engine, doc: &NewDocument, mode: Mode) -> Result<String> {
 /// The slow half of storing a file, done before the write lock so other
 /// writes do not wait on it: parsing (a PDF in its child process) and
 /// embedding (vectors are kept by content, so the write finds them done).
-pub(crate) fn prepare(engine: &Engine, rel: &str, bytes: &[u8]) -> Result<Vec<Document>> {
+/// Stops with [`Error::Cancelled`] once `cancel` is up (its request gave
+/// up): after the parse, and between the model's calls.
+pub(crate) fn prepare(
+    engine: &Engine,
+    rel: &str,
+    bytes: &[u8],
+    cancel: &Cancel,
+) -> Result<Vec<Document>> {
     let target = engine.write_target();
     let docs = parse(rel, bytes, &target.index.pdf_texts())?;
-    target.embed(&docs)?;
+    cancel.check()?;
+    target.embed(&docs, cancel)?;
     Ok(docs)
 }
 
@@ -346,10 +355,11 @@ impl Live {
         engine: &Engine,
         doc: &NewDocument,
         mode: Mode,
+        cancel: &Cancel,
     ) -> Result<PreparedDocument> {
         let bytes = doc.to_file()?;
         let rel = file_of(engine, doc, mode)?;
-        let docs = prepare(engine, &rel, &bytes)?;
+        let docs = prepare(engine, &rel, &bytes, cancel)?;
         Ok(PreparedDocument { rel, bytes, docs })
     }
 
@@ -361,7 +371,7 @@ impl Live {
         doc: &NewDocument,
         mode: Mode,
     ) -> std::result::Result<(Engine, Vec<String>), WriteError> {
-        let prepared = self.prepare_document(engine, doc, mode)?;
+        let prepared = self.prepare_document(engine, doc, mode, &Cancel::never())?;
         self.put_prepared(engine, doc, mode, prepared)
     }
 
@@ -377,7 +387,7 @@ impl Live {
         let p = if file_of(engine, doc, mode)? == prepared.rel {
             prepared
         } else {
-            self.prepare_document(engine, doc, mode)?
+            self.prepare_document(engine, doc, mode, &Cancel::never())?
         };
         self.write_parsed(engine, &p.rel, p.bytes, p.docs, mode)
     }
@@ -484,7 +494,7 @@ impl Live {
         // 0. The vectors (persisted by content), so the write is searchable
         //    in hybrid mode the moment it is acknowledged.
         let started = Instant::now();
-        target.embed(docs)?;
+        target.embed(docs, &Cancel::never())?;
         failpoint::hit(FailPoint::VectorsStored);
         let embedded = Instant::now();
         // 1. The file, durable under a hidden name in its own directory.

@@ -26,6 +26,7 @@ use std::time::Instant;
 use half::f16;
 use sha2::{Digest, Sha256};
 
+use crate::cancel::Cancel;
 use crate::embed::reader::Reader;
 use crate::embed::{Embedder, DIM};
 use crate::error::{Error, Result};
@@ -253,8 +254,10 @@ impl Vectors {
     /// when this process already has it, else embedded, batch by batch,
     /// each batch appended before the next. `pending` counts down as it
     /// goes; progress is logged about every ten seconds. Returns the number
-    /// of texts embedded.
-    pub(crate) fn fill(&self, log: &VectorLog, texts: &[&str]) -> Result<usize> {
+    /// of texts embedded; stops with [`Error::Cancelled`] between model
+    /// calls once `cancel` is up (what was appended stays: vectors are kept
+    /// by content).
+    pub(crate) fn fill(&self, log: &VectorLog, texts: &[&str], cancel: &Cancel) -> Result<usize> {
         let lacking = log.lacking(texts.iter().copied());
         let (known, todo): (Vec<(Key, Vec<f16>)>, Vec<&str>) = {
             let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
@@ -278,7 +281,7 @@ impl Vectors {
         self.pending.fetch_add(todo.len(), Ordering::Relaxed);
         metrics::gauge!("verbatim_vectors_pending").set(self.pending() as f64);
         let mut done = 0;
-        let result = self.fill_batches(log, &todo, &mut done);
+        let result = self.fill_batches(log, &todo, &mut done, cancel);
         if result.is_err() {
             // What was not embedded is no longer pending: it is missing,
             // and the next fill picks it up.
@@ -288,14 +291,26 @@ impl Vectors {
         result.map(|()| done)
     }
 
-    fn fill_batches(&self, log: &VectorLog, todo: &[&str], done: &mut usize) -> Result<()> {
+    fn fill_batches(
+        &self,
+        log: &VectorLog,
+        todo: &[&str],
+        done: &mut usize,
+        cancel: &Cancel,
+    ) -> Result<()> {
         // Similar lengths in one batch waste little padding.
         let mut order: Vec<&str> = todo.to_vec();
         order.sort_by_key(|t| t.len());
         let started = Instant::now();
         let mut last_report = Instant::now();
         for batch in order.chunks(APPEND_EVERY) {
-            let vectors = self.embedder.embed_all(batch, BATCH)?;
+            // One model call at a time, so a cancelled write stops within
+            // one call, not one append.
+            let mut vectors = Vec::with_capacity(batch.len());
+            for call in batch.chunks(BATCH) {
+                cancel.check()?;
+                vectors.extend(self.embedder.embed_all(call, BATCH)?);
+            }
             let packed: Vec<(Key, Vec<f16>)> = batch
                 .iter()
                 .zip(&vectors)
@@ -358,8 +373,18 @@ impl Semantic {
 
     /// Embeds (and persists) every text of `docs` that has no vector.
     pub(crate) fn fill<'d>(&self, docs: impl Iterator<Item = &'d Document>) -> Result<usize> {
+        self.fill_until(docs, &Cancel::never())
+    }
+
+    /// [`Semantic::fill`], stopping with [`Error::Cancelled`] between model
+    /// calls once `cancel` is up (a write whose request gave up).
+    pub(crate) fn fill_until<'d>(
+        &self,
+        docs: impl Iterator<Item = &'d Document>,
+        cancel: &Cancel,
+    ) -> Result<usize> {
         let texts: Vec<&str> = docs.flat_map(texts_of).collect();
-        self.vectors.fill(&self.log, &texts)
+        self.vectors.fill(&self.log, &texts, cancel)
     }
 }
 

@@ -195,11 +195,14 @@ pub(crate) async fn batch(
         kind: req.kind,
     };
     let results = state
-        .blocking(move || {
+        .blocking_until(move |cancel| {
             req.queries
                 .into_iter()
                 .enumerate()
                 .map(|(i, q)| {
+                    // Up to 100 searches: a request that stopped waiting
+                    // stops them.
+                    cancel.check()?;
                     let one = SearchRequest {
                         query: q,
                         limit,

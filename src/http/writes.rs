@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::state::{AppState, WriteGate};
+use crate::cancel::Cancel;
 use crate::engine::Engine;
 use crate::error::ErrorCode;
 use crate::ingest::frontmatter::FrontMatter;
@@ -173,11 +174,11 @@ pub(crate) async fn create(
         let (name, bytes) = by_deadline(deadline, uploaded_file(req, &state)).await??;
         let rel = safe_file_name(&name)?;
         let st = state.clone();
-        run_write(&state, deadline, move |gate| {
+        run_write(&state, deadline, move |gate, cancel| {
             // Parsed (a PDF in its child) and embedded before taking the
             // write lock: other writes wait only for the commit.
             let current: Arc<Engine> = st.engine()?;
-            let docs = crate::live::prepare(&current, &rel, &bytes)?;
+            let docs = crate::live::prepare(&current, &rel, &bytes, cancel)?;
             st.write(gate, |live, engine| {
                 live.write_parsed(engine, &rel, bytes, docs, Mode::Create)
             })
@@ -227,10 +228,10 @@ async fn put(
     mode: Mode,
 ) -> Result<Vec<String>, ApiError> {
     let st = state.clone();
-    run_write(state, deadline, move |gate| {
+    run_write(state, deadline, move |gate, cancel| {
         let live = st.live()?;
         let current: Arc<Engine> = st.engine()?;
-        let prepared = live.prepare_document(&current, &doc, mode)?;
+        let prepared = live.prepare_document(&current, &doc, mode, cancel)?;
         st.write(gate, |live, engine| {
             live.put_prepared(engine, &doc, mode, prepared)
         })
@@ -258,19 +259,20 @@ async fn by_deadline<T>(
 /// Runs a write on the blocking pool against `deadline`: until the write
 /// reaches its commit the deadline abandons it (408, nothing applied,
 /// safe to retry); once it commits, the client waits for its outcome, so
-/// a write is never applied behind a 408.
+/// a write is never applied behind a 408. An abandoned write's preparation
+/// (parse, embedding) sees its cancel flag and stops, freeing its permit.
 async fn run_write<T: Send + 'static>(
     state: &AppState,
     deadline: Instant,
-    work: impl FnOnce(&WriteGate) -> Result<T, ApiError> + Send + 'static,
+    work: impl FnOnce(&WriteGate, &Cancel) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let gate = WriteGate::default();
     let g = gate.clone();
-    let task = state.blocking(move || {
+    let task = state.blocking_until(move |cancel| {
         if g.abandoned() {
             return Err(super::state::not_applied());
         }
-        work(&g)
+        work(&g, cancel)
     });
     tokio::pin!(task);
     tokio::select! {
@@ -325,7 +327,7 @@ pub(crate) async fn delete(
     let deadline = deadline_of(&state);
     authorize(&state, &headers)?;
     let st = state.clone();
-    run_write(&state, deadline, move |gate| {
+    run_write(&state, deadline, move |gate, _| {
         st.write(gate, |live, engine| Ok((live.remove(engine, &doc_id)?, ())))
     })
     .await?;

@@ -137,36 +137,44 @@ fn pages_in_child(
         .spawn()
         .map_err(|e| format!("the extractor could not start: {e}"))?;
     let mut stdin = child.stdin.take().expect("piped");
-    let input = bytes.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
     let stdout = child.stdout.take().expect("piped");
     let max_text = limits().max_text_mb << 20;
-    // Reads at most one byte past the bound, then closes the pipe: a child
-    // still writing then fails on it and exits.
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.take(max_text + 1).read_to_end(&mut out);
-        out
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "extracting its text took longer than {} ms",
-                    timeout.as_millis()
-                ));
+    // Scoped threads borrow the PDF rather than copy it, and the answer is
+    // read once into one buffer.
+    let (status, out) = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let _ = stdin.write_all(bytes);
+        });
+        // Reads at most one byte past the bound, then closes the pipe: a
+        // child still writing then fails on it and exits.
+        let reader = scope.spawn(move || {
+            let mut out = Vec::new();
+            let _ = stdout.take(max_text + 1).read_to_end(&mut out);
+            out
+        });
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                _ => {
+                    // Killing it closes both pipes, so both threads end.
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
             }
-        }
+        };
+        (status, reader.join().unwrap_or_default())
+    });
+    let Some(status) = status else {
+        return Err(format!(
+            "extracting its text took longer than {} ms",
+            timeout.as_millis()
+        ));
     };
-    let _ = writer.join();
-    let out = reader.join().unwrap_or_default();
     if out.len() as u64 > max_text {
         return Err(format!(
             "its text is larger than {} MB (VERBATIM_PDF_MAX_TEXT_MB)",
@@ -181,13 +189,27 @@ fn pages_in_child(
             limits().max_memory_mb
         ));
     }
-    let v: serde_json::Value = serde_json::from_slice(&out)
+    // Straight into the pages, and the raw answer dropped: the text is held
+    // once here, not as bytes, a JSON tree, its copy and the pages.
+    let answer: HelperAnswer = serde_json::from_slice(&out)
         .map_err(|_| "the extractor gave no readable answer".to_string())?;
-    if let Some(e) = v["error"].as_str() {
-        return Err(e.to_string());
+    drop(out);
+    match answer {
+        HelperAnswer { error: Some(e), .. } => Err(e),
+        HelperAnswer {
+            pages: Some(pages), ..
+        } => Ok(pages),
+        _ => Err("the extractor gave no readable answer".to_string()),
     }
-    serde_json::from_value(v["pages"].clone())
-        .map_err(|_| "the extractor gave no readable answer".to_string())
+}
+
+/// What `extract-pdf` writes on stdout: the pages, or why there are none.
+#[derive(serde::Deserialize)]
+struct HelperAnswer {
+    /// Each page's text, in order.
+    pages: Option<Vec<String>>,
+    /// Why the file could not be read.
+    error: Option<String>,
 }
 
 /// The body of `verbatim extract-pdf`: reads a PDF on stdin, writes its
@@ -329,6 +351,23 @@ fn pages_by(
     }
 }
 
+/// The pages' trimmed text, joined by [`PAGE_BREAK`]. Each page is dropped
+/// once copied, so the text is held about once, not twice.
+fn join_pages(pages: Vec<String>) -> String {
+    let len = pages
+        .iter()
+        .map(|p| p.trim().len() + PAGE_BREAK.len())
+        .sum();
+    let mut text = String::with_capacity(len);
+    for (i, page) in pages.into_iter().enumerate() {
+        if i > 0 {
+            text.push_str(PAGE_BREAK);
+        }
+        text.push_str(page.trim());
+    }
+    text
+}
+
 /// Reads a PDF's text layer into a document with page numbers. With a
 /// cache and the file's content hash, pages extracted before are read back.
 pub(crate) fn document(
@@ -351,11 +390,7 @@ pub(crate) fn document(
             pages
         }
     };
-    let text = pages
-        .iter()
-        .map(|p| p.trim())
-        .collect::<Vec<_>>()
-        .join(PAGE_BREAK);
+    let text = join_pages(pages);
     if text.trim_matches(|c: char| c.is_whitespace()).is_empty() {
         return Err(unreadable("it has no text layer (a scanned image?)".into()));
     }
@@ -385,6 +420,36 @@ pub(crate) fn document(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pages join as they always did (trimmed, one page break between),
+    /// while each page is dropped as soon as it is copied.
+    #[test]
+    fn pages_join_trimmed_with_one_break_between() {
+        let pages = vec!["  One.\n".to_string(), String::new(), "\tTwo ".into()];
+        let want = pages
+            .iter()
+            .map(|p| p.trim())
+            .collect::<Vec<_>>()
+            .join(PAGE_BREAK);
+        let got = join_pages(pages);
+        assert_eq!(got, want);
+        assert_eq!(
+            got.capacity(),
+            got.len() + PAGE_BREAK.len(),
+            "one allocation"
+        );
+        assert_eq!(join_pages(Vec::new()), "");
+    }
+
+    /// The child's answer is read into the pages directly; an error or an
+    /// answer with neither is refused with a reason.
+    #[test]
+    fn the_helper_answer_is_pages_or_a_reason() {
+        let pages: HelperAnswer = serde_json::from_str(r#"{"pages":["a","b"]}"#).unwrap();
+        assert_eq!(pages.pages.unwrap(), ["a", "b"]);
+        let error: HelperAnswer = serde_json::from_str(r#"{"error":"bad xref"}"#).unwrap();
+        assert_eq!(error.error.as_deref(), Some("bad xref"));
+    }
 
     /// A binary that could not name itself used to parse PDFs in its own
     /// process, silently; now each is refused with the reason and the

@@ -404,3 +404,83 @@ fn word_forms_and_spellings_are_closed_by_meaning_in_answers() {
         assert!(a.doc.text[a.bytes.clone()].contains(want), "{q}");
     }
 }
+
+/// A write whose request gave up stops embedding at its next model call
+/// and gives its CPU permit back. Before, the 408 came on time but the
+/// write went on embedding every text of the document for nobody (about
+/// 35 s here), holding the only permit, so every ask behind it timed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_write_stops_embedding_and_frees_its_permit() {
+    const TOKEN: &str = "test-token-0123456789";
+    let corpus = corpus_of(&[("a.md", "# A\n\nRobots build cars.")]);
+    let index = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(corpus.path(), index.path()).unwrap();
+    let mut state = AppState::ready(
+        engine,
+        verbatim::Limits {
+            request_timeout: std::time::Duration::from_millis(300),
+            max_concurrency: 1,
+            ..verbatim::Limits::default()
+        },
+    );
+    state.token = Some(verbatim::Secret::new(TOKEN.into()));
+    state.live = Some(Live {
+        corpus_dir: corpus.path().into(),
+        index_dir: index.path().into(),
+    });
+    // About 2,500 passages and sentences to embed, far past the timeout.
+    let text: String = (0..500)
+        .map(|i| {
+            format!(
+                "Plant {i} opened in {}. It employs {} workers. Line {i} builds {} cars a day. Robot {i} welds door {}.\n\n",
+                1900 + i,
+                i * 37 + 11,
+                i * 3 + 7,
+                i * 5 + 2
+            )
+        })
+        .collect();
+    let call = |req: Request<Body>| {
+        let state = state.clone();
+        async move {
+            let resp = app(state).oneshot(req).await.unwrap();
+            let st = resp.status().as_u16();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (
+                st,
+                serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default(),
+            )
+        }
+    };
+    let put = Request::put("/v1/documents/plants")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::json!({ "text": text }).to_string()))
+        .unwrap();
+    let (st, v) = call(put).await;
+    assert_eq!(st, 408, "{v}");
+    // An ask needs the one permit: it is answered within a few tries once
+    // the abandoned write has stopped (a write that went on would hold the
+    // permit through every try).
+    let mut answered = false;
+    for _ in 0..20 {
+        let ask = Request::post("/v1/ask")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"question":"What do robots build?"}"#))
+            .unwrap();
+        let (st, _) = call(ask).await;
+        if st == 200 {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(answered, "the abandoned write still holds the CPU permit");
+    let (_, v) = call(
+        Request::get("/v1/search?q=welds&limit=0")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(v["total"], 0, "nothing of the abandoned write is applied");
+}
