@@ -25,7 +25,9 @@ mod spelling;
 
 /// Bump when tokenization or folding changes: it invalidates built indexes.
 /// 2: British and American spellings fold in the stemmed field.
-pub(crate) const ANALYSIS_VERSION: u32 = 2;
+/// 3: hyphenated compounds are also indexed closed (`home-grown` gives
+/// `homegrown` too) in the stemmed fields.
+pub(crate) const ANALYSIS_VERSION: u32 = 3;
 
 /// Name of the stemmed analyzer registered with Tantivy.
 pub(crate) const STEMMED: &str = "verbatim_stem";
@@ -255,11 +257,77 @@ fn tokenize_unicode(text: &str) -> Vec<Token> {
     out
 }
 
+/// Chars that join the parts of a hyphenated compound: the hyphen-minus,
+/// the hyphen and the non-breaking hyphen (dashes separate, never join).
+const COMPOUND_HYPHENS: [char; 3] = ['-', '\u{2010}', '\u{2011}'];
+
+/// A hyphenated compound of a text (`home-grown`, `state-of-the-art`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Compound {
+    /// Its parts, as a range of the tokens it was found in.
+    pub parts: std::ops::Range<usize>,
+    /// Byte offset of its first char.
+    pub start: usize,
+    /// Byte offset one past its last char.
+    pub end: usize,
+    /// Its closed form, folded (`homegrown`): how the same word is written
+    /// without the hyphens.
+    pub joined: String,
+}
+
+/// The hyphenated compounds of `text`, given its tokens (from [`tokenize`],
+/// or any analyzer that keeps its offsets and drops none): runs of two or
+/// more words of letters, each joined to the next by one hyphen and
+/// nothing else. Numbers never join (`2019-2020`, `COVID-19`).
+pub(crate) fn compounds(text: &str, tokens: &[Token]) -> Vec<Compound> {
+    let mut out = Vec::new();
+    if !text.contains(COMPOUND_HYPHENS) {
+        return out;
+    }
+    let letters = |t: &Token| {
+        text.get(t.start..t.end)
+            .is_some_and(|w| w.chars().all(|c| c.is_alphabetic() || is_ignorable(c)))
+    };
+    let joined_to_next = |i: usize| {
+        let (a, b) = (&tokens[i], &tokens[i + 1]);
+        let mut between = text.get(a.end..b.start).unwrap_or("").chars();
+        matches!((between.next(), between.next()), (Some(c), None) if COMPOUND_HYPHENS.contains(&c))
+    };
+    let mut i = 0;
+    while i + 1 < tokens.len() {
+        if !letters(&tokens[i]) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j + 1 < tokens.len() && joined_to_next(j) && letters(&tokens[j + 1]) {
+            j += 1;
+        }
+        if j > i {
+            out.push(Compound {
+                parts: i..j + 1,
+                start: tokens[i].start,
+                end: tokens[j].end,
+                joined: tokens[i..=j]
+                    .iter()
+                    .map(|t| fold(&text[t.start..t.end]))
+                    .collect(),
+            });
+        }
+        i = j + 1;
+    }
+    out
+}
+
 /// The Tantivy tokenizer that wraps [`tokenize`].
 #[derive(Clone, Default)]
 pub(crate) struct VerbatimTokenizer {
     /// Reused between calls to avoid reallocating.
     tokens: Vec<TantivyToken>,
+    /// Whether each hyphenated compound also gives its closed form, at its
+    /// first part's position (the index's stemmed fields, so `homegrown`
+    /// finds `home-grown`).
+    closed_compounds: bool,
 }
 
 /// Stream over the tokens [`VerbatimTokenizer`] collected.
@@ -275,7 +343,15 @@ impl Tokenizer for VerbatimTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
         self.tokens.clear();
-        for (position, t) in tokenize(text).into_iter().enumerate() {
+        let tokens = tokenize(text);
+        let mut closed = if self.closed_compounds {
+            compounds(text, &tokens)
+        } else {
+            Vec::new()
+        }
+        .into_iter()
+        .peekable();
+        for (position, t) in tokens.into_iter().enumerate() {
             self.tokens.push(TantivyToken {
                 offset_from: t.start,
                 offset_to: t.end,
@@ -283,6 +359,15 @@ impl Tokenizer for VerbatimTokenizer {
                 text: t.text,
                 position_length: 1,
             });
+            if let Some(c) = closed.next_if(|c| c.parts.start == position) {
+                self.tokens.push(TantivyToken {
+                    offset_from: c.start,
+                    offset_to: c.end,
+                    position,
+                    text: c.joined,
+                    position_length: c.parts.len(),
+                });
+            }
         }
         VerbatimTokenStream {
             tokens: &mut self.tokens,
@@ -310,7 +395,22 @@ pub(crate) const MAX_TOKEN_BYTES: usize = 64;
 /// The stemmed analyzer, for ranked search: British spellings fold into
 /// American ones after stemming ([`spelling`]).
 pub(crate) fn stemmed_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(VerbatimTokenizer::default())
+    stemmed_with(VerbatimTokenizer::default())
+}
+
+/// The stemmed analyzer the index's stemmed fields are written with:
+/// [`stemmed_analyzer`], plus each hyphenated compound's closed form, so a
+/// query of either form finds both (`homegrown` finds `home-grown`; a
+/// hyphenated query word looks up its closed form itself).
+pub(crate) fn stemmed_index_analyzer() -> TextAnalyzer {
+    stemmed_with(VerbatimTokenizer {
+        closed_compounds: true,
+        ..Default::default()
+    })
+}
+
+fn stemmed_with(tokenizer: VerbatimTokenizer) -> TextAnalyzer {
+    TextAnalyzer::builder(tokenizer)
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(CachedStemmer)
@@ -443,6 +543,24 @@ pub(crate) fn exact(text: &str) -> Vec<Token> {
     ANALYZERS.with(|a| analyze(&mut a.borrow_mut().1, text))
 }
 
+/// Rewrites the stemmed tokens of `text` so that each hyphenated compound
+/// whose closed form's stem `wanted` accepts reads as that one word: its
+/// first part's token takes the closed stem and the whole compound's span
+/// (the other parts stay). Used where a question's closed term must meet
+/// the hyphenated form in the text (`homegrown` in `home-grown`).
+pub(crate) fn close_compounds(text: &str, stems: &mut [Token], wanted: &dyn Fn(&str) -> bool) {
+    for c in compounds(text, &tokenize(text)) {
+        let closed = stem(&c.joined);
+        if !wanted(&closed) {
+            continue;
+        }
+        if let Ok(i) = stems.binary_search_by_key(&c.start, |t| t.start) {
+            stems[i].text = closed;
+            stems[i].end = c.end;
+        }
+    }
+}
+
 /// The English stem of one folded word (what search matches it by).
 pub(crate) fn stem(word: &str) -> String {
     stemmed(word)
@@ -549,6 +667,65 @@ mod tests {
 
     fn words(s: &str) -> Vec<String> {
         tokenize(s).into_iter().map(|t| t.text).collect()
+    }
+
+    /// Hyphenated compounds of letters, joined by one hyphen each, with
+    /// their closed forms; dashes, spaces, numbers and a lone word never
+    /// join, and offsets cover the whole compound.
+    #[test]
+    fn hyphenated_compounds_and_their_closed_forms() {
+        let text =
+            "Home-grown chips, a state\u{2011}of\u{2011}the\u{2011}art fab, 2019-2020 plans, \
+                    COVID-19, the AI – robot gap, re- entry, and non-linear.";
+        let found: Vec<(String, &str)> = compounds(text, &tokenize(text))
+            .into_iter()
+            .map(|c| (c.joined, &text[c.start..c.end]))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("homegrown".to_string(), "Home-grown"),
+                (
+                    "stateoftheart".to_string(),
+                    "state\u{2011}of\u{2011}the\u{2011}art"
+                ),
+                ("nonlinear".to_string(), "non-linear"),
+            ]
+        );
+        assert!(compounds("plain words only", &tokenize("plain words only")).is_empty());
+    }
+
+    /// The index's stemmed analyzer gives a compound's closed form at its
+    /// first part's position, after the parts it spans; the query
+    /// analyzer does not.
+    #[test]
+    fn the_index_analyzer_also_gives_closed_compounds() {
+        let text = "Japan's home-grown models";
+        let stems = |mut a: TextAnalyzer| {
+            let mut out = Vec::new();
+            let mut stream = a.token_stream(text);
+            while stream.advance() {
+                let t = stream.token();
+                out.push((
+                    t.text.clone(),
+                    t.position,
+                    &text[t.offset_from..t.offset_to],
+                ));
+            }
+            out
+        };
+        let indexed = stems(stemmed_index_analyzer());
+        assert!(
+            indexed.contains(&("homegrown".to_string(), 2, "home-grown")),
+            "{indexed:?}"
+        );
+        assert!(
+            indexed.contains(&("grown".to_string(), 3, "grown")),
+            "{indexed:?}"
+        );
+        assert!(stems(stemmed_analyzer())
+            .iter()
+            .all(|(t, _, _)| t != "homegrown"));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use crate::analysis::{stemmed, tokenize, Token};
+use crate::analysis::{tokenize, Token};
 use crate::model::Span;
 
 use super::features::coverage;
@@ -73,7 +73,7 @@ pub(super) fn answers<'a>(
         }
         let words = Words {
             tokens,
-            stems: stemmed(text),
+            stems: q.stems_of(text),
         };
         let stems: Vec<String> = words.stems.iter().map(|t| t.text.clone()).collect();
         let cov = coverage(q, &stems);

@@ -104,11 +104,8 @@ pub(super) fn coverage(q: &Question, stems: &[String]) -> f64 {
 }
 
 /// The stems of a text.
-pub(super) fn stems_of(text: &str) -> Vec<String> {
-    crate::analysis::stemmed(text)
-        .into_iter()
-        .map(|t| t.text)
-        .collect()
+pub(super) fn stems_of(q: &Question, text: &str) -> Vec<String> {
+    q.stems_of(text).into_iter().map(|t| t.text).collect()
 }
 
 /// What every feature needs of the question, computed once.
@@ -244,7 +241,7 @@ impl PassageStats {
         title_coverage: f64,
     ) -> Self {
         let text = doc.passage_text(p);
-        let stem_toks = crate::analysis::stemmed(text);
+        let stem_toks = qs.q.stems_of(text);
         let exact: Vec<String> = crate::analysis::exact(text)
             .into_iter()
             .map(|t| t.text)

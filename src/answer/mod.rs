@@ -169,7 +169,35 @@ pub(crate) fn analyze_question(snap: &Snapshot, text: &str) -> Result<Question> 
     let n = searcher.num_docs() as f64;
     let mut seen = HashSet::new();
     let mut terms = Vec::new();
-    for t in tokenize(text) {
+    let idf_of = |df: u64| (1.0 + (n - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
+    let tokens = tokenize(text);
+    // A hyphenated compound the corpus holds closed up (the index keeps
+    // every hyphenated compound's closed form too) is one term, so
+    // `home-grown` meets `homegrown` and is never a word found nowhere.
+    let mut compounds = crate::analysis::compounds(text, &tokens)
+        .into_iter()
+        .peekable();
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Some(c) = compounds.next_if(|c| c.parts.start == i) {
+            let stem = crate::analysis::stem(&c.joined);
+            let df = searcher.doc_freq(&Term::from_field_text(body, &stem))?;
+            if df > 0 {
+                i = c.parts.end;
+                if seen.insert(stem.clone()) {
+                    terms.push(QTerm {
+                        stem,
+                        exact: c.joined,
+                        raw: text[c.start..c.end].to_string(),
+                        idf: idf_of(df),
+                        doc_freq: df,
+                    });
+                }
+                continue;
+            }
+        }
+        let t = &tokens[i];
+        i += 1;
         if is_stopword(&t.text) {
             continue;
         }
@@ -184,12 +212,11 @@ pub(crate) fn analyze_question(snap: &Snapshot, text: &str) -> Result<Question> 
             continue;
         }
         let df = searcher.doc_freq(&Term::from_field_text(body, &stem))?;
-        let idf = (1.0 + (n - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
         terms.push(QTerm {
             stem,
             exact: t.text.clone(),
             raw: text[t.start..t.end].to_string(),
-            idf,
+            idf: idf_of(df),
             doc_freq: df,
         });
     }
@@ -268,7 +295,7 @@ pub(crate) fn candidates<'a>(
     for (rank, s) in passages.iter().enumerate() {
         let title_coverage = *title_cache
             .entry(s.doc.meta.id.as_str())
-            .or_insert_with(|| coverage(q, &stems_of(&s.doc.meta.title)));
+            .or_insert_with(|| coverage(q, &stems_of(q, &s.doc.meta.title)));
         let ps = PassageStats::new(
             &qs,
             s.doc,

@@ -248,6 +248,18 @@ pub(crate) struct Question {
 }
 
 impl Question {
+    /// The stemmed tokens of `text` as this question reads them: a
+    /// hyphenated compound of the text whose closed form is one of the
+    /// question's terms (`homegrown`, typed closed or hyphenated) reads as
+    /// that one word ([`crate::analysis::close_compounds`]).
+    pub(crate) fn stems_of(&self, text: &str) -> Vec<crate::analysis::Token> {
+        let mut stems = crate::analysis::stemmed(text);
+        crate::analysis::close_compounds(text, &mut stems, &|s| {
+            self.terms.iter().any(|t| t.stem == s)
+        });
+        stems
+    }
+
     /// The question's whole IDF weight.
     pub(crate) fn total_idf(&self) -> f64 {
         self.terms.iter().map(|t| t.idf).sum()

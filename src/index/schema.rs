@@ -7,7 +7,7 @@ use tantivy::schema::{
 };
 use tantivy::Index;
 
-use crate::analysis::{exact_analyzer, stemmed_analyzer, EXACT, STEMMED};
+use crate::analysis::{exact_analyzer, stemmed_index_analyzer, EXACT, STEMMED};
 
 /// Handles of every field, resolved once.
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +84,8 @@ pub(super) fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
 
 /// Registers verbatim's analyzers on an index (needed after every open).
 pub(super) fn register_analyzers(index: &Index) {
-    index.tokenizers().register(STEMMED, stemmed_analyzer());
+    index
+        .tokenizers()
+        .register(STEMMED, stemmed_index_analyzer());
     index.tokenizers().register(EXACT, exact_analyzer());
 }

@@ -43,6 +43,9 @@ pub(crate) struct Pattern {
     pub analysis: Analysis,
     /// Consecutive analyzed tokens.
     pub tokens: Vec<String>,
+    /// For a hyphenated query word (`home-grown`), the stem of its closed
+    /// form (`homegrown`), which matches too, closed or hyphenated.
+    pub joined: Option<String>,
 }
 
 /// A query ready to run, plus what to highlight.
@@ -116,11 +119,42 @@ fn compile_node(
     if tokens.is_empty() {
         return None;
     }
+    let joined = match node {
+        Node::Term(w) if tokens.len() > 1 => closed_form(w, tokens.len()),
+        _ => None,
+    };
     let q = token_query(field, &tokens);
+    // A hyphenated word matches as written or closed up: the index holds
+    // every hyphenated compound's closed form too, so the closed term finds
+    // both spellings.
+    let q = match &joined {
+        Some(j) => Box::new(BooleanQuery::new(vec![
+            (TOccur::Should, q),
+            (TOccur::Should, token_query(field, std::slice::from_ref(j))),
+        ])),
+        None => q,
+    };
     if positive {
-        patterns.push(Pattern { analysis, tokens });
+        patterns.push(Pattern {
+            analysis,
+            tokens,
+            joined,
+        });
     }
     Some(q)
+}
+
+/// The stem of a query word's closed form when the whole word is one
+/// hyphenated compound of `parts` analyzed tokens (`home-grown` gives
+/// `homegrown`).
+fn closed_form(word: &str, parts: usize) -> Option<String> {
+    let tokens = crate::analysis::tokenize(word);
+    match crate::analysis::compounds(word, &tokens).as_slice() {
+        [c] if c.parts == (0..tokens.len()) && tokens.len() == parts => {
+            Some(crate::analysis::stem(&c.joined))
+        }
+        _ => None,
+    }
 }
 
 fn compile_clauses(
@@ -943,6 +977,12 @@ pub(crate) struct Highlighter<'p> {
     /// The patterns (their indexes) by their first token, so a word is
     /// checked against the few that can start at it, not against all.
     starts: FxHashMap<&'p str, Vec<usize>>,
+    /// The closed forms of hyphenated query words, matched as one word.
+    joined: FxHashSet<&'p str>,
+    /// The stems a hyphenated compound of the text matches by its closed
+    /// form: the closed forms, and every one-word stemmed pattern
+    /// (`homegrown` highlights `home-grown`).
+    closed: FxHashSet<&'p str>,
 }
 
 /// The first two chars of a word.
@@ -962,7 +1002,7 @@ impl<'p> Highlighter<'p> {
         let heads = patterns
             .iter()
             .filter(|p| p.analysis == Analysis::Stemmed)
-            .flat_map(|p| p.tokens.iter())
+            .flat_map(|p| p.tokens.iter().chain(&p.joined))
             .flat_map(|t| {
                 std::iter::once(head(t)).chain(
                     aliases
@@ -978,11 +1018,23 @@ impl<'p> Highlighter<'p> {
                 starts.entry(first.as_str()).or_default().push(i);
             }
         }
+        let joined: FxHashSet<&str> = patterns
+            .iter()
+            .filter_map(|p| p.joined.as_deref())
+            .collect();
+        let closed = patterns
+            .iter()
+            .filter(|p| p.analysis == Analysis::Stemmed && p.tokens.len() == 1)
+            .map(|p| p.tokens[0].as_str())
+            .chain(joined.iter().copied())
+            .collect();
         Highlighter {
             patterns,
             heads,
             stems: FxHashMap::default(),
             starts,
+            joined,
+            closed,
         }
     }
 
@@ -1033,6 +1085,22 @@ impl<'p> Highlighter<'p> {
                     if matches {
                         ranges.push((words[w].start, words[w + n - 1].end));
                     }
+                }
+            }
+            if stem_of(words[w]).is_some_and(|s| self.joined.contains(s)) {
+                ranges.push((words[w].start, words[w].end));
+            }
+        }
+        // A hyphenated compound of the text matches a one-word pattern by
+        // its closed form (`homegrown` in `home-grown`).
+        if !self.closed.is_empty() {
+            for c in crate::analysis::compounds(text, tokens) {
+                let closed = self
+                    .stems
+                    .entry(c.joined)
+                    .or_insert_with_key(|j| crate::analysis::stem(j));
+                if self.closed.contains(closed.as_str()) {
+                    ranges.push((c.start, c.end));
                 }
             }
         }
@@ -1466,6 +1534,7 @@ mod tests {
             let pattern = Pattern {
                 analysis: Analysis::Stemmed,
                 tokens: tokens.clone(),
+                joined: None,
             };
             for d in &docs {
                 for p in &d.passages {
@@ -1544,7 +1613,7 @@ mod tests {
                 .into_iter()
                 .map(|t| t.text)
                 .collect();
-            let pattern = Pattern { analysis: Analysis::Stemmed, tokens: tokens.clone() };
+            let pattern = Pattern { analysis: Analysis::Stemmed, tokens: tokens.clone(), joined: None };
             let p = &doc.passages[0];
             let words = crate::analysis::tokenize(doc.passage_text(p));
             let got: Vec<&str> = highlight(&doc, p, &words, std::slice::from_ref(&pattern))

@@ -329,3 +329,92 @@ fn malformed_queries_are_lenient_or_clear() {
         verbatim::ErrorCode::InvalidQuery
     );
 }
+
+/// `home-grown` and `homegrown` are one word to ranked search and to
+/// answers, whichever form the reader types and the source uses, with the
+/// source's own form highlighted; two separate words are not a compound.
+/// Exact phrases and quote verdicts keep the source's form.
+#[test]
+fn hyphenated_compounds_meet_their_closed_form() {
+    use verbatim::{AskRequest, Engine, Verdict};
+    let corpus = super::support::corpus_of(&[
+        (
+            "closed.md",
+            "# Chips\n\nJapan backs homegrown chips for its data centres.",
+        ),
+        (
+            "hyphen.md",
+            "# Models\n\nSakana builds a home-grown model in Tokyo.",
+        ),
+        ("apart.md", "# Teams\n\nThe home team has grown in Osaka."),
+    ]);
+    let index = tempfile::tempdir().unwrap();
+    let (e, _) = Engine::open(corpus.path(), index.path()).unwrap();
+    let chars = |s: &str, a: usize, b: usize| s.chars().skip(a).take(b - a).collect::<String>();
+    let found = |q: &str| -> Vec<(String, Vec<String>)> {
+        let page = e
+            .search(&SearchRequest {
+                query: q.into(),
+                limit: 10,
+                offset: 0,
+                filters: Filters::default(),
+                mode: Some(SearchMode::Lexical),
+            })
+            .unwrap();
+        let mut hits: Vec<(String, Vec<String>)> = page
+            .hits
+            .iter()
+            .map(|h| {
+                let marked = h
+                    .highlights
+                    .iter()
+                    .map(|s| chars(&h.doc.text, s.start, s.end))
+                    .collect();
+                (h.doc.meta.id.clone(), marked)
+            })
+            .collect();
+        hits.sort();
+        hits
+    };
+    let both = vec![
+        ("closed".to_string(), vec!["homegrown".to_string()]),
+        ("hyphen".to_string(), vec!["home-grown".to_string()]),
+    ];
+    assert_eq!(found("homegrown"), both);
+    assert_eq!(found("home-grown"), both);
+    assert_eq!(found("Home-Grown"), both);
+    let only = |id: &str, marked: &str| vec![(id.to_string(), vec![marked.to_string()])];
+    assert_eq!(found("\"home-grown\""), only("hyphen", "home-grown"));
+    assert_eq!(found("\"homegrown\""), only("closed", "homegrown"));
+
+    let ask = |q: &str| {
+        e.ask(&AskRequest {
+            question: q.into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let r = ask("Who backs home-grown chips?");
+    assert!(r.unmatched_terms.is_empty(), "{:?}", r.unmatched_terms);
+    assert_eq!(r.answers[0].doc.meta.id, "closed");
+    let r = ask("Which model is homegrown?");
+    assert!(r.unmatched_terms.is_empty(), "{:?}", r.unmatched_terms);
+    let a = &r.answers[0];
+    assert_eq!(a.doc.meta.id, "hyphen");
+    let marked: Vec<String> = a
+        .highlights
+        .iter()
+        .map(|(s, _)| chars(&a.doc.text, s.start, s.end))
+        .collect();
+    assert!(marked.iter().any(|m| m == "home-grown"), "{marked:?}");
+
+    let check = e
+        .check_quote("Sakana builds a homegrown model in Tokyo.")
+        .unwrap();
+    assert_ne!(
+        check.verdict,
+        Verdict::Verbatim,
+        "a quote keeps the source's form"
+    );
+}
