@@ -280,39 +280,69 @@ pub(crate) struct Compound {
 /// more words of letters, each joined to the next by one hyphen and
 /// nothing else. Numbers never join (`2019-2020`, `COVID-19`).
 pub(crate) fn compounds(text: &str, tokens: &[Token]) -> Vec<Compound> {
+    compound_runs(text, tokens)
+        .into_iter()
+        .map(|parts| Compound {
+            start: tokens[parts.start].start,
+            end: tokens[parts.end - 1].end,
+            joined: closed_form(text, &tokens[parts.clone()]),
+            parts,
+        })
+        .collect()
+}
+
+/// The closed form of a compound's parts: their folded words, joined.
+pub(crate) fn closed_form(text: &str, parts: &[Token]) -> String {
+    parts.iter().map(|t| fold(&text[t.start..t.end])).collect()
+}
+
+/// The token ranges of the hyphenated compounds of [`compounds`], found
+/// without building their closed forms (for callers that can rule most of
+/// them out first).
+pub(crate) fn compound_runs(text: &str, tokens: &[Token]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
-    if !text.contains(COMPOUND_HYPHENS) {
-        return out;
-    }
+    // Cheap tests first (this runs on every highlighted passage): one
+    // hyphen between two tokens, by its byte length, then the letters of
+    // the few parts that pass.
+    let joined_to_next = |i: usize| {
+        let (a, b) = (&tokens[i], &tokens[i + 1]);
+        match b.start.checked_sub(a.end) {
+            Some(1) => text.as_bytes()[a.end] == b'-',
+            Some(3) => text
+                .get(a.end..b.start)
+                .and_then(|s| s.chars().next())
+                .is_some_and(|c| COMPOUND_HYPHENS.contains(&c)),
+            _ => false,
+        }
+    };
     let letters = |t: &Token| {
         text.get(t.start..t.end)
             .is_some_and(|w| w.chars().all(|c| c.is_alphabetic() || is_ignorable(c)))
     };
-    let joined_to_next = |i: usize| {
-        let (a, b) = (&tokens[i], &tokens[i + 1]);
-        let mut between = text.get(a.end..b.start).unwrap_or("").chars();
-        matches!((between.next(), between.next()), (Some(c), None) if COMPOUND_HYPHENS.contains(&c))
-    };
     let mut i = 0;
     while i + 1 < tokens.len() {
-        if !letters(&tokens[i]) {
+        if !joined_to_next(i) {
             i += 1;
             continue;
         }
-        let mut j = i;
-        while j + 1 < tokens.len() && joined_to_next(j) && letters(&tokens[j + 1]) {
+        // A chain of joined tokens, i..=j; its compounds are its longest
+        // runs of words of letters.
+        let mut j = i + 1;
+        while j + 1 < tokens.len() && joined_to_next(j) {
             j += 1;
         }
-        if j > i {
-            out.push(Compound {
-                parts: i..j + 1,
-                start: tokens[i].start,
-                end: tokens[j].end,
-                joined: tokens[i..=j]
-                    .iter()
-                    .map(|t| fold(&text[t.start..t.end]))
-                    .collect(),
-            });
+        let mut start = i;
+        let ends = tokens[i..=j]
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !letters(t))
+            .map(|(k, _)| i + k)
+            .chain(std::iter::once(j + 1));
+        for end in ends {
+            if end - start >= 2 {
+                out.push(start..end);
+            }
+            start = end + 1;
         }
         i = j + 1;
     }
@@ -549,14 +579,15 @@ pub(crate) fn exact(text: &str) -> Vec<Token> {
 /// (the other parts stay). Used where a question's closed term must meet
 /// the hyphenated form in the text (`homegrown` in `home-grown`).
 pub(crate) fn close_compounds(text: &str, stems: &mut [Token], wanted: &dyn Fn(&str) -> bool) {
-    for c in compounds(text, &tokenize(text)) {
-        let closed = stem(&c.joined);
-        if !wanted(&closed) {
-            continue;
-        }
-        if let Ok(i) = stems.binary_search_by_key(&c.start, |t| t.start) {
-            stems[i].text = closed;
-            stems[i].end = c.end;
+    // The stemmed tokens keep the text's offsets, which is all the runs
+    // read.
+    for run in compound_runs(text, stems) {
+        let closed = stem(&closed_form(text, &stems[run.clone()]));
+        if wanted(&closed) {
+            let end = stems[run.end - 1].end;
+            let first = &mut stems[run.start];
+            first.text = closed;
+            first.end = end;
         }
     }
 }

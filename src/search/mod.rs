@@ -1094,13 +1094,25 @@ impl<'p> Highlighter<'p> {
         // A hyphenated compound of the text matches a one-word pattern by
         // its closed form (`homegrown` in `home-grown`).
         if !self.closed.is_empty() {
-            for c in crate::analysis::compounds(text, tokens) {
+            for run in crate::analysis::compound_runs(text, tokens) {
+                let parts = &tokens[run];
+                // The closed form starts as its first part does: most
+                // compounds are ruled out by their first two chars.
+                let mut first = parts[0].text.chars();
+                let h = match (first.next(), first.next()) {
+                    (c, Some(d)) => (c, Some(d)),
+                    (c, None) => (c, parts[1].text.chars().next()),
+                };
+                if !self.heads.contains(&h) {
+                    continue;
+                }
+                let joined = crate::analysis::closed_form(text, parts);
                 let closed = self
                     .stems
-                    .entry(c.joined)
+                    .entry(joined)
                     .or_insert_with_key(|j| crate::analysis::stem(j));
                 if self.closed.contains(closed.as_str()) {
-                    ranges.push((c.start, c.end));
+                    ranges.push((parts[0].start, parts[parts.len() - 1].end));
                 }
             }
         }
