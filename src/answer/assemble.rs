@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use crate::analysis::{tokenize, Token};
 use crate::model::Span;
+use crate::search::{Highlighter, Pattern};
 
 use super::features::coverage;
 use super::judge::Judge;
@@ -161,8 +162,10 @@ fn kind_ranges(
 }
 
 /// Term and answer highlights of an answer text, as absolute char spans:
-/// every word of the text whose stem is a question term's, and the answer
-/// ranges when given (a strong answer's only).
+/// every word of the text that stems as a question term does, by search's
+/// own highlighter (one rule for hits and answers: stem exceptions,
+/// spellings and compounds alike), and the answer ranges when given (a
+/// strong answer's only).
 fn highlights(
     text: &str,
     char_base: usize,
@@ -175,12 +178,11 @@ fn highlights(
         start: to_chars(r.start),
         end: to_chars(r.end),
     };
-    let stems: HashSet<&str> = q.terms.iter().map(|t| t.stem.as_str()).collect();
-    let mut out: Vec<(Span, HighlightKind)> = words
-        .stems
-        .iter()
-        .filter(|t| stems.contains(t.text.as_str()))
-        .map(|t| (span(t.start..t.end), HighlightKind::Term))
+    let patterns: Vec<Pattern> = q.terms.iter().map(|t| Pattern::word(&t.stem)).collect();
+    let mut out: Vec<(Span, HighlightKind)> = Highlighter::new(&patterns)
+        .spans_in(text, char_base, &words.tokens)
+        .into_iter()
+        .map(|s| (s, HighlightKind::Term))
         .collect();
     out.extend(
         answer

@@ -80,6 +80,18 @@ pub struct Filters {
     pub kind: Option<String>,
 }
 
+impl Pattern {
+    /// One stemmed word, matched in any form that stems alike (an answer's
+    /// question term).
+    pub(crate) fn word(stem: &str) -> Pattern {
+        Pattern {
+            analysis: Analysis::Stemmed,
+            tokens: vec![stem.to_string()],
+            joined: None,
+        }
+    }
+}
+
 fn terms_of(analysis: Analysis, text: &str) -> Vec<String> {
     let tokens = match analysis {
         Analysis::Stemmed => crate::analysis::stemmed(text),
@@ -1047,7 +1059,14 @@ impl<'p> Highlighter<'p> {
         passage: &Passage,
         tokens: &[Token],
     ) -> Vec<Span> {
-        let text = doc.passage_text(passage);
+        self.spans_in(doc.passage_text(passage), passage.span.start, tokens)
+    }
+
+    /// Every occurrence of every pattern in `text` (`tokens` are its words,
+    /// [`crate::analysis::tokenize`]d), as merged char spans offset by
+    /// `char_base` (the text's first char in its document): the one rule
+    /// that search hits and answers are highlighted by.
+    pub(crate) fn spans_in(&mut self, text: &str, char_base: usize, tokens: &[Token]) -> Vec<Span> {
         // The passage's words, folded, as both analyzers see them (long
         // tokens are dropped by both).
         let words: Vec<&Token> = tokens
@@ -1126,7 +1145,7 @@ impl<'p> Highlighter<'p> {
         }
         // Byte to char offsets in one pass over the text up to the last
         // span (the spans are sorted and disjoint).
-        let (mut byte, mut chars) = (0, passage.span.start);
+        let (mut byte, mut chars) = (0, char_base);
         let mut to_char = |b: usize| {
             chars += text[byte..b].chars().count();
             byte = b;
