@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use crate::ingest::FileRecord;
 
 /// Bump when the schema changes: it invalidates built indexes.
-pub(super) const SCHEMA_VERSION: u32 = 1;
+/// 2: nothing stored, and no `passage_id`, `title`, `section`, `start` or
+/// `end` field (nothing read them).
+pub(super) const SCHEMA_VERSION: u32 = 2;
 
 /// Written beside each generation: what it was built from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -26,7 +26,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 use crate::error::{Error, Result};
 use crate::failpoint::{self, FailPoint};
 use crate::ingest::{self, FileRecord};
-use crate::model::{passage_id, Document};
+use crate::model::Document;
 pub use manifest::{fingerprint, Manifest};
 pub(crate) use schema::Fields;
 
@@ -281,19 +281,12 @@ pub(crate) fn add_document(
 ) -> tantivy::Result<()> {
     for p in &d.passages {
         let mut td = TantivyDocument::default();
-        td.add_text(fields.passage_id, passage_id(&d.meta.id, p.number));
         td.add_text(fields.doc_id, &d.meta.id);
         td.add_text(fields.kind, &d.meta.kind);
         let text = d.passage_text(p);
         td.add_text(fields.body, text);
         td.add_text(fields.exact, text);
-        td.add_text(fields.title, &d.meta.title);
-        if let Some(s) = &p.section {
-            td.add_text(fields.section, s);
-        }
         td.add_u64(fields.paragraph, p.number as u64);
-        td.add_u64(fields.start, p.span.start as u64);
-        td.add_u64(fields.end, p.span.end as u64);
         writer.add_document(td)?;
     }
     Ok(())
