@@ -284,13 +284,19 @@ impl Engine {
 
     /// Answers a question with cited sentences (or says it cannot).
     pub fn ask(&self, req: &AskRequest) -> Result<AskResult<'_>> {
-        answer::ask(&self.snapshot, req, self.reader)
+        self.ask_until(req, &Cancel::never())
+    }
+
+    /// [`Engine::ask`], stopping with [`crate::error::Error::Cancelled`]
+    /// between its phases once `cancel` is raised.
+    pub(crate) fn ask_until(&self, req: &AskRequest, cancel: &Cancel) -> Result<AskResult<'_>> {
+        answer::ask(&self.snapshot, req, self.reader, cancel)
     }
 
     /// [`Engine::ask`] with the reader model on or off (benchmarks measure
     /// what it buys in one run).
     pub(crate) fn ask_with(&self, req: &AskRequest, reader: ReaderMode) -> Result<AskResult<'_>> {
-        answer::ask(&self.snapshot, req, reader)
+        answer::ask(&self.snapshot, req, reader, &Cancel::never())
     }
 
     /// This engine with the answer reader on or off. On loads the reader

@@ -59,6 +59,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
 use crate::analysis::tokenize;
+use crate::cancel::Cancel;
 use crate::config::ReaderMode;
 use crate::embed;
 use crate::error::{Error, Result};
@@ -396,6 +397,7 @@ pub(crate) fn ask<'a>(
     snap: &'a Snapshot,
     req: &AskRequest,
     reader: ReaderMode,
+    cancel: &Cancel,
 ) -> Result<AskResult<'a>> {
     if req.limit == 0 || req.limit > MAX_ANSWERS {
         return Err(Error::InvalidParameter(format!(
@@ -407,6 +409,9 @@ pub(crate) fn ask<'a>(
         mut cands,
         passages,
     } = rank(snap, &req.question, &req.filters)?;
+    // The question's phases (ranking, the reader, assembling) each cost
+    // tens of milliseconds: one that timed out stops between them.
+    cancel.check()?;
     let unmatched_terms: Vec<String> = q
         .terms
         .iter()
@@ -431,6 +436,7 @@ pub(crate) fn ask<'a>(
         )?),
         None => None,
     };
+    cancel.check()?;
     let judge = judge::Judge {
         q: &q,
         cands: &cands,
@@ -536,3 +542,32 @@ fn topic_test(snap: &Snapshot) -> impl Fn(&str) -> bool + '_ {
 /// the name a "who" or "where" question asks for: a word in more is the
 /// corpus's topic ("AI" in an article on AI), not an answer.
 const TOPIC_SHARE: f64 = 0.2;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A question whose request stopped waiting stops at its next phase
+    /// with `Cancelled` (a 408 that frees its permit); one nobody cancels
+    /// is answered as before.
+    #[test]
+    fn a_cancelled_question_stops_between_its_phases() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let docs = crate::ingest::load_corpus(&corpus).unwrap().documents;
+        let dir = tempfile::tempdir().unwrap();
+        let engine = crate::Engine::build(docs, dir.path(), crate::VectorMode::Off).unwrap();
+        let req = AskRequest {
+            question: "Which companies are building the 1-trillion-parameter model?".into(),
+            limit: 3,
+            ..Default::default()
+        };
+        let raised = Cancel::never();
+        raised.cancel();
+        let stopped = ask(engine.snapshot(), &req, ReaderMode::Off, &raised);
+        assert!(matches!(stopped, Err(Error::Cancelled)));
+        let answered = ask(engine.snapshot(), &req, ReaderMode::Off, &Cancel::never()).unwrap();
+        assert!(!answered.answers.is_empty());
+    }
+}

@@ -47,7 +47,7 @@ pub(crate) async fn ask(
     }
     let engine = state.engine()?;
     let resp = state
-        .blocking(move || {
+        .blocking_until(move |cancel| {
             let req = AskRequest {
                 question: body.question,
                 limit: body.limit.unwrap_or(3),
@@ -56,7 +56,7 @@ pub(crate) async fn ask(
                     kind: body.kind,
                 },
             };
-            let r = engine.ask(&req)?;
+            let r = engine.ask_until(&req, cancel)?;
             Ok::<_, crate::error::Error>(AskResponse::new(&req.question, &r))
         })
         .await?;
