@@ -275,8 +275,8 @@ pub(crate) struct Compound {
     pub joined: String,
 }
 
-/// The hyphenated compounds of `text`, given its tokens (from [`tokenize`],
-/// or any analyzer that keeps its offsets and drops none): runs of two or
+/// The hyphenated compounds of `text`, given tokens that keep its offsets
+/// ([`tokenize`]'s, or an analyzer's; only offsets are read): runs of two or
 /// more words of letters, each joined to the next by one hyphen and
 /// nothing else. Numbers never join (`2019-2020`, `COVID-19`).
 pub(crate) fn compounds(text: &str, tokens: &[Token]) -> Vec<Compound> {
@@ -727,8 +727,8 @@ mod tests {
     }
 
     /// The index's stemmed analyzer gives a compound's closed form at its
-    /// first part's position, after the parts it spans; the query
-    /// analyzer does not.
+    /// first part's position, spanning all its parts; the query analyzer
+    /// does not.
     #[test]
     fn the_index_analyzer_also_gives_closed_compounds() {
         let text = "Japan's home-grown models";

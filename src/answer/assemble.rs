@@ -1,6 +1,6 @@
 //! From ranked candidate sentences to answers: each candidate is judged
 //! ([`Judge`]), extended back over the sentences it leans on, tokenized
-//! once ([`Words`]), de-duplicated, highlighted, and originals are moved
+//! once, de-duplicated, highlighted, and originals are moved
 //! ahead of the sentences that restate them ([`originals_first`]). Pure:
 //! the only outside fact it needs, whether a word is the corpus's topic,
 //! comes in as a function.
@@ -12,7 +12,7 @@ use crate::analysis::{tokenize, Token};
 use crate::model::Span;
 use crate::search::{Highlighter, Pattern};
 
-use super::features::coverage;
+use super::features::{coverage, stems_of};
 use super::judge::Judge;
 use super::question::{QType, Question};
 use super::spans;
@@ -23,15 +23,6 @@ use super::weights::MIN_COVERAGE;
 const ANAPHORA: &[&str] = &[
     "it", "its", "this", "these", "they", "their", "he", "she", "his", "her", "that", "those",
 ];
-
-/// The words of an answer's text, analysed once for everything that reads
-/// them: de-duplication, coverage, highlights and the kind check.
-struct Words {
-    /// Folded tokens, offsets relative to the answer's text.
-    tokens: Vec<Token>,
-    /// Stemmed tokens, offsets relative to the answer's text.
-    stems: Vec<Token>,
-}
 
 /// An answer being assembled, with what later steps read of its words.
 pub(super) struct Assembled<'a> {
@@ -72,17 +63,14 @@ pub(super) fn answers<'a>(
         {
             continue;
         }
-        let words = Words {
-            tokens,
-            stems: q.stems_of(text),
-        };
-        let stems: Vec<String> = words.stems.iter().map(|t| t.text.clone()).collect();
-        let cov = coverage(q, &stems);
+        // The answer's folded tokens serve de-duplication (above), the kind
+        // check and the highlights; its stems serve coverage.
+        let cov = coverage(q, &stems_of(q, text));
         let span = Span {
             start: c.passage.sentences[range.start].span.start,
             end: c.passage.sentences[range.end - 1].span.end,
         };
-        let kind_ranges = kind_ranges(text, &words.tokens, q, topic);
+        let kind_ranges = kind_ranges(text, &tokens, q, topic);
         let answerability = judge.answerability(i);
         let strong = match answerability {
             Some(p) => judge.strong_at(p),
@@ -93,7 +81,7 @@ pub(super) fn answers<'a>(
                 doc: c.doc,
                 passage: c.passage,
                 // A weak answer marks the question's words, never an answer span.
-                highlights: highlights(text, span.start, q, &words, strong.then_some(kind_ranges)),
+                highlights: highlights(text, span.start, q, &tokens, strong.then_some(kind_ranges)),
                 answerability,
                 strong,
                 primary: c.sentence,
@@ -170,7 +158,7 @@ fn highlights(
     text: &str,
     char_base: usize,
     q: &Question,
-    words: &Words,
+    tokens: &[Token],
     answer: Option<Vec<Range<usize>>>,
 ) -> Vec<(Span, HighlightKind)> {
     let to_chars = |b: usize| char_base + text[..b].chars().count();
@@ -180,7 +168,7 @@ fn highlights(
     };
     let patterns: Vec<Pattern> = q.terms.iter().map(|t| Pattern::word(&t.stem)).collect();
     let mut out: Vec<(Span, HighlightKind)> = Highlighter::new(&patterns)
-        .spans_in(text, char_base, &words.tokens)
+        .spans_in(text, char_base, tokens)
         .into_iter()
         .map(|s| (s, HighlightKind::Term))
         .collect();

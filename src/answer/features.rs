@@ -103,7 +103,7 @@ pub(super) fn coverage(q: &Question, stems: &[String]) -> f64 {
         / total
 }
 
-/// The stems of a text.
+/// The stems of a text as `q` reads them ([`Question::stems_of`]).
 pub(super) fn stems_of(q: &Question, text: &str) -> Vec<String> {
     q.stems_of(text).into_iter().map(|t| t.text).collect()
 }

@@ -18,6 +18,7 @@ use crate::engine::Engine;
 use crate::error::ErrorCode;
 use crate::model::Citation;
 use crate::search::{Filters, Prepared, SearchMode, SearchRequest, MAX_LIMIT};
+use crate::snapshot::Scored;
 use crate::wire::SearchResponse;
 
 /// Default page size.
@@ -288,6 +289,30 @@ pub(crate) struct ExportRow {
 }
 
 impl ExportRow {
+    /// The row of the hit at `rank` (from 1); `base` prefixes its permalink.
+    fn of(rank: usize, h: &Scored<'_>, base: &str) -> ExportRow {
+        let (doc, p) = (h.doc, h.passage);
+        let c: Citation = doc.cite(p, p.span);
+        let permalink = super::web::permalink(base, &c);
+        ExportRow {
+            rank,
+            passage_id: c.passage_id,
+            doc_id: c.doc_id,
+            title: c.title,
+            kind: c.kind,
+            section: p.section.clone().unwrap_or_default(),
+            paragraph: c.paragraph,
+            start: c.start,
+            end: c.end,
+            url: c.url.unwrap_or_default(),
+            doc_version: c.doc_version,
+            label: c.label,
+            permalink,
+            score: h.score,
+            text: doc.passage_text(p).to_string(),
+        }
+    }
+
     /// The row as CSV cells, in [`EXPORT_HEADERS`] order; text cells go
     /// through [`super::web::csv_text`], so none runs as a formula.
     fn csv_cells(&self) -> [String; 15] {
@@ -437,26 +462,7 @@ fn stream_rows(
     let walked = engine.export(q, &filters, mode, &mut |hits| {
         for h in hits {
             rank += 1;
-            let (score, doc, p) = (h.score, h.doc, h.passage);
-            let c: Citation = doc.cite(p, p.span);
-            let permalink = super::web::permalink(base, &c);
-            let row = ExportRow {
-                rank,
-                passage_id: c.passage_id,
-                doc_id: c.doc_id,
-                title: c.title,
-                kind: c.kind,
-                section: p.section.clone().unwrap_or_default(),
-                paragraph: c.paragraph,
-                start: c.start,
-                end: c.end,
-                url: c.url.unwrap_or_default(),
-                doc_version: c.doc_version,
-                label: c.label,
-                permalink,
-                score,
-                text: doc.passage_text(p).to_string(),
-            };
+            let row = ExportRow::of(rank, &h, base);
             if jsonl {
                 let _ = serde_json::to_writer(&mut buf, &row);
                 buf.push(b'\n');
@@ -472,14 +478,10 @@ fn stream_rows(
         }
         true
     });
-    match walked {
-        Err(e) => {
-            sink.send(Err(std::io::Error::other(e.to_string())));
-        }
-        Ok(()) if !gone => {
-            sink.flush(csv, &mut buf);
-        }
-        Ok(()) => {}
+    if let Err(e) = walked {
+        sink.send(Err(std::io::Error::other(e.to_string())));
+    } else if !gone {
+        sink.flush(csv, &mut buf);
     }
 }
 

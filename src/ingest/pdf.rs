@@ -189,17 +189,23 @@ fn pages_in_child(
             limits().max_memory_mb
         ));
     }
-    // Straight into the pages, and the raw answer dropped: the text is held
-    // once here, not as bytes, a JSON tree, its copy and the pages.
-    let answer: HelperAnswer = serde_json::from_slice(&out)
-        .map_err(|_| "the extractor gave no readable answer".to_string())?;
+    pages_of_answer(out)
+}
+
+/// The pages of the child's answer, or why there are none. Read straight
+/// into the pages, and the bytes dropped as soon as they are: the text is
+/// held at most twice here (the bytes while the pages are read), not as
+/// bytes, a JSON tree, its copy and the pages.
+fn pages_of_answer(out: Vec<u8>) -> std::result::Result<Vec<String>, String> {
+    let unreadable = || "the extractor gave no readable answer".to_string();
+    let answer: HelperAnswer = serde_json::from_slice(&out).map_err(|_| unreadable())?;
     drop(out);
     match answer {
         HelperAnswer { error: Some(e), .. } => Err(e),
         HelperAnswer {
             pages: Some(pages), ..
         } => Ok(pages),
-        _ => Err("the extractor gave no readable answer".to_string()),
+        _ => Err(unreadable()),
     }
 }
 
@@ -445,10 +451,12 @@ mod tests {
     /// answer with neither is refused with a reason.
     #[test]
     fn the_helper_answer_is_pages_or_a_reason() {
-        let pages: HelperAnswer = serde_json::from_str(r#"{"pages":["a","b"]}"#).unwrap();
-        assert_eq!(pages.pages.unwrap(), ["a", "b"]);
-        let error: HelperAnswer = serde_json::from_str(r#"{"error":"bad xref"}"#).unwrap();
-        assert_eq!(error.error.as_deref(), Some("bad xref"));
+        let answer = |s: &str| pages_of_answer(s.as_bytes().to_vec());
+        assert_eq!(answer(r#"{"pages":["a","b"]}"#).unwrap(), ["a", "b"]);
+        assert_eq!(answer(r#"{"error":"bad xref"}"#).unwrap_err(), "bad xref");
+        let unreadable = "the extractor gave no readable answer";
+        assert_eq!(answer("{}").unwrap_err(), unreadable);
+        assert_eq!(answer("not json").unwrap_err(), unreadable);
     }
 
     /// A binary that could not name itself used to parse PDFs in its own

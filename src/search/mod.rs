@@ -44,6 +44,18 @@ pub(crate) struct Compiled {
     pub rescore: Option<Rescore>,
 }
 
+impl Compiled {
+    /// How its pages are ordered: by relevance when it has words or
+    /// phrases, by passage when it is filters alone (every score ties).
+    pub(crate) fn order(&self) -> Order {
+        if self.patterns.is_empty() {
+            Order::Position
+        } else {
+            Order::Relevance
+        }
+    }
+}
+
 /// A plain-word query in the two parts [`run_rescored`] runs apart.
 pub(crate) struct Rescore {
     /// The words and the filters: the same matches as the whole query.
@@ -101,7 +113,7 @@ fn compile_node(
         return None;
     }
     let joined = match node {
-        Node::Term(w) if tokens.len() > 1 => closed_form(w, tokens.len()),
+        Node::Term(w) if tokens.len() > 1 => closed_stem(w, tokens.len()),
         _ => None,
     };
     let q = token_query(field, &tokens);
@@ -128,7 +140,7 @@ fn compile_node(
 /// The stem of a query word's closed form when the whole word is one
 /// hyphenated compound of `parts` analyzed tokens (`home-grown` gives
 /// `homegrown`).
-fn closed_form(word: &str, parts: usize) -> Option<String> {
+fn closed_stem(word: &str, parts: usize) -> Option<String> {
     let tokens = crate::analysis::tokenize(word);
     match crate::analysis::compounds(word, &tokens).as_slice() {
         [c] if c.parts == (0..tokens.len()) && tokens.len() == parts => {
@@ -512,11 +524,7 @@ fn prepare_parsed(
     facts: &FactDocs,
 ) -> Result<Prepared> {
     let compiled = compile(&parsed, &req.filters, snap.fields(), facts)?;
-    let order = if compiled.patterns.is_empty() {
-        Order::Position
-    } else {
-        Order::Relevance
-    };
+    let order = compiled.order();
     let hybrid = wants_hybrid(snap, req.mode, &parsed)? && order == Order::Relevance;
     let vector = match snap.vectors() {
         Some(v) if hybrid => v.recent_query(&req.query),
@@ -748,19 +756,14 @@ pub(crate) fn export<'a>(
     let facts = FactDocs::resolve(snap, &parsed);
     let compiled = compile(&parsed, filters, snap.fields(), &facts)?;
     let q = compiled.query.as_ref();
-    let order = if compiled.patterns.is_empty() {
-        Order::Position
-    } else {
-        Order::Relevance
-    };
+    let order = compiled.order();
     let hybrid = wants_hybrid(snap, mode, &parsed)? && order == Order::Relevance;
     let (head, skip) = if hybrid {
         let (_, head, _) = run_hybrid(snap, q, query, None, RERANK, 0)?;
         let lexical = top(snap, q, order, RERANK, 0, &HashSet::new())?;
         (head, lexical.into_iter().map(|(_, a)| a).collect())
     } else if let (Some(r), Order::Relevance) = (&compiled.rescore, order) {
-        let total = snap.searcher().search(r.core.as_ref(), &Count)?;
-        let pool = rescored_pool(snap, r, total)?;
+        let pool = rescored_pool(snap, r)?;
         let skip = pool.iter().map(|(_, a)| *a).collect();
         (snap.resolve(pool)?, skip)
     } else {
@@ -829,7 +832,7 @@ pub(crate) fn run_rescored<'a>(
     if limit == 0 || offset >= total {
         return Ok((total, Vec::new()));
     }
-    let cands = rescored_pool(snap, r, total)?;
+    let cands = rescored_pool(snap, r)?;
     let end = offset.saturating_add(limit).min(total);
     let mut page: Vec<_> = cands.iter().skip(offset).take(limit).copied().collect();
     if end > cands.len() {
@@ -848,21 +851,16 @@ pub(crate) fn run_rescored<'a>(
     Ok((total, snap.resolve(page)?))
 }
 
-/// The pool of [`run_rescored`]: the words' best [`RESCORE_POOL`] of
-/// `total` matches by BM25, each given the proximity clause's score where
-/// it matches, ranked.
-fn rescored_pool(
-    snap: &Snapshot,
-    r: &Rescore,
-    total: usize,
-) -> Result<Vec<(f32, tantivy::DocAddress)>> {
+/// The pool of [`run_rescored`]: the words' best [`RESCORE_POOL`] matches
+/// by BM25 (fewer when fewer match), each given the proximity clause's
+/// score where it matches, ranked.
+fn rescored_pool(snap: &Snapshot, r: &Rescore) -> Result<Vec<(f32, tantivy::DocAddress)>> {
     use tantivy::query::{EnableScoring, Scorer};
     use tantivy::DocSet;
     let searcher = snap.searcher();
-    let pool = RESCORE_POOL.min(total);
     let mut cands: Vec<(f32, tantivy::DocAddress)> = searcher.search(
         r.core.as_ref(),
-        &TopDocs::with_limit(pool.max(1)).order_by_score(),
+        &TopDocs::with_limit(RESCORE_POOL).order_by_score(),
     )?;
     cands.sort_by_key(|(_, a)| (a.segment_ord, a.doc_id));
     let near = r
@@ -907,7 +905,7 @@ fn top(
 ) -> Result<Vec<(f32, tantivy::DocAddress)>> {
     let depth = offset.saturating_add(n).saturating_add(skip.len());
     if depth > order::WINDOW {
-        return order::ranked(snap, query, order, n, offset, skip);
+        return order::ranked(snap, query, order, n, offset, skip, order::WINDOW);
     }
     let page = TopDocs::with_limit(depth.max(1));
     let searcher = snap.searcher();
@@ -1017,11 +1015,8 @@ mod tests {
         let (engine, _dir) = seed_engine();
         let snap = engine.snapshot();
         let req = |q: &str, limit: usize| SearchRequest {
-            query: q.into(),
             limit,
-            offset: 0,
-            filters: Filters::default(),
-            mode: Some(SearchMode::Lexical),
+            ..request(q)
         };
         for q in [
             "country:japan",
@@ -1089,11 +1084,7 @@ mod tests {
             let snap = engine.snapshot();
             for q in queries {
                 let c = compiled(snap, q);
-                let order = if c.patterns.is_empty() {
-                    Order::Position
-                } else {
-                    Order::Relevance
-                };
+                let order = c.order();
                 let total = snap.searcher().search(c.query.as_ref(), &Count).unwrap();
                 assert!(total > 3, "{q}: {total} hits");
                 let one = top(snap, c.query.as_ref(), order, total, 0, &none).unwrap();
@@ -1117,16 +1108,9 @@ mod tests {
                     .unwrap();
                     assert_eq!(rest.iter().collect::<Vec<_>>(), kept, "{q}: skip");
                     for (n, offset) in [(5, 0), (3, 4), (10, total - 2), (2, total)] {
-                        let page = order::ranked_in(
-                            snap,
-                            c.query.as_ref(),
-                            order,
-                            n,
-                            offset,
-                            &none,
-                            window,
-                        )
-                        .unwrap();
+                        let page =
+                            order::ranked(snap, c.query.as_ref(), order, n, offset, &none, window)
+                                .unwrap();
                         let want: Vec<_> = one.iter().skip(offset).take(n).copied().collect();
                         assert_eq!(page, want, "{q}: {n} at {offset}, window {window}");
                         checked += 1;
@@ -1151,11 +1135,8 @@ mod tests {
             "robot*",
         ] {
             let req = SearchRequest {
-                query: q.into(),
                 limit: 100,
-                offset: 0,
-                filters: Filters::default(),
-                mode: Some(SearchMode::Lexical),
+                ..request(q)
             };
             let page = search(snap, &req).unwrap();
             let want: Vec<(String, usize)> = page

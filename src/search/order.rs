@@ -75,21 +75,9 @@ pub(crate) const WINDOW: usize = 1 << 16;
 type Place = (f64, DocAddress);
 
 /// The hits at ranks `offset..offset + n` of `query` in `order`, leaving out
-/// `skip`, with their scores; memory follows `n` and the window, not
-/// `offset`.
+/// `skip`, with their scores, read in windows of `window` hits ([`WINDOW`];
+/// tests use small ones): memory follows `n` and the window, not `offset`.
 pub(crate) fn ranked(
-    snap: &Snapshot,
-    query: &dyn Query,
-    order: Order,
-    n: usize,
-    offset: usize,
-    skip: &HashSet<DocAddress>,
-) -> Result<Vec<(f32, DocAddress)>> {
-    ranked_in(snap, query, order, n, offset, skip, WINDOW)
-}
-
-/// [`ranked`] with windows of `window` hits (tests use small ones).
-pub(crate) fn ranked_in(
     snap: &Snapshot,
     query: &dyn Query,
     order: Order,
@@ -153,52 +141,42 @@ fn window_after(
     n: usize,
 ) -> Result<Vec<(f64, DocAddress, f32)>> {
     let searcher = snap.searcher();
-    let ords: Arc<Vec<tantivy::index::SegmentId>> = Arc::new(
-        searcher
-            .segment_readers()
-            .iter()
-            .map(|s| s.segment_id())
-            .collect(),
-    );
     let captions = snap.caption_docs();
-    let skip = skip.clone();
-    let keyed = move |segment: &SegmentReader| -> Box<dyn Fn(DocId, Score) -> f64> {
-        let ord = ords
-            .iter()
-            .position(|id| *id == segment.segment_id())
-            .unwrap_or(usize::MAX) as u32;
-        let key: Box<dyn Fn(DocId, Score) -> f64> = match order {
-            Order::Relevance => {
-                let tweak = captions_below_key(captions.as_ref(), segment);
-                Box::new(move |doc, score| f64::from(tweak(doc, score)))
-            }
-            Order::Position => {
-                let numbers = segment.fast_fields().u64("paragraph").ok();
-                Box::new(move |doc, _| {
-                    let n = numbers.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
-                    -(n as f64)
-                })
-            }
-        };
-        let skip = skip.clone();
-        Box::new(move |doc, score| {
-            let k = key(doc, score);
-            let addr = DocAddress::new(ord, doc);
-            let done = after.is_some_and(|(ak, aa)| k > ak || (k == ak && addr <= aa));
-            if done || skip.contains(&addr) {
-                f64::NEG_INFINITY
-            } else {
-                k
-            }
-        })
-    };
+    let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
     // Segment by segment, each merged into the best so far at once: a
     // search would hold every segment's best `n` until the end.
-    let collector = TopDocs::with_limit(n).tweak_score(keyed);
-    let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
     let mut found: Vec<(f64, DocAddress)> = Vec::new();
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-        let fruit = collector.collect_segment(weight.as_ref(), ord as u32, segment)?;
+        let ord = ord as u32;
+        let (captions, skip) = (captions.clone(), skip.clone());
+        let keyed = move |segment: &SegmentReader| -> Box<dyn Fn(DocId, Score) -> f64> {
+            let key: Box<dyn Fn(DocId, Score) -> f64> = match order {
+                Order::Relevance => {
+                    let tweak = captions_below_key(captions.as_ref(), segment);
+                    Box::new(move |doc, score| f64::from(tweak(doc, score)))
+                }
+                Order::Position => {
+                    let numbers = segment.fast_fields().u64("paragraph").ok();
+                    Box::new(move |doc, _| {
+                        let n = numbers.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+                        -(n as f64)
+                    })
+                }
+            };
+            let skip = skip.clone();
+            Box::new(move |doc, score| {
+                let k = key(doc, score);
+                let addr = DocAddress::new(ord, doc);
+                let done = after.is_some_and(|(ak, aa)| k > ak || (k == ak && addr <= aa));
+                if done || skip.contains(&addr) {
+                    f64::NEG_INFINITY
+                } else {
+                    k
+                }
+            })
+        };
+        let collector = TopDocs::with_limit(n).tweak_score(keyed);
+        let fruit = collector.collect_segment(weight.as_ref(), ord, segment)?;
         found.extend(collector.merge_fruits(vec![fruit])?);
         found.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         found.truncate(n);

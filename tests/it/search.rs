@@ -350,7 +350,6 @@ fn hyphenated_compounds_meet_their_closed_form() {
     ]);
     let index = tempfile::tempdir().unwrap();
     let (e, _) = Engine::open(corpus.path(), index.path()).unwrap();
-    let chars = |s: &str, a: usize, b: usize| s.chars().skip(a).take(b - a).collect::<String>();
     let found = |q: &str| -> Vec<(String, Vec<String>)> {
         let page = e
             .search(&SearchRequest {
@@ -368,7 +367,7 @@ fn hyphenated_compounds_meet_their_closed_form() {
                 let marked = h
                     .highlights
                     .iter()
-                    .map(|s| chars(&h.doc.text, s.start, s.end))
+                    .map(|s| h.doc.slice_chars(*s).expect("in the document").to_string())
                     .collect();
                 (h.doc.meta.id.clone(), marked)
             })
@@ -405,7 +404,7 @@ fn hyphenated_compounds_meet_their_closed_form() {
     let marked: Vec<String> = a
         .highlights
         .iter()
-        .map(|(s, _)| chars(&a.doc.text, s.start, s.end))
+        .map(|(s, _)| a.doc.slice_chars(*s).expect("in the document").to_string())
         .collect();
     assert!(marked.iter().any(|m| m == "home-grown"), "{marked:?}");
 
