@@ -58,7 +58,7 @@ pub struct Place<'a> {
     /// Its document.
     pub doc: &'a Document,
     /// The passage where it starts.
-    pub passage: &'a Passage,
+    pub passage: Passage,
     /// Its char range in the document.
     pub span: Span,
 }
@@ -161,7 +161,7 @@ fn verify_one<'a>(snap: &'a Snapshot, c: &StoredCitation) -> Result<Verified<'a>
     };
     let p = Place {
         doc: m.doc,
-        passage: m.passage,
+        passage: m.passage.clone(),
         span: m.span,
     };
     // The checker's match is the quote's words (its span leaves out
@@ -214,11 +214,10 @@ fn occurrences<'a>(d: &'a Document, text: &str, near: usize) -> Option<Vec<Place
 fn place(d: &Document, span: Span) -> Option<Place<'_>> {
     d.slice_chars(span)?;
     let passage = d
-        .passages
-        .iter()
+        .passages()
         .take_while(|p| p.span.start <= span.start)
         .last()
-        .or_else(|| d.passages.first())?;
+        .or_else(|| d.passage(1))?;
     Some(Place {
         doc: d,
         passage,

@@ -453,7 +453,7 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
             corpus.problems.len()
         );
     }
-    let passages: usize = corpus.documents.iter().map(|d| d.passages.len()).sum();
+    let passages: usize = corpus.documents.iter().map(|d| d.segments.len()).sum();
     let bytes: usize = corpus.documents.iter().map(|d| d.text.len()).sum();
     let bar = indicatif::ProgressBar::new(corpus.documents.len() as u64);
     bar.set_style(

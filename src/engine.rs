@@ -406,7 +406,7 @@ impl Engine {
     }
 
     /// A passage by id (`{doc}:p{n}`).
-    pub fn passage(&self, passage_id: &str) -> Option<(&Document, &Passage)> {
+    pub fn passage(&self, passage_id: &str) -> Option<(&Document, Passage)> {
         self.snapshot.passage(passage_id)
     }
 }
@@ -414,7 +414,7 @@ impl Engine {
 /// Embeds every text of `docs` that the vector log of `index_dir` lacks,
 /// now (for `verbatim index`); returns whether vectors are on.
 pub(crate) fn embed_corpus(docs: &[Document], index_dir: &Path, mode: VectorMode) -> Result<bool> {
-    let passages = docs.iter().map(|d| d.passages.len()).sum();
+    let passages = docs.iter().map(|d| d.segments.len()).sum();
     let Some(semantic) = open_semantic(passages, index_dir, mode)? else {
         return Ok(false);
     };
@@ -472,7 +472,7 @@ fn semantic_for(
     mode: VectorMode,
     wait: bool,
 ) -> Result<Option<Arc<Semantic>>> {
-    let passages = docs.iter().map(|d| d.passages.len()).sum();
+    let passages = docs.iter().map(|d| d.segments.len()).sum();
     let Some(semantic) = open_semantic(passages, index_dir, mode)? else {
         return Ok(None);
     };

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::analysis::tokenize;
 use crate::draft::find_quotes;
 use crate::ingest::{frontmatter, html, parse_file};
-use crate::model::{CharMap, Document, Passage};
+use crate::model::{CharMap, Document, Segmentation};
 use crate::quote::{align, marks};
 use crate::search::query::{self, Clause, Node};
 use crate::segment::{segment, Markup};
@@ -194,14 +194,20 @@ fn check_file(name: &str, data: &[u8]) {
 /// A document's invariants: every passage and sentence is cut from its text
 /// at offsets that agree in bytes and chars.
 pub fn check_document(d: &Document) {
-    check_passages(&d.text, &d.passages);
+    check_passages(&d.text, &d.segments);
     assert_eq!(d.chars, d.text.chars().count());
 }
 
 /// Passages are numbered from 1, in order, non-empty, without outer
 /// whitespace, hold at least one sentence, and their byte and char offsets
-/// slice the same text; likewise for their sentences.
-pub fn check_passages(text: &str, passages: &[Passage]) {
+/// slice the same text; likewise for their sentences. The columns read back
+/// as stored ones pass the store's checks.
+pub fn check_passages(text: &str, passages: &Segmentation) {
+    let stored = tantivy::directory::OwnedBytes::new(passages.as_bytes().to_vec());
+    assert!(
+        Segmentation::checked(stored, text).as_ref() == Some(passages),
+        "well-formed columns fail the store's checks"
+    );
     let map = CharMap::new(text);
     let by_chars = |start: usize, end: usize| -> String {
         text.chars().skip(start).take(end - start).collect()
@@ -219,9 +225,9 @@ pub fn check_passages(text: &str, passages: &[Passage]) {
         assert_eq!(slice.trim(), slice, "passage has outer whitespace");
         assert_eq!(map.span(&p.bytes), p.span);
         assert_eq!(by_chars(p.span.start, p.span.end), slice);
-        assert!(!p.sentences.is_empty(), "a passage has no sentence");
+        assert!(p.sentence_count() > 0, "a passage has no sentence");
         let mut s_prev = p.bytes.start;
-        for (j, s) in p.sentences.iter().enumerate() {
+        for (j, s) in passages.sentences(&p).enumerate() {
             assert_eq!(s.number, j + 1);
             assert!(
                 s.bytes.start >= s_prev && s.bytes.end <= p.bytes.end,

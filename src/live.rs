@@ -638,7 +638,7 @@ impl Live {
         manifest.fingerprint = index::fingerprint(&manifest.files);
         manifest.documents = (manifest.documents as isize + doc_delta).max(0) as usize;
         let removed_passages = target.index.passages_of(remove)?;
-        let added_passages: usize = add.iter().map(|d| d.passages.len()).sum();
+        let added_passages: usize = add.iter().map(|d| d.segments.len()).sum();
         manifest.passages = (manifest.passages + added_passages).saturating_sub(removed_passages);
         target.index.apply(remove, add, manifest)
     }

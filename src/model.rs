@@ -204,13 +204,16 @@ pub struct Document {
     /// Length of `text` in chars, counted once (documents listings would
     /// otherwise count the whole corpus on every request).
     pub chars: usize,
-    /// Paragraphs and bullet items, in document order, never overlapping.
-    pub passages: Vec<Passage>,
+    /// Its paragraphs, bullet items, captions and fact lines with their
+    /// sentences, column by column (owned, or a range of the mapped store).
+    pub segments: Segmentation,
     /// Its fact lines as metadata, in document order.
     pub facts: Vec<Fact>,
 }
 
-/// A paragraph, bullet item, caption or fact line.
+/// A paragraph, bullet item, caption or fact line: a row of its document's
+/// [`Segmentation`], read out by value (no heap), so it may be held apart
+/// from the document but means something only with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Passage {
     /// 1-based ordinal of every block within the document; the `n` of
@@ -222,16 +225,23 @@ pub struct Passage {
     /// The ¶ number a reader counts (body paragraphs and list items, fact
     /// lines included); `None` for a caption.
     pub paragraph: Option<usize>,
-    /// The heading above it, if any.
-    pub section: Option<String>,
     /// The page it starts on, for paged sources (PDF).
     pub page: Option<usize>,
     /// Byte range into the document text.
     pub bytes: Range<usize>,
     /// Char range into the document text.
     pub span: Span,
-    /// Its sentences, in order.
-    pub sentences: Vec<Sentence>,
+    /// Its sentences: rows of the document's sentence column.
+    sentences: Range<usize>,
+    /// The heading above it, if any: an entry of the document's headings.
+    heading: Option<usize>,
+}
+
+impl Passage {
+    /// Number of its sentences (at least one).
+    pub fn sentence_count(&self) -> usize {
+        self.sentences.len()
+    }
 }
 
 /// A sentence inside a passage.
@@ -243,6 +253,408 @@ pub struct Sentence {
     pub bytes: Range<usize>,
     /// Char range into the document text.
     pub span: Span,
+}
+
+/// The largest document text, in bytes, whose offsets a [`Segmentation`]
+/// holds (`u32`); ingest refuses a larger one.
+pub(crate) const MAX_TEXT_BYTES: usize = u32::MAX as usize;
+
+/// `u32` words in a passage row: kind, ¶ + 1, heading + 1, page + 1, byte
+/// start, byte end, char start, char end, first sentence.
+const PASSAGE_WORDS: usize = 9;
+/// `u32` words in a sentence row: byte start, byte end, char start, char end.
+const SENTENCE_WORDS: usize = 4;
+/// `u32` words of the header: passages, sentences, headings.
+const HEADER_WORDS: usize = 3;
+
+/// A document's passages and sentences, column by column: fixed-width
+/// little-endian `u32` rows, so the same bytes serve from the heap (a
+/// document just segmented) or from the mapped document store (read back),
+/// where nothing is decoded onto the heap per passage. Offsets are within
+/// the document, which is why `u32` suffices ([`MAX_TEXT_BYTES`]).
+///
+/// Layout: the header (passage, sentence and heading counts); the passage
+/// rows; the sentence rows; each heading's end offset; the headings' UTF-8
+/// text back to back, each distinct heading once.
+#[derive(Clone)]
+pub struct Segmentation {
+    /// The bytes: owned, or a range of the mapped store.
+    bytes: OwnedBytes,
+    /// Number of passages.
+    passages: usize,
+    /// Number of sentences, all passages together.
+    sentences: usize,
+    /// Number of distinct headings.
+    headings: usize,
+}
+
+impl Default for Segmentation {
+    fn default() -> Segmentation {
+        SegmentationBuilder::default().finish()
+    }
+}
+
+/// Equal when the columns are: the same passages, sentences and headings,
+/// laid out the same way.
+impl PartialEq for Segmentation {
+    fn eq(&self, other: &Segmentation) -> bool {
+        self.bytes.as_slice() == other.bytes.as_slice()
+    }
+}
+
+impl Eq for Segmentation {}
+
+impl std::fmt::Debug for Segmentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segmentation")
+            .field("passages", &self.passages)
+            .field("sentences", &self.sentences)
+            .field("headings", &self.headings)
+            .finish()
+    }
+}
+
+/// A passage's parts as segmentation finds them, before they are rows.
+pub(crate) struct PassageParts<'a> {
+    /// What it is.
+    pub(crate) kind: PassageKind,
+    /// Its ¶ number, if counted.
+    pub(crate) paragraph: Option<usize>,
+    /// The heading above it.
+    pub(crate) heading: Option<&'a str>,
+    /// The page it starts on (PDF).
+    pub(crate) page: Option<usize>,
+    /// Its byte range.
+    pub(crate) bytes: Range<usize>,
+    /// Its char range.
+    pub(crate) span: Span,
+}
+
+/// Builds a [`Segmentation`] passage by passage.
+#[derive(Default)]
+pub(crate) struct SegmentationBuilder {
+    /// Passage rows so far.
+    passages: Vec<[u32; PASSAGE_WORDS]>,
+    /// Sentence rows so far.
+    sentences: Vec<[u32; SENTENCE_WORDS]>,
+    /// Distinct headings in order of first use.
+    headings: Vec<String>,
+    /// Heading → its entry, so each is held once.
+    heading_ids: std::collections::HashMap<String, usize>,
+    /// Set when an offset does not fit a `u32`: the result is then empty
+    /// rather than wrong (ingest refuses such texts before this).
+    overflow: bool,
+}
+
+impl SegmentationBuilder {
+    fn word(&mut self, v: usize) -> u32 {
+        u32::try_from(v).unwrap_or_else(|_| {
+            self.overflow = true;
+            0
+        })
+    }
+
+    /// Adds a passage and its sentences (byte and char ranges, in order).
+    pub(crate) fn push(
+        &mut self,
+        p: PassageParts<'_>,
+        sentences: impl IntoIterator<Item = (Range<usize>, Span)>,
+    ) {
+        let heading = p.heading.map(|h| match self.heading_ids.get(h) {
+            Some(&i) => i,
+            None => {
+                self.headings.push(h.to_string());
+                self.heading_ids
+                    .insert(h.to_string(), self.headings.len() - 1);
+                self.headings.len() - 1
+            }
+        });
+        let first = self.sentences.len();
+        let row = [
+            kind_code(p.kind),
+            self.word(p.paragraph.map_or(0, |n| n + 1)),
+            self.word(heading.map_or(0, |n| n + 1)),
+            self.word(p.page.map_or(0, |n| n + 1)),
+            self.word(p.bytes.start),
+            self.word(p.bytes.end),
+            self.word(p.span.start),
+            self.word(p.span.end),
+            self.word(first),
+        ];
+        self.passages.push(row);
+        for (b, s) in sentences {
+            let row = [
+                self.word(b.start),
+                self.word(b.end),
+                self.word(s.start),
+                self.word(s.end),
+            ];
+            self.sentences.push(row);
+        }
+    }
+
+    /// The columns.
+    pub(crate) fn finish(mut self) -> Segmentation {
+        if self.overflow {
+            self = SegmentationBuilder::default();
+        }
+        let text: usize = self.headings.iter().map(String::len).sum();
+        let words = HEADER_WORDS
+            + self.passages.len() * PASSAGE_WORDS
+            + self.sentences.len() * SENTENCE_WORDS
+            + self.headings.len();
+        let mut out = Vec::with_capacity(words * 4 + text);
+        let mut put = |v: usize| out.extend_from_slice(&(v as u32).to_le_bytes());
+        put(self.passages.len());
+        put(self.sentences.len());
+        put(self.headings.len());
+        let mut rows = Vec::with_capacity(words * 4);
+        for w in self
+            .passages
+            .iter()
+            .flatten()
+            .chain(self.sentences.iter().flatten())
+        {
+            rows.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend_from_slice(&rows);
+        let mut end = 0usize;
+        for h in &self.headings {
+            end += h.len();
+            out.extend_from_slice(&(end as u32).to_le_bytes());
+        }
+        for h in &self.headings {
+            out.extend_from_slice(h.as_bytes());
+        }
+        Segmentation {
+            bytes: OwnedBytes::new(out),
+            passages: self.passages.len(),
+            sentences: self.sentences.len(),
+            headings: self.headings.len(),
+        }
+    }
+}
+
+fn kind_code(k: PassageKind) -> u32 {
+    match k {
+        PassageKind::Paragraph => 0,
+        PassageKind::Item => 1,
+        PassageKind::Caption => 2,
+        PassageKind::Fact => 3,
+    }
+}
+
+fn kind_of(code: u32) -> Option<PassageKind> {
+    Some(match code {
+        0 => PassageKind::Paragraph,
+        1 => PassageKind::Item,
+        2 => PassageKind::Caption,
+        3 => PassageKind::Fact,
+        _ => return None,
+    })
+}
+
+/// `0` as `None`, `n + 1` as `Some(n)`.
+fn optional(w: usize) -> Option<usize> {
+    w.checked_sub(1)
+}
+
+impl Segmentation {
+    /// The `i`th `u32` word (the caller keeps `i` in range).
+    fn word(&self, i: usize) -> usize {
+        let b = &self.bytes.as_slice()[i * 4..i * 4 + 4];
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize
+    }
+
+    /// First word of the sentence rows.
+    fn sentence_base(&self) -> usize {
+        HEADER_WORDS + self.passages * PASSAGE_WORDS
+    }
+
+    /// First word of the heading ends.
+    fn heading_base(&self) -> usize {
+        self.sentence_base() + self.sentences * SENTENCE_WORDS
+    }
+
+    /// Number of passages.
+    pub fn len(&self) -> usize {
+        self.passages
+    }
+
+    /// Whether there is no passage.
+    pub fn is_empty(&self) -> bool {
+        self.passages == 0
+    }
+
+    /// Passage row `i` (0-based), read out.
+    fn row(&self, i: usize) -> Passage {
+        let at = HEADER_WORDS + i * PASSAGE_WORDS;
+        let first = self.word(at + 8);
+        let end = if i + 1 < self.passages {
+            self.word(at + PASSAGE_WORDS + 8)
+        } else {
+            self.sentences
+        };
+        Passage {
+            number: i + 1,
+            kind: kind_of(self.word(at) as u32).unwrap_or_default(),
+            paragraph: optional(self.word(at + 1)),
+            heading: optional(self.word(at + 2)),
+            page: optional(self.word(at + 3)),
+            bytes: self.word(at + 4)..self.word(at + 5),
+            span: Span {
+                start: self.word(at + 6),
+                end: self.word(at + 7),
+            },
+            sentences: first..end,
+        }
+    }
+
+    /// Passage `i` (0-based).
+    pub fn get(&self, i: usize) -> Option<Passage> {
+        (i < self.passages).then(|| self.row(i))
+    }
+
+    /// Every passage, in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Passage> + ExactSizeIterator + '_ {
+        (0..self.passages).map(|i| self.row(i))
+    }
+
+    /// The sentences of passage `p` (one of these), in order.
+    pub fn sentences(&self, p: &Passage) -> impl ExactSizeIterator<Item = Sentence> + '_ {
+        let first = p.sentences.start;
+        p.sentences
+            .clone()
+            .map(move |i| self.sentence_row(i, i - first + 1))
+    }
+
+    /// The heading above passage `p` (one of these), if any.
+    pub fn section(&self, p: &Passage) -> Option<&str> {
+        self.heading(p.heading?)
+    }
+
+    /// Sentence row `i` of the whole document, numbered `number`.
+    fn sentence_row(&self, i: usize, number: usize) -> Sentence {
+        let at = self.sentence_base() + i * SENTENCE_WORDS;
+        Sentence {
+            number,
+            bytes: self.word(at)..self.word(at + 1),
+            span: Span {
+                start: self.word(at + 2),
+                end: self.word(at + 3),
+            },
+        }
+    }
+
+    /// Heading `i`.
+    fn heading(&self, i: usize) -> Option<&str> {
+        if i >= self.headings {
+            return None;
+        }
+        let base = self.heading_base();
+        let text = (base + self.headings) * 4;
+        let start = if i == 0 { 0 } else { self.word(base + i - 1) };
+        let end = self.word(base + i);
+        std::str::from_utf8(self.bytes.as_slice().get(text + start..text + end)?).ok()
+    }
+
+    /// The same passages with each one's page set by `page_of` (its first
+    /// byte → its page).
+    pub(crate) fn with_pages(&self, page_of: impl Fn(usize) -> usize) -> Segmentation {
+        let mut out = self.bytes.as_slice().to_vec();
+        for i in 0..self.passages {
+            let at = (HEADER_WORDS + i * PASSAGE_WORDS + 3) * 4;
+            let page = page_of(self.word(HEADER_WORDS + i * PASSAGE_WORDS + 4)) + 1;
+            let page = u32::try_from(page).unwrap_or(0);
+            out[at..at + 4].copy_from_slice(&page.to_le_bytes());
+        }
+        Segmentation {
+            bytes: OwnedBytes::new(out),
+            ..*self
+        }
+    }
+
+    /// The columns' bytes, to store.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
+
+    /// Columns over stored `bytes` for a document of `text`; `None` unless
+    /// every row is well formed: lengths as the header says, known kinds,
+    /// passages in order and apart, sentences in their passage, every
+    /// range inside `text` and on char boundaries, headings UTF-8. What
+    /// passes is read without further checks.
+    pub(crate) fn checked(bytes: OwnedBytes, text: &str) -> Option<Segmentation> {
+        let all = bytes.as_slice();
+        let word = |i: usize| -> Option<usize> {
+            let b = all.get(i * 4..i * 4 + 4)?;
+            Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        };
+        let (passages, sentences, headings) = (word(0)?, word(1)?, word(2)?);
+        let words = passages
+            .checked_mul(PASSAGE_WORDS)?
+            .checked_add(sentences.checked_mul(SENTENCE_WORDS)?)?
+            .checked_add(headings)?
+            .checked_add(HEADER_WORDS)?;
+        if all.len() < words.checked_mul(4)? {
+            return None;
+        }
+        let seg = Segmentation {
+            bytes: bytes.clone(),
+            passages,
+            sentences,
+            headings,
+        };
+        let base = seg.heading_base();
+        let text_len = all.len() - words * 4;
+        let mut prev = 0;
+        for i in 0..headings {
+            let end = seg.word(base + i);
+            if end < prev || end > text_len {
+                return None;
+            }
+            prev = end;
+        }
+        if prev != text_len || (0..headings).any(|i| seg.heading(i).is_none()) {
+            return None;
+        }
+        let within = |r: &Range<usize>| {
+            r.start < r.end
+                && r.end <= text.len()
+                && text.is_char_boundary(r.start)
+                && text.is_char_boundary(r.end)
+        };
+        let mut passage_end = 0;
+        let mut next_sentence = 0;
+        for i in 0..passages {
+            let at = HEADER_WORDS + i * PASSAGE_WORDS;
+            kind_of(seg.word(at) as u32)?;
+            if seg.word(at + 2) > headings || seg.word(at + 8) != next_sentence {
+                return None;
+            }
+            let p = seg.row(i);
+            if !within(&p.bytes) || p.bytes.start < passage_end || p.span.start > p.span.end {
+                return None;
+            }
+            if p.sentences.start > p.sentences.end || p.sentences.end > sentences {
+                return None;
+            }
+            let mut sentence_end = p.bytes.start;
+            for j in p.sentences.clone() {
+                let s = seg.sentence_row(j, 0);
+                if !within(&s.bytes) || s.bytes.start < sentence_end || s.bytes.end > p.bytes.end {
+                    return None;
+                }
+                if s.span.start > s.span.end {
+                    return None;
+                }
+                sentence_end = s.bytes.end;
+            }
+            passage_end = p.bytes.end;
+            next_sentence = p.sentences.end;
+        }
+        (next_sentence == sentences).then_some(seg)
+    }
 }
 
 /// Where a presented text comes from. Slicing the document text at
@@ -301,9 +713,40 @@ impl Document {
         &self.text[p.bytes.clone()]
     }
 
+    /// Every passage, in order.
+    pub fn passages(&self) -> impl DoubleEndedIterator<Item = Passage> + ExactSizeIterator + '_ {
+        self.segments.iter()
+    }
+
     /// The passage with 1-based number `n`.
-    pub fn passage(&self, n: usize) -> Option<&Passage> {
-        self.passages.get(n.checked_sub(1)?)
+    pub fn passage(&self, n: usize) -> Option<Passage> {
+        self.segments.get(n.checked_sub(1)?)
+    }
+
+    /// The sentences of passage `p` (one of this document's), in order.
+    pub fn sentences(&self, p: &Passage) -> impl ExactSizeIterator<Item = Sentence> + '_ {
+        self.segments.sentences(p)
+    }
+
+    /// Sentence `i` (0-based) of passage `p`; like indexing a slice, `i`
+    /// must be below `p.sentence_count()`.
+    pub fn sentence(&self, p: &Passage, i: usize) -> Sentence {
+        assert!(
+            i < p.sentence_count(),
+            "sentence {i} of {}",
+            p.sentence_count()
+        );
+        self.segments.sentence_row(p.sentences.start + i, i + 1)
+    }
+
+    /// The exact text of sentence `i` (0-based) of passage `p`.
+    pub fn sentence_text(&self, p: &Passage, i: usize) -> &str {
+        &self.text[self.sentence(p, i).bytes]
+    }
+
+    /// The heading above passage `p`, if any.
+    pub fn section(&self, p: &Passage) -> Option<&str> {
+        self.segments.section(p)
     }
 
     /// A citation for `span` (char offsets) inside passage `p`.
@@ -337,15 +780,11 @@ impl Document {
         if let Some(n) = p.paragraph {
             return format!("¶{n}");
         }
-        let after = self.passages.get(p.number..).unwrap_or_default();
-        if let Some(n) = after.iter().find_map(|q| q.paragraph) {
+        if let Some(n) = self.passages().skip(p.number).find_map(|q| q.paragraph) {
             return format!("caption above ¶{n}");
         }
-        let before = self
-            .passages
-            .get(..p.number.saturating_sub(1))
-            .unwrap_or_default();
-        match before.iter().rev().find_map(|q| q.paragraph) {
+        let before = self.passages().take(p.number.saturating_sub(1));
+        match before.rev().find_map(|q| q.paragraph) {
             Some(n) => format!("caption after ¶{n}"),
             None => "caption".to_string(),
         }
@@ -353,11 +792,10 @@ impl Document {
 
     /// The first passage a reader counts (not a caption): what the
     /// document is about.
-    pub fn lead(&self) -> Option<&Passage> {
-        self.passages
-            .iter()
+    pub fn lead(&self) -> Option<Passage> {
+        self.passages()
             .find(|p| p.kind == PassageKind::Paragraph)
-            .or_else(|| self.passages.iter().find(|p| p.kind.counted()))
+            .or_else(|| self.passages().find(|p| p.kind.counted()))
     }
 
     /// The text of a fact's value.
@@ -413,4 +851,103 @@ impl CharMap {
 pub(crate) fn text_version(text: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(&Sha256::digest(text.as_bytes())[..6])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(kind: PassageKind, heading: Option<&str>, bytes: Range<usize>) -> PassageParts<'_> {
+        PassageParts {
+            kind,
+            paragraph: Some(bytes.start),
+            heading,
+            page: None,
+            span: Span {
+                start: bytes.start,
+                end: bytes.end,
+            },
+            bytes,
+        }
+    }
+
+    /// Rows read back as they were pushed; a heading shared by passages is
+    /// held once; numbers count from 1 in passages and in each passage's
+    /// sentences.
+    #[test]
+    fn rows_read_back_and_headings_are_held_once() {
+        let text = "Aa. Bb.\n\nCc.\n\nDd.";
+        let mut b = SegmentationBuilder::default();
+        let span = |r: &Range<usize>| Span {
+            start: r.start,
+            end: r.end,
+        };
+        let s = [0..3, 4..7];
+        b.push(
+            parts(PassageKind::Paragraph, Some("H"), 0..7),
+            s.iter().map(|r| (r.clone(), span(r))),
+        );
+        b.push(
+            parts(PassageKind::Item, Some("H"), 9..12),
+            [(9..12, span(&(9..12)))],
+        );
+        b.push(
+            parts(PassageKind::Caption, None, 14..17),
+            [(14..17, span(&(14..17)))],
+        );
+        let seg = b.finish();
+        assert_eq!((seg.len(), seg.sentences, seg.headings), (3, 4, 1));
+        let ps: Vec<Passage> = seg.iter().collect();
+        assert_eq!(ps.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(ps[1].kind, PassageKind::Item);
+        assert_eq!(ps[1].paragraph, Some(9));
+        assert_eq!(
+            ps.iter().map(|p| seg.section(p)).collect::<Vec<_>>(),
+            [Some("H"), Some("H"), None]
+        );
+        let first: Vec<(usize, Range<usize>)> =
+            seg.sentences(&ps[0]).map(|s| (s.number, s.bytes)).collect();
+        assert_eq!(first, [(1, 0..3), (2, 4..7)]);
+        assert_eq!(seg.sentences(&ps[2]).next().unwrap().number, 1);
+        let stored = Segmentation::checked(OwnedBytes::new(seg.as_bytes().to_vec()), text);
+        assert_eq!(stored.as_ref(), Some(&seg));
+        // Pages set afterwards, by each passage's first byte.
+        let paged = seg.with_pages(|start| 1 + start / 9);
+        let pages: Vec<Option<usize>> = paged.iter().map(|p| p.page).collect();
+        assert_eq!(pages, [Some(1), Some(2), Some(2)]);
+        assert_eq!(paged.section(&paged.get(0).unwrap()), Some("H"));
+    }
+
+    /// Columns that do not fit the text, or that overlap, are refused.
+    #[test]
+    fn stored_columns_that_do_not_fit_are_refused() {
+        let mut b = SegmentationBuilder::default();
+        let whole = Span { start: 0, end: 5 };
+        b.push(parts(PassageKind::Paragraph, None, 0..5), [(0..5, whole)]);
+        let seg = b.finish();
+        let check = |t: &str| Segmentation::checked(OwnedBytes::new(seg.as_bytes().to_vec()), t);
+        assert!(check("Hello").is_some());
+        assert!(check("Hell").is_none(), "a range past the text");
+        assert!(check("Hellé").is_none(), "a range off a char boundary");
+        let mut bytes = seg.as_bytes().to_vec();
+        bytes.truncate(bytes.len() - 1);
+        assert!(Segmentation::checked(OwnedBytes::new(bytes), "Hello").is_none());
+    }
+
+    /// An offset past `u32` leaves no passage rather than a wrong one.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn offsets_past_u32_leave_no_passage() {
+        let mut b = SegmentationBuilder::default();
+        let far = MAX_TEXT_BYTES + 1;
+        let span = Span {
+            start: far,
+            end: far + 1,
+        };
+        b.push(
+            parts(PassageKind::Paragraph, None, far..far + 1),
+            [(far..far + 1, span)],
+        );
+        assert!(b.finish().is_empty());
+    }
 }

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::model::{CharMap, Fact, Passage, PassageKind, Sentence};
+use crate::model::{CharMap, Fact, PassageKind, PassageParts, Segmentation, SegmentationBuilder};
 
 /// How a text's block structure is marked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,41 +32,34 @@ pub(crate) struct Block {
 }
 
 /// Segments `text` into passages with sentences and both kinds of offsets.
-pub fn segment(text: &str, markup: Markup) -> Vec<Passage> {
+pub fn segment(text: &str, markup: Markup) -> Segmentation {
     let map = CharMap::new(text);
     let mut counted = 0;
-    blocks(text, markup)
-        .into_iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let paragraph = b.kind.counted().then(|| {
-                counted += 1;
-                counted
+    let mut out = SegmentationBuilder::default();
+    for b in blocks(text, markup) {
+        let paragraph = b.kind.counted().then(|| {
+            counted += 1;
+            counted
+        });
+        let sentences = split_sentences(&text[b.bytes.clone()])
+            .into_iter()
+            .map(|r| {
+                let bytes = b.bytes.start + r.start..b.bytes.start + r.end;
+                (bytes.clone(), map.span(&bytes))
             });
-            let sentences = split_sentences(&text[b.bytes.clone()])
-                .into_iter()
-                .enumerate()
-                .map(|(j, r)| {
-                    let bytes = b.bytes.start + r.start..b.bytes.start + r.end;
-                    Sentence {
-                        number: j + 1,
-                        span: map.span(&bytes),
-                        bytes,
-                    }
-                })
-                .collect();
-            Passage {
-                number: i + 1,
+        out.push(
+            PassageParts {
                 kind: b.kind,
                 paragraph,
-                section: b.section,
+                heading: b.section.as_deref(),
                 page: None,
                 span: map.span(&b.bytes),
-                bytes: b.bytes,
-                sentences,
-            }
-        })
-        .collect()
+                bytes: b.bytes.clone(),
+            },
+            sentences,
+        );
+    }
+    out.finish()
 }
 
 /// The first heading of a text, or else its first non-blank line.
@@ -379,7 +372,7 @@ fn mark_facts(text: &str, blocks: &mut [Block]) {
 const RESERVED_FILTERS: &[&str] = &["doc", "kind"];
 
 /// The facts of a segmented text, in order.
-pub(crate) fn facts(text: &str, passages: &[Passage]) -> Vec<Fact> {
+pub(crate) fn facts(text: &str, passages: &Segmentation) -> Vec<Fact> {
     let map = CharMap::new(text);
     passages
         .iter()

@@ -61,9 +61,9 @@ const APPEND_EVERY: usize = 512;
 /// Every text of a document that gets a vector: each passage, then each of
 /// its sentences (a one-sentence passage is the same text, so one vector).
 pub(crate) fn texts_of(doc: &Document) -> impl Iterator<Item = &str> {
-    doc.passages.iter().flat_map(move |p| {
-        std::iter::once(doc.passage_text(p))
-            .chain(p.sentences.iter().map(move |s| &doc.text[s.bytes.clone()]))
+    doc.passages().flat_map(move |p| {
+        std::iter::once(&doc.text[p.bytes.clone()])
+            .chain(doc.sentences(&p).map(move |s| &doc.text[s.bytes]))
     })
 }
 

@@ -65,11 +65,11 @@ impl From<&Hit<'_>> for SearchHit {
             doc_id: h.doc.meta.id.clone(),
             title: h.doc.meta.title.clone(),
             kind: h.doc.meta.kind.clone(),
-            section: h.passage.section.clone(),
+            section: h.doc.section(&h.passage).map(str::to_string),
             score: h.score,
-            text: h.doc.passage_text(h.passage).to_string(),
+            text: h.doc.passage_text(&h.passage).to_string(),
             highlights: h.highlights.iter().copied().map(Highlight::from).collect(),
-            citation: h.doc.cite(h.passage, h.passage.span),
+            citation: h.doc.cite(&h.passage, h.passage.span),
             similar: Vec::new(),
         }
     }
@@ -211,13 +211,12 @@ pub struct PassageOutline {
 impl PassageOutline {
     /// The outline of every passage of `doc`, in order.
     pub fn of(doc: &Document) -> Vec<Self> {
-        doc.passages
-            .iter()
+        doc.passages()
             .map(|p| PassageOutline {
                 passage_id: model::passage_id(&doc.meta.id, p.number),
                 kind: p.kind,
                 paragraph: p.paragraph,
-                section: p.section.clone(),
+                section: doc.section(&p).map(str::to_string),
                 start: p.span.start,
                 end: p.span.end,
             })
@@ -236,10 +235,10 @@ impl From<&Document> for DocumentSummary {
             published: d.meta.published.clone(),
             author: d.meta.author.clone(),
             language: d.meta.language.clone(),
-            passages: d.passages.len(),
+            passages: d.segments.len(),
             doc_version: d.version.clone(),
             chars: d.chars,
-            lead: d.lead().map(|p| d.passage_text(p).to_string()),
+            lead: d.lead().map(|p| d.passage_text(&p).to_string()),
             facts: d
                 .facts
                 .iter()
@@ -300,13 +299,12 @@ impl PassageView {
         PassageView {
             passage_id: model::passage_id(id, p.number),
             doc_id: id.clone(),
-            section: p.section.clone(),
+            section: doc.section(p).map(str::to_string),
             kind: p.kind,
             text: doc.passage_text(p).to_string(),
             citation: doc.cite(p, p.span),
-            sentences: p
-                .sentences
-                .iter()
+            sentences: doc
+                .sentences(p)
                 .map(|s| SentenceView {
                     sentence_id: model::sentence_id(id, p.number, s.number),
                     text: doc.text[s.bytes.clone()].to_string(),
@@ -315,7 +313,7 @@ impl PassageView {
                 })
                 .collect(),
             previous: (p.number > 1).then(|| model::passage_id(id, p.number - 1)),
-            next: (p.number < doc.passages.len()).then(|| model::passage_id(id, p.number + 1)),
+            next: (p.number < doc.segments.len()).then(|| model::passage_id(id, p.number + 1)),
         }
     }
 }
@@ -416,7 +414,7 @@ impl From<&crate::citations::Verified<'_>> for VerifiedView {
             citations: v
                 .places
                 .iter()
-                .map(|p| p.doc.cite(p.passage, p.span))
+                .map(|p| p.doc.cite(&p.passage, p.span))
                 .collect(),
             text: v
                 .places
@@ -473,7 +471,7 @@ fn match_view(m: &QuoteMatch<'_>) -> QuoteMatchView {
     QuoteMatchView {
         text: m.doc.text[m.bytes.clone()].to_string(),
         similarity: thousandths(m.similarity),
-        citation: m.doc.cite(m.passage, m.span),
+        citation: m.doc.cite(&m.passage, m.span),
         diff: diff_view(&m.diff),
         notes: notes_view(&m.notes),
     }
@@ -509,10 +507,10 @@ impl QuoteCheckResponse {
             candidates: c
                 .candidates
                 .iter()
-                .map(|&(doc, passage)| {
+                .map(|(doc, passage)| {
                     SearchHit::from(&Hit {
                         doc,
-                        passage,
+                        passage: passage.clone(),
                         score: 0.0,
                         highlights: Vec::new(),
                     })
@@ -524,7 +522,7 @@ impl QuoteCheckResponse {
                 .map(|p| PieceView {
                     quote: quote[p.quote.clone()].to_string(),
                     text: p.matched.doc.text[p.matched.bytes.clone()].to_string(),
-                    citation: p.matched.doc.cite(p.matched.passage, p.matched.span),
+                    citation: p.matched.doc.cite(&p.matched.passage, p.matched.span),
                     verbatim: p.verbatim,
                     diff: diff_view(&p.matched.diff),
                 })
@@ -671,8 +669,8 @@ impl From<&Answer<'_>> for AnswerView {
             coverage: thousandths(a.coverage),
             passage_id: model::passage_id(&a.doc.meta.id, a.passage.number),
             doc_id: a.doc.meta.id.clone(),
-            citation: a.doc.cite(a.passage, a.span),
-            context: a.doc.passage_text(a.passage).to_string(),
+            citation: a.doc.cite(&a.passage, a.span),
+            context: a.doc.passage_text(&a.passage).to_string(),
             highlights: a
                 .highlights
                 .iter()

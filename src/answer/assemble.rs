@@ -47,8 +47,8 @@ pub(super) fn answers<'a>(
             break;
         }
         let range = leaning_range(c);
-        let bytes = c.passage.sentences[range.start].bytes.start
-            ..c.passage.sentences[range.end - 1].bytes.end;
+        let bytes = c.doc.sentence(&c.passage, range.start).bytes.start
+            ..c.doc.sentence(&c.passage, range.end - 1).bytes.end;
         let text = &c.doc.text[bytes.clone()];
         let tokens = tokenize(text);
         let folded: Vec<String> = tokens.iter().map(|t| t.text.clone()).collect();
@@ -56,7 +56,8 @@ pub(super) fn answers<'a>(
         // a sentence an answer of the same passage already covers.
         if !seen_text.insert(folded.clone())
             || out.iter().any(|a| {
-                std::ptr::eq(a.answer.passage, c.passage)
+                std::ptr::eq(a.answer.doc, c.doc)
+                    && a.answer.passage.number == c.passage.number
                     && a.answer.sentences.start < range.end
                     && range.start < a.answer.sentences.end
             })
@@ -67,8 +68,8 @@ pub(super) fn answers<'a>(
         // check and the highlights; its stems serve coverage.
         let cov = coverage(q, &stems_of(q, text));
         let span = Span {
-            start: c.passage.sentences[range.start].span.start,
-            end: c.passage.sentences[range.end - 1].span.end,
+            start: c.doc.sentence(&c.passage, range.start).span.start,
+            end: c.doc.sentence(&c.passage, range.end - 1).span.end,
         };
         let kind_ranges = kind_ranges(text, &tokens, q, topic);
         let answerability = judge.answerability(i);
@@ -79,7 +80,7 @@ pub(super) fn answers<'a>(
         out.push(Assembled {
             answer: Answer {
                 doc: c.doc,
-                passage: c.passage,
+                passage: c.passage.clone(),
                 // A weak answer marks the question's words, never an answer span.
                 highlights: highlights(text, span.start, q, &tokens, strong.then_some(kind_ranges)),
                 answerability,
@@ -109,7 +110,7 @@ pub(super) fn answers<'a>(
 /// it leans too), whether or not the question's words are there.
 fn leaning_range(c: &Candidate<'_>) -> Range<usize> {
     let leans = |i: usize| {
-        let s = &c.doc.text[c.passage.sentences[i].bytes.clone()];
+        let s = c.doc.sentence_text(&c.passage, i);
         first_word(s).is_some_and(|w| ANAPHORA.contains(&w.as_str()))
     };
     let mut range = c.sentence..c.sentence + 1;

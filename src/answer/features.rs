@@ -248,9 +248,8 @@ impl PassageStats {
             .collect();
         let starts: Vec<usize> = stem_toks.iter().map(|t| t.start).collect();
         let stems: Vec<String> = stem_toks.into_iter().map(|t| t.text).collect();
-        let ranges: Vec<Range<usize>> = p
-            .sentences
-            .iter()
+        let ranges: Vec<Range<usize>> = doc
+            .sentences(p)
             .map(|s| {
                 let (a, b) = (s.bytes.start - p.bytes.start, s.bytes.end - p.bytes.start);
                 starts.partition_point(|&x| x < a)..starts.partition_point(|&x| x < b)
@@ -316,7 +315,7 @@ pub(super) fn sentence_features(
     let r = ps.ranges[si].clone();
     let stems = &ps.stems[r.clone()];
     let exact = &ps.exact[r.clone()];
-    let s_text = &doc.text[p.sentences[si].bytes.clone()];
+    let s_text = doc.sentence_text(p, si);
     let mut f = Features([0.0; Feature::COUNT]);
     f[F::Coverage] = ps.covs[si];
     let exact_set: HashSet<&str> = exact.iter().map(String::as_str).collect();

@@ -9,7 +9,7 @@ use super::types::Candidate;
 use super::weights::{
     ANSWER_THRESHOLD, READER_RELATED_THRESHOLD, READER_THRESHOLD, RELATED_THRESHOLD,
 };
-use crate::model::Passage;
+use crate::model::{Document, Passage};
 
 /// Decides, candidate by candidate, how likely a sentence answers the
 /// question, and whether that holds up as an answer on its own.
@@ -48,12 +48,12 @@ impl Judge<'_, '_> {
     /// answers, and whether it reaches the "possibly relevant" operating
     /// point ([`RELATED_THRESHOLD`], or [`READER_RELATED_THRESHOLD`] with the
     /// reader). `(None, false)` when no probability applies.
-    pub(super) fn relevance(&self, passage: &Passage) -> (Option<f64>, bool) {
+    pub(super) fn relevance(&self, doc: &Document, passage: &Passage) -> (Option<f64>, bool) {
         let best = self
             .cands
             .iter()
             .enumerate()
-            .filter(|(_, (_, c))| std::ptr::eq(c.passage, passage))
+            .filter(|(_, (_, c))| std::ptr::eq(c.doc, doc) && c.passage.number == passage.number)
             .filter_map(|(i, _)| self.answerability(i))
             .reduce(f64::max);
         let at = if self.read.is_some() {
@@ -72,7 +72,7 @@ impl Judge<'_, '_> {
                 tracing::debug!(
                     probability = p,
                     reader = self.read.is_some(),
-                    sentence = &top.doc.text[top.passage.sentences[top.sentence].bytes.clone()],
+                    sentence = top.doc.sentence_text(&top.passage, top.sentence),
                     "answerability of the top sentence"
                 );
                 self.strong_at(p)

@@ -282,7 +282,9 @@ pub(crate) fn candidates<'a>(
         };
         for s in snap.nearest(qv, DENSE_PASSAGES, keep) {
             if s.passage.kind.answers()
-                && !passages.iter().any(|p| std::ptr::eq(p.passage, s.passage))
+                && !passages
+                    .iter()
+                    .any(|p| std::ptr::eq(p.doc, s.doc) && p.passage.number == s.passage.number)
             {
                 passages.push(Scored { score: 0.0, ..s });
             }
@@ -300,21 +302,21 @@ pub(crate) fn candidates<'a>(
         let ps = PassageStats::new(
             &qs,
             s.doc,
-            s.passage,
+            &s.passage,
             rank,
             s.score as f64 / max_passage,
             title_coverage,
         );
         for si in 0..ps.sentences() {
-            sentences.push((s.doc, s.passage, si));
-            scored.push(sentence_features(&qs, &ps, s.doc, s.passage, si));
+            sentences.push((s.doc, s.passage.clone(), si));
+            scored.push(sentence_features(&qs, &ps, s.doc, &s.passage, si));
         }
     }
     relative_features(q, &mut scored);
     let vectors = snap.vectors().zip(qv);
     let cosines = |doc: &Document, passage: &Passage, sentence: usize| {
         let (v, qv) = vectors?;
-        let s = v.cosine(qv, &doc.text[passage.sentences[sentence].bytes.clone()])?;
+        let s = v.cosine(qv, doc.sentence_text(passage, sentence))?;
         let p = v.cosine(qv, doc.passage_text(passage))?;
         Some([f64::from(s), f64::from(p)])
     };
@@ -322,11 +324,11 @@ pub(crate) fn candidates<'a>(
         .into_iter()
         .zip(scored)
         .map(|((doc, passage, sentence), (features, _))| Candidate {
+            cosines: cosines(doc, &passage, sentence),
             doc,
             passage,
             sentence,
             features,
-            cosines: cosines(doc, passage, sentence),
         })
         .collect();
     Ok((out, passages))
@@ -375,7 +377,7 @@ fn read_candidates(
     let n = cands.len().min(n);
     let texts: Vec<&str> = cands[..n]
         .iter()
-        .map(|(_, c)| &c.doc.text[c.passage.sentences[c.sentence].bytes.clone()])
+        .map(|(_, c)| c.doc.sentence_text(&c.passage, c.sentence))
         .collect();
     let scores: Vec<f32> = reader
         .logits(question, &texts)?
@@ -502,7 +504,7 @@ fn mentions(snap: &Snapshot, words: &[&str]) -> bool {
 fn related<'a>(passages: Vec<Scored<'a>>, judge: &judge::Judge<'_, 'a>) -> Vec<Related<'a>> {
     let tokens: Vec<Vec<crate::analysis::Token>> = passages
         .iter()
-        .map(|s| tokenize(s.doc.passage_text(s.passage)))
+        .map(|s| tokenize(s.doc.passage_text(&s.passage)))
         .collect();
     let words: Vec<Vec<&str>> = tokens
         .iter()
@@ -513,7 +515,7 @@ fn related<'a>(passages: Vec<Scored<'a>>, judge: &judge::Judge<'_, 'a>) -> Vec<R
         .into_iter()
         .take(RELATED)
         .map(|(hit, similar)| {
-            let (answerability, possibly_relevant) = judge.relevance(hit.passage);
+            let (answerability, possibly_relevant) = judge.relevance(hit.doc, &hit.passage);
             Related {
                 hit,
                 similar,

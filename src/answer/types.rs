@@ -46,7 +46,7 @@ pub(crate) struct Candidate<'a> {
     /// Its document.
     pub(crate) doc: &'a Document,
     /// Its passage.
-    pub(crate) passage: &'a Passage,
+    pub(crate) passage: Passage,
     /// Index of the sentence in the passage.
     pub(crate) sentence: usize,
     /// Its features.
@@ -62,7 +62,7 @@ pub struct Answer<'a> {
     /// Its document.
     pub doc: &'a Document,
     /// Its passage.
-    pub passage: &'a Passage,
+    pub passage: Passage,
     /// Sentence indices covered (adjacent).
     pub sentences: std::ops::Range<usize>,
     /// The sentence the ranker chose (the others give it context).

@@ -399,7 +399,7 @@ fn collect(
                     cands: cands
                         .iter()
                         .map(|c| {
-                            let text = &c.doc.text[c.passage.sentences[c.sentence].bytes.clone()];
+                            let text = c.doc.sentence_text(&c.passage, c.sentence);
                             (
                                 c.features,
                                 golds.iter().any(|g| text.contains(g)),
@@ -589,7 +589,7 @@ pub(crate) fn run(opts: &SquadRun<'_>) -> anyhow::Result<()> {
         if let Some(a) = r.answers.first() {
             let text = &a.doc.text[a.bytes.clone()];
             served1 += usize::from(golds.iter().any(|g| text.contains(g)));
-            let prim = &a.doc.text[a.passage.sentences[a.primary].bytes.clone()];
+            let prim = a.doc.sentence_text(&a.passage, a.primary);
             primary1 += usize::from(golds.iter().any(|g| prim.contains(g)));
             coverages.push(a.coverage);
         } else {

@@ -23,14 +23,16 @@ pub(crate) fn run(data: &Path, limit: usize, batch: usize) -> anyhow::Result<()>
     let docs = &docs[..limit.min(docs.len())];
     let passages: Vec<&str> = docs
         .iter()
-        .flat_map(|d| d.passages.iter().map(|p| d.passage_text(p)))
+        .flat_map(|d| d.passages().map(|p| &d.text[p.bytes]))
         .collect();
     let sentences: Vec<&str> = docs
         .iter()
         .flat_map(|d| {
-            d.passages
-                .iter()
-                .flat_map(|p| p.sentences.iter().map(|s| &d.text[s.bytes.clone()]))
+            d.passages().flat_map(|p| {
+                d.sentences(&p)
+                    .map(|s| &d.text[s.bytes])
+                    .collect::<Vec<_>>()
+            })
         })
         .collect();
     println!("| texts | count | word pieces | seconds | word pieces/s | texts/s |");

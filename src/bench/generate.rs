@@ -38,12 +38,8 @@ fn sentences(source: &Source<'_>) -> anyhow::Result<Vec<String>> {
         }
         Source::Corpus(dir) => {
             for d in crate::ingest::load_corpus(dir)?.documents {
-                for p in d.passages.iter().filter(|p| p.kind.answers()) {
-                    sentences.extend(
-                        p.sentences
-                            .iter()
-                            .map(|s| d.text[s.bytes.clone()].to_string()),
-                    );
+                for p in d.passages().filter(|p| p.kind.answers()) {
+                    sentences.extend(d.sentences(&p).map(|s| d.text[s.bytes].to_string()));
                 }
             }
         }

@@ -44,7 +44,7 @@ impl Rng {
 pub(crate) fn kinds_line(docs: &[crate::model::Document]) -> String {
     use crate::model::PassageKind;
     let mut counts = [0usize; 4];
-    for p in docs.iter().flat_map(|d| &d.passages) {
+    for p in docs.iter().flat_map(|d| d.passages()) {
         counts[match p.kind {
             PassageKind::Paragraph => 0,
             PassageKind::Item => 1,

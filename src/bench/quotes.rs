@@ -419,7 +419,7 @@ pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
         "expected the 48 articles of SQuAD v1.1 dev"
     );
     let docs = squad::documents(&sq, |a| a < 40, true);
-    let passages: usize = docs.iter().map(|d| d.passages.len()).sum();
+    let passages: usize = docs.iter().map(|d| d.segments.len()).sum();
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
     let engine = Engine::build(docs, dir.path(), VectorMode::Off)?;

@@ -197,8 +197,8 @@ pub(crate) fn tune_bm25(dir: &Path) -> anyhow::Result<()> {
     // Stemmed tokens of every passage, and their mean count.
     let mut tokens: HashMap<String, Vec<String>> = HashMap::new();
     for d in engine.documents() {
-        for p in &d.passages {
-            let t: Vec<String> = analyze(&mut analyzer, d.passage_text(p))
+        for p in d.passages() {
+            let t: Vec<String> = analyze(&mut analyzer, d.passage_text(&p))
                 .into_iter()
                 .map(|t| t.text)
                 .collect();
@@ -372,10 +372,10 @@ pub(crate) fn hybrid(dir: &Path) -> anyhow::Result<()> {
                 .map(|h| {
                     let missing = || anyhow::anyhow!("a passage or sentence has no vector");
                     let cos = vectors
-                        .cosine(&qv, h.doc.passage_text(h.passage))
+                        .cosine(&qv, h.doc.passage_text(&h.passage))
                         .ok_or_else(missing)?;
                     let mut mean = [0.0f32; crate::embed::DIM];
-                    for s in &h.passage.sentences {
+                    for s in h.doc.sentences(&h.passage) {
                         let v = vectors
                             .get(&h.doc.text[s.bytes.clone()])
                             .ok_or_else(missing)?;

@@ -150,7 +150,7 @@ fn measure(engine: &Engine, probes: &[Probe<'_>], reader: ReaderMode) -> anyhow:
         if !answered {
             for rel in &res.related {
                 if let Some(a) = rel.answerability {
-                    let text = rel.hit.doc.passage_text(rel.hit.passage);
+                    let text = rel.hit.doc.passage_text(&rel.hit.passage);
                     near.push((a, p.golds.iter().any(|g| text.contains(g))));
                 }
             }
@@ -251,10 +251,9 @@ fn reader_throughput(engine: &Engine, probes: &[Probe<'_>]) -> anyhow::Result<()
             .iter()
             .flat_map(|r| {
                 r.hit
-                    .passage
-                    .sentences
-                    .iter()
-                    .map(|s| r.hit.doc.text[s.bytes.clone()].to_string())
+                    .doc
+                    .sentences(&r.hit.passage)
+                    .map(|s| r.hit.doc.text[s.bytes].to_string())
             })
             .take(8)
             .collect();
@@ -498,7 +497,7 @@ fn export(
             .take(EXPORT_CANDIDATES)
             .enumerate()
             .map(|(i, (score, c))| {
-                let text = &c.doc.text[c.passage.sentences[c.sentence].bytes.clone()];
+                let text = c.doc.sentence_text(&c.passage, c.sentence);
                 ExportedCandidate {
                     doc: &c.doc.meta.id,
                     sentence: c.sentence,
@@ -506,7 +505,7 @@ fn export(
                     prev: c
                         .sentence
                         .checked_sub(1)
-                        .map_or("", |s| &c.doc.text[c.passage.sentences[s].bytes.clone()]),
+                        .map_or("", |s| c.doc.sentence_text(&c.passage, s)),
                     score: *score,
                     model_p: crate::answer::model_answerability(&ranked.q, &ranked.cands, i),
                     gold: p.golds.iter().any(|g| text.contains(g)),

@@ -8,7 +8,9 @@
 
 use std::ops::Range;
 
-use crate::model::{DocMeta, Document, Fact, Passage, PassageKind, Sentence, Span, Text};
+use tantivy::directory::OwnedBytes;
+
+use crate::model::{DocMeta, Document, Fact, Segmentation, Span, Text};
 
 /// Appends records to a buffer.
 #[derive(Default)]
@@ -41,6 +43,12 @@ impl Encoder {
         self.buf.extend_from_slice(s.as_bytes());
     }
 
+    /// Length-prefixed bytes.
+    fn bytes(&mut self, b: &[u8]) {
+        self.usize(b.len());
+        self.buf.extend_from_slice(b);
+    }
+
     fn opt_str(&mut self, s: Option<&str>) {
         match s {
             None => self.u64(0),
@@ -49,11 +57,6 @@ impl Encoder {
                 self.str(s);
             }
         }
-    }
-
-    /// `None` as 0, `Some(n)` as n + 1.
-    fn opt_usize(&mut self, v: Option<usize>) {
-        self.u64(v.map_or(0, |n| n as u64 + 1));
     }
 
     fn range(&mut self, r: &Range<usize>) {
@@ -83,22 +86,7 @@ impl Encoder {
         self.str(&d.origin);
         self.str(&d.version);
         self.usize(d.chars);
-        self.usize(d.passages.len());
-        for p in &d.passages {
-            self.usize(p.number);
-            self.u64(kind_code(p.kind));
-            self.opt_usize(p.paragraph);
-            self.opt_str(p.section.as_deref());
-            self.opt_usize(p.page);
-            self.range(&p.bytes);
-            self.span(p.span);
-            self.usize(p.sentences.len());
-            for s in &p.sentences {
-                self.usize(s.number);
-                self.range(&s.bytes);
-                self.span(s.span);
-            }
-        }
+        self.bytes(d.segments.as_bytes());
         self.usize(d.facts.len());
         for f in &d.facts {
             self.str(&f.key);
@@ -110,24 +98,20 @@ impl Encoder {
     }
 }
 
-fn kind_code(k: PassageKind) -> u64 {
-    match k {
-        PassageKind::Paragraph => 0,
-        PassageKind::Item => 1,
-        PassageKind::Caption => 2,
-        PassageKind::Fact => 3,
-    }
-}
-
 /// Reads records from a byte slice.
 pub(super) struct Decoder<'a> {
+    /// All the bytes, read or not: where a blob is.
+    all: &'a [u8],
     /// The bytes not read yet.
     rest: &'a [u8],
 }
 
 impl<'a> Decoder<'a> {
     pub(super) fn new(bytes: &'a [u8]) -> Self {
-        Decoder { rest: bytes }
+        Decoder {
+            all: bytes,
+            rest: bytes,
+        }
     }
 
     /// Whether every byte was read.
@@ -181,11 +165,15 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn opt_usize(&mut self) -> Option<Option<usize>> {
-        Some(match self.usize()? {
-            0 => None,
-            n => Some(n - 1),
-        })
+    /// Length-prefixed bytes, as where they are in the decoder's input.
+    fn blob(&mut self) -> Option<Range<usize>> {
+        let n = self.usize()?;
+        if n > self.rest.len() {
+            return None;
+        }
+        let start = self.all.len() - self.rest.len();
+        self.rest = &self.rest[n..];
+        Some(start..start + n)
     }
 
     fn range(&mut self) -> Option<Range<usize>> {
@@ -203,9 +191,15 @@ impl<'a> Decoder<'a> {
         self.range()
     }
 
-    /// The rest of a document whose text range was just read, over `text`:
-    /// `None` when any range falls outside it or off a char boundary.
-    pub(super) fn document(&mut self, text: Text) -> Option<Document> {
+    /// The rest of a document whose text range was just read, over `text`;
+    /// `bytes` cuts a range of the decoder's input as bytes the document
+    /// may keep (its segmentation is read in place, not decoded). `None`
+    /// when any range falls outside the text or off a char boundary.
+    pub(super) fn document(
+        &mut self,
+        text: Text,
+        bytes: impl FnOnce(Range<usize>) -> OwnedBytes,
+    ) -> Option<Document> {
         let within = |r: &Range<usize>| {
             r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end)
         };
@@ -230,42 +224,7 @@ impl<'a> Decoder<'a> {
         let origin = self.string()?;
         let version = self.string()?;
         let chars = self.usize()?;
-        let n = self.count()?;
-        let mut passages = Vec::with_capacity(n);
-        for _ in 0..n {
-            let number = self.usize()?;
-            let kind = match self.u64()? {
-                0 => PassageKind::Paragraph,
-                1 => PassageKind::Item,
-                2 => PassageKind::Caption,
-                3 => PassageKind::Fact,
-                _ => return None,
-            };
-            let paragraph = self.opt_usize()?;
-            let section = self.opt_string()?;
-            let page = self.opt_usize()?;
-            let bytes = self.range().filter(within)?;
-            let span = self.span()?;
-            let m = self.count()?;
-            let mut sentences = Vec::with_capacity(m);
-            for _ in 0..m {
-                sentences.push(Sentence {
-                    number: self.usize()?,
-                    bytes: self.range().filter(within)?,
-                    span: self.span()?,
-                });
-            }
-            passages.push(Passage {
-                number,
-                kind,
-                paragraph,
-                section,
-                page,
-                bytes,
-                span,
-                sentences,
-            });
-        }
+        let segments = Segmentation::checked(bytes(self.blob()?), &text)?;
         let n = self.count()?;
         let mut facts = Vec::with_capacity(n);
         for _ in 0..n {
@@ -283,7 +242,7 @@ impl<'a> Decoder<'a> {
             text,
             version,
             chars,
-            passages,
+            segments,
             facts,
         })
     }
@@ -306,10 +265,13 @@ mod tests {
         e.document(&d, 0..d.text.len());
         let mut r = Decoder::new(&e.buf);
         assert_eq!(r.text_range(), Some(0..d.text.len()));
-        let back = r.document(d.text.clone()).unwrap();
+        let back = r
+            .document(d.text.clone(), |at| OwnedBytes::new(e.buf[at].to_vec()))
+            .unwrap();
         assert!(r.is_empty());
         assert_eq!(back.meta, d.meta);
-        assert_eq!(back.passages, d.passages);
+        assert_eq!(back.segments, d.segments);
+        assert_eq!(back.section(&back.passage(1).unwrap()), Some("Heading"));
         assert_eq!(back.facts, d.facts);
         assert_eq!(
             (back.origin, back.version, back.chars, back.text),
@@ -325,18 +287,25 @@ mod tests {
         // Every truncation decodes to nothing, and every single-byte change
         // to a document whose ranges all fall on the text, or to nothing.
         for cut in 0..e.buf.len() {
-            let mut r = Decoder::new(&e.buf[..cut]);
-            let back = r.text_range().and_then(|_| r.document(d.text.clone()));
+            let bytes = &e.buf[..cut];
+            let mut r = Decoder::new(bytes);
+            let back = r
+                .text_range()
+                .and_then(|_| r.document(d.text.clone(), |at| OwnedBytes::new(bytes[at].to_vec())));
             assert!(back.is_none(), "a record cut at byte {cut} decoded");
         }
         for i in 0..e.buf.len() {
             let mut bytes = e.buf.clone();
             bytes[i] ^= 0xff;
             let mut r = Decoder::new(&bytes);
-            if let Some(back) = r.text_range().and_then(|_| r.document(d.text.clone())) {
-                for p in &back.passages {
-                    let _ = back.passage_text(p);
-                    for s in &p.sentences {
+            let back = r
+                .text_range()
+                .and_then(|_| r.document(d.text.clone(), |at| OwnedBytes::new(bytes[at].to_vec())));
+            if let Some(back) = back {
+                for p in back.passages() {
+                    let _ = back.passage_text(&p);
+                    let _ = back.section(&p);
+                    for s in back.sentences(&p) {
                         let _ = &back.text[s.bytes.clone()];
                     }
                 }
@@ -345,6 +314,9 @@ mod tests {
         // A text too short for the recorded ranges is refused.
         let mut r = Decoder::new(&e.buf);
         r.text_range();
-        assert!(r.document(Text::from("short")).is_none());
+        let short = r.document(Text::from("short"), |at| {
+            OwnedBytes::new(e.buf[at].to_vec())
+        });
+        assert!(short.is_none());
     }
 }

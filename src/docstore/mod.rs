@@ -47,7 +47,7 @@ const MAGIC: &[u8; 8] = b"VBDOCS\x00\x01";
 /// Who wrote a store: a store of another version is a miss, so a change to
 /// parsing or segmentation never serves documents segmented the old way.
 /// Bump `segmentation` with any change to `ingest` or `segment` output.
-const FORMAT: &str = concat!("verbatim ", env!("CARGO_PKG_VERSION"), "; segmentation 2");
+const FORMAT: &str = concat!("verbatim ", env!("CARGO_PKG_VERSION"), "; segmentation 3");
 
 /// Where one file's documents are.
 struct Entry {
@@ -168,12 +168,14 @@ impl Store {
         let n = r.usize()?;
         let mut docs = Vec::with_capacity(n.min(records.len()));
         let region = self.text.len();
+        let base = self.records.start + entry.records.start;
         for _ in 0..n {
             let at = r.text_range().filter(|t| t.end <= region)?;
             let bytes = self
                 .bytes
                 .slice(self.text.start + at.start..self.text.start + at.end);
-            docs.push(r.document(Text::mapped(bytes)?)?);
+            let columns = |at: Range<usize>| self.bytes.slice(base + at.start..base + at.end);
+            docs.push(r.document(Text::mapped(bytes)?, columns)?);
         }
         r.is_empty().then_some(docs)
     }
@@ -312,7 +314,7 @@ mod tests {
         for (got, want) in back.iter().zip([&a, &b]) {
             assert!(got.text.is_mapped());
             assert_eq!(got.text, want.text);
-            assert_eq!(got.passages, want.passages);
+            assert_eq!(got.segments, want.segments);
             assert_eq!(got.meta, want.meta);
         }
         let store = Store::open(dir.path()).unwrap();

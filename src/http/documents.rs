@@ -157,5 +157,5 @@ pub(crate) async fn passage(
     let (doc, p) = engine
         .passage(&passage_id)
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no passage `{passage_id}`")))?;
-    Ok(Json(PassageView::new(doc, p)))
+    Ok(Json(PassageView::new(doc, &p)))
 }

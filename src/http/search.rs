@@ -291,7 +291,7 @@ pub(crate) struct ExportRow {
 impl ExportRow {
     /// The row of the hit at `rank` (from 1); `base` prefixes its permalink.
     fn of(rank: usize, h: &Scored<'_>, base: &str) -> ExportRow {
-        let (doc, p) = (h.doc, h.passage);
+        let (doc, p) = (h.doc, &h.passage);
         let c: Citation = doc.cite(p, p.span);
         let permalink = super::web::permalink(base, &c);
         ExportRow {
@@ -300,7 +300,7 @@ impl ExportRow {
             doc_id: c.doc_id,
             title: c.title,
             kind: c.kind,
-            section: p.section.clone().unwrap_or_default(),
+            section: doc.section(p).unwrap_or_default().to_string(),
             paragraph: c.paragraph,
             start: c.start,
             end: c.end,

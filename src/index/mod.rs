@@ -279,11 +279,11 @@ pub(crate) fn add_document(
     fields: &Fields,
     d: &Document,
 ) -> tantivy::Result<()> {
-    for p in &d.passages {
+    for p in d.passages() {
         let mut td = TantivyDocument::default();
         td.add_text(fields.doc_id, &d.meta.id);
         td.add_text(fields.kind, &d.meta.kind);
-        let text = d.passage_text(p);
+        let text = d.passage_text(&p);
         td.add_text(fields.body, text);
         td.add_text(fields.exact, text);
         td.add_u64(fields.paragraph, p.number as u64);
@@ -343,7 +343,7 @@ fn build_into(
     let mut passages = 0;
     for (i, d) in docs.iter().enumerate() {
         add_document(&writer, &fields, d)?;
-        passages += d.passages.len();
+        passages += d.segments.len();
         progress(i + 1)?;
     }
     let manifest = Manifest::new(fingerprint, docs.len(), passages, files.clone());
@@ -376,7 +376,7 @@ pub fn ensure_index(
     remove_abandoned_builds(index_dir);
     let manifest = current_manifest(index_dir);
     let fingerprint = manifest::fingerprint(&corpus.files);
-    let passages: usize = corpus.documents.iter().map(|d| d.passages.len()).sum();
+    let passages: usize = corpus.documents.iter().map(|d| d.segments.len()).sum();
     let mut full = |why: &str| -> Result<IndexState> {
         build(
             index_dir,

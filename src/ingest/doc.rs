@@ -62,10 +62,10 @@ pub(crate) fn document_from_text(
     text: String,
     markup: Markup,
 ) -> Document {
-    let passages = segment(&text, markup);
+    let segments = segment(&text, markup);
     Document {
-        facts: facts(&text, &passages),
-        passages,
+        facts: facts(&text, &segments),
+        segments,
         version: text_version(&text),
         chars: text.chars().count(),
         meta,

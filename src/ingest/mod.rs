@@ -286,6 +286,18 @@ pub(crate) fn parse_file_cached(
             return (Vec::new(), vec![err]);
         }
     };
+    if text.len() > crate::model::MAX_TEXT_BYTES {
+        // A JSON Lines file's lines are documents of their own; any other
+        // file is one document, whose offsets must fit a `u32`.
+        if format_of(rel) != Some(Format::JsonLines) {
+            let err = Error::Corpus {
+                file: rel.to_path_buf(),
+                line: None,
+                message: "the file is 4 GiB or more; the file is skipped (split it)".into(),
+            };
+            return (Vec::new(), vec![err]);
+        }
+    }
     match format_of(rel) {
         Some(Format::Html) => {
             let (title, body) = html::extract(text);
@@ -350,6 +362,9 @@ fn json_line(rel: &Path, i: usize, line: &str) -> std::result::Result<Document, 
         .map_err(|e| err(format!("not a JSON document with `id` and `text`: {e}")))?;
     if !is_valid_id(&j.id) {
         return Err(err(format!("id `{}` is not a URL-safe slug", j.id)));
+    }
+    if j.text.len() > crate::model::MAX_TEXT_BYTES {
+        return Err(err("its text is 4 GiB or more (split it)".into()));
     }
     if let Some(url) = j.url.as_deref().filter(|u| !is_valid_url(u)) {
         return Err(err(format!(

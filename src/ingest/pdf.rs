@@ -400,6 +400,9 @@ pub(crate) fn document(
     if text.trim_matches(|c: char| c.is_whitespace()).is_empty() {
         return Err(unreadable("it has no text layer (a scanned image?)".into()));
     }
+    if text.len() > crate::model::MAX_TEXT_BYTES {
+        return Err(unreadable("its text is 4 GiB or more; split it".into()));
+    }
     let stem = rel
         .file_stem()
         .and_then(|s| s.to_str())
@@ -413,13 +416,11 @@ pub(crate) fn document(
     };
     let mut doc =
         super::doc::document_from_text(meta, rel.display().to_string(), text, Markup::Plain);
-    let mut page = 1;
-    let mut at = 0;
-    for p in &mut doc.passages {
-        page += doc.text[at..p.bytes.start].matches('\u{c}').count();
-        at = p.bytes.start;
-        p.page = Some(page);
-    }
+    // Page n starts after the (n - 1)th page break.
+    let breaks: Vec<usize> = doc.text.match_indices('\u{c}').map(|(i, _)| i).collect();
+    doc.segments = doc
+        .segments
+        .with_pages(|start| 1 + breaks.partition_point(|&b| b < start));
     Ok(doc)
 }
 

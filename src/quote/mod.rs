@@ -92,7 +92,7 @@ pub struct QuoteMatch<'a> {
     /// Its document.
     pub doc: &'a Document,
     /// The passage where the span starts.
-    pub passage: &'a Passage,
+    pub passage: Passage,
     /// Byte range of the span in the document text.
     pub bytes: std::ops::Range<usize>,
     /// Char range of the span in the document text.
@@ -114,7 +114,7 @@ pub struct QuoteCheck<'a> {
     /// longest piece).
     pub matched: Option<QuoteMatch<'a>>,
     /// Nearest passages when not found (never a match).
-    pub candidates: Vec<(&'a Document, &'a Passage)>,
+    pub candidates: Vec<(&'a Document, Passage)>,
     /// The pieces of a stitched quote, in quote order; empty otherwise.
     pub pieces: Vec<Piece<'a>>,
 }
@@ -223,7 +223,7 @@ pub(crate) fn check_with<'a>(
     let candidates = candidates(snap, &parts, &qwords)?;
     let has_marks = parts.iter().any(|p| matches!(p, Part::Mark(_)));
     if has_marks {
-        for &(doc, p) in &candidates {
+        for (doc, p) in &candidates {
             if let Some(m) = match_with_marks(quote, &parts, doc, p) {
                 return Ok(QuoteCheck {
                     verdict: Verdict::Verbatim,
@@ -272,11 +272,11 @@ fn single_span<'a>(
     quote: &str,
     qwords: &[Word],
     qn: &[&str],
-    candidates: &[(&'a Document, &'a Passage)],
+    candidates: &[(&'a Document, Passage)],
     has_marks: bool,
 ) -> Option<(Verdict, QuoteMatch<'a>, usize)> {
     let mut best: Option<(i32, &Document, Vec<Word>, align::Local)> = None;
-    for &(doc, p) in candidates {
+    for (doc, p) in candidates {
         let window = window_words(doc, p, qn);
         let wn: Vec<&str> = window.iter().map(|w| w.norm.as_str()).collect();
         if let Some(local) = align::local_align(qn, &wn) {
@@ -342,7 +342,7 @@ fn stitched<'a>(
     quote: &str,
     qwords: &[Word],
     qn: &[&str],
-    candidates: &[(&'a Document, &'a Passage)],
+    candidates: &[(&'a Document, Passage)],
     single_equal: usize,
 ) -> Result<Option<QuoteCheck<'a>>> {
     if qn.len() < 2 * stitch::MIN_PIECE_WORDS {
@@ -396,7 +396,7 @@ fn stitched<'a>(
     // Where each piece is, as its citation's label says it (the reader's
     // ¶, never the block number of the passage id).
     let place = |p: &Piece<'_>| {
-        let at = p.matched.doc.place(p.matched.passage);
+        let at = p.matched.doc.place(&p.matched.passage);
         if std::ptr::eq(p.matched.doc, pieces[0].matched.doc) {
             at
         } else {
@@ -488,15 +488,15 @@ fn join_list(items: &[String]) -> String {
 /// Text to stitch from: each candidate passage with its neighbours, the
 /// overlapping or touching ranges of one document joined and tokenized once
 /// (so two pieces of one stretch are measured in one word sequence).
-fn stitch_sources<'a>(cands: &[(&'a Document, &'a Passage)]) -> Vec<(&'a Document, Vec<Word>)> {
+fn stitch_sources<'a>(cands: &[(&'a Document, Passage)]) -> Vec<(&'a Document, Vec<Word>)> {
     let mut ranges: Vec<(&Document, usize, usize)> = cands
         .iter()
-        .map(|&(doc, p)| {
+        .map(|(doc, p)| {
             let i = p.number - 1;
             (
-                doc,
+                *doc,
                 i.saturating_sub(1),
-                (i + 1).min(doc.passages.len() - 1),
+                (i + 1).min(doc.segments.len() - 1),
             )
         })
         .collect();
@@ -510,9 +510,9 @@ fn stitch_sources<'a>(cands: &[(&'a Document, &'a Passage)]) -> Vec<(&'a Documen
     }
     merged
         .into_iter()
-        .map(|(doc, a, b)| {
-            let bytes = doc.passages[a].bytes.start..doc.passages[b].bytes.end;
-            (doc, doc_words(doc, bytes))
+        .filter_map(|(doc, a, b)| {
+            let bytes = doc.segments.get(a)?.bytes.start..doc.segments.get(b)?.bytes.end;
+            Some((doc, doc_words(doc, bytes)))
         })
         .collect()
 }
@@ -539,20 +539,21 @@ fn make_match(
     mut notes: Vec<Note>,
 ) -> QuoteMatch<'_> {
     let passage = doc
-        .passages
-        .iter()
+        .passages()
         .rev()
         .find(|p| p.bytes.start <= bytes.start)
-        .unwrap_or(&doc.passages[0]);
+        .or_else(|| doc.passage(1))
+        .expect("a match lies in a document with passages");
     // A span that runs into later passages crosses a paragraph break, or
     // a heading when the section changes.
-    let crossed: Vec<&Passage> = doc
-        .passages
-        .iter()
+    let crossed: Vec<Passage> = doc
+        .passages()
         .filter(|p| bytes.start < p.bytes.start && p.bytes.start < bytes.end)
         .collect();
     if let Some(last) = crossed.last() {
-        let heading = crossed.iter().any(|p| p.section != passage.section);
+        let heading = crossed
+            .iter()
+            .any(|p| doc.section(p) != doc.section(&passage));
         notes.push(Note::new(
             NoteKind::CrossesBreak,
             format!(
@@ -583,7 +584,7 @@ fn make_match(
     }
 }
 
-fn nearest<'a>(c: Vec<(&'a Document, &'a Passage)>) -> Vec<(&'a Document, &'a Passage)> {
+fn nearest(c: Vec<(&Document, Passage)>) -> Vec<(&Document, Passage)> {
     c.into_iter().take(3).collect()
 }
 
@@ -592,7 +593,7 @@ fn candidates<'a>(
     snap: &'a Snapshot,
     parts: &[Part],
     qwords: &[Word],
-) -> Result<Vec<(&'a Document, &'a Passage)>> {
+) -> Result<Vec<(&'a Document, Passage)>> {
     let f = snap.fields();
     let mut found = Vec::new();
     let longest = parts
@@ -625,7 +626,7 @@ fn ranked<'a>(
     snap: &'a Snapshot,
     words: &[Word],
     limit: usize,
-) -> Result<Vec<(&'a Document, &'a Passage)>> {
+) -> Result<Vec<(&'a Document, Passage)>> {
     let f = snap.fields();
     let mut seen = HashSet::new();
     let subs: Vec<(Occur, Box<dyn Query>)> = words
@@ -651,9 +652,12 @@ fn ranked<'a>(
 /// trimmed around the densest quote-word region when very long.
 fn window_words(doc: &Document, p: &Passage, quote_norms: &[&str]) -> Vec<Word> {
     let i = p.number - 1;
-    let first = &doc.passages[i.saturating_sub(1)];
-    let last = &doc.passages[(i + 1).min(doc.passages.len() - 1)];
-    let mut words = doc_words(doc, first.bytes.start..last.bytes.end);
+    let start = doc
+        .segments
+        .get(i.saturating_sub(1))
+        .map_or(p.bytes.start, |q| q.bytes.start);
+    let end = doc.segments.get(i + 1).map_or(p.bytes.end, |q| q.bytes.end);
+    let mut words = doc_words(doc, start..end);
     let limit = quote_norms.len() * 2 + 2 * WINDOW_SLACK;
     if words.len() > limit {
         let set: HashSet<&str> = quote_norms.iter().copied().collect();
@@ -761,7 +765,7 @@ fn match_with_marks<'a>(
     quote: &str,
     parts: &[Part],
     doc: &'a Document,
-    p: &'a Passage,
+    p: &Passage,
 ) -> Option<QuoteMatch<'a>> {
     let pw = doc_words(doc, p.bytes.clone());
     let runs: Vec<(Option<&Mark>, &Vec<Token>)> = {

@@ -407,7 +407,7 @@ pub struct Hit<'a> {
     /// Its document.
     pub doc: &'a Document,
     /// Its passage.
-    pub passage: &'a Passage,
+    pub passage: Passage,
     /// BM25 score, or in hybrid mode the mixed score (0 to 1).
     pub score: f32,
     /// Matched terms, as absolute char spans into the document.
@@ -605,14 +605,14 @@ pub(crate) fn run_prepared<'a>(
     // near-duplicate groups.
     let tokens: Vec<Vec<Token>> = found
         .iter()
-        .map(|s| crate::analysis::tokenize(s.doc.passage_text(s.passage)))
+        .map(|s| crate::analysis::tokenize(s.doc.passage_text(&s.passage)))
         .collect();
     let mut highlighter = Highlighter::new(&compiled.patterns);
     let hits: Vec<Hit> = found
         .into_iter()
         .zip(&tokens)
         .map(|(s, t)| Hit {
-            highlights: highlighter.spans(s.doc, s.passage, t),
+            highlights: highlighter.spans(s.doc, &s.passage, t),
             ..Hit::plain(s)
         })
         .collect();
@@ -709,7 +709,7 @@ fn run_hybrid<'a>(
     let (total, mut top) = run(snap, query, RERANK, 0, Order::Relevance)?;
     let cosines: Option<Vec<f32>> = top
         .iter()
-        .map(|s| vectors.cosine(&qv, s.doc.passage_text(s.passage)))
+        .map(|s| vectors.cosine(&qv, s.doc.passage_text(&s.passage)))
         .collect();
     let Some(cosines) = cosines else {
         return lexical();
@@ -1279,7 +1279,7 @@ mod tests {
             .map(|i| format!("Robots number {i} work here.\n\n"))
             .collect();
         let doc = crate::ingest::parse_document(Path::new("many.txt"), &text).unwrap();
-        assert!(doc.passages.len() as u64 > QUICK_POSTINGS);
+        assert!(doc.segments.len() as u64 > QUICK_POSTINGS);
         let dir = tempfile::tempdir().unwrap();
         let engine = crate::Engine::build(vec![doc], dir.path(), crate::VectorMode::Off).unwrap();
         let snap = engine.snapshot();
@@ -1321,8 +1321,8 @@ mod tests {
                 joined: None,
             };
             for d in &docs {
-                for p in &d.passages {
-                    let text = d.passage_text(p);
+                for p in d.passages() {
+                    let text = d.passage_text(&p);
                     let reference: Vec<(usize, usize)> = analyze(&mut stemmed_analyzer(), text)
                         .windows(tokens.len())
                         .filter(|win| win.iter().zip(&tokens).all(|(a, b)| &a.text == b))
@@ -1330,7 +1330,7 @@ mod tests {
                         .collect();
                     let got = highlight(
                         d,
-                        p,
+                        &p,
                         &crate::analysis::tokenize(text),
                         std::slice::from_ref(&pattern),
                     );
@@ -1398,7 +1398,7 @@ mod tests {
                 .map(|t| t.text)
                 .collect();
             let pattern = Pattern { analysis: Analysis::Stemmed, tokens: tokens.clone(), joined: None };
-            let p = &doc.passages[0];
+            let p = &doc.passage(1).unwrap();
             let words = crate::analysis::tokenize(doc.passage_text(p));
             let got: Vec<&str> = highlight(&doc, p, &words, std::slice::from_ref(&pattern))
                 .iter()

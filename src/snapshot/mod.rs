@@ -27,14 +27,14 @@ use table::{DocTable, Slot};
 
 /// A passage found by the index, with its BM25 score (comparable within one
 /// query only).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Scored<'a> {
     /// BM25 score of the passage for the query that found it.
     pub(crate) score: f32,
     /// Its document.
     pub(crate) doc: &'a Document,
     /// The passage.
-    pub(crate) passage: &'a Passage,
+    pub(crate) passage: Passage,
 }
 
 /// One segment's passages by document: the segment's fast columns, with its
@@ -287,8 +287,7 @@ impl Snapshot {
                 .iter()
                 .map(|id| {
                     self.document(id).map_or_else(Vec::new, |d| {
-                        d.passages
-                            .iter()
+                        d.passages()
                             .filter(|p| p.kind == crate::model::PassageKind::Caption)
                             .map(|p| p.number as u64)
                             .collect()
@@ -371,7 +370,7 @@ impl Snapshot {
     }
 
     /// A passage by id (`{doc}:p{n}`).
-    pub(crate) fn passage(&self, passage_id: &str) -> Option<(&Document, &Passage)> {
+    pub(crate) fn passage(&self, passage_id: &str) -> Option<(&Document, Passage)> {
         let (doc_id, n) = parse_passage_id(passage_id)?;
         let doc = self.document(doc_id)?;
         Some((doc, doc.passage(n)?))
@@ -403,10 +402,9 @@ impl Snapshot {
             self.docs
                 .iter()
                 .flat_map(|(d, doc)| {
-                    doc.passages
-                        .iter()
+                    doc.passages()
                         .enumerate()
-                        .map(move |(p, passage)| (d, p, key_of(doc.passage_text(passage))))
+                        .map(move |(p, passage)| (d, p, key_of(doc.passage_text(&passage))))
                 })
                 .collect()
         });
@@ -426,7 +424,7 @@ impl Snapshot {
                 Some(Scored {
                     score,
                     doc,
-                    passage: &doc.passages[p],
+                    passage: doc.segments.get(p)?,
                 })
             })
             .collect()
@@ -447,7 +445,7 @@ impl Snapshot {
     }
 
     /// The passage of one hit, read from the segment's fast columns.
-    fn resolve_one(&self, addr: DocAddress) -> Result<(&Document, &Passage)> {
+    fn resolve_one(&self, addr: DocAddress) -> Result<(&Document, Passage)> {
         let segment = self
             .segments
             .get(addr.segment_ord as usize)

@@ -153,7 +153,7 @@ impl DocTable {
         let last = self.chunks.last_mut().expect("a chunk was just ensured");
         Arc::make_mut(&mut self.shards[shard_of(&d.meta.id)])
             .insert(d.meta.id.as_str().into(), slot);
-        self.passages += d.passages.len();
+        self.passages += d.segments.len();
         self.text_bytes[usize::from(!d.text.is_mapped())] += d.text.len();
         Arc::make_mut(last).push(Some(d));
         self.slots += 1;
@@ -171,7 +171,7 @@ impl DocTable {
         let slot = Arc::make_mut(shard).remove(id).expect("just seen");
         let chunk = Arc::make_mut(&mut self.chunks[slot / CHUNK]);
         if let Some(d) = chunk[slot % CHUNK].take() {
-            self.passages -= d.passages.len();
+            self.passages -= d.segments.len();
             self.text_bytes[usize::from(!d.text.is_mapped())] -= d.text.len();
             self.len -= 1;
         }
@@ -247,7 +247,7 @@ mod tests {
                 let want: Vec<&str> = m.iter().map(|d| d.meta.id.as_str()).collect();
                 prop_assert_eq!(&held, &want);
                 prop_assert_eq!(t.len(), m.len());
-                prop_assert_eq!(t.passages(), m.iter().map(|d| d.passages.len()).sum::<usize>());
+                prop_assert_eq!(t.passages(), m.iter().map(|d| d.segments.len()).sum::<usize>());
                 for d in m {
                     let got = t.get(&d.meta.id).expect("held by id");
                     prop_assert!(Arc::ptr_eq(got, d));

@@ -17,9 +17,12 @@ fn japanese_is_searched_segmented_quoted_and_answered() {
     let (e, _c, _i) = engine();
     let d = e.document("ja-robot-note").unwrap();
     let sentences: Vec<&str> = d
-        .passages
-        .iter()
-        .flat_map(|p| p.sentences.iter().map(|s| &d.text[s.bytes.clone()]))
+        .passages()
+        .flat_map(|p| {
+            d.sentences(&p)
+                .map(|s| &d.text[s.bytes])
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(
         sentences,

@@ -87,8 +87,8 @@ fn defaults_without_front_matter() {
     let d = &c.documents[0];
     assert_eq!(d.meta.id, "my-notes-draft");
     assert_eq!(d.meta.title, "The Heading");
-    assert_eq!(d.passages.len(), 1);
-    assert_eq!(d.passages[0].section.as_deref(), Some("The Heading"));
+    assert_eq!(d.segments.len(), 1);
+    assert_eq!(d.section(&d.passage(1).unwrap()), Some("The Heading"));
 }
 
 #[test]
@@ -129,8 +129,9 @@ fn html_pages_index_their_main_text() {
     let d = &c.documents[0];
     assert_eq!(d.meta.id, "page");
     assert_eq!(d.meta.title, "Robot news");
-    assert_eq!(d.passages.len(), 1);
-    assert_eq!(d.passage_text(&d.passages[0]), "Japan deploys robots.");
-    assert_eq!(d.passages[0].section.as_deref(), Some("Factories"));
+    assert_eq!(d.segments.len(), 1);
+    let p = d.passage(1).unwrap();
+    assert_eq!(d.passage_text(&p), "Japan deploys robots.");
+    assert_eq!(d.section(&p), Some("Factories"));
     assert!(!d.text.contains("hidden") && !d.text.contains("Menu"));
 }

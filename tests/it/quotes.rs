@@ -196,8 +196,8 @@ fn limits() {
 fn runs() -> Vec<String> {
     let mut out = Vec::new();
     for d in engine().documents() {
-        for p in &d.passages {
-            let text = d.passage_text(p);
+        for p in d.passages() {
+            let text = d.passage_text(&p);
             let toks = verbatim::tokenize(text);
             for len in [5, 8, 12] {
                 for s in (0..toks.len().saturating_sub(len - 1)).step_by(3) {
@@ -369,8 +369,8 @@ proptest! {
         // Every sentence of every paragraph, cited as verbatim cites it.
         let mut cited = Vec::new();
         for d in old.documents() {
-            for p in &d.passages {
-                for s in &p.sentences {
+            for p in d.passages() {
+                for s in d.sentences(&p) {
                     cited.push(verbatim::StoredCitation {
                         doc_id: d.meta.id.clone(),
                         start: s.span.start,

@@ -10,16 +10,16 @@ fn render(path: &str) -> String {
     let raw = std::fs::read_to_string(default_corpus().join(path)).unwrap();
     let doc = parse_document(path.as_ref(), &raw).unwrap();
     let mut out = format!("{} · {} · {}\n", doc.meta.id, doc.meta.title, doc.meta.kind);
-    for p in &doc.passages {
+    for p in doc.passages() {
         out.push_str(&format!(
             "\n{}:p{} [{}..{}] § {}\n",
             doc.meta.id,
             p.number,
             p.span.start,
             p.span.end,
-            p.section.as_deref().unwrap_or("-")
+            doc.section(&p).unwrap_or("-")
         ));
-        for s in &p.sentences {
+        for s in doc.sentences(&p) {
             out.push_str(&format!(
                 "  s{} [{}..{}] {}\n",
                 s.number,
