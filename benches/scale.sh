@@ -16,7 +16,7 @@
 # SECS (default 10) and WRITES (default 20) set the load and the writes.
 #
 # Per size: build s and MB/s (`verbatim index` from nothing), index MB,
-# time to ready (launch → first /readyz 200), serve RSS after the load,
+# time to ready (launch → first /readyz 200), serve RSS after the load (and its heap alone: RssAnon),
 # search / ask / quote check over wrk (1 thread, 4 connections, SECS s
 # each, bodies from benches/make_bodies.py), one live write (POST of a
 # small new document, one at a time, over one kept-alive connection,
@@ -45,12 +45,15 @@ trap cleanup EXIT
 export VERBATIM_TOKEN="scale-token-0123456789abcdef"
 now() { date +%s.%N; }
 rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# The heap alone: RSS less the mapped files (index, document store), which
+# are page cache the kernel may drop and re-read.
+anon_mib() { awk '/RssAnon/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 rows="$work/rows.jsonl"
 : >"$rows"
 
 echo "# verbatim bench scale: $("$bin" --version), built from ${BIN}, $(nproc) cores, $(date -u +%F)"
 echo
-echo "| passages | documents | corpus MB | build s | MB/s | index MB | ready s | serve RSS MiB | search p50 / p99 ms | ask p50 / p99 ms | quote p50 / p99 ms | write p50 / max ms |"
+echo "| passages | documents | corpus MB | build s | MB/s | index MB | ready s | serve RSS / heap MiB | search p50 / p99 ms | ask p50 / p99 ms | quote p50 / p99 ms | write p50 / max ms |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $sizes; do
   c="$work/gen-$n"
@@ -78,17 +81,18 @@ for n in $sizes; do
   BODIES="$b/quote.jsonl" BODIES_PATH=/v1/quotes/check wrk -t1 -c4 -d"${secs}s" -s benches/wrk/bodies.lua "http://127.0.0.1:$port" | tail -n 1 >"$work/quote-$n.json"
   python3 benches/write_latency.py "http://127.0.0.1:$port" "$VERBATIM_TOKEN" "$writes" --json >"$work/write-$n.json"
   rss=$(rss_mib "$pid")
+  anon=$(anon_mib "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
   pid=""
   rm -f "$c"/w[0-9]*.md # the written documents, so a reused corpus stays as generated
-  python3 - "$n" "$docs" "$mb" "$t0" "$t1" "$t2" "$t3" "$size" "$rss" "$work" "$rows" <<'PY'
+  python3 - "$n" "$docs" "$mb" "$t0" "$t1" "$t2" "$t3" "$size" "$rss" "$anon" "$work" "$rows" <<'PY'
 import json, sys
-n, docs, mb, t0, t1, t2, t3, size, rss, work, rows = sys.argv[1:]
+n, docs, mb, t0, t1, t2, t3, size, rss, anon, work, rows = sys.argv[1:]
 load = lambda k: json.load(open(f"{work}/{k}-{n}.json"))
 s, a, q, w = load("search"), load("ask"), load("quote"), load("write")
 build = float(t1) - float(t0)
 row = dict(passages=int(n), docs=int(docs), mb=int(mb), build_s=build, mb_s=int(mb) / build,
-           index_mb=int(size), ready_s=float(t3) - float(t2), rss_mib=int(rss),
+           index_mb=int(size), ready_s=float(t3) - float(t2), rss_mib=int(rss), anon_mib=int(anon),
            search=(s["p50_ms"], s["p99_ms"]), ask=(a["p50_ms"], a["p99_ms"]),
            quote=(q["p50_ms"], q["p99_ms"]), write=(w["p50_ms"], w["max_ms"]),
            errors=sum(d["non_2xx"] + d["socket_errors"] for d in (s, a, q)) + w["errors"])
@@ -96,7 +100,7 @@ open(rows, "a").write(json.dumps(row) + "\n")
 pair = lambda p: f"{p[0]:.1f} / {p[1]:.1f}"
 note = f" ({row['errors']} errors)" if row["errors"] else ""
 print(f"| {row['passages']:,} | {row['docs']:,} | {mb} | {build:.1f} | {row['mb_s']:.1f} | {size} | "
-      f"{row['ready_s']:.2f} | {rss} | {pair(row['search'])} | {pair(row['ask'])} | "
+      f"{row['ready_s']:.2f} | {rss} / {anon} | {pair(row['search'])} | {pair(row['ask'])} | "
       f"{pair(row['quote'])} | {pair(row['write'])}{note} |")
 PY
 done

@@ -494,7 +494,13 @@ pub(crate) fn load_corpus_with(
         .par_iter()
         .map(|path| load_file(dir, path, previous, pdf_texts, store))
         .collect::<Result<_>>()?;
-    let mut documents = Vec::with_capacity(read.len());
+    // Sized once: grown by doubling, the list of a large corpus held up to
+    // twice its documents' size at the start-up peak.
+    let total = read
+        .iter()
+        .map(|l| l.as_ref().map_or(0, |l| l.docs.len()))
+        .sum();
+    let mut documents = Vec::with_capacity(total);
     let mut records = BTreeMap::new();
     let mut problems = Vec::new();
     let mut whole = BTreeSet::new();
