@@ -89,6 +89,25 @@ pub struct Token {
     pub text: String,
 }
 
+/// Where a word lies in its text, in bytes: all that finding hyphenated
+/// compounds reads, whether the word comes with its folded form
+/// ([`Token`]) or as an id of a page's words.
+pub(crate) trait Located {
+    /// Byte offset of its first char.
+    fn start(&self) -> usize;
+    /// Byte offset one past its last char.
+    fn end(&self) -> usize;
+}
+
+impl Located for Token {
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn end(&self) -> usize {
+        self.end
+    }
+}
+
 /// Chars that are invisible inside a word and never change its meaning.
 pub(crate) fn is_ignorable(c: char) -> bool {
     matches!(
@@ -153,6 +172,32 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 /// with `.` or `,` kept between two digits.
 fn tokenize_ascii(b: &[u8]) -> Vec<Token> {
     let mut out = Vec::with_capacity(b.len() / 5);
+    each_ascii(b, &mut |start, end, text: &str| {
+        out.push(Token {
+            start,
+            end,
+            text: text.to_string(),
+        })
+    });
+    out
+}
+
+/// [`tokenize`]'s tokens one by one, each folded form lent to `each` for
+/// the call only: no `String` per token for ASCII text (a page of hits
+/// meets each of its words once this way, [`crate::search`]).
+pub(crate) fn each_token(text: &str, mut each: impl FnMut(usize, usize, &str)) {
+    if text.is_ascii() {
+        each_ascii(text.as_bytes(), &mut each);
+    } else {
+        for t in tokenize_unicode(text) {
+            each(t.start, t.end, &t.text);
+        }
+    }
+}
+
+/// [`tokenize_ascii`]'s tokens, lent to `each` from one buffer.
+fn each_ascii(b: &[u8], each: &mut impl FnMut(usize, usize, &str)) {
+    let mut text = String::with_capacity(32);
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_alphanumeric() {
@@ -161,7 +206,7 @@ fn tokenize_ascii(b: &[u8]) -> Vec<Token> {
         }
         let start = i;
         let mut end = i + 1;
-        let mut text = String::with_capacity(8);
+        text.clear();
         text.push(char::from(b[i].to_ascii_lowercase()));
         i += 1;
         while i < b.len() {
@@ -183,10 +228,9 @@ fn tokenize_ascii(b: &[u8]) -> Vec<Token> {
                 break;
             }
         }
-        out.push(Token { start, end, text });
+        each(start, end, &text);
         i = end;
     }
-    out
 }
 
 fn tokenize_unicode(text: &str) -> Vec<Token> {
@@ -292,31 +336,34 @@ pub(crate) fn compounds(text: &str, tokens: &[Token]) -> Vec<Compound> {
 }
 
 /// The closed form of a compound's parts: their folded words, joined.
-pub(crate) fn closed_form(text: &str, parts: &[Token]) -> String {
-    parts.iter().map(|t| fold(&text[t.start..t.end])).collect()
+pub(crate) fn closed_form<T: Located>(text: &str, parts: &[T]) -> String {
+    parts
+        .iter()
+        .map(|t| fold(&text[t.start()..t.end()]))
+        .collect()
 }
 
 /// The token ranges of the hyphenated compounds of [`compounds`], found
 /// without building their closed forms (for callers that can rule most of
 /// them out first).
-pub(crate) fn compound_runs(text: &str, tokens: &[Token]) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn compound_runs<T: Located>(text: &str, tokens: &[T]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     // Cheap tests first (this runs on every highlighted passage): one
     // hyphen between two tokens, by its byte length, then the letters of
     // the few parts that pass.
     let joined_to_next = |i: usize| {
         let (a, b) = (&tokens[i], &tokens[i + 1]);
-        match b.start.checked_sub(a.end) {
-            Some(1) => text.as_bytes()[a.end] == b'-',
+        match b.start().checked_sub(a.end()) {
+            Some(1) => text.as_bytes()[a.end()] == b'-',
             Some(3) => text
-                .get(a.end..b.start)
+                .get(a.end()..b.start())
                 .and_then(|s| s.chars().next())
                 .is_some_and(|c| COMPOUND_HYPHENS.contains(&c)),
             _ => false,
         }
     };
-    let letters = |t: &Token| {
-        text.get(t.start..t.end)
+    let letters = |t: &T| {
+        text.get(t.start()..t.end())
             .is_some_and(|w| w.chars().all(|c| c.is_alphabetic() || is_ignorable(c)))
     };
     let mut i = 0;

@@ -6,8 +6,10 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::analysis::{Token, MAX_TOKEN_BYTES};
-use crate::model::{Document, Passage, Span};
+use crate::analysis::{Located, Token, MAX_TOKEN_BYTES};
+use crate::model::Span;
+#[cfg(test)]
+use crate::model::{Document, Passage};
 
 /// Which analysis a highlight pattern is matched with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,15 +57,18 @@ pub(crate) fn highlight(
 }
 
 /// Highlights the hits of one page: what depends on the query alone is
-/// worked out once, and each distinct word of the page is stemmed once.
+/// worked out once, and each distinct word of the page is looked at once.
+/// A word gets an id the first time it is seen, with what it is to the
+/// query (its stem when that can match, the patterns that can start at
+/// it), so a word met again costs one hash of its text and nothing more;
+/// the ids serve the page's near-duplicate groups too
+/// ([`Highlighter::page_words`]).
 pub(crate) struct Highlighter<'p> {
     /// The query's positive terms and phrases.
     patterns: &'p [Pattern],
     /// The first two chars of every stemmed pattern token and of every
     /// word aliased to one: a word with other first chars cannot match.
     heads: FxHashSet<(Option<char>, Option<char>)>,
-    /// Stems of the page's words seen so far.
-    stems: FxHashMap<String, String>,
     /// The patterns (their indexes) by their first token, so a word is
     /// checked against the few that can start at it, not against all.
     starts: FxHashMap<&'p str, Vec<usize>>,
@@ -73,6 +78,50 @@ pub(crate) struct Highlighter<'p> {
     /// form: the closed forms, and every one-word stemmed pattern
     /// (`homegrown` highlights `home-grown`).
     closed: FxHashSet<&'p str>,
+    /// Each distinct folded word of the page so far → its id.
+    ids: FxHashMap<String, u32>,
+    /// What each word (by id) is to the query.
+    words: Vec<Word>,
+    /// Stems of the closed forms of the page's hyphenated compounds.
+    closed_stems: FxHashMap<String, String>,
+}
+
+/// A word of a passage on a page: where it is, and its id among the
+/// page's words ([`Highlighter::page_words`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageWord {
+    /// Byte offset of its first char in the passage text.
+    pub(crate) start: usize,
+    /// Byte offset one past its last char.
+    pub(crate) end: usize,
+    /// Its folded form's id on the page: equal words, equal ids.
+    pub(crate) id: u32,
+}
+
+impl Located for PageWord {
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn end(&self) -> usize {
+        self.end
+    }
+}
+
+/// What one distinct word of a page is to the query.
+struct Word {
+    /// Its folded form.
+    text: Box<str>,
+    /// Whether it is longer than the analyzers keep (it then matches
+    /// nothing, and is not there for phrases either).
+    long: bool,
+    /// Its stem, when its first two chars let it stem to a pattern token
+    /// (every other word's stem cannot match, so it is never computed).
+    stem: Option<String>,
+    /// The patterns that can start at it: those whose first token is its
+    /// text, then those whose first token is its stem.
+    starts: Vec<usize>,
+    /// Whether its stem is the closed form of a hyphenated query word.
+    joined: bool,
 }
 
 /// The first two chars of a word.
@@ -121,16 +170,75 @@ impl<'p> Highlighter<'p> {
         Highlighter {
             patterns,
             heads,
-            stems: FxHashMap::default(),
             starts,
             joined,
             closed,
+            ids: FxHashMap::default(),
+            words: Vec::new(),
+            closed_stems: FxHashMap::default(),
         }
+    }
+
+    /// The id of a folded word, seen before or not.
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        // Long tokens are dropped by both analyzers: they match nothing.
+        let word = if text.len() > MAX_TOKEN_BYTES {
+            Word {
+                text: text.into(),
+                long: true,
+                stem: None,
+                starts: Vec::new(),
+                joined: false,
+            }
+        } else {
+            let stem = self
+                .heads
+                .contains(&head(text))
+                .then(|| crate::analysis::stem(text));
+            let by = |key: &str| self.starts.get(key).map_or(&[][..], Vec::as_slice);
+            let mut starts = by(text).to_vec();
+            if let Some(s) = stem.as_deref().filter(|s| *s != text) {
+                starts.extend_from_slice(by(s));
+            }
+            let joined = stem.as_deref().is_some_and(|s| self.joined.contains(s));
+            Word {
+                text: text.into(),
+                long: false,
+                stem,
+                starts,
+                joined,
+            }
+        };
+        let id = self.words.len() as u32;
+        self.words.push(word);
+        self.ids.insert(text.to_string(), id);
+        id
+    }
+
+    /// How many distinct words the page has had: every id is below it.
+    pub(crate) fn word_count(&self) -> usize {
+        self.words.len()
+    }
+
+    /// The words of a passage's `text`, tokenized as
+    /// [`crate::analysis::tokenize`] does, each with its id on the page:
+    /// one hash of each word's folded form, and no `String` per word.
+    pub(crate) fn page_words(&mut self, text: &str) -> Vec<PageWord> {
+        let mut out = Vec::with_capacity(text.len() / 6);
+        crate::analysis::each_token(text, |start, end, folded| {
+            let id = self.id(folded);
+            out.push(PageWord { start, end, id });
+        });
+        out
     }
 
     /// Every occurrence of every pattern in a passage (`tokens` are its
     /// words, [`crate::analysis::tokenize`]d), as absolute, merged char
     /// spans into the document.
+    #[cfg(test)]
     pub(crate) fn spans(
         &mut self,
         doc: &Document,
@@ -145,67 +253,76 @@ impl<'p> Highlighter<'p> {
     /// `char_base` (the text's first char in its document): the one rule
     /// that search hits and answers are highlighted by.
     pub(crate) fn spans_in(&mut self, text: &str, char_base: usize, tokens: &[Token]) -> Vec<Span> {
-        // The passage's words, folded, as both analyzers see them (long
-        // tokens are dropped by both).
-        let words: Vec<&Token> = tokens
+        let words: Vec<PageWord> = tokens
             .iter()
-            .filter(|t| t.text.len() <= MAX_TOKEN_BYTES)
+            .map(|t| PageWord {
+                start: t.start,
+                end: t.end,
+                id: self.id(&t.text),
+            })
             .collect();
-        // Stem the page's new words that can match (`heads` is empty when
-        // no pattern is stemmed); `stems` then holds exactly those.
-        if !self.heads.is_empty() {
-            for w in &words {
-                if !self.stems.contains_key(&w.text) && self.heads.contains(&head(&w.text)) {
-                    self.stems
-                        .insert(w.text.clone(), crate::analysis::stem(&w.text));
-                }
-            }
-        }
-        let stem_of = |w: &Token| self.stems.get(&w.text).map(String::as_str);
+        self.spans_of_words(text, char_base, &words)
+    }
+
+    /// [`Highlighter::spans_in`] for a passage's [`Highlighter::page_words`].
+    pub(crate) fn spans_of_words(
+        &mut self,
+        text: &str,
+        char_base: usize,
+        all: &[PageWord],
+    ) -> Vec<Span> {
+        // The passage's words as both analyzers see them (long tokens are
+        // dropped by both).
+        let words: Vec<PageWord> = all
+            .iter()
+            .copied()
+            .filter(|w| !self.words[w.id as usize].long)
+            .collect();
+        let stem_of = |id: u32| self.words[id as usize].stem.as_deref();
         let mut ranges: Vec<(usize, usize)> = Vec::new();
-        // Only the patterns starting with a word's text or stem can start
-        // at it (a pattern's first token is one or the other).
         for w in 0..words.len() {
-            let text = words[w].text.as_str();
-            let stem = stem_of(words[w]).filter(|s| *s != text);
-            for key in std::iter::once(text).chain(stem) {
-                for &i in self.starts.get(key).map_or(&[][..], Vec::as_slice) {
-                    let p = &self.patterns[i];
-                    let n = p.tokens.len();
-                    if w + n > words.len() {
-                        continue;
+            let token = words[w];
+            let word = &self.words[token.id as usize];
+            for &i in &word.starts {
+                let p = &self.patterns[i];
+                let n = p.tokens.len();
+                if w + n > words.len() {
+                    continue;
+                }
+                let matches = (0..n).all(|k| {
+                    let id = words[w + k].id;
+                    match p.analysis {
+                        Analysis::Exact => *self.words[id as usize].text == *p.tokens[k],
+                        Analysis::Stemmed => stem_of(id) == Some(p.tokens[k].as_str()),
                     }
-                    let matches = (0..n).all(|k| match p.analysis {
-                        Analysis::Exact => words[w + k].text == p.tokens[k],
-                        Analysis::Stemmed => stem_of(words[w + k]) == Some(p.tokens[k].as_str()),
-                    });
-                    if matches {
-                        ranges.push((words[w].start, words[w + n - 1].end));
-                    }
+                });
+                if matches {
+                    ranges.push((token.start, words[w + n - 1].end));
                 }
             }
-            if stem_of(words[w]).is_some_and(|s| self.joined.contains(s)) {
-                ranges.push((words[w].start, words[w].end));
+            if word.joined {
+                ranges.push((token.start, token.end));
             }
         }
         // A hyphenated compound of the text matches a one-word pattern by
         // its closed form (`homegrown` in `home-grown`).
         if !self.closed.is_empty() {
-            for run in crate::analysis::compound_runs(text, tokens) {
-                let parts = &tokens[run];
+            for run in crate::analysis::compound_runs(text, all) {
+                let parts = &all[run];
                 // The closed form starts as its first part does: most
                 // compounds are ruled out by their first two chars.
-                let mut first = parts[0].text.chars();
+                let folded = |k: usize| &*self.words[parts[k].id as usize].text;
+                let mut first = folded(0).chars();
                 let h = match (first.next(), first.next()) {
                     (c, Some(d)) => (c, Some(d)),
-                    (c, None) => (c, parts[1].text.chars().next()),
+                    (c, None) => (c, folded(1).chars().next()),
                 };
                 if !self.heads.contains(&h) {
                     continue;
                 }
                 let joined = crate::analysis::closed_form(text, parts);
                 let closed = self
-                    .stems
+                    .closed_stems
                     .entry(joined)
                     .or_insert_with_key(|j| crate::analysis::stem(j));
                 if self.closed.contains(closed.as_str()) {

@@ -17,13 +17,13 @@ use tantivy::query::{
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
-use crate::analysis::Token;
 use crate::error::{Error, Result};
 use crate::index::Fields;
 use crate::model::{Document, Passage, Span};
 use crate::snapshot::{Scored, Snapshot};
 #[cfg(test)]
 use highlight::highlight;
+use highlight::PageWord;
 pub(crate) use highlight::{Analysis, Highlighter, Pattern};
 pub(crate) use order::Order;
 use order::{captions_below, CAPTION_WEIGHT};
@@ -601,28 +601,32 @@ pub(crate) fn run_prepared<'a>(
         };
         (total, found, SearchMode::Lexical)
     };
-    // Each hit's passage is tokenized once, for its highlights and for the
-    // near-duplicate groups.
-    let tokens: Vec<Vec<Token>> = found
-        .iter()
-        .map(|s| crate::analysis::tokenize(s.doc.passage_text(&s.passage)))
-        .collect();
+    // Each hit's passage is tokenized once, each word meeting the
+    // highlighter once: its id then serves the highlights and the
+    // near-duplicate groups, which compare ids instead of text.
     let mut highlighter = Highlighter::new(&compiled.patterns);
+    let words: Vec<Vec<PageWord>> = found
+        .iter()
+        .map(|s| highlighter.page_words(s.doc.passage_text(&s.passage)))
+        .collect();
     let hits: Vec<Hit> = found
         .into_iter()
-        .zip(&tokens)
-        .map(|(s, t)| Hit {
-            highlights: highlighter.spans(s.doc, &s.passage, t),
-            ..Hit::plain(s)
+        .zip(&words)
+        .map(|(s, w)| {
+            let text = s.doc.passage_text(&s.passage);
+            Hit {
+                highlights: highlighter.spans_of_words(text, s.passage.span.start, w),
+                ..Hit::plain(s)
+            }
         })
         .collect();
-    let words: Vec<Vec<&str>> = tokens
+    let ids: Vec<Vec<u32>> = words
         .iter()
-        .map(|t| t.iter().map(|t| t.text.as_str()).collect())
+        .map(|w| w.iter().map(|w| w.id).collect())
         .collect();
     Ok(SearchPage {
         total,
-        groups: similar::group(&words),
+        groups: similar::group_ids(&ids, highlighter.word_count()),
         hits,
         mode,
         read_as: parsed.read_as(),
@@ -1288,6 +1292,59 @@ mod tests {
         assert!(!many.is_quick(snap));
         let one = prepare(snap, &request("\"number 17\"")).unwrap();
         assert!(!one.is_quick(snap), "a phrase reads each word's postings");
+    }
+
+    /// A page's words are [`crate::analysis::tokenize`]'s, at the same
+    /// offsets, with ids equal exactly when the folded forms are; and the
+    /// highlights read from them are the ones the tokens give.
+    #[test]
+    fn page_words_are_the_tokens_with_ids() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let docs = crate::ingest::load_corpus(&corpus).unwrap().documents;
+        let long = "x".repeat(crate::analysis::MAX_TOKEN_BYTES + 1);
+        let extra = [
+            format!("Ünïcode Straße, 東京の工場 and home-grown AI; {long} robots."),
+            "3.14 and 1,000 units: well-being, WELL-BEING, state-of-the-art.".to_string(),
+        ];
+        let texts: Vec<&str> = docs
+            .iter()
+            .flat_map(|d| d.passages().map(|p| d.passage_text(&p)).collect::<Vec<_>>())
+            .chain(extra.iter().map(String::as_str))
+            .collect();
+        let patterns = vec![
+            Pattern::word("robot"),
+            Pattern {
+                analysis: Analysis::Exact,
+                tokens: vec!["home".into(), "grown".into()],
+                joined: None,
+            },
+            Pattern {
+                analysis: Analysis::Stemmed,
+                tokens: vec!["homegrown".into()],
+                joined: None,
+            },
+            Pattern::word("japan"),
+        ];
+        let mut page = Highlighter::new(&patterns);
+        let mut by_id: std::collections::HashMap<u32, String> = Default::default();
+        let mut lit = 0;
+        for text in texts {
+            let tokens = crate::analysis::tokenize(text);
+            let words = page.page_words(text);
+            assert_eq!(words.len(), tokens.len());
+            for (w, t) in words.iter().zip(&tokens) {
+                assert_eq!((w.start, w.end), (t.start, t.end));
+                let seen = by_id.entry(w.id).or_insert_with(|| t.text.clone());
+                assert_eq!(*seen, t.text, "one id, two words");
+            }
+            let mut alone = Highlighter::new(&patterns);
+            let spans = page.spans_of_words(text, 7, &words);
+            assert_eq!(spans, alone.spans_in(text, 7, &tokens));
+            lit += spans.len();
+        }
+        assert!(lit > 10, "the patterns light up the corpus ({lit} spans)");
+        let distinct: HashSet<&String> = by_id.values().collect();
+        assert_eq!(distinct.len(), by_id.len(), "one word, two ids");
     }
 
     /// Highlighting stems only words that share their first two chars with a

@@ -6,6 +6,8 @@
 //! sources", which differ in a name or two), or, under [`MIN_WORDS`] words,
 //! when their words are the same.
 
+use std::hash::Hash;
+
 use rustc_hash::FxHashMap;
 
 /// Least Jaccard overlap of two passages' word sets for them to be one
@@ -27,22 +29,37 @@ const MIN_WORDS: usize = 5;
 /// first, so a prefix holds the words few other passages have. Only leaders
 /// sharing a prefix word are compared, in rank order, so the groups are the
 /// ones the plain pairwise scan finds.
-pub(crate) fn group(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
-    // Each distinct word of the page gets an id; `counts[id]` is how many
-    // passages have it, and the last passage counted (so a word repeated
-    // in a passage counts once).
-    let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut counts: Vec<(u32, usize)> = Vec::new();
+///
+/// A word is anything comparable: the folded text, or a page's id for it.
+pub(crate) fn group<W: Copy + Eq + Hash>(passages: &[Vec<W>]) -> Vec<(usize, Vec<usize>)> {
+    let mut ids: FxHashMap<W, u32> = FxHashMap::default();
+    let dense: Vec<Vec<u32>> = passages
+        .iter()
+        .map(|words| {
+            words
+                .iter()
+                .map(|&w| {
+                    let next = ids.len() as u32;
+                    *ids.entry(w).or_insert(next)
+                })
+                .collect()
+        })
+        .collect();
+    group_ids(&dense, ids.len())
+}
+
+/// [`group`] for words given as dense ids below `n` (the highlighter's ids
+/// of a page's words), so no word is hashed again.
+pub(crate) fn group_ids(passages: &[Vec<u32>], n: usize) -> Vec<(usize, Vec<usize>)> {
+    // `counts[id]` is how many passages have the word, and the last
+    // passage counted (so a word repeated in a passage counts once).
+    let mut counts: Vec<(u32, usize)> = vec![(0, usize::MAX); n];
     let distinct: Vec<Vec<u32>> = passages
         .iter()
         .enumerate()
         .map(|(i, words)| {
             let mut set = Vec::with_capacity(words.len());
-            for &w in words {
-                let id = *ids.entry(w).or_insert_with(|| {
-                    counts.push((0, usize::MAX));
-                    (counts.len() - 1) as u32
-                });
+            for &id in words {
                 let count = &mut counts[id as usize];
                 if count.1 != i {
                     *count = (count.0 + 1, i);
@@ -110,7 +127,7 @@ pub(crate) fn group(passages: &[Vec<&str>]) -> Vec<(usize, Vec<usize>)> {
 
 /// Whether passages `a` and `b` are near-duplicates (see the module
 /// comment); `sets` are their distinct words, sorted.
-fn alike(passages: &[Vec<&str>], sets: &[Vec<u64>], a: usize, b: usize) -> bool {
+fn alike(passages: &[Vec<u32>], sets: &[Vec<u64>], a: usize, b: usize) -> bool {
     if passages[a].len() < MIN_WORDS || passages[b].len() < MIN_WORDS {
         return passages[a] == passages[b];
     }
