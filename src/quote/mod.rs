@@ -45,6 +45,10 @@ pub(crate) const BRACKET_MAX_WORDS: usize = 12;
 pub(crate) const ALTERED_MIN_SIMILARITY: f64 = 0.6;
 /// Candidate passages aligned per check.
 const CANDIDATES: usize = 12;
+
+/// Distinct quote words, the rarest in the index, that rank candidate
+/// passages ([`ranked`]).
+const RANKED_WORDS: usize = 16;
 /// Window words around the densest region when a window is very long.
 const WINDOW_SLACK: usize = 200;
 
@@ -620,8 +624,12 @@ fn candidates<'a>(
     Ok(out)
 }
 
-/// The `limit` passages ranked best for any of `words` (BM25 over exact
-/// words).
+/// The `limit` passages ranked best for `words` (BM25 over exact words):
+/// over the [`RANKED_WORDS`] rarest of them in the index. A quote's source
+/// holds every word the quote took from it, so its rare words find it; the
+/// common ones add little to the ranking and most of its cost (block-WAND
+/// over up to 64 terms was nearly all of a quote check at 1M passages).
+/// Words no passage holds cannot find anything and are left out.
 fn ranked<'a>(
     snap: &'a Snapshot,
     words: &[Word],
@@ -629,18 +637,27 @@ fn ranked<'a>(
 ) -> Result<Vec<(&'a Document, Passage)>> {
     let f = snap.fields();
     let mut seen = HashSet::new();
-    let subs: Vec<(Occur, Box<dyn Query>)> = words
-        .iter()
-        .filter(|w| seen.insert(w.norm.as_str()))
-        .take(64)
-        .map(|w| {
-            let q: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(f.exact, &w.norm),
-                IndexRecordOption::WithFreqs,
-            ));
+    let mut terms: Vec<(u64, Term)> = Vec::new();
+    for w in words.iter().filter(|w| seen.insert(w.norm.as_str())) {
+        let term = Term::from_field_text(f.exact, &w.norm);
+        let df = snap.searcher().doc_freq(&term)?;
+        if df > 0 {
+            terms.push((df, term));
+        }
+    }
+    // Rarest first; ties in the quote's order (the sort is stable).
+    terms.sort_by_key(|&(df, _)| df);
+    let subs: Vec<(Occur, Box<dyn Query>)> = terms
+        .into_iter()
+        .take(RANKED_WORDS)
+        .map(|(_, term)| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
             (Occur::Should, q)
         })
         .collect();
+    if subs.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(snap
         .retrieve(&BooleanQuery::new(subs), limit)?
         .into_iter()
