@@ -138,13 +138,22 @@ fn is_word_char(c: char) -> bool {
 
 /// Folds one raw word: drops ignorables and digit-group commas, NFKC, lowercase.
 fn fold(raw: &str) -> String {
+    let mut out = String::new();
+    fold_into(raw, &mut out);
+    out
+}
+
+/// [`fold`] into `out`, which is cleared first and keeps its allocation.
+fn fold_into(raw: &str, out: &mut String) {
+    out.clear();
     // Fast path (most words): ASCII is its own NFKC and has no ignorables.
     if raw.is_ascii() {
-        return raw
-            .bytes()
-            .filter(|&b| b != b',')
-            .map(|b| char::from(b.to_ascii_lowercase()))
-            .collect();
+        out.extend(
+            raw.bytes()
+                .filter(|&b| b != b',')
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        );
+        return;
     }
     let kept: String = raw
         .chars()
@@ -153,9 +162,10 @@ fn fold(raw: &str) -> String {
     if unicode_normalization::is_nfkc_quick(kept.chars())
         == unicode_normalization::IsNormalized::Yes
     {
-        return kept.chars().flat_map(char::to_lowercase).collect();
+        out.extend(kept.chars().flat_map(char::to_lowercase));
+    } else {
+        out.extend(kept.nfkc().flat_map(char::to_lowercase));
     }
-    kept.nfkc().flat_map(char::to_lowercase).collect()
 }
 
 /// Splits `text` into folded tokens with original byte offsets.
@@ -189,9 +199,7 @@ pub(crate) fn each_token(text: &str, mut each: impl FnMut(usize, usize, &str)) {
     if text.is_ascii() {
         each_ascii(text.as_bytes(), &mut each);
     } else {
-        for t in tokenize_unicode(text) {
-            each(t.start, t.end, &t.text);
-        }
+        each_unicode(text, &mut each);
     }
 }
 
@@ -234,9 +242,23 @@ fn each_ascii(b: &[u8], each: &mut impl FnMut(usize, usize, &str)) {
 }
 
 fn tokenize_unicode(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    each_unicode(text, &mut |start, end, folded: &str| {
+        out.push(Token {
+            start,
+            end,
+            text: folded.to_string(),
+        })
+    });
+    out
+}
+
+/// [`tokenize_unicode`]'s tokens, lent to `each` from one buffer (a word
+/// with a char outside ASCII still allocates while it is folded).
+fn each_unicode(text: &str, each: &mut impl FnMut(usize, usize, &str)) {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let end_of = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
-    let mut out = Vec::new();
+    let mut folded = String::with_capacity(32);
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i].1;
@@ -247,19 +269,13 @@ fn tokenize_unicode(text: &str) -> Vec<Token> {
             }
             if i - run_start == 1 {
                 let (s, e) = (chars[run_start].0, end_of(run_start + 1));
-                out.push(Token {
-                    start: s,
-                    end: e,
-                    text: fold(&text[s..e]),
-                });
+                fold_into(&text[s..e], &mut folded);
+                each(s, e, &folded);
             } else {
                 for (k, &(s, _)) in chars.iter().enumerate().take(i - 1).skip(run_start) {
                     let e = end_of(k + 2);
-                    out.push(Token {
-                        start: s,
-                        end: e,
-                        text: fold(&text[s..e]),
-                    });
+                    fold_into(&text[s..e], &mut folded);
+                    each(s, e, &folded);
                 }
             }
             continue;
@@ -288,17 +304,12 @@ fn tokenize_unicode(text: &str) -> Vec<Token> {
             }
         }
         let (s, e) = (chars[start].0, end_of(last_word + 1));
-        let text_folded = fold(&text[s..e]);
-        if !text_folded.is_empty() {
-            out.push(Token {
-                start: s,
-                end: e,
-                text: text_folded,
-            });
+        fold_into(&text[s..e], &mut folded);
+        if !folded.is_empty() {
+            each(s, e, &folded);
         }
         i = last_word + 1;
     }
-    out
 }
 
 /// Chars that join the parts of a hyphenated compound: the hyphen-minus,
