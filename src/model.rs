@@ -259,8 +259,23 @@ pub struct Sentence {
 /// holds (`u32`); ingest refuses a larger one.
 pub(crate) const MAX_TEXT_BYTES: usize = u32::MAX as usize;
 
-/// `u32` words in a passage row: kind, ¶ + 1, heading + 1, page + 1, byte
-/// start, byte end, char start, char end, first sentence.
+/// The words of a passage row, by their place in it.
+mod col {
+    /// Its kind's code.
+    pub(super) const KIND: usize = 0;
+    /// Its ¶ number + 1 (0: none).
+    pub(super) const PARAGRAPH: usize = 1;
+    /// Its heading's entry + 1 (0: none).
+    pub(super) const HEADING: usize = 2;
+    /// Its page + 1 (0: none).
+    pub(super) const PAGE: usize = 3;
+    /// Byte start, byte end, char start, char end.
+    pub(super) const BYTES: usize = 4;
+    /// Its first sentence's row.
+    pub(super) const FIRST_SENTENCE: usize = 8;
+}
+
+/// `u32` words in a passage row ([`col`]).
 const PASSAGE_WORDS: usize = 9;
 /// `u32` words in a sentence row: byte start, byte end, char start, char end.
 const SENTENCE_WORDS: usize = 4;
@@ -370,6 +385,7 @@ impl SegmentationBuilder {
             }
         });
         let first = self.sentences.len();
+        // In `col` order.
         let row = [
             kind_code(p.kind),
             self.word(p.paragraph.map_or(0, |n| n + 1)),
@@ -404,24 +420,26 @@ impl SegmentationBuilder {
             + self.sentences.len() * SENTENCE_WORDS
             + self.headings.len();
         let mut out = Vec::with_capacity(words * 4 + text);
-        let mut put = |v: usize| out.extend_from_slice(&(v as u32).to_le_bytes());
-        put(self.passages.len());
-        put(self.sentences.len());
-        put(self.headings.len());
-        let mut rows = Vec::with_capacity(words * 4);
-        for w in self
-            .passages
+        // The header, the passage rows, the sentence rows, the heading ends
+        // (each under 4 GiB: the text they are cut from is).
+        let counts = [
+            self.passages.len(),
+            self.sentences.len(),
+            self.headings.len(),
+        ];
+        let mut end = 0u32;
+        let ends = self.headings.iter().map(|h| {
+            end += h.len() as u32;
+            end
+        });
+        for w in counts
             .iter()
-            .flatten()
-            .chain(self.sentences.iter().flatten())
+            .map(|&n| n as u32)
+            .chain(self.passages.iter().flatten().copied())
+            .chain(self.sentences.iter().flatten().copied())
+            .chain(ends)
         {
-            rows.extend_from_slice(&w.to_le_bytes());
-        }
-        out.extend_from_slice(&rows);
-        let mut end = 0usize;
-        for h in &self.headings {
-            end += h.len();
-            out.extend_from_slice(&(end as u32).to_le_bytes());
+            out.extend_from_slice(&w.to_le_bytes());
         }
         for h in &self.headings {
             out.extend_from_slice(h.as_bytes());
@@ -489,22 +507,22 @@ impl Segmentation {
     /// Passage row `i` (0-based), read out.
     fn row(&self, i: usize) -> Passage {
         let at = HEADER_WORDS + i * PASSAGE_WORDS;
-        let first = self.word(at + 8);
+        let first = self.word(at + col::FIRST_SENTENCE);
         let end = if i + 1 < self.passages {
-            self.word(at + PASSAGE_WORDS + 8)
+            self.word(at + PASSAGE_WORDS + col::FIRST_SENTENCE)
         } else {
             self.sentences
         };
         Passage {
             number: i + 1,
-            kind: kind_of(self.word(at) as u32).unwrap_or_default(),
-            paragraph: optional(self.word(at + 1)),
-            heading: optional(self.word(at + 2)),
-            page: optional(self.word(at + 3)),
-            bytes: self.word(at + 4)..self.word(at + 5),
+            kind: kind_of(self.word(at + col::KIND) as u32).unwrap_or_default(),
+            paragraph: optional(self.word(at + col::PARAGRAPH)),
+            heading: optional(self.word(at + col::HEADING)),
+            page: optional(self.word(at + col::PAGE)),
+            bytes: self.word(at + col::BYTES)..self.word(at + col::BYTES + 1),
             span: Span {
-                start: self.word(at + 6),
-                end: self.word(at + 7),
+                start: self.word(at + col::BYTES + 2),
+                end: self.word(at + col::BYTES + 3),
             },
             sentences: first..end,
         }
@@ -563,9 +581,10 @@ impl Segmentation {
     pub(crate) fn with_pages(&self, page_of: impl Fn(usize) -> usize) -> Segmentation {
         let mut out = self.bytes.as_slice().to_vec();
         for i in 0..self.passages {
-            let at = (HEADER_WORDS + i * PASSAGE_WORDS + 3) * 4;
-            let page = page_of(self.word(HEADER_WORDS + i * PASSAGE_WORDS + 4)) + 1;
+            let row = HEADER_WORDS + i * PASSAGE_WORDS;
+            let page = page_of(self.word(row + col::BYTES)) + 1;
             let page = u32::try_from(page).unwrap_or(0);
+            let at = (row + col::PAGE) * 4;
             out[at..at + 4].copy_from_slice(&page.to_le_bytes());
         }
         Segmentation {
@@ -628,8 +647,10 @@ impl Segmentation {
         let mut next_sentence = 0;
         for i in 0..passages {
             let at = HEADER_WORDS + i * PASSAGE_WORDS;
-            kind_of(seg.word(at) as u32)?;
-            if seg.word(at + 2) > headings || seg.word(at + 8) != next_sentence {
+            kind_of(seg.word(at + col::KIND) as u32)?;
+            if seg.word(at + col::HEADING) > headings
+                || seg.word(at + col::FIRST_SENTENCE) != next_sentence
+            {
                 return None;
             }
             let p = seg.row(i);

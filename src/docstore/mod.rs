@@ -169,12 +169,12 @@ impl Store {
         let mut docs = Vec::with_capacity(n.min(records.len()));
         let region = self.text.len();
         let base = self.records.start + entry.records.start;
+        let columns = |at: Range<usize>| self.bytes.slice(base + at.start..base + at.end);
         for _ in 0..n {
             let at = r.text_range().filter(|t| t.end <= region)?;
             let bytes = self
                 .bytes
                 .slice(self.text.start + at.start..self.text.start + at.end);
-            let columns = |at: Range<usize>| self.bytes.slice(base + at.start..base + at.end);
             docs.push(r.document(Text::mapped(bytes)?, columns)?);
         }
         r.is_empty().then_some(docs)
