@@ -70,13 +70,15 @@ impl Writer {
         let Ok(index) = index::open(index_dir) else {
             return Ok(None);
         };
-        let Ok(manifest) = index.latest_manifest() else {
+        let Ok(manifest) = index.manifest() else {
             return Ok(None);
         };
         if !manifest.updatable() || !index.agrees_with(&manifest) {
             return Ok(None);
         }
-        let semantic = open_semantic(manifest.passages, index_dir, vectors)?;
+        let passages = manifest.passages;
+        drop(manifest);
+        let semantic = open_semantic(passages, index_dir, vectors)?;
         Ok(Some(Writer { index, semantic }))
     }
 
@@ -130,7 +132,7 @@ impl Engine {
         };
         let index = index::open(index_dir).map_err(|_| busy("its index is not open yet"))?;
         let manifest = index
-            .latest_manifest()
+            .manifest()
             .map_err(|_| busy("its index has no readable manifest"))?;
         if !manifest.updatable() || !index.agrees_with(&manifest) {
             return Err(busy("its index is being rebuilt"));
@@ -141,6 +143,7 @@ impl Engine {
                 "the corpus folder changed since it last committed (a file was added, edited or removed by hand)",
             ));
         }
+        drop(manifest);
         let problems = std::mem::take(&mut corpus.problems);
         let docs: Vec<Arc<Document>> = corpus.documents.into_iter().map(Arc::new).collect();
         let semantic = semantic_for(&docs, index_dir, vectors, false)?;

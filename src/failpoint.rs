@@ -16,6 +16,9 @@ pub enum FailPoint {
     FileWritten,
     /// That file is fsynced.
     FileSynced,
+    /// The file records are appended to the generation's file log and
+    /// fsynced, past the length the last commit vouches for.
+    FilesLogged,
     /// The index change is prepared (segments on disk), not yet committed.
     IndexPrepared,
     /// The index change is committed, with the manifest in the commit.
@@ -32,10 +35,11 @@ pub enum FailPoint {
 
 impl FailPoint {
     /// Every point, in the order a write passes them.
-    pub const ALL: [FailPoint; 9] = [
+    pub const ALL: [FailPoint; 10] = [
         FailPoint::VectorsStored,
         FailPoint::FileWritten,
         FailPoint::FileSynced,
+        FailPoint::FilesLogged,
         FailPoint::IndexPrepared,
         FailPoint::Committed,
         FailPoint::Renamed,
@@ -50,6 +54,7 @@ impl FailPoint {
             FailPoint::VectorsStored => "vectors-stored",
             FailPoint::FileWritten => "file-written",
             FailPoint::FileSynced => "file-synced",
+            FailPoint::FilesLogged => "files-logged",
             FailPoint::IndexPrepared => "index-prepared",
             FailPoint::Committed => "committed",
             FailPoint::Renamed => "renamed",

@@ -489,8 +489,8 @@ impl Live {
         what: Target,
     ) -> Result<Stored> {
         let _lock = index::lock(&self.index_dir)?;
-        let mut manifest = target.index.latest_manifest()?;
-        let old_ids = self.admit(&manifest, rel, docs, mode, what)?;
+        let mut manifest = target.index.manifest()?;
+        let old_ids = self.admit(target.index, &manifest, rel, docs, mode, what)?;
         // 0. The vectors (persisted by content), so the write is searchable
         //    in hybrid mode the moment it is acknowledged.
         let started = Instant::now();
@@ -500,16 +500,19 @@ impl Live {
         // 1. The file, durable under a hidden name in its own directory.
         let staged = Staged::write(&self.corpus_dir, rel, bytes, docs)?;
         let filed = Instant::now();
-        // 2. The index commit, with the manifest's record in the commit.
-        manifest
-            .files
-            .insert(rel.to_string(), staged.record.clone());
+        // 2. The index commit, with the file's record in the file log the
+        //    commit vouches for.
         let added: Vec<&Document> = docs.iter().collect();
+        let record = index::FileChange {
+            path: rel.to_string(),
+            record: Some(staged.record.clone()),
+        };
         self.commit(
             target,
             &mut manifest,
             &old_ids,
             &added,
+            record,
             docs.len() as isize - old_ids.len() as isize,
         )
         .inspect_err(|_| staged.discard())?;
@@ -539,6 +542,7 @@ impl Live {
     /// held before (which it replaces).
     fn admit(
         &self,
+        index: &index::OpenIndex,
         manifest: &index::Manifest,
         rel: &str,
         docs: &[Document],
@@ -553,14 +557,13 @@ impl Live {
                 "`{rel}` already exists; use PUT to replace it"
             )));
         }
-        // The manifest names every document of the index, and in create
-        // mode `rel` is not among its files.
+        // An id the index holds is in some file; in `rel` it is replaced,
+        // in any other it conflicts. Asked of the index's term dictionary,
+        // so the check costs the same whatever the corpus holds.
+        let own = manifest.files.get(rel);
         for d in docs {
-            let elsewhere = manifest
-                .files
-                .iter()
-                .any(|(p, r)| p != rel && r.doc_ids.contains(&d.meta.id));
-            if elsewhere {
+            let in_rel = own.is_some_and(|r| r.doc_ids.contains(&d.meta.id));
+            if !in_rel && index.passages_of(std::slice::from_ref(&d.meta.id))? > 0 {
                 return Err(Error::Conflict(format!(
                     "a document with id `{}` already exists",
                     d.meta.id
@@ -593,7 +596,7 @@ impl Live {
     /// one, the steps after it.
     fn remove_committed(&self, target: WriteTarget<'_>, id: &str) -> Result<Result<()>> {
         let _lock = index::lock(&self.index_dir)?;
-        let mut manifest = target.index.latest_manifest()?;
+        let mut manifest = target.index.manifest()?;
         let Some((rel, record)) = manifest
             .files
             .iter()
@@ -608,8 +611,11 @@ impl Live {
                 record.doc_ids.len()
             )));
         }
-        manifest.files.remove(&rel);
-        self.commit(target, &mut manifest, &[id.to_string()], &[], -1)?;
+        let gone = index::FileChange {
+            path: rel.clone(),
+            record: None,
+        };
+        self.commit(target, &mut manifest, &[id.to_string()], &[], gone, -1)?;
         failpoint::hit(FailPoint::RemoveCommitted);
         let path = self.corpus_dir.join(&rel);
         let unlinking = (|| {
@@ -624,8 +630,9 @@ impl Live {
         Ok(unlinking)
     }
 
-    /// Commits `remove` and `add` with `manifest` brought up to date (its
-    /// fingerprint and counts; the passages removed are counted in the
+    /// Commits `remove` and `add` with the file's change, `manifest` (the
+    /// latest, under its guard) moved on once committed: its records,
+    /// fingerprint and counts (the passages removed are counted in the
     /// index).
     fn commit(
         &self,
@@ -633,14 +640,19 @@ impl Live {
         manifest: &mut index::Manifest,
         remove: &[String],
         add: &[&Document],
+        file: index::FileChange,
         doc_delta: isize,
     ) -> Result<()> {
-        manifest.fingerprint = index::fingerprint(&manifest.files);
-        manifest.documents = (manifest.documents as isize + doc_delta).max(0) as usize;
         let removed_passages = target.index.passages_of(remove)?;
         let added_passages: usize = add.iter().map(|d| d.segments.len()).sum();
-        manifest.passages = (manifest.passages + added_passages).saturating_sub(removed_passages);
-        target.index.apply(remove, add, manifest)
+        let change = index::Change {
+            remove,
+            add,
+            files: vec![file],
+            documents: (manifest.documents as isize + doc_delta).max(0) as usize,
+            passages: (manifest.passages + added_passages).saturating_sub(removed_passages),
+        };
+        target.index.apply(manifest, change)
     }
 }
 

@@ -3,9 +3,11 @@
 //!
 //! Layout of the index directory:
 //! - `CURRENT`: the name of the live generation, replaced atomically;
-//! - `gen-<n>/`: a complete Tantivy index; the manifest (what it was built
-//!   from) is the payload of its latest Tantivy commit, so the index and its
-//!   manifest change together in one atomic step;
+//! - `gen-<n>/`: a complete Tantivy index; the manifest's header (what it
+//!   was built from: fingerprint, counts, versions) is the payload of its
+//!   latest Tantivy commit, so the index and its manifest change together
+//!   in one atomic step; the manifest's file records are in `files.log`
+//!   beside it, append-only, of which the header vouches for a prefix;
 //! - `.build-<pid>-<n>/`: a build in progress, renamed to `gen-<n>` when done.
 //!
 //! A build never touches the live generation, so an interrupted build leaves
@@ -13,6 +15,7 @@
 //! generation until it reopens. The previous generation is kept on disk so a
 //! process that still has it open is never left with missing files.
 
+mod files_log;
 mod manifest;
 mod schema;
 
@@ -20,6 +23,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
@@ -27,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::failpoint::{self, FailPoint};
 use crate::ingest::{self, FileRecord};
 use crate::model::Document;
+pub(crate) use files_log::FileChange;
 pub use manifest::{fingerprint, Manifest};
 pub(crate) use schema::Fields;
 
@@ -38,8 +43,10 @@ pub struct OpenIndex {
     pub reader: IndexReader,
     /// Field handles.
     pub fields: Fields,
-    /// What the generation was built from.
-    pub manifest: Manifest,
+    /// What the generation holds as of this process's last look at its
+    /// latest commit: kept, so a write reads only the file log's lines
+    /// that commits of other processes added, not every record again.
+    manifest: Mutex<Manifest>,
     /// Directory of the generation (for size reporting).
     pub dir: PathBuf,
     /// The writer live writes go through: opened on the first write and
@@ -48,16 +55,48 @@ pub struct OpenIndex {
     writer: std::sync::Mutex<Option<tantivy::IndexWriter>>,
 }
 
+/// One commit's change: what [`OpenIndex::apply`] removes, adds and records.
+pub(crate) struct Change<'a> {
+    /// Ids of the documents to remove.
+    pub(crate) remove: &'a [String],
+    /// Documents to add (replacing any with the same id).
+    pub(crate) add: &'a [&'a Document],
+    /// The file records that change, appended to the file log.
+    pub(crate) files: Vec<FileChange>,
+    /// Documents the index holds after the change.
+    pub(crate) documents: usize,
+    /// Passages the index holds after the change.
+    pub(crate) passages: usize,
+}
+
+/// The error for a generation whose manifest cannot be read.
+fn no_manifest(dir: &Path) -> Error {
+    Error::IndexUnusable(format!("{} has no readable manifest", dir.display()))
+}
+
 /// Memory budget of the live-write writer (Tantivy's minimum is 15 MB).
 const LIVE_WRITER_BYTES: usize = 50_000_000;
 
 impl OpenIndex {
-    /// The manifest of the latest commit (live writes move it on), read
-    /// from the index itself.
-    pub(crate) fn latest_manifest(&self) -> Result<Manifest> {
-        manifest_of(&self.index).ok_or_else(|| {
-            Error::IndexUnusable(format!("{} has no readable manifest", self.dir.display()))
-        })
+    /// The manifest of the latest commit (live writes move it on): the
+    /// header read from the index itself, and the file records brought up
+    /// to date from the file log's lines added since this process last
+    /// looked. Writers hold [`lock`] while they hold the guard.
+    pub fn manifest(&self) -> Result<MutexGuard<'_, Manifest>> {
+        let mut held = self.manifest.lock().unwrap_or_else(|e| e.into_inner());
+        let header = header_of(&self.index).ok_or_else(|| no_manifest(&self.dir))?;
+        if header.files_log != held.files_log {
+            let from = if header.files_log > held.files_log {
+                held.files_log
+            } else {
+                held.files.clear();
+                0
+            };
+            let bytes = files_log::read(&self.dir, from, header.files_log)?;
+            files_log::replay(&bytes, &mut held.files, &files_log::path_in(&self.dir))?;
+        }
+        held.take_header(header);
+        Ok(held)
     }
 
     /// Whether the generation holds as many passages as `manifest`
@@ -92,18 +131,27 @@ impl OpenIndex {
         Ok(n)
     }
 
-    /// Applies a live write: removes the documents `remove`, adds `add`
-    /// (replacing any with the same id), and commits with `manifest` in
-    /// the same commit. Returns once committed; merges the commit sets off
-    /// go on in the background. A failed write is rolled back and its
-    /// writer dropped, so the next write starts from the last commit.
-    /// Callers hold [`lock`].
-    pub(crate) fn apply(
-        &self,
-        remove: &[String],
-        add: &[&Document],
-        manifest: &Manifest,
-    ) -> Result<()> {
+    /// Applies a live write: removes the documents `change.remove`, adds
+    /// `change.add` (replacing any with the same id), appends its file
+    /// changes to the file log, and commits with the new header in the
+    /// same commit. Returns once committed, `manifest` (the guard of
+    /// [`OpenIndex::manifest`]) moved on; merges the commit sets off go on
+    /// in the background. A failed write is rolled back, its writer
+    /// dropped and `manifest` left as it was, so the next write starts
+    /// from the last commit. Callers hold [`lock`].
+    pub(crate) fn apply(&self, manifest: &mut Manifest, change: Change<'_>) -> Result<()> {
+        let Change {
+            remove,
+            add,
+            files,
+            documents,
+            passages,
+        } = change;
+        let mut header = manifest.header();
+        header.fingerprint = manifest.fingerprint_after(&files);
+        header.documents = documents;
+        header.passages = passages;
+        let lines = files_log::encode(&files);
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
             *guard = Some(self.index.writer_with_num_threads(1, LIVE_WRITER_BYTES)?);
@@ -116,13 +164,18 @@ impl OpenIndex {
             for d in add {
                 add_document(writer, &self.fields, d)?;
             }
-            commit_with(writer, manifest)
+            header.files_log = files_log::append(&self.dir, manifest.files_log, &lines)?;
+            failpoint::hit(FailPoint::FilesLogged);
+            commit_with(writer, &header)
         })();
         if result.is_err() {
             let _ = writer.rollback();
             *guard = None;
+            return result;
         }
-        result
+        manifest.apply_changes(files);
+        manifest.take_header(header);
+        Ok(())
     }
 
     /// Waits for the merges live writes set off, then closes the writer
@@ -222,19 +275,29 @@ pub fn current_generation(index_dir: &Path) -> Option<PathBuf> {
     valid.then(|| index_dir.join(name))
 }
 
-/// Reads the live generation's manifest (its last commit's payload).
+/// Reads the live generation's manifest (its last commit's payload and
+/// the file log it vouches for).
 pub(crate) fn current_manifest(index_dir: &Path) -> Option<Manifest> {
     let dir = current_generation(index_dir)?;
-    manifest_of(&Index::open_in_dir(&dir).ok()?)
+    manifest_of(&Index::open_in_dir(&dir).ok()?, &dir).ok()
 }
 
-/// The manifest a generation's last commit carries, if it is readable.
-fn manifest_of(index: &Index) -> Option<Manifest> {
+/// The manifest header a generation's last commit carries, if readable.
+fn header_of(index: &Index) -> Option<Manifest> {
     serde_json::from_str(&index.load_metas().ok()?.payload?).ok()
 }
 
-/// Commits `writer`'s changes with `manifest` as the commit's payload: the
-/// two become visible together or not at all.
+/// The whole manifest of a generation's last commit: its header, and the
+/// file records replayed from the prefix of the file log it vouches for.
+fn manifest_of(index: &Index, dir: &Path) -> Result<Manifest> {
+    let mut m = header_of(index).ok_or_else(|| no_manifest(dir))?;
+    let bytes = files_log::read(dir, 0, m.files_log)?;
+    files_log::replay(&bytes, &mut m.files, &files_log::path_in(dir))?;
+    Ok(m)
+}
+
+/// Commits `writer`'s changes with `manifest`'s header as the commit's
+/// payload: the two become visible together or not at all.
 fn commit_with(writer: &mut tantivy::IndexWriter, manifest: &Manifest) -> Result<()> {
     let json = serde_json::to_string(manifest).expect("manifest serializes");
     let mut prepared = writer.prepare_commit()?;
@@ -249,9 +312,7 @@ pub fn open(index_dir: &Path) -> Result<OpenIndex> {
     let dir = current_generation(index_dir)
         .ok_or_else(|| Error::IndexUnusable(format!("no index in {}", index_dir.display())))?;
     let index = Index::open_in_dir(&dir)?;
-    let manifest = manifest_of(&index).ok_or_else(|| {
-        Error::IndexUnusable(format!("{} has no readable manifest", dir.display()))
-    })?;
+    let manifest = manifest_of(&index, &dir)?;
     schema::register_analyzers(&index);
     let fields = schema::fields_of(&index.schema())?;
     let reader = index
@@ -262,7 +323,7 @@ pub fn open(index_dir: &Path) -> Result<OpenIndex> {
         index,
         reader,
         fields,
-        manifest,
+        manifest: Mutex::new(manifest),
         dir,
         writer: std::sync::Mutex::new(None),
     })
@@ -346,7 +407,9 @@ fn build_into(
         passages += d.segments.len();
         progress(i + 1)?;
     }
-    let manifest = Manifest::new(fingerprint, docs.len(), passages, files.clone());
+    let mut manifest = Manifest::new(fingerprint, docs.len(), passages, files.clone());
+    let lines = files_log::encode(&files_log::diff(&BTreeMap::new(), files));
+    manifest.files_log = files_log::append(dir, 0, &lines)?;
     commit_with(&mut writer, &manifest)?;
     writer.wait_merging_threads()?;
     Ok(manifest)
@@ -436,14 +499,16 @@ pub fn ensure_index(
         .iter()
         .filter(|d| add_ids.contains(d.meta.id.as_str()))
         .collect();
-    let manifest = Manifest::new(
-        &fingerprint,
-        corpus.documents.len(),
+    let change = Change {
+        remove: &remove_ids,
+        add: &add,
+        files: files_log::diff(&m.files, &corpus.files),
+        documents: corpus.documents.len(),
         passages,
-        corpus.files.clone(),
-    );
+    };
     let applied = generation
-        .apply(&remove_ids, &add, &manifest)
+        .manifest()
+        .and_then(|mut held| generation.apply(&mut held, change))
         .and_then(|()| generation.finish_merges());
     match applied {
         Ok(()) => Ok(IndexState::Updated(format!(

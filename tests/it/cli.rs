@@ -231,12 +231,15 @@ fn command_line_writes_go_through_the_index_alone() {
     )
     .unwrap();
     run(&["add", note.to_str().unwrap()]);
-    let manifest = verbatim::open_index(idx.path()).unwrap().manifest;
+    let open = verbatim::open_index(idx.path()).unwrap();
+    let manifest = open.manifest().unwrap();
     assert_eq!((manifest.documents, manifest.passages), (2, 4));
     assert!(
         !manifest.files.contains_key("behind.md"),
         "add read the corpus"
     );
+    drop(manifest);
+    drop(open);
     // Opening now applies behind.md in place; the counts add/remove left
     // agree with the index, or this would rebuild.
     let (engine, state) = verbatim::Engine::open(corpus.path(), idx.path()).unwrap();

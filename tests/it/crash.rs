@@ -79,13 +79,14 @@ fn index_cmd(corpus: &Path, idx: &Path) -> Command {
 fn assert_index_whole(idx: &Path, docs: usize) -> usize {
     let open = verbatim::open_index(idx).expect("the index opens after a kill");
     let searcher = open.reader.searcher();
-    assert_eq!(open.manifest.documents, docs, "manifest document count");
+    let manifest = open.manifest().unwrap();
+    assert_eq!(manifest.documents, docs, "manifest document count");
     assert_eq!(
         searcher.num_docs() as usize,
-        open.manifest.passages,
+        manifest.passages,
         "a partial build is visible"
     );
-    open.manifest.passages
+    manifest.passages
 }
 
 #[test]

@@ -86,8 +86,11 @@ fn an_interrupted_build_leaves_the_old_index_readable() {
     assert_eq!(total(&old, "robots"), 1);
     // ...and a fresh open still finds the old generation live (then rebuilds, as the corpus changed).
     let live = verbatim::open_index(idx.path()).unwrap();
-    assert_eq!(live.manifest.documents, 2);
-    assert_ne!(live.manifest.fingerprint, verbatim::fingerprint(&c.files));
+    assert_eq!(live.manifest().unwrap().documents, 2);
+    assert_ne!(
+        live.manifest().unwrap().fingerprint,
+        verbatim::fingerprint(&c.files)
+    );
     // No half-built directory is left behind.
     let leftovers: Vec<_> = std::fs::read_dir(idx.path())
         .unwrap()

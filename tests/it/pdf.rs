@@ -139,7 +139,11 @@ fn a_looping_pdf_costs_one_file_not_the_build() {
     // (Read the index directly: opening an Engine here would extract the
     // PDFs in this test process, where no helper binary is used.)
     let open = verbatim::open_index(index.path()).unwrap();
-    assert_eq!(open.manifest.documents, 2, "good.pdf and note.md");
+    assert_eq!(
+        open.manifest().unwrap().documents,
+        2,
+        "good.pdf and note.md"
+    );
 }
 
 /// Indexes `note.md` and `good.pdf` with the binary at `exe` and `env`;
@@ -160,7 +164,8 @@ fn index_with(exe: &Path, env: &[(&str, &str)]) -> (String, usize) {
     assert!(out.status.success(), "{stderr}");
     let docs = verbatim::open_index(index.path())
         .unwrap()
-        .manifest
+        .manifest()
+        .unwrap()
         .documents;
     (stderr, docs)
 }
