@@ -22,6 +22,17 @@ if ! command -v curl >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq curl >/dev/null
 fi
 
+# The OCR tests read scans with Tesseract (English and Japanese data) and
+# render text-less PDF pages with poppler's pdftoppm.
+if ! command -v tesseract >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
+  || ! tesseract --list-langs 2>/dev/null | grep -qx jpn; then
+  echo "installing Debian's tesseract-ocr, tesseract-ocr-jpn and poppler-utils for the OCR tests (apt-get)..."
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng tesseract-ocr-jpn poppler-utils >/dev/null
+fi
+
 # The browser tests run axe-core (npm) in every view of the page.
 AXE_VERSION=4.14.1
 if [ ! -f target/npm/node_modules/axe-core/axe.min.js ] || ! grep -q "\"version\": \"$AXE_VERSION\"" target/npm/node_modules/axe-core/package.json; then

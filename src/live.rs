@@ -175,7 +175,7 @@ pub(crate) fn safe_file_name(name: &str) -> Result<String> {
         .to_ascii_lowercase();
     if ingest::format_of(path).is_none() {
         return Err(Error::InvalidDocument(format!(
-            "`{name}` is not a supported file (.md, .markdown, .txt, .html, .htm, .pdf, .jsonl)"
+            "`{name}` is not a supported file (.md, .markdown, .txt, .html, .htm, .pdf, .jsonl, .png, .jpg, .jpeg, .tif, .tiff)"
         )));
     }
     Ok(format!("{}.{ext}", ingest::slug(stem)))

@@ -4,13 +4,18 @@
 //!
 //! Formats, by file ending: Markdown (`.md`, `.markdown`), plain text
 //! (`.txt`), HTML (`.html`, `.htm`), PDF (`.pdf`, its text layer, with page
-//! numbers) and JSON Lines (`.jsonl`, one document per line). A file that cannot be read (bad UTF-8, malformed front
+//! numbers), JSON Lines (`.jsonl`, one document per line) and scanned
+//! images (`.png`, `.jpg`, `.jpeg`, `.tif`, `.tiff`, read by OCR, with page
+//! numbers). A file that cannot be read (bad UTF-8, malformed front
 //! matter, a duplicate id, a bad JSON line) is reported as a [`Problem`]
 //! naming the file and line, and skipped; the rest of the corpus still loads.
 
+mod child;
 mod doc;
 pub(crate) mod frontmatter;
 pub(crate) mod html;
+mod ocr;
+mod paged;
 pub(crate) mod pdf;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::model::{DocMeta, Document};
 use crate::segment::{first_heading_or_line, Markup};
 pub(crate) use doc::{document_from_text, is_valid_id, is_valid_url, slug};
-pub(crate) use pdf::TextCache;
+pub(crate) use paged::TextCache;
 
 /// How a file ending is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +44,8 @@ pub(crate) enum Format {
     JsonLines,
     /// A PDF's text layer, page by page.
     Pdf,
+    /// A scanned image (PNG, JPEG, TIFF), read by OCR page by page.
+    Image,
 }
 
 /// File endings read as documents.
@@ -50,6 +57,11 @@ const FORMATS: &[(&str, Format)] = &[
     ("htm", Format::Html),
     ("jsonl", Format::JsonLines),
     ("pdf", Format::Pdf),
+    ("png", Format::Image),
+    ("jpg", Format::Image),
+    ("jpeg", Format::Image),
+    ("tif", Format::Image),
+    ("tiff", Format::Image),
 ];
 
 /// The format of a path, by its ending.
@@ -251,7 +263,7 @@ pub(crate) fn parse_file_in(
     bytes: &[u8],
     cache: &TextCache,
 ) -> (Vec<Document>, Vec<Error>) {
-    if format_of(rel) != Some(Format::Pdf) {
+    if !matches!(format_of(rel), Some(Format::Pdf | Format::Image)) {
         return parse_file(rel, bytes);
     }
     let sha256 = hex::encode(Sha256::digest(bytes));
@@ -265,8 +277,13 @@ pub(crate) fn parse_file_cached(
     bytes: &[u8],
     cached: Option<(&TextCache, &str)>,
 ) -> (Vec<Document>, Vec<Error>) {
-    if format_of(rel) == Some(Format::Pdf) {
-        return match pdf::document(rel, bytes, cached) {
+    let paged = match format_of(rel) {
+        Some(Format::Pdf) => Some(pdf::document(rel, bytes, cached)),
+        Some(Format::Image) => Some(ocr::document(rel, bytes, cached)),
+        _ => None,
+    };
+    if let Some(read) = paged {
+        return match read {
             Ok(d) => (vec![d], Vec::new()),
             Err(e) => (Vec::new(), vec![e]),
         };
@@ -544,7 +561,7 @@ pub(crate) fn load_corpus_with(
     if let Some(cache) = pdf_texts {
         let pdfs = records
             .iter()
-            .filter(|(k, _)| format_of(Path::new(k)) == Some(Format::Pdf))
+            .filter(|(k, _)| matches!(format_of(Path::new(k)), Some(Format::Pdf | Format::Image)))
             .map(|(_, r)| r.sha256.as_str())
             .collect();
         cache.retain(&pdfs);

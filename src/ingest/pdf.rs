@@ -4,17 +4,20 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::paged::{join_pages, paged_document, TextCache};
 use crate::config::PdfLimits;
 use crate::error::{Error, Result};
-use crate::model::{DocMeta, Document};
-use crate::segment::Markup;
+use crate::model::Document;
 
-/// Separates pages in the document text.
-pub(crate) const PAGE_BREAK: &str = "\n\n\u{c}\n\n";
+/// Names the extractor whose output an entry holds; an entry of another
+/// is extracted again. It must name the version in Cargo.lock (a unit test
+/// checks), so an upgrade of the extractor never serves text it did not
+/// extract.
+const EXTRACTOR: &str = "pdf-extract 0.12.1";
 
 /// The hidden subcommand of the `verbatim` binary that extracts one PDF:
 /// the file on stdin, `{"pages": [...]}` or `{"error": "..."}` on stdout.
@@ -69,43 +72,6 @@ fn helper() -> Option<Extractor> {
     HELPER.get().cloned()
 }
 
-/// Extractor children running at once, at most: each may use
-/// `VERBATIM_PDF_MAX_MEMORY_MB`, so an index build over a folder of PDFs
-/// (read on every core) or a burst of uploads cannot multiply that by the
-/// number of files.
-fn max_children() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-/// The places for extractor children: how many run now, and a condition
-/// to wait on for a free one.
-static CHILDREN: (std::sync::Mutex<usize>, std::sync::Condvar) =
-    (std::sync::Mutex::new(0), std::sync::Condvar::new());
-
-/// A place for one extractor child, given back when dropped.
-struct ChildSlot;
-
-impl ChildSlot {
-    /// Waits for a free place.
-    fn take() -> ChildSlot {
-        let (running, freed) = &CHILDREN;
-        let mut n = running.lock().unwrap_or_else(|e| e.into_inner());
-        while *n >= max_children() {
-            n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
-        }
-        *n += 1;
-        ChildSlot
-    }
-}
-
-impl Drop for ChildSlot {
-    fn drop(&mut self) {
-        let (running, freed) = &CHILDREN;
-        *running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-        freed.notify_one();
-    }
-}
-
 /// The memory limit the child is given (it reads no configuration).
 const MEMORY_VAR: &str = "VERBATIM_PDF_MAX_MEMORY_MB";
 
@@ -125,50 +91,17 @@ fn pages_in_child(
     bytes: &[u8],
     timeout: Duration,
 ) -> std::result::Result<Vec<String>, String> {
-    let mut child = Command::new(exe)
+    let max_text = limits().max_text_mb << 20;
+    let mut command = Command::new(exe);
+    command
         .arg(HELPER_COMMAND)
         // The child parses untrusted files: it gets no environment (no
         // token, no settings) beyond its own memory limit.
         .env_clear()
-        .env(MEMORY_VAR, limits().max_memory_mb.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("the extractor could not start: {e}"))?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let stdout = child.stdout.take().expect("piped");
-    let max_text = limits().max_text_mb << 20;
-    // Scoped threads borrow the PDF rather than copy it, and the answer is
-    // read once into one buffer.
-    let (status, out) = std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let _ = stdin.write_all(bytes);
-        });
-        // Reads at most one byte past the bound, then closes the pipe: a
-        // child still writing then fails on it and exits.
-        let reader = scope.spawn(move || {
-            let mut out = Vec::new();
-            let _ = stdout.take(max_text + 1).read_to_end(&mut out);
-            out
-        });
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5))
-                }
-                _ => {
-                    // Killing it closes both pipes, so both threads end.
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-            }
-        };
-        (status, reader.join().unwrap_or_default())
-    });
+        .env(MEMORY_VAR, limits().max_memory_mb.to_string());
+    let super::child::Ran { status, out } =
+        super::child::run(&mut command, bytes, timeout, max_text)
+            .map_err(|e| format!("the extractor could not start: {e}"))?;
     let Some(status) = status else {
         return Err(format!(
             "extracting its text took longer than {} ms",
@@ -244,102 +177,6 @@ pub(crate) fn run_helper() -> std::io::Result<()> {
     std::io::stdout().write_all(answer.to_string().as_bytes())
 }
 
-/// Extracted page texts kept by the PDF's content hash, so an unchanged
-/// PDF is never extracted twice: a start-up, a sync or a rebuild reads its
-/// pages back instead of running the extractor again. One JSON file per
-/// PDF (`{sha256}.json`, `{"extractor": …, "pages": […]}`), written to a
-/// hidden name and renamed, so a crash leaves no half file. A file that
-/// does not parse, or was written by another extractor version, is a miss.
-/// Only successful extractions are kept: a timeout may not recur.
-#[derive(Debug, Clone)]
-pub(crate) struct TextCache {
-    /// The directory holding the entries (the caller's choice).
-    dir: PathBuf,
-}
-
-/// Names the extractor whose output an entry holds; an entry of another
-/// is extracted again. It must name the version in Cargo.lock (a unit test
-/// checks), so an upgrade of the extractor never serves text it did not
-/// extract.
-const EXTRACTOR: &str = "pdf-extract 0.12.1";
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Entry {
-    /// [`EXTRACTOR`] when written.
-    extractor: String,
-    /// Each page's text, as the extractor gave it.
-    pages: Vec<String>,
-}
-
-impl TextCache {
-    /// A cache in `dir` (created on the first write).
-    pub(crate) fn new(dir: PathBuf) -> Self {
-        TextCache { dir }
-    }
-
-    fn path(&self, sha256: &str) -> Option<PathBuf> {
-        // A hash is hex; anything else never names a file.
-        (!sha256.is_empty() && sha256.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| self.dir.join(format!("{sha256}.json")))
-    }
-
-    /// The pages kept for content `sha256`, if any.
-    pub(crate) fn get(&self, sha256: &str) -> Option<Vec<String>> {
-        let bytes = std::fs::read(self.path(sha256)?).ok()?;
-        let e: Entry = serde_json::from_slice(&bytes).ok()?;
-        (e.extractor == EXTRACTOR).then_some(e.pages)
-    }
-
-    /// Keeps `pages` for content `sha256`. Best effort: a cache that cannot
-    /// be written costs the next start an extraction, nothing else.
-    pub(crate) fn put(&self, sha256: &str, pages: &[String]) {
-        let Some(path) = self.path(sha256) else {
-            return;
-        };
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(&self.dir)?;
-            // Unique per write: two threads may keep the same content.
-            static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-            let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let tmp = self
-                .dir
-                .join(format!(".{sha256}.json.{n}.tmp-{}", std::process::id()));
-            let entry = Entry {
-                extractor: EXTRACTOR.into(),
-                pages: pages.to_vec(),
-            };
-            std::fs::write(&tmp, serde_json::to_vec(&entry)?)?;
-            std::fs::rename(&tmp, &path)
-        };
-        if let Err(e) = write() {
-            tracing::warn!(error = %e, dir = %self.dir.display(), "could not keep a PDF's extracted text");
-        }
-    }
-
-    /// Removes every entry whose hash is not in `keep` (PDFs gone or
-    /// changed), and any temporary file a crash left.
-    pub(crate) fn retain(&self, keep: &std::collections::HashSet<&str>) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            // A temporary file is another process's write under way,
-            // unless that process is gone.
-            let stale_tmp =
-                crate::durable::temporary_writer(&name).is_some_and(crate::durable::writer_gone);
-            let dropped = !name.starts_with('.')
-                && name
-                    .strip_suffix(".json")
-                    .is_none_or(|hash| !keep.contains(hash));
-            if stale_tmp || dropped {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
-}
-
 /// Each page's text, by `extractor` (see [`helper`]).
 fn pages_by(
     extractor: Option<Extractor>,
@@ -347,7 +184,7 @@ fn pages_by(
 ) -> std::result::Result<Vec<String>, String> {
     match extractor {
         Some(Extractor::Child(exe)) => {
-            let _slot = ChildSlot::take();
+            let _slot = super::child::ChildSlot::take();
             pages_in_child(&exe, bytes, limits().timeout)
         }
         Some(Extractor::Unavailable(why)) => Err(format!(
@@ -355,23 +192,6 @@ fn pages_by(
         )),
         None => pages_in_process(bytes),
     }
-}
-
-/// The pages' trimmed text, joined by [`PAGE_BREAK`]. Each page is dropped
-/// once copied, so the text is held about once, not twice.
-fn join_pages(pages: Vec<String>) -> String {
-    let len = pages
-        .iter()
-        .map(|p| p.trim().len() + PAGE_BREAK.len())
-        .sum();
-    let mut text = String::with_capacity(len);
-    for (i, page) in pages.into_iter().enumerate() {
-        if i > 0 {
-            text.push_str(PAGE_BREAK);
-        }
-        text.push_str(page.trim());
-    }
-    text
 }
 
 /// Reads a PDF's text layer into a document with page numbers. With a
@@ -386,12 +206,26 @@ pub(crate) fn document(
         line: None,
         message: format!("unreadable PDF: {why}"),
     };
-    let pages = match cached.and_then(|(cache, hash)| cache.get(hash)) {
+    let extractor = super::ocr::pdf_extractor(EXTRACTOR);
+    let pages = match cached.and_then(|(cache, hash)| cache.get(hash, &extractor)) {
         Some(pages) => pages,
         None => {
-            let pages = pages_by(helper(), bytes).map_err(unreadable)?;
-            if let Some((cache, hash)) = cached {
-                cache.put(hash, &pages);
+            let mut pages = pages_by(helper(), bytes).map_err(unreadable)?;
+            // Pages with (almost) no text layer are scans: read by OCR. A
+            // failure keeps the text pages and is not kept in the cache,
+            // so the next start tries again.
+            let ocr = super::ocr::read_scanned_pages(bytes, &mut pages);
+            match (&ocr, cached) {
+                (Ok(_), Some((cache, hash))) => cache.put(hash, &extractor, &pages),
+                (Err(why), _) if pages.iter().all(|p| p.trim().is_empty()) => {
+                    return Err(unreadable(format!(
+                        "it has no text layer (a scanned image?), and {why}"
+                    )));
+                }
+                (Err(why), _) => {
+                    tracing::warn!(file = %rel.display(), reason = %why, "a PDF's scanned pages were not read");
+                }
+                _ => {}
             }
             pages
         }
@@ -400,53 +234,12 @@ pub(crate) fn document(
     if text.trim_matches(|c: char| c.is_whitespace()).is_empty() {
         return Err(unreadable("it has no text layer (a scanned image?)".into()));
     }
-    if text.len() > crate::model::MAX_TEXT_BYTES {
-        return Err(unreadable("its text is 4 GiB or more; split it".into()));
-    }
-    let stem = rel
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("document");
-    let meta = DocMeta {
-        id: super::doc::slug(stem),
-        title: crate::segment::first_heading_or_line(&text, Markup::Plain)
-            .unwrap_or_else(|| stem.to_string()),
-        kind: "document".into(),
-        ..Default::default()
-    };
-    let mut doc =
-        super::doc::document_from_text(meta, rel.display().to_string(), text, Markup::Plain);
-    // Page n starts after the (n - 1)th page break.
-    let breaks: Vec<usize> = doc.text.match_indices('\u{c}').map(|(i, _)| i).collect();
-    doc.segments = doc
-        .segments
-        .with_pages(|start| 1 + breaks.partition_point(|&b| b < start));
-    Ok(doc)
+    paged_document(rel, text, "document").map_err(unreadable)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The pages join as they always did (trimmed, one page break between),
-    /// while each page is dropped as soon as it is copied.
-    #[test]
-    fn pages_join_trimmed_with_one_break_between() {
-        let pages = vec!["  One.\n".to_string(), String::new(), "\tTwo ".into()];
-        let want = pages
-            .iter()
-            .map(|p| p.trim())
-            .collect::<Vec<_>>()
-            .join(PAGE_BREAK);
-        let got = join_pages(pages);
-        assert_eq!(got, want);
-        assert_eq!(
-            got.capacity(),
-            got.len() + PAGE_BREAK.len(),
-            "one allocation"
-        );
-        assert_eq!(join_pages(Vec::new()), "");
-    }
 
     /// The child's answer is read into the pages directly; an error or an
     /// answer with neither is refused with a reason.
@@ -471,31 +264,6 @@ mod tests {
             err.contains("could not find its own file") && err.contains("VERBATIM_PDF_HELPER"),
             "{err}"
         );
-    }
-
-    /// However many threads extract at once, no more children run than
-    /// the bound.
-    #[test]
-    fn extractor_children_are_bounded() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static NOW: AtomicUsize = AtomicUsize::new(0);
-        static MOST: AtomicUsize = AtomicUsize::new(0);
-        let threads: Vec<_> = (0..4 * max_children())
-            .map(|_| {
-                std::thread::spawn(|| {
-                    let _slot = ChildSlot::take();
-                    let n = NOW.fetch_add(1, Ordering::SeqCst) + 1;
-                    MOST.fetch_max(n, Ordering::SeqCst);
-                    std::thread::sleep(Duration::from_millis(10));
-                    NOW.fetch_sub(1, Ordering::SeqCst);
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let most = MOST.load(Ordering::SeqCst);
-        assert!(most >= 1 && most <= max_children(), "{most} at once");
     }
 
     /// The cache key said `pdf-extract 0.9` while 0.12 was built: cached

@@ -17,6 +17,7 @@ mod index_build;
 mod invariants;
 mod layers;
 mod live;
+mod ocr;
 mod pdf;
 mod quotes;
 mod reader;

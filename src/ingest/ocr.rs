@@ -1,0 +1,313 @@
+//! Scanned images as documents: Tesseract reads the words on each page, and
+//! those words, as this module lays them out, are the document's text. The
+//! exact-slice promise holds over that text like any other: citations slice
+//! it at their offsets, and passages know their page.
+//!
+//! Tesseract runs as a bounded child ([`super::child`]): no environment but
+//! its own thread limit, killed past [`TIMEOUT`], its output read up to
+//! [`MAX_TSV_BYTES`], one child per core at most. Its answer is kept by the
+//! image's content hash in the index's text cache, so a scan is read once,
+//! not at every start. Without Tesseract, an image is skipped with the
+//! reason and the package to install; nothing else changes.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::model::Document;
+
+use super::paged::{join_pages, paged_document, TextCache};
+
+/// The program run, unless `VERBATIM_TESSERACT` names another (read once).
+const PROGRAM: &str = "tesseract";
+
+/// Longest one image's OCR may run (a multi-page TIFF is one image):
+/// Tesseract reads a clean 300-DPI page in one to three seconds on a core.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Most TSV one image may yield: about 64 bytes a word, so some 250,000
+/// words, far more than any scan of real pages holds.
+const MAX_TSV_BYTES: u64 = 16 << 20;
+
+/// The languages read, in Tesseract's `-l` spelling: English and Japanese
+/// when both are installed, else English.
+const LANGUAGES: [&str; 2] = ["eng", "jpn"];
+
+/// The Tesseract this process runs: its program, version and languages,
+/// found once. `Err` says why there is none.
+fn tesseract() -> &'static std::result::Result<Tesseract, String> {
+    static FOUND: OnceLock<std::result::Result<Tesseract, String>> = OnceLock::new();
+    FOUND.get_or_init(Tesseract::find)
+}
+
+/// A Tesseract found on this machine.
+#[derive(Debug)]
+struct Tesseract {
+    /// The program to run.
+    program: String,
+    /// `-l` argument: the installed [`LANGUAGES`].
+    languages: String,
+    /// What its answers are kept under in the text cache: its version and
+    /// languages, so another Tesseract reads every image again.
+    extractor: String,
+}
+
+impl Tesseract {
+    fn find() -> std::result::Result<Tesseract, String> {
+        let program = std::env::var("VERBATIM_TESSERACT").unwrap_or_else(|_| PROGRAM.into());
+        let missing = |e: String| {
+            format!(
+                "OCR needs Tesseract 5, which could not be run ({e}); install the Debian packages tesseract-ocr and tesseract-ocr-jpn"
+            )
+        };
+        let out = |args: &[&str]| {
+            Command::new(&program)
+                .args(args)
+                .env_clear()
+                .output()
+                .map_err(|e| missing(e.to_string()))
+        };
+        let version = out(&["--version"])?;
+        let version = String::from_utf8_lossy(&version.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        if !version.starts_with("tesseract ") {
+            return Err(missing(format!("`{program} --version` said `{version}`")));
+        }
+        let listed = out(&["--list-langs"])?;
+        let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+        let installed: Vec<&str> = LANGUAGES
+            .into_iter()
+            .filter(|l| listed.lines().any(|x| x.trim() == *l))
+            .collect();
+        if !installed.contains(&"eng") {
+            return Err(missing("its English data is not installed".into()));
+        }
+        let languages = installed.join("+");
+        Ok(Tesseract {
+            extractor: format!("{version} -l {languages} tsv"),
+            program,
+            languages,
+        })
+    }
+
+    /// Each page's text, read from the image `bytes` by a child.
+    fn pages(&self, bytes: &[u8]) -> std::result::Result<Vec<String>, String> {
+        let mut command = Command::new(&self.program);
+        command
+            .args(["stdin", "stdout", "-l", &self.languages, "tsv"])
+            .env_clear()
+            // One thread per child: children already run one per core.
+            .env("OMP_THREAD_LIMIT", "1");
+        let _slot = super::child::ChildSlot::take();
+        let ran = super::child::run(&mut command, bytes, TIMEOUT, MAX_TSV_BYTES)
+            .map_err(|e| format!("Tesseract could not start: {e}"))?;
+        let Some(status) = ran.status else {
+            return Err(format!("OCR took longer than {} s", TIMEOUT.as_secs()));
+        };
+        if ran.out.len() as u64 > MAX_TSV_BYTES {
+            return Err(format!(
+                "OCR found more than {} MB of words",
+                MAX_TSV_BYTES >> 20
+            ));
+        }
+        if !status.success() {
+            return Err(
+                "Tesseract could not read the image (not an image it knows, or damaged)".into(),
+            );
+        }
+        Ok(pages_of_tsv(&String::from_utf8_lossy(&ran.out)))
+    }
+}
+
+/// The pages of Tesseract's TSV answer (no IO). A page's text is its
+/// paragraphs (Tesseract's blocks and paragraphs) separated by a blank
+/// line; a paragraph is its lines separated by a newline; a line is its
+/// words separated by a space. Words Tesseract found no text in are left
+/// out. Pages are numbered from 1; a page with no word is empty, so every
+/// later page keeps its number.
+pub(crate) fn pages_of_tsv(tsv: &str) -> Vec<String> {
+    let mut pages: Vec<String> = Vec::new();
+    // The (page, block, paragraph, line) of the last word written.
+    let mut last: Option<(usize, u32, u32, u32)> = None;
+    for row in tsv.lines().skip(1) {
+        let cols: Vec<&str> = row.split('\t').collect();
+        if cols.len() < 12 || cols[0] != "5" {
+            continue;
+        }
+        let word = cols[11].trim();
+        if word.is_empty() {
+            continue;
+        }
+        let num = |i: usize| cols[i].parse::<u32>().unwrap_or(0);
+        let page = (num(1) as usize).max(1);
+        let at = (page, num(2), num(3), num(4));
+        while pages.len() < page {
+            pages.push(String::new());
+        }
+        let text = &mut pages[page - 1];
+        match last {
+            Some((p, b, par, line)) if p == page => {
+                if (b, par) != (at.1, at.2) {
+                    text.push_str("\n\n");
+                } else if line != at.3 {
+                    text.push('\n');
+                } else {
+                    text.push(' ');
+                }
+            }
+            _ => {}
+        }
+        text.push_str(word);
+        last = Some(at);
+    }
+    pages
+}
+
+/// A PDF page whose text layer holds fewer non-space characters than this
+/// is a scan, read by OCR: a scanner's stamp ("p. 3", a Bates number) is
+/// not the page's text. OCR's words replace the layer's only when there
+/// are more of them.
+const SCANNED_PAGE_CHARS: usize = 16;
+
+/// The resolution a scanned PDF page is rendered at for OCR (Tesseract
+/// reads best at about 300 DPI).
+const RENDER_DPI: &str = "300";
+
+/// Longest one page's rendering may run.
+const RENDER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Largest rendered page: a 300-DPI grey PNG of a letter page is about
+/// 1 MB; a page built to be huge stops here.
+const MAX_PAGE_IMAGE_BYTES: u64 = 64 << 20;
+
+/// What a PDF's pages are kept under in the text cache: the text layer's
+/// extractor, and the OCR's when Tesseract is found (so pages read without
+/// OCR are read again once it is installed).
+pub(super) fn pdf_extractor(text_layer: &str) -> String {
+    match tesseract() {
+        Ok(t) => format!("{text_layer}; {}", t.extractor),
+        Err(_) => text_layer.to_string(),
+    }
+}
+
+fn non_space(text: &str) -> usize {
+    text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Reads by OCR the pages of `pdf` whose text layer holds almost nothing
+/// ([`SCANNED_PAGE_CHARS`]), each rendered by `pdftoppm` in a bounded
+/// child. Returns how many were read; `Err` says why they could not be
+/// (no Tesseract, no `pdftoppm`, a page that failed), and leaves the pages
+/// read so far in place.
+pub(super) fn read_scanned_pages(
+    pdf: &[u8],
+    pages: &mut [String],
+) -> std::result::Result<usize, String> {
+    let scanned: Vec<usize> = (0..pages.len())
+        .filter(|&i| non_space(&pages[i]) < SCANNED_PAGE_CHARS)
+        .collect();
+    if scanned.is_empty() {
+        return Ok(0);
+    }
+    let tesseract = tesseract().as_ref().map_err(Clone::clone)?;
+    let program = std::env::var("VERBATIM_PDFTOPPM").unwrap_or_else(|_| "pdftoppm".into());
+    for &i in &scanned {
+        let page = (i + 1).to_string();
+        let mut command = Command::new(&program);
+        command
+            .args([
+                "-r", RENDER_DPI, "-gray", "-png", "-f", &page, "-l", &page, "-",
+            ])
+            .env_clear();
+        let ran = {
+            let _slot = super::child::ChildSlot::take();
+            super::child::run(&mut command, pdf, RENDER_TIMEOUT, MAX_PAGE_IMAGE_BYTES)
+        }
+        .map_err(|e| {
+            format!("rendering its scanned pages needs pdftoppm, which could not be run ({e}); install the Debian package poppler-utils")
+        })?;
+        let rendered = ran.status.is_some_and(|s| s.success())
+            && (ran.out.len() as u64) <= MAX_PAGE_IMAGE_BYTES;
+        if !rendered {
+            return Err(format!("page {page} could not be rendered for OCR"));
+        }
+        let read = tesseract
+            .pages(&ran.out)?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        if non_space(&read) > non_space(&pages[i]) {
+            pages[i] = read;
+        }
+    }
+    Ok(scanned.len())
+}
+
+/// Reads a scanned image into a document of kind `scan`, its pages (a
+/// multi-page TIFF's) joined as a PDF's are. With a cache and the file's
+/// content hash, an image read before is not read again.
+pub(crate) fn document(
+    rel: &Path,
+    bytes: &[u8],
+    cached: Option<(&TextCache, &str)>,
+) -> Result<Document> {
+    let unreadable = |why: String| Error::Corpus {
+        file: rel.to_path_buf(),
+        line: None,
+        message: format!("unreadable scan: {why}"),
+    };
+    let tesseract = tesseract().as_ref().map_err(|e| unreadable(e.clone()))?;
+    let kept = cached.and_then(|(cache, hash)| cache.get(hash, &tesseract.extractor));
+    let pages = match kept {
+        Some(pages) => pages,
+        None => {
+            let pages = tesseract.pages(bytes).map_err(unreadable)?;
+            if let Some((cache, hash)) = cached {
+                cache.put(hash, &tesseract.extractor, &pages);
+            }
+            pages
+        }
+    };
+    let text = join_pages(pages);
+    if text.trim().is_empty() {
+        return Err(unreadable("OCR found no words in it".into()));
+    }
+    paged_document(rel, text, "scan").map_err(unreadable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsv_words_make_lines_paragraphs_and_pages() {
+        let head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n";
+        let w = |page: u32, block: u32, par: u32, line: u32, text: &str| {
+            format!("5\t{page}\t{block}\t{par}\t{line}\t1\t0\t0\t1\t1\t96.5\t{text}\n")
+        };
+        let tsv = [
+            head.to_string(),
+            "1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t\n".into(),
+            w(1, 1, 1, 1, "Scanned"),
+            w(1, 1, 1, 1, "Memo"),
+            w(1, 2, 1, 1, "The"),
+            w(1, 2, 1, 1, "cranes"),
+            w(1, 2, 1, 2, "arrive."),
+            w(1, 2, 1, 2, "  "),
+            w(3, 1, 1, 1, "Third"),
+        ]
+        .concat();
+        assert_eq!(
+            pages_of_tsv(&tsv),
+            ["Scanned Memo\n\nThe cranes\narrive.", "", "Third"]
+        );
+        assert!(pages_of_tsv("").is_empty());
+        assert!(pages_of_tsv("level\tgarbage\n5\tx\n").is_empty());
+    }
+}

@@ -1,0 +1,132 @@
+//! Scans: image files and PDF pages without a text layer are read by OCR
+//! (Tesseract, which `scripts/test.sh` installs), cited with their page,
+//! and sliced exactly; without Tesseract they are skipped with the package
+//! to install, and the rest of the corpus is indexed.
+//!
+//! The fixtures in `tests/data/ocr/` are made by `make.sh` beside them.
+
+use std::path::Path;
+
+use verbatim::{Engine, SearchRequest, Span, Verdict};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/ocr")
+        .join(name)
+}
+
+fn scanned_corpus() -> tempfile::TempDir {
+    let corpus = super::support::corpus_of(&[("note.md", "# Note\n\nRobots build cars.")]);
+    for f in ["memo.png", "pages.tif", "scan.pdf"] {
+        std::fs::copy(fixture(f), corpus.path().join(f)).unwrap();
+    }
+    corpus
+}
+
+fn tesseract_installed() -> bool {
+    std::process::Command::new("tesseract")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn scans_are_read_cited_with_their_page_and_sliced_exactly() {
+    assert!(
+        tesseract_installed(),
+        "these tests need Tesseract and pdftoppm: run scripts/test.sh, which installs them, or apt-get install tesseract-ocr tesseract-ocr-jpn poppler-utils"
+    );
+    let corpus = scanned_corpus();
+    let idx = tempfile::tempdir().unwrap();
+    let (e, _, problems) =
+        Engine::open_reporting(corpus.path(), idx.path(), verbatim::VectorMode::Off).unwrap();
+    assert!(
+        problems.is_empty(),
+        "{:?}",
+        problems
+            .iter()
+            .map(|p| p.error.to_string())
+            .collect::<Vec<_>>()
+    );
+    for id in ["memo", "pages"] {
+        let d = e.document(id).unwrap_or_else(|| panic!("{id} is indexed"));
+        assert_eq!(d.meta.kind, "scan", "{id}");
+        assert!(
+            d.text
+                .contains("The harbour authority approved 412 new cranes on 3 March 2025."),
+            "{id}: {}",
+            &*d.text
+        );
+    }
+    // The second page of the TIFF and of the text-less PDF is cited as p. 2.
+    let page = e
+        .search(&SearchRequest {
+            query: "\"cranes arrive in May\"".into(),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    let mut docs: Vec<String> = Vec::new();
+    for h in &page.hits {
+        let hit = verbatim::wire::SearchHit::from(h);
+        assert_eq!(hit.citation.page, Some(2), "{}", hit.doc_id);
+        assert!(
+            hit.citation.label.contains("p. 2"),
+            "{}",
+            hit.citation.label
+        );
+        let span = Span {
+            start: hit.citation.start,
+            end: hit.citation.end,
+        };
+        assert_eq!(
+            h.doc.slice_chars(span),
+            Some(hit.text.as_str()),
+            "an OCR hit is an exact slice"
+        );
+        docs.push(hit.doc_id.clone());
+        docs.extend(hit.similar.iter().map(|s| s.doc_id.clone()));
+    }
+    docs.sort();
+    assert_eq!(docs, ["pages", "scan"], "both two-page scans");
+    // A quote of the scan is found word for word, in the OCR's text.
+    let check = e
+        .check_quote("the harbour authority approved 412 new cranes on 3 March 2025")
+        .unwrap();
+    assert_eq!(check.verdict, Verdict::Verbatim);
+    let m = check.matched.expect("a match");
+    assert!(m.doc.text[m.bytes.clone()].contains("approved 412 new cranes"));
+    // Read once: a rebuild takes the pages from the cache, not Tesseract.
+    drop(e);
+    let out = super::support::verbatim_cmd(&["index", "--force"], corpus.path(), idx.path())
+        .env("VERBATIM_TESSERACT", "/nonexistent/tesseract")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("skipped"), "{stderr}");
+}
+
+#[test]
+fn without_tesseract_scans_are_skipped_with_the_package_to_install() {
+    let corpus = scanned_corpus();
+    let idx = tempfile::tempdir().unwrap();
+    let out = super::support::verbatim_cmd(&["index"], corpus.path(), idx.path())
+        .env("VERBATIM_TESSERACT", "/nonexistent/tesseract")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for f in ["memo.png", "pages.tif", "scan.pdf"] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&format!("skipped {f}")))
+            .unwrap_or_else(|| panic!("{f} is not reported: {stderr}"));
+        assert!(
+            line.contains("install the Debian packages tesseract-ocr"),
+            "{line}"
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("indexed 1 documents"), "{stdout}");
+}
