@@ -140,6 +140,11 @@ pub struct DocMeta {
     /// Questions the document answers, as its author wrote them: the
     /// page's example questions.
     pub questions: Vec<String>,
+    /// Per page of a scanned source, OCR's mean word confidence (0-100)
+    /// when OCR read the page; empty when no page was read by OCR. Set by
+    /// ingest alone, never by front matter.
+    #[serde(skip)]
+    pub ocr_pages: Vec<Option<u8>>,
 }
 
 /// What a passage is, as a reader meets it.
@@ -706,6 +711,11 @@ pub struct Citation {
     /// The page the passage starts on, for paged sources (PDF).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
+    /// When that page was read by OCR (a scan), OCR's mean word
+    /// confidence on it (0-100): the cited text is what OCR read, so a
+    /// low figure says to check it against the scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr_confidence: Option<u8>,
     /// Human label, e.g. `Japan’s Massive AI Experiment Begins, ¶7` (`…, p. 3, ¶7` for PDFs;
     /// `…, caption above ¶1` for a caption).
     pub label: String,
@@ -784,6 +794,13 @@ impl Document {
             url: self.meta.url.clone(),
             doc_version: self.version.clone(),
             page: p.page,
+            ocr_confidence: p.page.and_then(|n| {
+                self.meta
+                    .ocr_pages
+                    .get(n.checked_sub(1)?)
+                    .copied()
+                    .flatten()
+            }),
             label: {
                 let title = &self.meta.title;
                 let place = self.place(p);

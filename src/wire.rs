@@ -171,6 +171,12 @@ pub struct DocumentSummary {
     /// Questions the document answers, from its front matter (`questions`):
     /// the page's example questions.
     pub questions: Vec<String>,
+    /// For a scan, per page, OCR's mean word confidence (0-100), `null`
+    /// for a page with a text layer; absent when no page was read by OCR.
+    /// The text of an OCR'd page is what OCR read: check low figures
+    /// against the scan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ocr_confidence: Vec<Option<u8>>,
 }
 
 /// One fact line of a document, as metadata.
@@ -252,6 +258,7 @@ impl From<&Document> for DocumentSummary {
                 })
                 .collect(),
             questions: d.meta.questions.clone(),
+            ocr_confidence: d.meta.ocr_pages.clone(),
         }
     }
 }

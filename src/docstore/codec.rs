@@ -83,6 +83,10 @@ impl Encoder {
         for q in &m.questions {
             self.str(q);
         }
+        self.usize(m.ocr_pages.len());
+        for c in &m.ocr_pages {
+            self.usize(c.map_or(0, |c| usize::from(c) + 1));
+        }
         self.str(&d.origin);
         self.str(&d.version);
         self.usize(d.chars);
@@ -219,6 +223,17 @@ impl<'a> Decoder<'a> {
                     q.push(self.string()?);
                 }
                 q
+            },
+            ocr_pages: {
+                let n = self.count()?;
+                let mut pages = Vec::with_capacity(n);
+                for _ in 0..n {
+                    pages.push(match self.usize()? {
+                        0 => None,
+                        c => Some(u8::try_from(c - 1).ok()?),
+                    });
+                }
+                pages
             },
         };
         let origin = self.string()?;

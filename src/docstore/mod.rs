@@ -47,7 +47,11 @@ const MAGIC: &[u8; 8] = b"VBDOCS\x00\x01";
 /// Who wrote a store: a store of another version is a miss, so a change to
 /// parsing or segmentation never serves documents segmented the old way.
 /// Bump `segmentation` with any change to `ingest` or `segment` output.
-const FORMAT: &str = concat!("verbatim ", env!("CARGO_PKG_VERSION"), "; segmentation 3");
+const FORMAT: &str = concat!(
+    "verbatim ",
+    env!("CARGO_PKG_VERSION"),
+    "; segmentation 3; ocr pages"
+);
 
 /// Where one file's documents are.
 struct Entry {

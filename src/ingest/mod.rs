@@ -195,6 +195,7 @@ pub fn parse_document(origin: &Path, raw: &str) -> Result<Document> {
         author: fm.author,
         language: fm.language,
         questions: fm.questions,
+        ocr_pages: Vec::new(),
     };
     Ok(document_from_text(
         meta,
@@ -401,6 +402,7 @@ fn json_line(rel: &Path, i: usize, line: &str) -> std::result::Result<Document, 
         author: j.author,
         language: j.language,
         questions: Vec::new(),
+        ocr_pages: Vec::new(),
     };
     Ok(document_from_text(
         meta,

@@ -18,7 +18,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::model::Document;
 
-use super::paged::{join_pages, paged_document, TextCache};
+use super::paged::{join_pages, paged_document, Pages, TextCache};
 
 /// The program run, unless `VERBATIM_TESSERACT` names another (read once).
 const PROGRAM: &str = "tesseract";
@@ -96,8 +96,9 @@ impl Tesseract {
         })
     }
 
-    /// Each page's text, read from the image `bytes` by a child.
-    fn pages(&self, bytes: &[u8]) -> std::result::Result<Vec<String>, String> {
+    /// Each page's text and mean word confidence, read from the image
+    /// `bytes` by a child.
+    fn pages(&self, bytes: &[u8]) -> std::result::Result<Pages, String> {
         let mut command = Command::new(&self.program);
         command
             .args(["stdin", "stdout", "-l", &self.languages, "tsv"])
@@ -130,9 +131,12 @@ impl Tesseract {
 /// line; a paragraph is its lines separated by a newline; a line is its
 /// words separated by a space. Words Tesseract found no text in are left
 /// out. Pages are numbered from 1; a page with no word is empty, so every
-/// later page keeps its number.
-pub(crate) fn pages_of_tsv(tsv: &str) -> Vec<String> {
+/// later page keeps its number. A page's confidence is the mean of its
+/// words' (Tesseract's 0-100), rounded; `None` for a page with no word.
+pub(crate) fn pages_of_tsv(tsv: &str) -> Pages {
     let mut pages: Vec<String> = Vec::new();
+    // Per page, the sum of its words' confidences and their count.
+    let mut confidence: Vec<(f64, u32)> = Vec::new();
     // The (page, block, paragraph, line) of the last word written.
     let mut last: Option<(usize, u32, u32, u32)> = None;
     for row in tsv.lines().skip(1) {
@@ -149,6 +153,13 @@ pub(crate) fn pages_of_tsv(tsv: &str) -> Vec<String> {
         let at = (page, num(2), num(3), num(4));
         while pages.len() < page {
             pages.push(String::new());
+            confidence.push((0.0, 0));
+        }
+        if let Ok(c) = cols[10].parse::<f64>() {
+            if c >= 0.0 {
+                confidence[page - 1].0 += c.min(100.0);
+                confidence[page - 1].1 += 1;
+            }
         }
         let text = &mut pages[page - 1];
         match last {
@@ -166,7 +177,11 @@ pub(crate) fn pages_of_tsv(tsv: &str) -> Vec<String> {
         text.push_str(word);
         last = Some(at);
     }
-    pages
+    let ocr = confidence
+        .into_iter()
+        .map(|(sum, n)| (n > 0).then(|| (sum / f64::from(n)).round() as u8))
+        .collect();
+    Pages { text: pages, ocr }
 }
 
 /// A PDF page whose text layer holds fewer non-space characters than this
@@ -207,10 +222,10 @@ fn non_space(text: &str) -> usize {
 /// read so far in place.
 pub(super) fn read_scanned_pages(
     pdf: &[u8],
-    pages: &mut [String],
+    pages: &mut Pages,
 ) -> std::result::Result<usize, String> {
-    let scanned: Vec<usize> = (0..pages.len())
-        .filter(|&i| non_space(&pages[i]) < SCANNED_PAGE_CHARS)
+    let scanned: Vec<usize> = (0..pages.text.len())
+        .filter(|&i| non_space(&pages.text[i]) < SCANNED_PAGE_CHARS)
         .collect();
     if scanned.is_empty() {
         return Ok(0);
@@ -237,13 +252,14 @@ pub(super) fn read_scanned_pages(
         if !rendered {
             return Err(format!("page {page} could not be rendered for OCR"));
         }
-        let read = tesseract
-            .pages(&ran.out)?
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        if non_space(&read) > non_space(&pages[i]) {
-            pages[i] = read;
+        let read = tesseract.pages(&ran.out)?;
+        let text = read.text.into_iter().next().unwrap_or_default();
+        if non_space(&text) > non_space(&pages.text[i]) {
+            pages.text[i] = text;
+            if pages.ocr.len() <= i {
+                pages.ocr.resize(i + 1, None);
+            }
+            pages.ocr[i] = read.ocr.into_iter().next().flatten();
         }
     }
     Ok(scanned.len())
@@ -274,11 +290,11 @@ pub(crate) fn document(
             pages
         }
     };
-    let text = join_pages(pages);
+    let text = join_pages(pages.text);
     if text.trim().is_empty() {
         return Err(unreadable("OCR found no words in it".into()));
     }
-    paged_document(rel, text, "scan").map_err(unreadable)
+    paged_document(rel, text, "scan", pages.ocr).map_err(unreadable)
 }
 
 #[cfg(test)]
@@ -303,11 +319,13 @@ mod tests {
             w(3, 1, 1, 1, "Third"),
         ]
         .concat();
+        let pages = pages_of_tsv(&tsv);
         assert_eq!(
-            pages_of_tsv(&tsv),
+            pages.text,
             ["Scanned Memo\n\nThe cranes\narrive.", "", "Third"]
         );
-        assert!(pages_of_tsv("").is_empty());
-        assert!(pages_of_tsv("level\tgarbage\n5\tx\n").is_empty());
+        assert_eq!(pages.ocr, [Some(97), None, Some(97)]);
+        assert_eq!(pages_of_tsv(""), Pages::default());
+        assert_eq!(pages_of_tsv("level\tgarbage\n5\tx\n"), Pages::default());
     }
 }

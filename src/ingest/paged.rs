@@ -23,12 +23,26 @@ pub(crate) struct TextCache {
     dir: PathBuf,
 }
 
+/// A paged file's text as read: each page's text, and for the pages OCR
+/// read, its mean word confidence.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Pages {
+    /// Each page's text, as the extractor or OCR gave it.
+    pub(crate) text: Vec<String>,
+    /// Per page, OCR's mean word confidence (0-100) when OCR read it;
+    /// shorter than `text` (or empty) when the last pages were not OCR'd.
+    pub(crate) ocr: Vec<Option<u8>>,
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Entry {
-    /// [`EXTRACTOR`] when written.
+    /// The extractor's name and version when written.
     extractor: String,
     /// Each page's text, as the extractor gave it.
     pages: Vec<String>,
+    /// [`Pages::ocr`] (absent in entries written before OCR).
+    #[serde(default)]
+    ocr: Vec<Option<u8>>,
 }
 
 impl TextCache {
@@ -44,16 +58,19 @@ impl TextCache {
     }
 
     /// The pages `extractor` gave for content `sha256`, if kept.
-    pub(crate) fn get(&self, sha256: &str, extractor: &str) -> Option<Vec<String>> {
+    pub(crate) fn get(&self, sha256: &str, extractor: &str) -> Option<Pages> {
         let bytes = std::fs::read(self.path(sha256)?).ok()?;
         let e: Entry = serde_json::from_slice(&bytes).ok()?;
-        (e.extractor == extractor).then_some(e.pages)
+        (e.extractor == extractor).then_some(Pages {
+            text: e.pages,
+            ocr: e.ocr,
+        })
     }
 
     /// Keeps the `pages` `extractor` gave for content `sha256`. Best
     /// effort: a cache that cannot be written costs the next start an
     /// extraction, nothing else.
-    pub(crate) fn put(&self, sha256: &str, extractor: &str, pages: &[String]) {
+    pub(crate) fn put(&self, sha256: &str, extractor: &str, pages: &Pages) {
         let Some(path) = self.path(sha256) else {
             return;
         };
@@ -67,7 +84,8 @@ impl TextCache {
                 .join(format!(".{sha256}.json.{n}.tmp-{}", std::process::id()));
             let entry = Entry {
                 extractor: extractor.into(),
-                pages: pages.to_vec(),
+                pages: pages.text.clone(),
+                ocr: pages.ocr.clone(),
             };
             std::fs::write(&tmp, serde_json::to_vec(&entry)?)?;
             std::fs::rename(&tmp, &path)
@@ -119,11 +137,13 @@ pub(super) fn join_pages(pages: Vec<String>) -> String {
 }
 
 /// A document of pages joined by [`PAGE_BREAK`] (`text`), each passage
-/// numbered with the page it starts on; `kind` is its kind.
+/// numbered with the page it starts on; `kind` is its kind, `ocr` what
+/// OCR read ([`Pages::ocr`]).
 pub(super) fn paged_document(
     rel: &Path,
     text: String,
     kind: &str,
+    mut ocr: Vec<Option<u8>>,
 ) -> std::result::Result<Document, String> {
     if text.len() > crate::model::MAX_TEXT_BYTES {
         return Err("its text is 4 GiB or more; split it".into());
@@ -137,6 +157,12 @@ pub(super) fn paged_document(
         title: crate::segment::first_heading_or_line(&text, Markup::Plain)
             .unwrap_or_else(|| stem.to_string()),
         kind: kind.into(),
+        ocr_pages: {
+            if ocr.iter().all(Option::is_none) {
+                ocr.clear();
+            }
+            ocr
+        },
         ..Default::default()
     };
     let mut doc =

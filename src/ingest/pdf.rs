@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::paged::{join_pages, paged_document, TextCache};
+use super::paged::{join_pages, paged_document, Pages, TextCache};
 use crate::config::PdfLimits;
 use crate::error::{Error, Result};
 use crate::model::Document;
@@ -210,14 +210,17 @@ pub(crate) fn document(
     let pages = match cached.and_then(|(cache, hash)| cache.get(hash, &extractor)) {
         Some(pages) => pages,
         None => {
-            let mut pages = pages_by(helper(), bytes).map_err(unreadable)?;
+            let mut pages = Pages {
+                text: pages_by(helper(), bytes).map_err(unreadable)?,
+                ocr: Vec::new(),
+            };
             // Pages with (almost) no text layer are scans: read by OCR. A
             // failure keeps the text pages and is not kept in the cache,
             // so the next start tries again.
             let ocr = super::ocr::read_scanned_pages(bytes, &mut pages);
             match (&ocr, cached) {
                 (Ok(_), Some((cache, hash))) => cache.put(hash, &extractor, &pages),
-                (Err(why), _) if pages.iter().all(|p| p.trim().is_empty()) => {
+                (Err(why), _) if pages.text.iter().all(|p| p.trim().is_empty()) => {
                     return Err(unreadable(format!(
                         "it has no text layer (a scanned image?), and {why}"
                     )));
@@ -230,11 +233,11 @@ pub(crate) fn document(
             pages
         }
     };
-    let text = join_pages(pages);
+    let text = join_pages(pages.text);
     if text.trim_matches(|c: char| c.is_whitespace()).is_empty() {
         return Err(unreadable("it has no text layer (a scanned image?)".into()));
     }
-    paged_document(rel, text, "document").map_err(unreadable)
+    paged_document(rel, text, "document", pages.ocr).map_err(unreadable)
 }
 
 #[cfg(test)]

@@ -48,9 +48,11 @@ fn scans_are_read_cited_with_their_page_and_sliced_exactly() {
             .map(|p| p.error.to_string())
             .collect::<Vec<_>>()
     );
-    for id in ["memo", "pages"] {
+    for (id, pages) in [("memo", 1), ("pages", 2), ("scan", 2)] {
         let d = e.document(id).unwrap_or_else(|| panic!("{id} is indexed"));
-        assert_eq!(d.meta.kind, "scan", "{id}");
+        let summary = verbatim::wire::DocumentSummary::from(d);
+        assert_eq!(summary.ocr_confidence.len(), pages, "{id}");
+        assert!(summary.ocr_confidence.iter().all(Option::is_some), "{id}");
         assert!(
             d.text
                 .contains("The harbour authority approved 412 new cranes on 3 March 2025."),
@@ -58,6 +60,9 @@ fn scans_are_read_cited_with_their_page_and_sliced_exactly() {
             &*d.text
         );
     }
+    assert_eq!(e.document("memo").unwrap().meta.kind, "scan");
+    assert_eq!(e.document("scan").unwrap().meta.kind, "document");
+    assert!(e.document("note").unwrap().meta.ocr_pages.is_empty());
     // The second page of the TIFF and of the text-less PDF is cited as p. 2.
     let page = e
         .search(&SearchRequest {
@@ -70,6 +75,8 @@ fn scans_are_read_cited_with_their_page_and_sliced_exactly() {
     for h in &page.hits {
         let hit = verbatim::wire::SearchHit::from(h);
         assert_eq!(hit.citation.page, Some(2), "{}", hit.doc_id);
+        let confidence = hit.citation.ocr_confidence.expect("an OCR'd page says so");
+        assert!(confidence >= 80, "{}: {confidence}", hit.doc_id);
         assert!(
             hit.citation.label.contains("p. 2"),
             "{}",
