@@ -5,7 +5,26 @@
 
 use std::io::{Read, Write};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use crate::config::PdfLimits;
+
+/// The limits this process's extraction children run within
+/// ([`limit_pdfs`]): the PDF extractor's, whose memory cap OCR's children
+/// share.
+static LIMITS: OnceLock<PdfLimits> = OnceLock::new();
+
+/// Sets the limits of PDF extraction, from the configuration; a program
+/// that never calls this (the library inside the tests) has the defaults.
+pub fn limit_pdfs(limits: PdfLimits) {
+    let _ = LIMITS.set(limits);
+}
+
+/// The limits set by [`limit_pdfs`], or the defaults.
+pub(super) fn limits() -> PdfLimits {
+    LIMITS.get().cloned().unwrap_or_default()
+}
 
 /// Children running at once, at most: each may use a lot of memory, so an
 /// index build over a folder of scans (read on every core) or a burst of
@@ -40,6 +59,29 @@ impl Drop for ChildSlot {
         let (running, freed) = &CHILDREN;
         *running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
         freed.notify_one();
+    }
+}
+
+/// Caps the address space of the child `command` starts at `mb` MB: past
+/// it an allocation fails and the child ends, costing one file. For a
+/// program that cannot cap itself (Tesseract, `pdftoppm`); the PDF
+/// extractor, this binary, caps its own.
+pub(super) fn limit_memory(command: &mut Command, mb: u64) {
+    use std::os::unix::process::CommandExt;
+    let bytes = mb << 20;
+    // SAFETY: between fork and exec the closure makes one system call,
+    // setrlimit, which is async-signal-safe, and allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::setrlimit(
+                rustix::process::Resource::As,
+                rustix::process::Rlimit {
+                    current: Some(bytes),
+                    maximum: Some(bytes),
+                },
+            )
+            .map_err(std::io::Error::from)
+        });
     }
 }
 
@@ -106,6 +148,25 @@ pub(super) fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A child past its memory cap fails; under it, it runs as usual.
+    #[test]
+    fn a_child_cannot_allocate_past_its_memory_cap() {
+        let alloc = |mb: u64| {
+            let mut c = Command::new("python3");
+            c.args(["-c", "x = bytearray(300 << 20); print('ok')"]);
+            limit_memory(&mut c, mb);
+            run(&mut c, b"", Duration::from_secs(30), 1 << 10).unwrap()
+        };
+        let capped = alloc(100);
+        assert!(
+            !capped.status.unwrap().success(),
+            "300 MB under a 100 MB cap"
+        );
+        let roomy = alloc(2048);
+        assert!(roomy.status.unwrap().success());
+        assert_eq!(roomy.out, b"ok\n");
+    }
 
     /// However many threads extract at once, no more children run than
     /// the bound.

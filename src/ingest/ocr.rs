@@ -5,7 +5,8 @@
 //!
 //! Tesseract runs as a bounded child ([`super::child`]): no environment but
 //! its own thread limit, killed past [`TIMEOUT`], its output read up to
-//! [`MAX_TSV_BYTES`], one child per core at most. Its answer is kept by the
+//! [`MAX_TSV_BYTES`], its memory capped as the PDF extractor's is
+//! (`VERBATIM_PDF_MAX_MEMORY_MB`), one child per core at most. Its answer is kept by the
 //! image's content hash in the index's text cache, so a scan is read once,
 //! not at every start. Without Tesseract, an image is skipped with the
 //! reason and the package to install; nothing else changes.
@@ -105,6 +106,7 @@ impl Tesseract {
             .env_clear()
             // One thread per child: children already run one per core.
             .env("OMP_THREAD_LIMIT", "1");
+        super::child::limit_memory(&mut command, super::child::limits().max_memory_mb);
         let _slot = super::child::ChildSlot::take();
         let ran = super::child::run(&mut command, bytes, TIMEOUT, MAX_TSV_BYTES)
             .map_err(|e| format!("Tesseract could not start: {e}"))?;
@@ -240,6 +242,7 @@ pub(super) fn read_scanned_pages(
                 "-r", RENDER_DPI, "-gray", "-png", "-f", &page, "-l", &page, "-",
             ])
             .env_clear();
+        super::child::limit_memory(&mut command, super::child::limits().max_memory_mb);
         let ran = {
             let _slot = super::child::ChildSlot::take();
             super::child::run(&mut command, pdf, RENDER_TIMEOUT, MAX_PAGE_IMAGE_BYTES)

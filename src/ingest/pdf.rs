@@ -23,18 +23,8 @@ const EXTRACTOR: &str = "pdf-extract 0.12.1";
 /// the file on stdin, `{"pages": [...]}` or `{"error": "..."}` on stdout.
 pub(crate) const HELPER_COMMAND: &str = "extract-pdf";
 
-/// The limits this process extracts PDFs within ([`limit_pdfs`]).
-static LIMITS: OnceLock<PdfLimits> = OnceLock::new();
-
-/// Sets the limits of PDF extraction, from the configuration; a program
-/// that never calls this (the library inside the tests) has the defaults.
-pub fn limit_pdfs(limits: PdfLimits) {
-    let _ = LIMITS.set(limits);
-}
-
-fn limits() -> PdfLimits {
-    LIMITS.get().cloned().unwrap_or_default()
-}
+pub use super::child::limit_pdfs;
+use super::child::limits;
 
 /// How the binary said PDFs are extracted ([`extract_pdfs_with`],
 /// [`extract_no_pdfs`]).

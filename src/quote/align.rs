@@ -388,6 +388,9 @@ pub enum NoteKind {
     MarksIgnored,
     /// Verbatim pieces of different places joined as one quote.
     Stitched,
+    /// The source is a scan's OCR text and the quote differs from it: a
+    /// difference may be OCR's misreading, so check the scan.
+    ScanText,
 }
 
 /// One note on a quote's match: its kind and a sentence for people.

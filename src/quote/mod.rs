@@ -572,6 +572,24 @@ fn make_match(
             ),
         ));
     }
+    // Against a scan's OCR text, a difference may be OCR's, not the
+    // quote's: say so, with how sure OCR was on that page.
+    let ocr = passage.page.and_then(|n| {
+        doc.meta
+            .ocr_pages
+            .get(n.checked_sub(1)?)
+            .copied()
+            .flatten()
+            .map(|c| (n, c))
+    });
+    if let Some((page, confidence)) = ocr.filter(|_| diff.iter().any(|d| d.op != DiffOp::Equal)) {
+        notes.push(Note::new(
+            NoteKind::ScanText,
+            format!(
+                "the source is a scan read by OCR (p. {page}, mean word confidence {confidence}%): a difference may be a misreading; check the scan"
+            ),
+        ));
+    }
     let char_at = |b: usize| passage.span.start + doc.text[passage.bytes.start..b].chars().count();
     let span = Span {
         start: char_at(bytes.start),

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use verbatim::{Engine, SearchRequest, Span, Verdict};
+use verbatim::{Engine, NoteKind, SearchRequest, Span, Verdict};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -103,6 +103,28 @@ fn scans_are_read_cited_with_their_page_and_sliced_exactly() {
     assert_eq!(check.verdict, Verdict::Verbatim);
     let m = check.matched.expect("a match");
     assert!(m.doc.text[m.bytes.clone()].contains("approved 412 new cranes"));
+    assert!(
+        m.notes.iter().all(|n| n.kind != NoteKind::ScanText),
+        "a verbatim quote needs no warning"
+    );
+    // A quote that differs from a scan's text says the difference may be
+    // OCR's, with the page and how sure OCR was.
+    let check = e
+        .check_quote("the harbour authority approved 413 new cranes on 3 March 2025")
+        .unwrap();
+    assert_eq!(check.verdict, Verdict::Altered);
+    let m = check.matched.expect("a match");
+    let note = m
+        .notes
+        .iter()
+        .find(|n| n.kind == NoteKind::ScanText)
+        .expect("a scan note");
+    assert!(
+        note.text
+            .contains("read by OCR (p. 1, mean word confidence"),
+        "{}",
+        note.text
+    );
     // Read once: a rebuild takes the pages from the cache, not Tesseract.
     drop(e);
     let out = super::support::verbatim_cmd(&["index", "--force"], corpus.path(), idx.path())
