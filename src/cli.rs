@@ -195,6 +195,11 @@ pub enum BenchCommand {
         /// Seed of the perturbation set.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Check the quotes (drawn from `--data`) against the paragraphs of
+        /// this file instead: the same articles and paragraphs in other
+        /// text, such as the OCR'd copy `benches/ocr.py --squad-out` writes.
+        #[arg(long, value_name = "FILE")]
+        corpus_data: Option<PathBuf>,
     },
     /// Search ranking on BEIR SciFact: nDCG@10 and Recall@100 (trec_eval definitions), queries per second.
     Scifact {
@@ -1054,9 +1059,11 @@ pub fn run(flags: &Flags, config: &Config) -> anyhow::Result<bool> {
         Command::Ask(f) => ask(config, f).map(|()| true),
         Command::Add { files } => add(config, files).map(|()| true),
         Command::Remove { id } => remove(config, id).map(|()| true),
-        Command::Bench(BenchCommand::Quotes { data, seed }) => {
-            crate::bench::quotes::run(data, *seed).map(|()| true)
-        }
+        Command::Bench(BenchCommand::Quotes {
+            data,
+            seed,
+            corpus_data,
+        }) => crate::bench::quotes::run(data, *seed, corpus_data.as_deref()).map(|()| true),
         Command::Bench(BenchCommand::Scifact {
             tune_bm25: true,
             data,

@@ -412,13 +412,30 @@ fn macro_f1(pairs: &[(Verdict, Verdict)]) -> f64 {
 }
 
 /// Runs the benchmark and prints its report.
-pub(crate) fn run(data: &Path, seed: u64) -> anyhow::Result<()> {
+pub(crate) fn run(data: &Path, seed: u64, corpus_data: Option<&Path>) -> anyhow::Result<()> {
     let sq = squad::load(data)?;
     anyhow::ensure!(
         sq.data.len() >= 48,
         "expected the 48 articles of SQuAD v1.1 dev"
     );
-    let docs = squad::documents(&sq, |a| a < 40, true);
+    // The quotes come from `data`; the corpus they are checked against may
+    // be another text of the same paragraphs (an OCR'd copy).
+    let other = corpus_data.map(squad::load).transpose()?;
+    if let (Some(o), Some(path)) = (&other, corpus_data) {
+        let shape = |s: &squad::Squad| -> Vec<usize> {
+            s.data.iter().map(|a| a.paragraphs.len()).collect()
+        };
+        anyhow::ensure!(
+            shape(o) == shape(&sq),
+            "--corpus-data must hold the same articles and paragraphs as --data"
+        );
+        println!(
+            "# quotes from {}, checked against the paragraphs of {}",
+            data.display(),
+            path.display()
+        );
+    }
+    let docs = squad::documents(other.as_ref().unwrap_or(&sq), |a| a < 40, true);
     let passages: usize = docs.iter().map(|d| d.segments.len()).sum();
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
