@@ -79,7 +79,13 @@ function citeLine(c, text, extra = []) {
       // The reader's ¶ only; the passage id is in the permalink and in
       // what "Copy citation" copies.
       el("a", { class: "label", href: permalink(c), title: `Permalink to passage ${c.passage_id}`, text: c.label }), " ",
-      c.passage_kind === "caption" ? el("span", { class: "badge kind", text: "caption" }) : null),
+      c.passage_kind === "caption" ? el("span", { class: "badge kind", text: "caption" }) : null,
+      // A scanned page: the text is what OCR read, with its confidence.
+      c.ocr_confidence != null ? el("span", {
+        class: "badge kind",
+        title: "This page is a scan: the text is what OCR read. Check a low figure against the scan.",
+        text: `OCR ${c.ocr_confidence}%`,
+      }) : null),
     el("div", { class: "actions" },
       el("a", { href: docLink(c), text: "Document" }),
       c.url ? el("a", { href: c.url, rel: "noreferrer", text: "Source" }) : null,
