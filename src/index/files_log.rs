@@ -61,6 +61,14 @@ pub(crate) fn diff(
     changed.chain(removed).collect()
 }
 
+/// Applies one change to `files` (no IO): the record set, or removed.
+pub(crate) fn apply(files: &mut BTreeMap<String, FileRecord>, change: FileChange) {
+    match change.record {
+        Some(r) => files.insert(change.path, r),
+        None => files.remove(&change.path),
+    };
+}
+
 /// The lines for `changes` (no IO).
 pub(super) fn encode<'a>(changes: impl IntoIterator<Item = &'a FileChange>) -> Vec<u8> {
     let mut out = Vec::new();
@@ -84,10 +92,7 @@ pub(super) fn replay(
         }
         let change: FileChange = serde_json::from_slice(line)
             .map_err(|e| Error::IndexUnusable(format!("{} line {}: {e}", what.display(), i + 1)))?;
-        match change.record {
-            Some(r) => files.insert(change.path, r),
-            None => files.remove(&change.path),
-        };
+        apply(files, change);
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::files_log::FileChange;
+use super::files_log::{self, FileChange};
 use crate::ingest::FileRecord;
 
 /// Bump when the schema changes: it invalidates built indexes.
@@ -113,10 +113,7 @@ impl Manifest {
     /// Applies file changes to the records, in order (no IO).
     pub(crate) fn apply_changes(&mut self, changes: Vec<FileChange>) {
         for c in changes {
-            match c.record {
-                Some(r) => self.files.insert(c.path, r),
-                None => self.files.remove(&c.path),
-            };
+            files_log::apply(&mut self.files, c);
         }
     }
 
@@ -194,7 +191,6 @@ impl Digest32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::files_log;
     use super::*;
 
     fn record(sha: &str) -> FileRecord {

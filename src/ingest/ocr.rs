@@ -19,7 +19,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::model::Document;
 
-use super::paged::{join_pages, paged_document, Pages, TextCache};
+use super::paged::{cached_or_read, join_pages, paged_document, Pages, TextCache};
 
 /// The program run, unless `VERBATIM_TESSERACT` names another (read once).
 const PROGRAM: &str = "tesseract";
@@ -282,17 +282,10 @@ pub(crate) fn document(
         message: format!("unreadable scan: {why}"),
     };
     let tesseract = tesseract().as_ref().map_err(|e| unreadable(e.clone()))?;
-    let kept = cached.and_then(|(cache, hash)| cache.get(hash, &tesseract.extractor));
-    let pages = match kept {
-        Some(pages) => pages,
-        None => {
-            let pages = tesseract.pages(bytes).map_err(unreadable)?;
-            if let Some((cache, hash)) = cached {
-                cache.put(hash, &tesseract.extractor, &pages);
-            }
-            pages
-        }
-    };
+    let pages = cached_or_read(cached, &tesseract.extractor, || {
+        tesseract.pages(bytes).map(|p| (p, true))
+    })
+    .map_err(unreadable)?;
     let text = join_pages(pages.text);
     if text.trim().is_empty() {
         return Err(unreadable("OCR found no words in it".into()));

@@ -119,6 +119,25 @@ impl TextCache {
     }
 }
 
+/// The pages kept in `cached` (the cache and the file's content hash)
+/// under `extractor`, or else `read()`'s, kept in the cache when `read`
+/// says they may be (a partial read is not kept, so the next start tries
+/// again).
+pub(super) fn cached_or_read<E>(
+    cached: Option<(&TextCache, &str)>,
+    extractor: &str,
+    read: impl FnOnce() -> std::result::Result<(Pages, bool), E>,
+) -> std::result::Result<Pages, E> {
+    if let Some(pages) = cached.and_then(|(cache, hash)| cache.get(hash, extractor)) {
+        return Ok(pages);
+    }
+    let (pages, keep) = read()?;
+    if let (true, Some((cache, hash))) = (keep, cached) {
+        cache.put(hash, extractor, &pages);
+    }
+    Ok(pages)
+}
+
 /// The pages' trimmed text, joined by [`PAGE_BREAK`]. Each page is dropped
 /// once copied, so the text is held about once, not twice.
 pub(super) fn join_pages(pages: Vec<String>) -> String {

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::paged::{join_pages, paged_document, Pages, TextCache};
+use super::paged::{cached_or_read, join_pages, paged_document, Pages, TextCache};
 use crate::config::PdfLimits;
 use crate::error::{Error, Result};
 use crate::model::Document;
@@ -197,32 +197,25 @@ pub(crate) fn document(
         message: format!("unreadable PDF: {why}"),
     };
     let extractor = super::ocr::pdf_extractor(EXTRACTOR);
-    let pages = match cached.and_then(|(cache, hash)| cache.get(hash, &extractor)) {
-        Some(pages) => pages,
-        None => {
-            let mut pages = Pages {
-                text: pages_by(helper(), bytes).map_err(unreadable)?,
-                ocr: Vec::new(),
-            };
-            // Pages with (almost) no text layer are scans: read by OCR. A
-            // failure keeps the text pages and is not kept in the cache,
-            // so the next start tries again.
-            let ocr = super::ocr::read_scanned_pages(bytes, &mut pages);
-            match (&ocr, cached) {
-                (Ok(_), Some((cache, hash))) => cache.put(hash, &extractor, &pages),
-                (Err(why), _) if pages.text.iter().all(|p| p.trim().is_empty()) => {
-                    return Err(unreadable(format!(
-                        "it has no text layer (a scanned image?), and {why}"
-                    )));
-                }
-                (Err(why), _) => {
-                    tracing::warn!(file = %rel.display(), reason = %why, "a PDF's scanned pages were not read");
-                }
-                _ => {}
+    let pages = cached_or_read(cached, &extractor, || {
+        let mut pages = Pages {
+            text: pages_by(helper(), bytes).map_err(unreadable)?,
+            ocr: Vec::new(),
+        };
+        // Pages with (almost) no text layer are scans: read by OCR. A
+        // failure keeps the text pages and is not kept in the cache, so
+        // the next start tries again.
+        match super::ocr::read_scanned_pages(bytes, &mut pages) {
+            Ok(_) => Ok((pages, true)),
+            Err(why) if pages.text.iter().all(|p| p.trim().is_empty()) => Err(unreadable(format!(
+                "it has no text layer (a scanned image?), and {why}"
+            ))),
+            Err(why) => {
+                tracing::warn!(file = %rel.display(), reason = %why, "a PDF's scanned pages were not read");
+                Ok((pages, false))
             }
-            pages
         }
-    };
+    })?;
     let text = join_pages(pages.text);
     if text.trim_matches(|c: char| c.is_whitespace()).is_empty() {
         return Err(unreadable("it has no text layer (a scanned image?)".into()));

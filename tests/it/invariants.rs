@@ -4,10 +4,9 @@
 use proptest::prelude::*;
 use verbatim::fuzz::check_passages;
 use verbatim::SearchRequest;
-use verbatim::Span;
 use verbatim::{segment, Markup};
 
-use super::support::{corpus_words, engine};
+use super::support::{assert_hits_slice, corpus_words, engine};
 
 /// Checks passage and sentence offsets of `text` for both markups.
 fn check_segmentation(text: &str) {
@@ -97,24 +96,7 @@ pub fn check_hits(query: &str) {
         ..Default::default()
     };
     let Ok(page) = e.search(&req) else { return };
-    for h in &page.hits {
-        let hit = verbatim::wire::SearchHit::from(h);
-        let span = Span {
-            start: hit.citation.start,
-            end: hit.citation.end,
-        };
-        assert_eq!(
-            h.doc.slice_chars(span),
-            Some(hit.text.as_str()),
-            "query {query:?}: citation does not slice the hit"
-        );
-        for hl in &hit.highlights {
-            assert!(
-                hl.start < hl.end && hl.start >= span.start && hl.end <= span.end,
-                "query {query:?}: highlight outside hit"
-            );
-        }
-    }
+    assert_hits_slice(&page, &format!("query {query:?}"));
 }
 
 #[test]

@@ -6,7 +6,35 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use verbatim::Engine;
+use verbatim::{Engine, SearchPage, Span};
+
+/// Asserts the exact-slice invariant on a page of hits: every hit's text
+/// is its document sliced at its citation, and every highlight lies inside
+/// it; `what` names the case in a failure. Returns the hits as on the wire.
+pub fn assert_hits_slice(page: &SearchPage<'_>, what: &str) -> Vec<verbatim::wire::SearchHit> {
+    page.hits
+        .iter()
+        .map(|h| {
+            let hit = verbatim::wire::SearchHit::from(h);
+            let span = Span {
+                start: hit.citation.start,
+                end: hit.citation.end,
+            };
+            assert_eq!(
+                h.doc.slice_chars(span),
+                Some(hit.text.as_str()),
+                "{what}: citation does not slice the hit"
+            );
+            for hl in &hit.highlights {
+                assert!(
+                    hl.start < hl.end && hl.start >= span.start && hl.end <= span.end,
+                    "{what}: highlight outside hit"
+                );
+            }
+            hit
+        })
+        .collect()
+}
 
 /// The repository's default corpus.
 /// The server limits for tests of the API's contract: the defaults, with a
