@@ -19,7 +19,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::model::Document;
 
-use super::paged::{cached_or_read, join_pages, paged_document, Pages, TextCache};
+use super::paged::{cached_or_read, paged_document, Pages, TextCache};
 
 /// The program run, unless `VERBATIM_TESSERACT` names another (read once).
 const PROGRAM: &str = "tesseract";
@@ -286,11 +286,7 @@ pub(crate) fn document(
         tesseract.pages(bytes).map(|p| (p, true))
     })
     .map_err(unreadable)?;
-    let text = join_pages(pages.text);
-    if text.trim().is_empty() {
-        return Err(unreadable("OCR found no words in it".into()));
-    }
-    paged_document(rel, text, "scan", pages.ocr).map_err(unreadable)
+    paged_document(rel, pages, "scan", "OCR found no words in it").map_err(unreadable)
 }
 
 #[cfg(test)]

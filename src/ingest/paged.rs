@@ -140,7 +140,7 @@ pub(super) fn cached_or_read<E>(
 
 /// The pages' trimmed text, joined by [`PAGE_BREAK`]. Each page is dropped
 /// once copied, so the text is held about once, not twice.
-pub(super) fn join_pages(pages: Vec<String>) -> String {
+fn join_pages(pages: Vec<String>) -> String {
     let len = pages
         .iter()
         .map(|p| p.trim().len() + PAGE_BREAK.len())
@@ -155,15 +155,20 @@ pub(super) fn join_pages(pages: Vec<String>) -> String {
     text
 }
 
-/// A document of pages joined by [`PAGE_BREAK`] (`text`), each passage
-/// numbered with the page it starts on; `kind` is its kind, `ocr` what
-/// OCR read ([`Pages::ocr`]).
+/// A document of `pages` joined by [`PAGE_BREAK`], each passage numbered
+/// with the page it starts on; `kind` is its kind. Pages with no text at
+/// all are refused with `empty`, the reason for that kind of file.
 pub(super) fn paged_document(
     rel: &Path,
-    text: String,
+    pages: Pages,
     kind: &str,
-    mut ocr: Vec<Option<u8>>,
+    empty: &str,
 ) -> std::result::Result<Document, String> {
+    let mut ocr = pages.ocr;
+    let text = join_pages(pages.text);
+    if text.trim().is_empty() {
+        return Err(empty.into());
+    }
     if text.len() > crate::model::MAX_TEXT_BYTES {
         return Err("its text is 4 GiB or more; split it".into());
     }

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::paged::{cached_or_read, join_pages, paged_document, Pages, TextCache};
+use super::paged::{cached_or_read, paged_document, Pages, TextCache};
 use crate::config::PdfLimits;
 use crate::error::{Error, Result};
 use crate::model::Document;
@@ -216,11 +216,13 @@ pub(crate) fn document(
             }
         }
     })?;
-    let text = join_pages(pages.text);
-    if text.trim_matches(|c: char| c.is_whitespace()).is_empty() {
-        return Err(unreadable("it has no text layer (a scanned image?)".into()));
-    }
-    paged_document(rel, text, "document", pages.ocr).map_err(unreadable)
+    paged_document(
+        rel,
+        pages,
+        "document",
+        "it has no text layer (a scanned image?)",
+    )
+    .map_err(unreadable)
 }
 
 #[cfg(test)]
