@@ -407,6 +407,59 @@ def batches(ids, order, tokens_per_batch):
     return out
 
 
+def question_batches(rows, ids, tokens_per_batch, epochs, rng):
+    """Listwise batches: lists of questions (each a list of row indices),
+    shuffled per epoch and packed while their rows' tokens fit the budget."""
+    groups = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r[3], r[4]), []).append(i)
+    groups = list(groups.values())
+    plan = []
+    for _ in range(epochs):
+        order = list(range(len(groups)))
+        rng.shuffle(order)
+        cur, used = [], 0
+        for g in order:
+            n = sum(len(ids[i]) for i in groups[g])
+            if cur and used + n > tokens_per_batch:
+                plan.append(cur)
+                cur, used = [], 0
+            cur.append(groups[g])
+            used += n
+        if cur:
+            plan.append(cur)
+    return plan
+
+
+NULL_LOGIT = 0.0
+
+
+def listwise_loss(model, ids, labels, questions, tokens_per_batch):
+    """Mean over `questions` of -log P(target), P a softmax over the
+    question's candidate logits and a null logit NULL_LOGIT; the target is
+    the question's positive rows together, or the null when it has none.
+    The rows are scored in length-sorted passes so padding stays small."""
+    flat = [i for q in questions for i in q]
+    z = torch.empty(len(flat))
+    order = sorted(range(len(flat)), key=lambda k: len(ids[flat[k]]))
+    parts, where = [], []
+    for b in batches([ids[i] for i in flat], order, tokens_per_batch):
+        t, m = tensors(ids, [flat[k] for k in b])
+        parts.append(model(t, m))
+        where.extend(b)
+    z = torch.cat(parts)[torch.argsort(torch.tensor(where))]
+    null = torch.tensor([NULL_LOGIT])
+    loss, k = 0.0, 0
+    for q in questions:
+        zq = z[k : k + len(q)]
+        pos = labels[q] > 0.5
+        k += len(q)
+        denominator = torch.logsumexp(torch.cat([zq, null]), 0)
+        numerator = torch.logsumexp(zq[pos], 0) if pos.any() else null[0]
+        loss = loss + denominator - numerator
+    return loss / len(questions)
+
+
 def tensors(ids, idx):
     n = max(len(ids[i]) for i in idx)
     t = torch.zeros(len(idx), n, dtype=torch.long)
@@ -479,6 +532,11 @@ def main():
     ap.add_argument("--hard", type=int, default=8, help="served candidates read per question (with --candidates)")
     ap.add_argument("--swapped", type=float, default=0.0,
                     help="share of answerable training questions given an entity-swapped unanswerable twin")
+    ap.add_argument("--loss", choices=["pointwise", "listwise"], default="pointwise",
+                    help="pointwise: binary cross-entropy per pair; listwise: per question, a softmax over "
+                    "its candidates and a null candidate of logit 0, the target being the gold sentences "
+                    "(answerable) or the null (unanswerable), which trains the served decision (best "
+                    "logit against a threshold) directly")
     ap.add_argument("--evaluate", metavar="DIR",
                     help="train nothing: report the served path (--candidates) for the reader in DIR")
     ap.add_argument("--dump", metavar="FILE",
@@ -575,9 +633,10 @@ def main():
     )
 
     # Length-bucketed batches: sort by length within shuffled chunks.
+    # Listwise: whole questions per batch, under the same token budget.
     epochs_whole = math.ceil(args.epochs)
     plan = []
-    for ep in range(epochs_whole):
+    for ep in range(epochs_whole) if args.loss == "pointwise" else ():
         order = list(range(len(train_ids)))
         rng.shuffle(order)
         chunk = 2048
@@ -585,6 +644,8 @@ def main():
         bs = batches(train_ids, order, args.tokens_per_batch)
         rng.shuffle(bs)
         plan.extend(bs)
+    if args.loss == "listwise":
+        plan = question_batches(train_rows, train_ids, args.tokens_per_batch, epochs_whole, rng)
     plan = plan[: int(len(plan) * args.epochs / epochs_whole)]
     warmup = max(1, len(plan) // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -594,10 +655,13 @@ def main():
     model.train()
     running = 0.0
     for step, b in enumerate(plan):
-        t, m = tensors(train_ids, b)
-        loss = F.binary_cross_entropy_with_logits(
-            model(t, m), labels[b], weight=row_weight[b], pos_weight=pos_weight
-        )
+        if args.loss == "listwise":
+            loss = listwise_loss(model, train_ids, labels, b, args.tokens_per_batch)
+        else:
+            t, m = tensors(train_ids, b)
+            loss = F.binary_cross_entropy_with_logits(
+                model(t, m), labels[b], weight=row_weight[b], pos_weight=pos_weight
+            )
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -619,6 +683,7 @@ def main():
         "epochs": args.epochs,
         "lr": args.lr,
         "head_lr": args.head_lr,
+        "loss": args.loss,
         "balance": args.balance,
         "unanswerable_weight": args.unanswerable_weight,
         "tokens_per_batch": args.tokens_per_batch,
