@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, LogFormat, RawConfig, ReaderMode, VectorMode};
 use crate::engine::{Engine, Writer};
-use crate::index::{ensure_index, IndexState};
+use crate::index::IndexState;
 use crate::ingest;
 use crate::quote::{DiffOp, Verdict};
 use crate::search::{Filters, SearchMode, SearchRequest};
@@ -427,30 +427,30 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
     let t = Instant::now();
     // A running server is this index's one writer.
     let _claim = crate::index::claim_writer(&config.index_dir)?;
-    let manifest = crate::index::current_manifest(&config.index_dir);
-    if let Some(m) = manifest
-        .as_ref()
-        .filter(|m| !force && !strict && m.updatable())
-    {
-        if ingest::unchanged(&config.corpus_dir, &m.files)?
-            && crate::index::open(&config.index_dir).is_ok()
-        {
-            println!(
-                "index is up to date: {} documents, {} passages ({:.2}s)",
-                m.documents,
-                m.passages,
-                t.elapsed().as_secs_f64()
-            );
-            return Ok(());
+    // One open of the live generation: its file records decide whether
+    // anything changed and which files need reading, and the sync starts
+    // from it, so the file log is parsed once.
+    let opened = crate::index::open(&config.index_dir).ok();
+    let corpus = {
+        let held = opened.as_ref().and_then(|g| g.manifest().ok());
+        if let Some(m) = held.as_ref().filter(|m| !force && !strict && m.updatable()) {
+            if ingest::unchanged(&config.corpus_dir, &m.files)? {
+                println!(
+                    "index is up to date: {} documents, {} passages ({:.2}s)",
+                    m.documents,
+                    m.passages,
+                    t.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
         }
-    }
-    let previous = manifest.map(|m| m.files);
-    let corpus = ingest::load_corpus_with(
-        &config.corpus_dir,
-        previous.as_ref(),
-        Some(&crate::index::pdf_texts(&config.index_dir)),
-        crate::docstore::Store::open(&config.index_dir).as_ref(),
-    )?;
+        ingest::load_corpus_with(
+            &config.corpus_dir,
+            held.as_ref().map(|m| &m.files),
+            Some(&crate::index::pdf_texts(&config.index_dir)),
+            crate::docstore::Store::open(&config.index_dir).as_ref(),
+        )?
+    };
     report_problems(&corpus.problems);
     if strict && !corpus.problems.is_empty() {
         anyhow::bail!(
@@ -467,7 +467,7 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
         )
         .expect("static template"),
     );
-    let state = ensure_index(&corpus, &config.index_dir, force, &mut |n| {
+    let (state, _) = crate::index::sync(&corpus, &config.index_dir, force, opened, &mut |n| {
         bar.set_position(n as u64);
         Ok(())
     })?;

@@ -157,10 +157,16 @@ impl Engine {
         index_dir: &Path,
         vectors: VectorMode,
     ) -> Result<(Engine, IndexState, Vec<ingest::Problem>)> {
-        let previous = index::current_manifest(index_dir).map(|m| m.files);
-        let mut corpus = read_corpus(corpus_dir, index_dir, previous.as_ref())?;
-        let mut state = index::ensure_index(&corpus, index_dir, false, &mut |_| Ok(()))?;
-        let index = match index::open(index_dir) {
+        // One open of the live generation serves both the corpus read
+        // (its file records let unchanged files skip re-reading) and the
+        // sync, so the file log is parsed once per start.
+        let opened = index::open(index_dir).ok();
+        let mut corpus = {
+            let held = opened.as_ref().and_then(|g| g.manifest().ok());
+            read_corpus(corpus_dir, index_dir, held.as_ref().map(|m| &m.files))?
+        };
+        let (mut state, synced) = index::sync(&corpus, index_dir, false, opened, &mut |_| Ok(()))?;
+        let index = match synced.map_or_else(|| index::open(index_dir), Ok) {
             Ok(i) => i,
             Err(e) => {
                 tracing::warn!(error = %e, "index unreadable; rebuilding");

@@ -275,13 +275,6 @@ pub fn current_generation(index_dir: &Path) -> Option<PathBuf> {
     valid.then(|| index_dir.join(name))
 }
 
-/// Reads the live generation's manifest (its last commit's payload and
-/// the file log it vouches for).
-pub(crate) fn current_manifest(index_dir: &Path) -> Option<Manifest> {
-    let dir = current_generation(index_dir)?;
-    manifest_of(&Index::open_in_dir(&dir).ok()?, &dir).ok()
-}
-
 /// The manifest header a generation's last commit carries, if readable.
 fn header_of(index: &Index) -> Option<Manifest> {
     serde_json::from_str(&index.load_metas().ok()?.payload?).ok()
@@ -434,13 +427,27 @@ pub fn ensure_index(
     force: bool,
     progress: Progress,
 ) -> Result<IndexState> {
+    Ok(sync(corpus, index_dir, force, None, progress)?.0)
+}
+
+/// [`ensure_index`], starting from `opened`: the live generation as the
+/// caller opened it to read the corpus against its file records, so the
+/// file log is read once per start, not once per step. Hands back the
+/// generation it found fresh or updated, its reader at the last commit;
+/// `None` after a build (open the new generation).
+pub(crate) fn sync(
+    corpus: &ingest::Corpus,
+    index_dir: &Path,
+    force: bool,
+    opened: Option<OpenIndex>,
+    progress: Progress,
+) -> Result<(IndexState, Option<OpenIndex>)> {
     // Checked under the lock: another process may have just built it.
     let _lock = lock(index_dir)?;
     remove_abandoned_builds(index_dir);
-    let manifest = current_manifest(index_dir);
     let fingerprint = manifest::fingerprint(&corpus.files);
     let passages: usize = corpus.documents.iter().map(|d| d.segments.len()).sum();
-    let mut full = |why: &str| -> Result<IndexState> {
+    let mut full = |why: &str| -> Result<(IndexState, Option<OpenIndex>)> {
         build(
             index_dir,
             &corpus.documents,
@@ -448,21 +455,31 @@ pub fn ensure_index(
             &fingerprint,
             &mut *progress,
         )?;
-        Ok(IndexState::Rebuilt(why.to_string()))
+        Ok((IndexState::Rebuilt(why.to_string()), None))
     };
-    let m = match manifest {
-        _ if force => return full("rebuild requested"),
-        None if current_generation(index_dir).is_some() => {
-            return full("the index was unreadable (no readable manifest)")
-        }
-        None => return full("no index yet"),
-        Some(m) if !m.updatable() => return full("the analysis or the schema changed"),
-        Some(m) => m,
+    if force {
+        return full("rebuild requested");
+    }
+    let Some(live) = current_generation(index_dir) else {
+        return full("no index yet");
     };
-    let generation = match open(index_dir) {
-        Err(_) => return full("the index was unreadable"),
-        Ok(o) => o,
+    // `opened` is only good while its generation is still the live one.
+    let generation = match opened.filter(|g| g.dir == live) {
+        Some(g) => g,
+        None => match open(index_dir) {
+            Ok(g) => g,
+            Err(_) => return full(unreadable_reason(&live)),
+        },
     };
+    let Ok(mut m) = generation.manifest() else {
+        return full("the index was unreadable (no readable manifest)");
+    };
+    if !m.updatable() {
+        return full("the analysis or the schema changed");
+    }
+    // Commits made since the caller opened it (`manifest` caught up the
+    // header and the log; the searcher is brought level here).
+    generation.reader.reload()?;
     // The manifest travels in the commit, so the two cannot disagree unless
     // something outside verbatim changed the index: rebuilt then, never
     // served half-known.
@@ -470,7 +487,8 @@ pub fn ensure_index(
         return full("the index and its manifest disagreed");
     }
     if m.fingerprint == fingerprint {
-        return Ok(IndexState::Fresh);
+        drop(m);
+        return Ok((IndexState::Fresh, Some(generation)));
     }
     // Only the files whose content changed, appeared or disappeared.
     let changed: Vec<&String> = corpus
@@ -479,14 +497,15 @@ pub fn ensure_index(
         .filter(|(p, r)| m.files.get(*p).is_none_or(|o| o.sha256 != r.sha256))
         .map(|(p, _)| p)
         .collect();
-    let removed: Vec<&String> = m
+    let removed: Vec<String> = m
         .files
         .keys()
         .filter(|p| !corpus.files.contains_key(*p))
+        .cloned()
         .collect();
     let mut remove_ids: Vec<String> = Vec::new();
-    for p in changed.iter().chain(removed.iter()) {
-        if let Some(old) = m.files.get(*p) {
+    for p in changed.iter().copied().chain(removed.iter()) {
+        if let Some(old) = m.files.get(p) {
             remove_ids.extend(old.doc_ids.iter().cloned());
         }
     }
@@ -506,20 +525,35 @@ pub fn ensure_index(
         documents: corpus.documents.len(),
         passages,
     };
-    let applied = generation
-        .manifest()
-        .and_then(|mut held| generation.apply(&mut held, change))
-        .and_then(|()| generation.finish_merges());
+    let applied = generation.apply(&mut m, change);
+    drop(m);
+    let applied = applied
+        .and_then(|()| generation.finish_merges())
+        .and_then(|()| Ok(generation.reader.reload()?));
     match applied {
-        Ok(()) => Ok(IndexState::Updated(format!(
-            "{} changed or new and {} removed file(s) applied in place",
-            changed.len(),
-            removed.len()
-        ))),
+        Ok(()) => Ok((
+            IndexState::Updated(format!(
+                "{} changed or new and {} removed file(s) applied in place",
+                changed.len(),
+                removed.len()
+            )),
+            Some(generation),
+        )),
         Err(e) => {
             tracing::warn!(error = %e, "in-place update failed; rebuilding");
+            drop(generation);
             full("an in-place update failed")
         }
+    }
+}
+
+/// Why the live generation in `dir` could not be opened, for the rebuild
+/// it forces.
+fn unreadable_reason(dir: &Path) -> &'static str {
+    match Index::open_in_dir(dir).ok().as_ref().and_then(header_of) {
+        None => "the index was unreadable (no readable manifest)",
+        Some(h) if !h.is_current_version() => "the analysis or the schema changed",
+        Some(_) => "the index was unreadable",
     }
 }
 
@@ -579,4 +613,50 @@ pub(crate) fn dir_size(dir: &Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus_with(dir: &Path, files: &[(&str, &str)]) -> ingest::Corpus {
+        for (name, text) in files {
+            fs::write(dir.join(name), text).unwrap();
+        }
+        ingest::load_corpus(dir).unwrap()
+    }
+
+    #[test]
+    fn a_generation_opened_before_another_build_is_not_reused() {
+        let (c, idx) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let corpus = corpus_with(c.path(), &[("a.md", "Alpha beta.")]);
+        ensure_index(&corpus, idx.path(), false, &mut |_| Ok(())).unwrap();
+        let stale = open(idx.path()).unwrap();
+        // Another process rebuilds between this one's open and its lock.
+        ensure_index(&corpus, idx.path(), true, &mut |_| Ok(())).unwrap();
+        let (state, synced) =
+            sync(&corpus, idx.path(), false, Some(stale), &mut |_| Ok(())).unwrap();
+        assert_eq!(state, IndexState::Fresh);
+        assert_eq!(synced.unwrap().dir, current_generation(idx.path()).unwrap());
+    }
+
+    #[test]
+    fn a_generation_opened_before_a_commit_catches_up_to_it() {
+        let (c, idx) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let before = corpus_with(c.path(), &[("a.md", "Alpha beta.")]);
+        ensure_index(&before, idx.path(), false, &mut |_| Ok(())).unwrap();
+        let stale = open(idx.path()).unwrap();
+        // Another process applies a change in place to the same generation.
+        let after = corpus_with(c.path(), &[("b.md", "Gamma delta.")]);
+        let (state, _) = sync(&after, idx.path(), false, None, &mut |_| Ok(())).unwrap();
+        assert!(matches!(state, IndexState::Updated(_)), "{state:?}");
+        // The stale open sees that commit (manifest and searcher) rather
+        // than taking the index for one that disagrees with its manifest.
+        let (state, synced) =
+            sync(&after, idx.path(), false, Some(stale), &mut |_| Ok(())).unwrap();
+        assert_eq!(state, IndexState::Fresh);
+        let synced = synced.unwrap();
+        assert_eq!(synced.reader.searcher().num_docs(), 2);
+        assert_eq!(synced.manifest().unwrap().files.len(), 2);
+    }
 }
