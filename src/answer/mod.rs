@@ -109,10 +109,12 @@ pub struct AskRequest {
     pub filters: Filters,
 }
 
-/// Candidates the reader reads at least (the ranker's best): enough to hold
-/// the answer sentence for most questions the ranker finds at all, few
-/// enough to stay within the ask latency target.
-const READ_CANDIDATES: usize = 8;
+/// Candidates the reader reads (the ranker's best), or the answers asked
+/// for when more. On the two validation articles, reading 8 instead of 4
+/// gave the same answers end to end, and no depth past 2 changed the
+/// top-1 rate (BENCHMARKS.md, *How deep the reader reads*); each pair
+/// read costs a sizeable share of the ask latency budget.
+const READ_CANDIDATES: usize = 4;
 
 /// The ranker's score of a candidate's features: the lexical model, plus
 /// the cosines weighted by `semantic` when there are any. The served path
@@ -434,7 +436,7 @@ pub(crate) fn ask<'a>(
             r,
             &req.question,
             &mut cands,
-            READ_CANDIDATES.max(pool),
+            READ_CANDIDATES.max(req.limit),
         )?),
         None => None,
     };
