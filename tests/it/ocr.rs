@@ -150,3 +150,69 @@ fn without_tesseract_scans_are_skipped_with_the_package_to_install() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("indexed 1 documents"), "{stdout}");
 }
+
+#[test]
+fn a_scan_is_read_by_ocr_once_and_then_from_the_text_cache() {
+    assert!(
+        tesseract_installed(),
+        "needs Tesseract: run scripts/test.sh"
+    );
+    // A Tesseract that logs each call, then runs the real one (children
+    // get no PATH, so both are named by absolute path).
+    let real = std::process::Command::new("sh")
+        .args(["-c", "command -v tesseract"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("calls.log");
+    let wrapper = bin.path().join("tesseract");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{real}' \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let ocr_calls = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("stdin"))
+            .count()
+    };
+    let corpus = scanned_corpus();
+    let idx = tempfile::tempdir().unwrap();
+    let index = |force: bool| {
+        let args: &[&str] = if force {
+            &["index", "--force"]
+        } else {
+            &["index"]
+        };
+        let out = super::support::verbatim_cmd(args, corpus.path(), idx.path())
+            .env("VERBATIM_TESSERACT", &wrapper)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("skipped"), "{stderr}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = index(false);
+    assert!(first.contains("indexed 4 documents"), "{first}");
+    let read = ocr_calls();
+    // memo.png, pages.tif (one call for its pages) and scan.pdf's pages.
+    assert!(read >= 3, "OCR ran {read} times");
+    // Without the document store, a rebuild reads every file again: the
+    // scans come from the text cache, not from Tesseract.
+    std::fs::remove_file(idx.path().join("docs.store")).unwrap();
+    let second = index(true);
+    assert!(second.contains("indexed 4 documents"), "{second}");
+    assert_eq!(ocr_calls(), read, "a cached scan was read by OCR again");
+}
