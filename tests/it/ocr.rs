@@ -167,19 +167,10 @@ fn a_scan_is_read_by_ocr_once_and_then_from_the_text_cache() {
     let bin = tempfile::tempdir().unwrap();
     let log = bin.path().join("calls.log");
     let wrapper = bin.path().join("tesseract");
-    std::fs::write(
+    super::support::write_script(
         &wrapper,
-        format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{real}' \"$@\"\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+        &format!("echo \"$*\" >> '{}'\nexec '{real}' \"$@\"\n", log.display()),
+    );
     let ocr_calls = || {
         std::fs::read_to_string(&log)
             .unwrap_or_default()

@@ -197,16 +197,13 @@ fn the_extractor_child_gets_no_token_and_no_environment() {
     let dir = tempfile::tempdir().unwrap();
     let seen = dir.path().join("env.txt");
     let helper = dir.path().join("extractor.sh");
-    std::fs::write(
+    super::support::write_script(
         &helper,
-        format!(
-            "#!/bin/sh\nenv > '{}'\ncat > /dev/null\nprintf '{{\"pages\": [\"Page one text.\"]}}'\n",
+        &format!(
+            "env > '{}'\ncat > /dev/null\nprintf '{{\"pages\": [\"Page one text.\"]}}'\n",
             seen.display()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let (stderr, docs) = index_with(
         Path::new(env!("CARGO_BIN_EXE_verbatim")),
         &[

@@ -284,16 +284,13 @@ async fn a_write_answered_408_is_never_applied() {
     let idx = tempfile::tempdir().unwrap();
     std::fs::write(corpus.path().join("note.md"), "A first note.\n").unwrap();
     let helper = idx.path().join("slow-extractor.sh");
-    std::fs::write(
+    super::support::write_script(
         &helper,
-        format!(
-            "#!/bin/sh\n/bin/sleep 3\nexec '{}' \"$@\"\n",
+        &format!(
+            "/bin/sleep 3\nexec '{}' \"$@\"\n",
             env!("CARGO_BIN_EXE_verbatim")
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let env = [
         ("VERBATIM_TOKEN", TOKEN),
         ("VERBATIM_VECTORS", "off"),
