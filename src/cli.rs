@@ -444,11 +444,10 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
                 return Ok(());
             }
         }
-        ingest::load_corpus_with(
+        crate::engine::read_corpus(
             &config.corpus_dir,
+            &config.index_dir,
             held.as_ref().map(|m| &m.files),
-            Some(&crate::index::pdf_texts(&config.index_dir)),
-            crate::docstore::Store::open(&config.index_dir).as_ref(),
         )?
     };
     report_problems(&corpus.problems);

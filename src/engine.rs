@@ -454,7 +454,7 @@ fn open_semantic(passages: usize, index_dir: &Path, mode: VectorMode) -> Result<
 /// back from the document store (and its pages of the PDF text cache)
 /// rather than parsed again; `previous` is the manifest's record of the
 /// files, by which unchanged ones are known.
-fn read_corpus(
+pub(crate) fn read_corpus(
     corpus_dir: &Path,
     index_dir: &Path,
     previous: Option<&std::collections::BTreeMap<String, ingest::FileRecord>>,

@@ -497,15 +497,19 @@ pub(crate) fn sync(
         .filter(|(p, r)| m.files.get(*p).is_none_or(|o| o.sha256 != r.sha256))
         .map(|(p, _)| p)
         .collect();
-    let removed: Vec<String> = m
+    let removed: Vec<&String> = m
         .files
         .keys()
         .filter(|p| !corpus.files.contains_key(*p))
-        .cloned()
         .collect();
+    let summary = format!(
+        "{} changed or new and {} removed file(s) applied in place",
+        changed.len(),
+        removed.len()
+    );
     let mut remove_ids: Vec<String> = Vec::new();
-    for p in changed.iter().copied().chain(removed.iter()) {
-        if let Some(old) = m.files.get(p) {
+    for p in changed.iter().chain(removed.iter()) {
+        if let Some(old) = m.files.get(*p) {
             remove_ids.extend(old.doc_ids.iter().cloned());
         }
     }
@@ -531,14 +535,7 @@ pub(crate) fn sync(
         .and_then(|()| generation.finish_merges())
         .and_then(|()| Ok(generation.reader.reload()?));
     match applied {
-        Ok(()) => Ok((
-            IndexState::Updated(format!(
-                "{} changed or new and {} removed file(s) applied in place",
-                changed.len(),
-                removed.len()
-            )),
-            Some(generation),
-        )),
+        Ok(()) => Ok((IndexState::Updated(summary), Some(generation))),
         Err(e) => {
             tracing::warn!(error = %e, "in-place update failed; rebuilding");
             drop(generation);
@@ -626,12 +623,24 @@ mod tests {
         ingest::load_corpus(dir).unwrap()
     }
 
-    #[test]
-    fn a_generation_opened_before_another_build_is_not_reused() {
+    /// A corpus folder holding a.md, its index built, and the generation
+    /// opened then (what a start holds while it reads the corpus).
+    fn opened_early() -> (
+        tempfile::TempDir,
+        tempfile::TempDir,
+        ingest::Corpus,
+        OpenIndex,
+    ) {
         let (c, idx) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let corpus = corpus_with(c.path(), &[("a.md", "Alpha beta.")]);
         ensure_index(&corpus, idx.path(), false, &mut |_| Ok(())).unwrap();
         let stale = open(idx.path()).unwrap();
+        (c, idx, corpus, stale)
+    }
+
+    #[test]
+    fn a_generation_opened_before_another_build_is_not_reused() {
+        let (_c, idx, corpus, stale) = opened_early();
         // Another process rebuilds between this one's open and its lock.
         ensure_index(&corpus, idx.path(), true, &mut |_| Ok(())).unwrap();
         let (state, synced) =
@@ -642,10 +651,7 @@ mod tests {
 
     #[test]
     fn a_generation_opened_before_a_commit_catches_up_to_it() {
-        let (c, idx) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let before = corpus_with(c.path(), &[("a.md", "Alpha beta.")]);
-        ensure_index(&before, idx.path(), false, &mut |_| Ok(())).unwrap();
-        let stale = open(idx.path()).unwrap();
+        let (c, idx, _, stale) = opened_early();
         // Another process applies a change in place to the same generation.
         let after = corpus_with(c.path(), &[("b.md", "Gamma delta.")]);
         let (state, _) = sync(&after, idx.path(), false, None, &mut |_| Ok(())).unwrap();
