@@ -3,7 +3,8 @@
 depth d, every validation question is judged as `ask` judges it (the best
 of its first d served candidates by reader logit + ALPHA x ranker score,
 answered when that score reaches the threshold), the threshold chosen on
-one validation article and measured on the other, both ways, pooled.
+one validation article and measured on the other, both ways, pooled
+(judges.py's `point` and `rates`).
 
   train.py --squad … --squad2 … --candidates FILE --evaluate DIR --dump /tmp/v.jsonl
   python3 scripts/reader/depth.py /tmp/v.jsonl ALPHA
@@ -15,40 +16,33 @@ gold string, answered or not) over the answerable questions.
 import json
 import sys
 
-
-def rates(qs, t):
-    """Answerable right and unanswerable refused at threshold t."""
-    na = sum(1 for a, _, _ in qs if a)
-    nu = len(qs) - na
-    right = sum(1 for a, s, ok in qs if a and ok and s >= t) / max(1, na)
-    refused = sum(1 for a, s, _ in qs if not a and s < t) / max(1, nu)
-    return right, refused, na, nu
+from judges import point, rates
 
 
 def main():
     rows = [json.loads(line) for line in open(sys.argv[1])]
     alpha = float(sys.argv[2])
     for depth in range(1, 9):
-        per = {}
+        # Per question: (article, answerable, best score, best holds gold).
+        judged = []
         for q in rows:
             cs = q["candidates"][:depth]
-            if not cs:
-                judged = (q["answerable"], float("-inf"), False)
-            else:
-                best = max(cs, key=lambda c: c["logit"] + alpha * c["score"])
-                judged = (q["answerable"], best["logit"] + alpha * best["score"], best["gold"])
-            per.setdefault(q["article"], []).append(judged)
+            best = max(cs, key=lambda c: c["logit"] + alpha * c["score"]) if cs else None
+            score = best["logit"] + alpha * best["score"] if best else float("-inf")
+            judged.append((q["article"], q["answerable"], score, bool(best and best["gold"])))
         tot_r = tot_u = all_a = all_u = 0
-        for held in per:
-            train = [x for a in per if a != held for x in per[a]]
-            t = max(sorted({round(s, 3) for _, s, _ in train}), key=lambda t: sum(rates(train, t)[:2]))
-            r, u, na, nu = rates(per[held], t)
+        for held in sorted({j[0] for j in judged}):
+            tr = [j for j in judged if j[0] != held]
+            te = [j for j in judged if j[0] == held]
+            t = point([j[2] for j in tr], [j[1] for j in tr], [j[3] for j in tr])
+            r, u = rates([j[2] for j in te], [j[1] for j in te], [j[3] for j in te], t)
+            na = sum(j[1] for j in te)
             tot_r += r * na
-            tot_u += u * nu
+            tot_u += u * (len(te) - na)
             all_a += na
-            all_u += nu
-        answerable = [x for a in per for x in per[a] if x[0]]
-        top1 = sum(1 for x in answerable if x[2]) / max(1, len(answerable))
+            all_u += len(te) - na
+        answerable = [j for j in judged if j[1]]
+        top1 = sum(j[3] for j in answerable) / max(1, len(answerable))
         right, refused = tot_r / all_a, tot_u / all_u
         print(
             f"depth {depth}: out-of-fold right {right:.4f} refused {refused:.4f} "

@@ -15,9 +15,6 @@ and logistic combinations of the two with the ranker's score and margins.
 import json, sys, math
 import numpy as np
 
-rows = [json.loads(l) for l in open(sys.argv[1])]
-alpha = float(sys.argv[2]) if len(sys.argv) > 2 else 0.5
-
 def feats(q, a):
     cs = q["candidates"]
     if not cs:
@@ -53,31 +50,38 @@ def logistic(X, y, l2=1.0, iters=3000, lr=0.1):
         w -= lr * g; b -= lr * (p - y).mean()
     return lambda X2: ((X2 - mu) / sd) @ w + b
 
-data = [(q["article"], q["answerable"], feats(q, alpha)) for q in rows]
-data = [d for d in data if d[2]]
-arts = sorted({d[0] for d in data})
-sets = {
-    "mixed score s1": ["s1"],
-    "model_p of ranker top (reader off judge)": ["p0"],
-    "s1 + p_top": ["s1", "p"],
-    "s1 + p0 + r0": ["s1", "p0", "r0"],
-    "s1 + margin + p + z + r": ["s1", "margin", "p", "z", "r"],
-    "all": ["s1", "margin", "p", "z", "r", "p0", "r0", "zmax"],
-}
-for name, keys in sets.items():
-    tot_r = tot_u = 0; na_all = nu_all = 0
-    for held in arts:
-        tr = [d for d in data if d[0] != held]; te = [d for d in data if d[0] == held]
-        Xtr = np.array([[d[2][k] for k in keys] for d in tr]); Xte = np.array([[d[2][k] for k in keys] for d in te])
-        # label: answerable and right (what answering should achieve)
-        ytr = np.array([1.0 if (d[1] and d[2]["right"]) else 0.0 for d in tr])
-        if len(keys) == 1:
-            f = lambda X: X[:, 0]
-        else:
-            f = logistic(Xtr, ytr)
-        t = point(list(f(Xtr)), [d[1] for d in tr], [d[2]["right"] for d in tr])
-        r, u = rates(list(f(Xte)), [d[1] for d in te], [d[2]["right"] for d in te], t)
-        na = sum(d[1] for d in te); nu = len(te) - na
-        tot_r += r * na; tot_u += u * nu; na_all += na; nu_all += nu
-    R, U = tot_r / na_all, tot_u / nu_all
-    print(f"{name:45s} out-of-fold right {R:.4f} refused {U:.4f} mean {(R+U)/2:.4f}")
+def main():
+    rows = [json.loads(l) for l in open(sys.argv[1])]
+    alpha = float(sys.argv[2]) if len(sys.argv) > 2 else 0.5
+    data = [(q["article"], q["answerable"], feats(q, alpha)) for q in rows]
+    data = [d for d in data if d[2]]
+    arts = sorted({d[0] for d in data})
+    sets = {
+        "mixed score s1": ["s1"],
+        "model_p of ranker top (reader off judge)": ["p0"],
+        "s1 + p_top": ["s1", "p"],
+        "s1 + p0 + r0": ["s1", "p0", "r0"],
+        "s1 + margin + p + z + r": ["s1", "margin", "p", "z", "r"],
+        "all": ["s1", "margin", "p", "z", "r", "p0", "r0", "zmax"],
+    }
+    for name, keys in sets.items():
+        tot_r = tot_u = 0; na_all = nu_all = 0
+        for held in arts:
+            tr = [d for d in data if d[0] != held]; te = [d for d in data if d[0] == held]
+            Xtr = np.array([[d[2][k] for k in keys] for d in tr]); Xte = np.array([[d[2][k] for k in keys] for d in te])
+            # label: answerable and right (what answering should achieve)
+            ytr = np.array([1.0 if (d[1] and d[2]["right"]) else 0.0 for d in tr])
+            if len(keys) == 1:
+                f = lambda X: X[:, 0]
+            else:
+                f = logistic(Xtr, ytr)
+            t = point(list(f(Xtr)), [d[1] for d in tr], [d[2]["right"] for d in tr])
+            r, u = rates(list(f(Xte)), [d[1] for d in te], [d[2]["right"] for d in te], t)
+            na = sum(d[1] for d in te); nu = len(te) - na
+            tot_r += r * na; tot_u += u * nu; na_all += na; nu_all += nu
+        R, U = tot_r / na_all, tot_u / nu_all
+        print(f"{name:45s} out-of-fold right {R:.4f} refused {U:.4f} mean {(R+U)/2:.4f}")
+
+
+if __name__ == "__main__":
+    main()

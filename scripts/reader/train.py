@@ -440,7 +440,6 @@ def listwise_loss(model, ids, labels, questions, tokens_per_batch):
     the question's positive rows together, or the null when it has none.
     The rows are scored in length-sorted passes so padding stays small."""
     flat = [i for q in questions for i in q]
-    z = torch.empty(len(flat))
     order = sorted(range(len(flat)), key=lambda k: len(ids[flat[k]]))
     parts, where = [], []
     for b in batches([ids[i] for i in flat], order, tokens_per_batch):
@@ -632,20 +631,21 @@ def main():
         lr=args.lr,
     )
 
-    # Length-bucketed batches: sort by length within shuffled chunks.
-    # Listwise: whole questions per batch, under the same token budget.
     epochs_whole = math.ceil(args.epochs)
-    plan = []
-    for ep in range(epochs_whole) if args.loss == "pointwise" else ():
-        order = list(range(len(train_ids)))
-        rng.shuffle(order)
-        chunk = 2048
-        order = [i for c in range(0, len(order), chunk) for i in sorted(order[c : c + chunk], key=lambda i: len(train_ids[i]))]
-        bs = batches(train_ids, order, args.tokens_per_batch)
-        rng.shuffle(bs)
-        plan.extend(bs)
     if args.loss == "listwise":
+        # Whole questions per batch, under the same token budget.
         plan = question_batches(train_rows, train_ids, args.tokens_per_batch, epochs_whole, rng)
+    else:
+        # Length-bucketed batches: sort by length within shuffled chunks.
+        plan = []
+        for _ in range(epochs_whole):
+            order = list(range(len(train_ids)))
+            rng.shuffle(order)
+            chunk = 2048
+            order = [i for c in range(0, len(order), chunk) for i in sorted(order[c : c + chunk], key=lambda i: len(train_ids[i]))]
+            bs = batches(train_ids, order, args.tokens_per_batch)
+            rng.shuffle(bs)
+            plan.extend(bs)
     plan = plan[: int(len(plan) * args.epochs / epochs_whole)]
     warmup = max(1, len(plan) // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
