@@ -111,9 +111,9 @@ pub struct AskRequest {
 
 /// Candidates the reader reads (the ranker's best), or the answers asked
 /// for when more. On the two validation articles, reading 8 instead of 4
-/// gave the same answers end to end, and no depth past 2 changed the
-/// top-1 rate (BENCHMARKS.md, *How deep the reader reads*); each pair
-/// read costs a sizeable share of the ask latency budget.
+/// gave the same figures end to end, and the top-1 rate was the same at
+/// every depth from 3 to 8 (BENCHMARKS.md, *How deep the reader reads*);
+/// each pair read costs a sizeable share of the ask latency budget.
 const READ_CANDIDATES: usize = 4;
 
 /// The ranker's score of a candidate's features: the lexical model, plus
