@@ -650,12 +650,102 @@ pub(crate) fn close_compounds(text: &str, stems: &mut [Token], wanted: &dyn Fn(&
     }
 }
 
-/// The English stem of one folded word (what search matches it by).
+/// The English stem of one folded word (what search matches it by),
+/// through the process's [`StemCache`].
 pub(crate) fn stem(word: &str) -> String {
-    stemmed(word)
+    if let Some(stem) = STEM_CACHE.get(word) {
+        return stem;
+    }
+    let stem = stemmed(word)
         .into_iter()
         .next()
-        .map_or_else(|| word.to_string(), |t| t.text)
+        .map_or_else(|| word.to_string(), |t| t.text);
+    STEM_CACHE.insert(word, &stem);
+    stem
+}
+
+/// Words [`stem`]'s cache keeps before starting over: a few MB.
+const STEM_CACHE_CAPACITY: usize = 50_000;
+
+/// The process's cache of [`stem`]: every search highlights its hits by
+/// stem, each page asks for the stems of its words again, and a word's
+/// stem through the whole analyzer costs about as much as the rest of
+/// its highlighting. A stem is a pure function of the word, so a cached
+/// one is the one the analyzer gives (a test checks it).
+static STEM_CACHE: StemCache = StemCache::new();
+
+/// A bounded word → stem map shared by every thread, with its hit count.
+struct StemCache {
+    /// Word → stem; emptied when it reaches [`STEM_CACHE_CAPACITY`]
+    /// (simplest bound: the words a corpus's searches need come back at
+    /// once).
+    stems: std::sync::Mutex<Option<rustc_hash::FxHashMap<Box<str>, Box<str>>>>,
+    /// Look-ups answered from the map.
+    hits: std::sync::atomic::AtomicU64,
+    /// Look-ups that ran the analyzer.
+    misses: std::sync::atomic::AtomicU64,
+}
+
+/// What the stem cache holds and how often it answered, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StemCacheStats {
+    /// Words held now.
+    pub(crate) words: usize,
+    /// Look-ups answered from the cache since start.
+    pub(crate) hits: u64,
+    /// Look-ups that ran the stemmer since start.
+    pub(crate) misses: u64,
+}
+
+impl StemCache {
+    const fn new() -> Self {
+        StemCache {
+            stems: std::sync::Mutex::new(None),
+            hits: std::sync::atomic::AtomicU64::new(0),
+            misses: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn get(&self, word: &str) -> Option<String> {
+        use std::sync::atomic::Ordering::Relaxed;
+        // A poisoned lock only means another thread panicked mid-insert
+        // of a pure value: the map is still right.
+        let stems = self.stems.lock().unwrap_or_else(|e| e.into_inner());
+        match stems.as_ref().and_then(|m| m.get(word)) {
+            Some(stem) => {
+                self.hits.fetch_add(1, Relaxed);
+                Some(stem.to_string())
+            }
+            None => {
+                self.misses.fetch_add(1, Relaxed);
+                None
+            }
+        }
+    }
+
+    fn insert(&self, word: &str, stem: &str) {
+        let mut stems = self.stems.lock().unwrap_or_else(|e| e.into_inner());
+        let map = stems.get_or_insert_with(Default::default);
+        if map.len() >= STEM_CACHE_CAPACITY {
+            map.clear();
+        }
+        map.insert(word.into(), stem.into());
+    }
+
+    fn stats(&self) -> StemCacheStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        let stems = self.stems.lock().unwrap_or_else(|e| e.into_inner());
+        StemCacheStats {
+            words: stems.as_ref().map_or(0, |m| m.len()),
+            hits: self.hits.load(Relaxed),
+            misses: self.misses.load(Relaxed),
+        }
+    }
+}
+
+/// The stem cache's size and hit counts so far.
+pub(crate) fn stem_cache_stats() -> StemCacheStats {
+    STEM_CACHE.stats()
 }
 
 /// The unstemmed analyzer, for exact phrases.
@@ -731,6 +821,39 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(tokenize_ascii(text.as_bytes()), tokenize_unicode(&text));
         }
+    }
+
+    /// A stem from the process's cache is the analyzer's, on the first
+    /// look-up (which fills it) and on the next (which reads it).
+    #[test]
+    fn cached_stems_are_the_analyzers() {
+        let words = STEMMER_EXCEPTIONS
+            .iter()
+            .copied()
+            .chain(spelling::VARIANTS.iter().flat_map(|(b, a)| [*b, *a]))
+            .chain([
+                "robots",
+                "running",
+                "homegrown",
+                "japan",
+                "6.3",
+                "東京",
+                "straße",
+            ]);
+        for w in words {
+            let want = stemmed(w)
+                .into_iter()
+                .next()
+                .map_or_else(|| w.to_string(), |t| t.text);
+            assert_eq!(stem(w), want, "{w}");
+            let before = stem_cache_stats().hits;
+            assert_eq!(stem(w), want, "{w}, cached");
+            assert!(
+                stem_cache_stats().hits > before,
+                "{w} was not read from the cache"
+            );
+        }
+        assert!(stem_cache_stats().words > 0);
     }
 
     /// `fold` without its fast paths: the definition they must agree with.

@@ -55,6 +55,11 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
 
 /// Sets the gauges `/metrics` reports from the current engine and process.
 fn record_gauges(state: &AppState) {
+    let stems = crate::analysis::stem_cache_stats();
+    metrics::gauge!("verbatim_stem_cache_words").set(stems.words as f64);
+    metrics::counter!("verbatim_stem_cache_lookups_total", "result" => "hit").absolute(stems.hits);
+    metrics::counter!("verbatim_stem_cache_lookups_total", "result" => "miss")
+        .absolute(stems.misses);
     if let Ok(engine) = state.engine() {
         metrics::gauge!("verbatim_documents").set(engine.document_count() as f64);
         metrics::gauge!("verbatim_passages").set(engine.passage_count() as f64);

@@ -82,6 +82,13 @@ pub(crate) struct Highlighter<'p> {
     ids: FxHashMap<String, u32>,
     /// What each word (by id) is to the query.
     words: Vec<Word>,
+    /// Whether each word (by id) can start a highlight: a pattern starts
+    /// at it or it is a closed form. Most words cannot, and this compact
+    /// copy lets a passage skip them without reading their [`Word`].
+    active: Vec<bool>,
+    /// Whether any word so far is longer than the analyzers keep (until
+    /// one is, a passage's words need no filtering).
+    any_long: bool,
     /// Stems of the closed forms of the page's hyphenated compounds.
     closed_stems: FxHashMap<String, String>,
 }
@@ -175,6 +182,8 @@ impl<'p> Highlighter<'p> {
             closed,
             ids: FxHashMap::default(),
             words: Vec::new(),
+            active: Vec::new(),
+            any_long: false,
             closed_stems: FxHashMap::default(),
         }
     }
@@ -213,6 +222,8 @@ impl<'p> Highlighter<'p> {
             }
         };
         let id = self.words.len() as u32;
+        self.active.push(!word.starts.is_empty() || word.joined);
+        self.any_long |= word.long;
         self.words.push(word);
         self.ids.insert(text.to_string(), id);
         id
@@ -273,15 +284,24 @@ impl<'p> Highlighter<'p> {
     ) -> Vec<Span> {
         // The passage's words as both analyzers see them (long tokens are
         // dropped by both).
-        let words: Vec<PageWord> = all
-            .iter()
-            .copied()
-            .filter(|w| !self.words[w.id as usize].long)
-            .collect();
+        let kept: Vec<PageWord>;
+        let words: &[PageWord] = if self.any_long {
+            kept = all
+                .iter()
+                .copied()
+                .filter(|w| !self.words[w.id as usize].long)
+                .collect();
+            &kept
+        } else {
+            all
+        };
         let stem_of = |id: u32| self.words[id as usize].stem.as_deref();
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         for w in 0..words.len() {
             let token = words[w];
+            if !self.active[token.id as usize] {
+                continue;
+            }
             let word = &self.words[token.id as usize];
             for &i in &word.starts {
                 let p = &self.patterns[i];

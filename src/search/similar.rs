@@ -136,15 +136,26 @@ fn alike(passages: &[Vec<u32>], sets: &[Vec<u64>], a: usize, b: usize) -> bool {
     if (na.min(nb) as f64) < MIN_JACCARD * na.max(nb) as f64 {
         return false;
     }
-    let inter = intersection(&sets[a], &sets[b]);
+    // inter / (na + nb - inter) >= t  <=>  inter >= t (na + nb) / (1 + t);
+    // rounded down, so float error can only make the early exit rarer (the
+    // ratio below decides).
+    let need = (MIN_JACCARD * (na + nb) as f64 / (1.0 + MIN_JACCARD)).floor() as usize;
+    let Some(inter) = overlap_of_at_least(&sets[a], &sets[b], need) else {
+        return false;
+    };
     let union = na + nb - inter;
     union > 0 && inter as f64 / union as f64 >= MIN_JACCARD
 }
 
-/// How many elements two sorted, deduplicated sets share.
-fn intersection(a: &[u64], b: &[u64]) -> usize {
+/// How many elements two sorted, deduplicated sets share, or `None` as
+/// soon as fewer than `need` can be shared (most candidate pairs fail
+/// early: one set's rarest words are not in the other).
+fn overlap_of_at_least(a: &[u64], b: &[u64], need: usize) -> Option<usize> {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
+        if n + (a.len() - i).min(b.len() - j) < need {
+            return None;
+        }
         match a[i].cmp(&b[j]) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
@@ -155,7 +166,7 @@ fn intersection(a: &[u64], b: &[u64]) -> usize {
             }
         }
     }
-    n
+    (n >= need).then_some(n)
 }
 
 #[cfg(test)]

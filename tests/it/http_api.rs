@@ -554,9 +554,17 @@ async fn metrics_are_prometheus_text() {
         "verbatim_passages 67",
         "verbatim_documents 10",
         "verbatim_index_size_bytes",
+        "verbatim_stem_cache_words",
     ] {
         assert!(text.contains(needle), "metrics lack {needle}:\n{text}");
     }
+    // The search stemmed its hits' words, so the cache was asked.
+    let lookups: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("verbatim_stem_cache_lookups_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(lookups > 0.0, "no stem look-ups counted:\n{text}");
 }
 
 #[tokio::test]
