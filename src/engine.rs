@@ -404,6 +404,13 @@ impl Engine {
         self.snapshot.vectors().map(|v| (v.len(), v.pending()))
     }
 
+    /// The recent query vectors held, and the look-ups they answered and
+    /// missed since start, when vectors are on (the model's vectors are
+    /// shared by the process, so these count every engine's queries).
+    pub fn query_vector_cache(&self) -> Option<(usize, u64, u64)> {
+        self.snapshot.vectors().map(|v| v.query_cache())
+    }
+
     /// Bytes on disk of the open index generation.
     pub fn index_size_bytes(&self) -> u64 {
         self.snapshot.index_size_bytes()

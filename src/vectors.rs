@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
@@ -128,6 +128,11 @@ pub(crate) struct Vectors {
     /// Recent query vectors by text: paging through a search, or the same
     /// question from many readers, embeds once. Cleared when full.
     queries: Mutex<HashMap<String, Vector>>,
+    /// Query vectors found among the recent ones (`recent_query`), since
+    /// start (`/metrics`: whether the cache pays).
+    query_hits: AtomicU64,
+    /// Query vectors `embed_query` had the model compute, since start.
+    query_misses: AtomicU64,
     /// Texts a running fill has still to embed (0 when every text of every
     /// open corpus has its vector): for `/metrics`, status and the choice
     /// between hybrid and lexical.
@@ -151,6 +156,8 @@ impl Vectors {
             reader: OnceLock::new(),
             memo: RwLock::default(),
             queries: Mutex::default(),
+            query_hits: AtomicU64::new(0),
+            query_misses: AtomicU64::new(0),
             pending: AtomicUsize::new(0),
         });
         all.insert(model_dir.to_path_buf(), v.clone());
@@ -169,11 +176,16 @@ impl Vectors {
 
     /// The vector of a query the model read recently, without running it.
     pub(crate) fn recent_query(&self, text: &str) -> Option<Vector> {
-        self.queries
+        let v = self
+            .queries
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(text)
-            .copied()
+            .copied();
+        if v.is_some() {
+            self.query_hits.fetch_add(1, Ordering::Relaxed);
+        }
+        v
     }
 
     /// The vector of a query or question (kept among the recent ones,
@@ -182,6 +194,7 @@ impl Vectors {
         if let Some(v) = self.recent_query(text) {
             return Ok(v);
         }
+        self.query_misses.fetch_add(1, Ordering::Relaxed);
         let v = self
             .embedder
             .embed(&[text])?
@@ -193,6 +206,17 @@ impl Vectors {
         }
         q.insert(text.to_string(), v);
         Ok(v)
+    }
+
+    /// The recent query vectors held, and how many look-ups found theirs
+    /// there and how many ran the model, since start.
+    pub(crate) fn query_cache(&self) -> (usize, u64, u64) {
+        let held = self.queries.lock().unwrap_or_else(|e| e.into_inner()).len();
+        (
+            held,
+            self.query_hits.load(Ordering::Relaxed),
+            self.query_misses.load(Ordering::Relaxed),
+        )
     }
 
     /// Vectors of many texts, computed now in length-sorted batches, never

@@ -71,6 +71,13 @@ fn record_gauges(state: &AppState) {
             metrics::gauge!("verbatim_resident_bytes", "kind" => "file").set(file as f64);
             metrics::gauge!("verbatim_resident_bytes", "kind" => "anonymous").set(anonymous as f64);
         }
+        if let Some((held, hits, misses)) = engine.query_vector_cache() {
+            metrics::gauge!("verbatim_query_vector_cache_texts").set(held as f64);
+            metrics::counter!("verbatim_query_vector_cache_lookups_total", "result" => "hit")
+                .absolute(hits);
+            metrics::counter!("verbatim_query_vector_cache_lookups_total", "result" => "miss")
+                .absolute(misses);
+        }
         if let Some((stored, pending)) = engine.vector_counts() {
             metrics::gauge!("verbatim_vectors_stored").set(stored as f64);
             metrics::gauge!("verbatim_vectors_pending").set(pending as f64);

@@ -70,6 +70,21 @@ fn plain_words_rank_hybrid_and_query_syntax_stays_lexical() {
     );
 }
 
+/// A query searched again (the page re-runs its search on every tab
+/// switch) takes its vector from the recent ones, and the counts say so.
+#[test]
+fn a_repeated_query_reuses_its_vector() {
+    let e = engine();
+    let q = "which factories do robots staff at night";
+    search(e, q, None, 5, 0);
+    let (held, hits, _) = e.query_vector_cache().expect("vectors are on");
+    assert!(held > 0);
+    let again = search(e, q, None, 5, 0);
+    assert_eq!(again.mode, SearchMode::Hybrid);
+    let (_, hits_after, _) = e.query_vector_cache().unwrap();
+    assert!(hits_after > hits, "the second search ran the model again");
+}
+
 #[test]
 fn hybrid_reorders_but_never_changes_what_matches() {
     let e = engine();
