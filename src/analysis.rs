@@ -21,6 +21,8 @@ use tantivy::tokenizer::{
 };
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
 
+use crate::model::CacheStats;
+
 mod spelling;
 
 /// Bump when tokenization or folding changes: it invalidates built indexes.
@@ -667,85 +669,63 @@ pub(crate) fn stem(word: &str) -> String {
 /// Words [`stem`]'s cache keeps before starting over: a few MB.
 const STEM_CACHE_CAPACITY: usize = 50_000;
 
-/// The process's cache of [`stem`]: every search highlights its hits by
-/// stem, each page asks for the stems of its words again, and a word's
-/// stem through the whole analyzer costs about as much as the rest of
-/// its highlighting. A stem is a pure function of the word, so a cached
-/// one is the one the analyzer gives (a test checks it).
-static STEM_CACHE: StemCache = StemCache::new();
+/// The process's cache of [`stem`]. Highlighting asks for the stems of
+/// each page's words again on every search, and one word's stem through
+/// the analyzer runs its tokenizer and every filter and builds a token
+/// vector; the analyzer's own cache ([`CachedStemmer`], one per thread)
+/// saves only the stemmer's part. A stem is a pure function of the word,
+/// so a cached one is the one the analyzer gives (a test checks it).
+static STEM_CACHE: std::sync::LazyLock<StemCache> = std::sync::LazyLock::new(StemCache::default);
 
-/// A bounded word → stem map shared by every thread, with its hit count.
+/// A bounded word → stem map shared by every thread, with its counts.
+#[derive(Default)]
 struct StemCache {
     /// Word → stem; emptied when it reaches [`STEM_CACHE_CAPACITY`]
     /// (simplest bound: the words a corpus's searches need come back at
     /// once).
-    stems: std::sync::Mutex<Option<rustc_hash::FxHashMap<Box<str>, Box<str>>>>,
+    stems: std::sync::Mutex<rustc_hash::FxHashMap<Box<str>, Box<str>>>,
     /// Look-ups answered from the map.
     hits: std::sync::atomic::AtomicU64,
     /// Look-ups that ran the analyzer.
     misses: std::sync::atomic::AtomicU64,
 }
 
-/// What the stem cache holds and how often it answered, for `/metrics`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct StemCacheStats {
-    /// Words held now.
-    pub(crate) words: usize,
-    /// Look-ups answered from the cache since start.
-    pub(crate) hits: u64,
-    /// Look-ups that ran the stemmer since start.
-    pub(crate) misses: u64,
-}
-
 impl StemCache {
-    const fn new() -> Self {
-        StemCache {
-            stems: std::sync::Mutex::new(None),
-            hits: std::sync::atomic::AtomicU64::new(0),
-            misses: std::sync::atomic::AtomicU64::new(0),
-        }
+    /// The map, whatever another thread did: a poisoned lock only means
+    /// a thread panicked while inserting a pure value.
+    fn map(&self) -> std::sync::MutexGuard<'_, rustc_hash::FxHashMap<Box<str>, Box<str>>> {
+        self.stems.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn get(&self, word: &str) -> Option<String> {
         use std::sync::atomic::Ordering::Relaxed;
-        // A poisoned lock only means another thread panicked mid-insert
-        // of a pure value: the map is still right.
-        let stems = self.stems.lock().unwrap_or_else(|e| e.into_inner());
-        match stems.as_ref().and_then(|m| m.get(word)) {
-            Some(stem) => {
-                self.hits.fetch_add(1, Relaxed);
-                Some(stem.to_string())
-            }
-            None => {
-                self.misses.fetch_add(1, Relaxed);
-                None
-            }
-        }
+        let stem = self.map().get(word).map(|s| s.to_string());
+        let count = if stem.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        count.fetch_add(1, Relaxed);
+        stem
     }
 
     fn insert(&self, word: &str, stem: &str) {
-        let mut stems = self.stems.lock().unwrap_or_else(|e| e.into_inner());
-        let map = stems.get_or_insert_with(Default::default);
+        let mut map = self.map();
         if map.len() >= STEM_CACHE_CAPACITY {
             map.clear();
         }
         map.insert(word.into(), stem.into());
     }
-
-    fn stats(&self) -> StemCacheStats {
-        use std::sync::atomic::Ordering::Relaxed;
-        let stems = self.stems.lock().unwrap_or_else(|e| e.into_inner());
-        StemCacheStats {
-            words: stems.as_ref().map_or(0, |m| m.len()),
-            hits: self.hits.load(Relaxed),
-            misses: self.misses.load(Relaxed),
-        }
-    }
 }
 
-/// The stem cache's size and hit counts so far.
-pub(crate) fn stem_cache_stats() -> StemCacheStats {
-    STEM_CACHE.stats()
+/// The stem cache's size and counts so far.
+pub(crate) fn stem_cache_stats() -> CacheStats {
+    use std::sync::atomic::Ordering::Relaxed;
+    CacheStats {
+        held: STEM_CACHE.map().len(),
+        hits: STEM_CACHE.hits.load(Relaxed),
+        misses: STEM_CACHE.misses.load(Relaxed),
+    }
 }
 
 /// The unstemmed analyzer, for exact phrases.
@@ -853,7 +833,7 @@ mod tests {
                 "{w} was not read from the cache"
             );
         }
-        assert!(stem_cache_stats().words > 0);
+        assert!(stem_cache_stats().held > 0);
     }
 
     /// `fold` without its fast paths: the definition they must agree with.

@@ -407,7 +407,7 @@ impl Engine {
     /// The recent query vectors held, and the look-ups they answered and
     /// missed since start, when vectors are on (the model's vectors are
     /// shared by the process, so these count every engine's queries).
-    pub fn query_vector_cache(&self) -> Option<(usize, u64, u64)> {
+    pub fn query_vector_cache(&self) -> Option<crate::model::CacheStats> {
         self.snapshot.vectors().map(|v| v.query_cache())
     }
 

@@ -79,7 +79,9 @@ pub use ingest::frontmatter::FrontMatter;
 pub use ingest::pdf::{extract_no_pdfs, extract_pdfs_with, limit_pdfs};
 pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRecord, Problem};
 pub use live::{Live, Mode, NewDocument, WriteError};
-pub use model::{Citation, DocMeta, Document, Passage, Segmentation, Sentence, Span, Text};
+pub use model::{
+    CacheStats, Citation, DocMeta, Document, Passage, Segmentation, Sentence, Span, Text,
+};
 pub use quote::{
     DiffOp, DiffPart, DraftCheck, DraftQuote, Note, NoteKind, Piece, QuoteCheck, QuoteMatch,
     Verdict, MAX_DRAFT_QUOTES, MAX_QUOTE_WORDS,

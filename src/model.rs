@@ -989,3 +989,15 @@ mod tests {
         assert!(b.finish().is_empty());
     }
 }
+
+/// What an in-memory cache holds and how often it answered since the
+/// process started (for `/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Entries held now.
+    pub held: usize,
+    /// Look-ups the cache answered.
+    pub hits: u64,
+    /// Look-ups that had to compute the value.
+    pub misses: u64,
+}

@@ -30,7 +30,7 @@ use crate::cancel::Cancel;
 use crate::embed::reader::Reader;
 use crate::embed::{Embedder, DIM};
 use crate::error::{Error, Result};
-use crate::model::Document;
+use crate::model::{CacheStats, Document};
 
 /// A text's content key: the first 16 bytes of its SHA-256.
 pub(crate) type Key = [u8; 16];
@@ -210,13 +210,12 @@ impl Vectors {
 
     /// The recent query vectors held, and how many look-ups found theirs
     /// there and how many ran the model, since start.
-    pub(crate) fn query_cache(&self) -> (usize, u64, u64) {
-        let held = self.queries.lock().unwrap_or_else(|e| e.into_inner()).len();
-        (
-            held,
-            self.query_hits.load(Ordering::Relaxed),
-            self.query_misses.load(Ordering::Relaxed),
-        )
+    pub(crate) fn query_cache(&self) -> CacheStats {
+        CacheStats {
+            held: self.queries.lock().unwrap_or_else(|e| e.into_inner()).len(),
+            hits: self.query_hits.load(Ordering::Relaxed),
+            misses: self.query_misses.load(Ordering::Relaxed),
+        }
     }
 
     /// Vectors of many texts, computed now in length-sorted batches, never

@@ -55,11 +55,11 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
 
 /// Sets the gauges `/metrics` reports from the current engine and process.
 fn record_gauges(state: &AppState) {
-    let stems = crate::analysis::stem_cache_stats();
-    metrics::gauge!("verbatim_stem_cache_words").set(stems.words as f64);
-    metrics::counter!("verbatim_stem_cache_lookups_total", "result" => "hit").absolute(stems.hits);
-    metrics::counter!("verbatim_stem_cache_lookups_total", "result" => "miss")
-        .absolute(stems.misses);
+    record_cache(
+        "verbatim_stem_cache_words",
+        "verbatim_stem_cache_lookups_total",
+        crate::analysis::stem_cache_stats(),
+    );
     if let Ok(engine) = state.engine() {
         metrics::gauge!("verbatim_documents").set(engine.document_count() as f64);
         metrics::gauge!("verbatim_passages").set(engine.passage_count() as f64);
@@ -71,18 +71,26 @@ fn record_gauges(state: &AppState) {
             metrics::gauge!("verbatim_resident_bytes", "kind" => "file").set(file as f64);
             metrics::gauge!("verbatim_resident_bytes", "kind" => "anonymous").set(anonymous as f64);
         }
-        if let Some((held, hits, misses)) = engine.query_vector_cache() {
-            metrics::gauge!("verbatim_query_vector_cache_texts").set(held as f64);
-            metrics::counter!("verbatim_query_vector_cache_lookups_total", "result" => "hit")
-                .absolute(hits);
-            metrics::counter!("verbatim_query_vector_cache_lookups_total", "result" => "miss")
-                .absolute(misses);
+        if let Some(queries) = engine.query_vector_cache() {
+            record_cache(
+                "verbatim_query_vector_cache_texts",
+                "verbatim_query_vector_cache_lookups_total",
+                queries,
+            );
         }
         if let Some((stored, pending)) = engine.vector_counts() {
             metrics::gauge!("verbatim_vectors_stored").set(stored as f64);
             metrics::gauge!("verbatim_vectors_pending").set(pending as f64);
         }
     }
+}
+
+/// A cache's size as the gauge `held`, and its hits and misses as the
+/// counter `lookups` labelled by `result`.
+fn record_cache(held: &'static str, lookups: &'static str, stats: crate::model::CacheStats) {
+    metrics::gauge!(held).set(stats.held as f64);
+    metrics::counter!(lookups, "result" => "hit").absolute(stats.hits);
+    metrics::counter!(lookups, "result" => "miss").absolute(stats.misses);
 }
 
 /// This process's resident memory from `/proc/self/status`, in bytes:

@@ -194,8 +194,12 @@ async fn check_server(client: &reqwest::Client, addr: &str, acked: &BTreeMap<Str
     // Every page of the list: a fast machine acknowledges more writes
     // than one page holds.
     let mut visible: Vec<String> = Vec::new();
-    let mut url = format!("http://{addr}/v1/documents?limit=50");
+    let mut cursor: Option<String> = None;
     loop {
+        let mut url = format!("http://{addr}/v1/documents?limit=50");
+        if let Some(c) = &cursor {
+            url += &format!("&cursor={c}");
+        }
         let list: Value = get_json(client, &url).await;
         visible.extend(
             list["documents"]
@@ -205,7 +209,7 @@ async fn check_server(client: &reqwest::Client, addr: &str, acked: &BTreeMap<Str
                 .map(|d| d["doc_id"].as_str().unwrap().to_string()),
         );
         match list["next_cursor"].as_str() {
-            Some(c) => url = format!("http://{addr}/v1/documents?limit=50&cursor={c}"),
+            Some(c) => cursor = Some(c.to_string()),
             None => break,
         }
     }

@@ -77,12 +77,15 @@ fn a_repeated_query_reuses_its_vector() {
     let e = engine();
     let q = "which factories do robots staff at night";
     search(e, q, None, 5, 0);
-    let (held, hits, _) = e.query_vector_cache().expect("vectors are on");
-    assert!(held > 0);
+    let before = e.query_vector_cache().expect("vectors are on");
+    assert!(before.held > 0);
     let again = search(e, q, None, 5, 0);
     assert_eq!(again.mode, SearchMode::Hybrid);
-    let (_, hits_after, _) = e.query_vector_cache().unwrap();
-    assert!(hits_after > hits, "the second search ran the model again");
+    let after = e.query_vector_cache().unwrap();
+    assert!(
+        after.hits > before.hits,
+        "the second search ran the model again"
+    );
 }
 
 #[test]
