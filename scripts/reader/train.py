@@ -55,6 +55,11 @@ from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 
 VALIDATION_V11 = {15, 19}
+# Words of the sentence before a candidate that the reader reads after it
+# (--context-words' default; 0: the candidate alone). The weights record
+# theirs in head.json's "context_words" and the served path reads that, so
+# the two cannot drift apart.
+CONTEXT_WORDS = 0
 HEAD_NORM = 4.0
 TUNE_V11 = range(24)
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
@@ -64,6 +69,11 @@ STOP = set(
     "what which who whom whose when where why how that this these those it its as did do "
     "does has have had not no than then there their they he she his her i you we our".split()
 )
+
+
+def before(paragraph, spans, i):
+    """The sentence before sentence `i` of a paragraph ("" for the first)."""
+    return paragraph[spans[i - 1][0] : spans[i - 1][1]] if i > 0 else ""
 
 
 def sentences(text):
@@ -223,7 +233,7 @@ def build(articles, which, rng, own_negatives, other):
                 labelled = [(c, l) for c, l in labelled if c in keep]
             for (j, si), l in labelled:
                 s, e = spans[j][si]
-                rows.append((question, paras[j][s:e], float(l), a, qi, starts is not None))
+                rows.append((question, paras[j][s:e], float(l), a, qi, starts is not None, before(paras[j], spans[j], si)))
     return rows
 
 
@@ -256,11 +266,14 @@ def build_served(articles, served, which, rng, hard, own_negatives):
         spans = [sentences(p) for p in paras]
         # Per answerable question: its gold paragraph's answer sentences,
         # and all of that paragraph's sentences.
-        answers, paragraph = {}, {}
+        # The sentence before each (train.py's segmentation, for the
+        # sentences the export does not carry).
+        answers, paragraph, prev = {}, {}, {}
         for question, pi, starts, texts in qs:
             if starts is None:
                 continue
-            for s, e in spans[pi]:
+            for i, (s, e) in enumerate(spans[pi]):
+                prev.setdefault(paras[pi][s:e], before(paras[pi], spans[pi], i))
                 if any(s <= st < e for st in starts):
                     answers.setdefault(question, set()).add(paras[pi][s:e])
             paragraph.setdefault(question, set()).update(paras[pi][s:e] for s, e in spans[pi])
@@ -269,6 +282,7 @@ def build_served(articles, served, which, rng, hard, own_negatives):
             seen = {}
             for c in q["candidates"][:hard]:
                 seen.setdefault(c["text"], c["gold"])
+                prev.setdefault(c["text"], c.get("prev", ""))
             if answerable:
                 for t in answers.get(q["question"], ()):
                     seen[t] = True
@@ -277,7 +291,7 @@ def build_served(articles, served, which, rng, hard, own_negatives):
                 for t in own[:own_negatives]:
                     seen[t] = False
             for t, label in seen.items():
-                rows.append((q["question"], t, float(label), a, qi, answerable))
+                rows.append((q["question"], t, float(label), a, qi, answerable, prev.get(t, "")))
     return rows
 
 
@@ -347,20 +361,20 @@ def build_swapped(articles, which, rng, share):
             twin = swapped(question, golds, paras[pi], pool, rng)
             if twin is None:
                 continue
-            for s, e in spans:
-                rows.append((twin, paras[pi][s:e], 0.0, a, -1 - qi, False))
+            for i, (s, e) in enumerate(spans):
+                rows.append((twin, paras[pi][s:e], 0.0, a, -1 - qi, False, before(paras[pi], spans, i)))
     return rows
 
 
-def served_report(model, tok, served, which, max_len, depth=8):
+def served_report(model, tok, served, which, max_len, context_words, depth=8):
     """The served path over `which`, as `ask` runs it: the reader scores the
     ranker's best `depth` candidates; a question is answered when the best
     combined score reaches the threshold, and right when that candidate holds
     a gold string. The combined score is logit + alpha * ranker score; for
     each alpha, the best threshold and the rates there."""
     qs = [q for a in which for q in served.get(a, [])]
-    rows = [(q["question"], c["text"]) for q in qs for c in q["candidates"][:depth]]
-    z = score(model, encode(tok, rows, max_len))
+    rows = [(q["question"], c["text"], c.get("prev", "")) for q in qs for c in q["candidates"][:depth]]
+    z = score(model, encode(tok, rows, max_len, context_words))
     out, k = [], 0
     for q in qs:
         n = len(q["candidates"][:depth])
@@ -387,8 +401,24 @@ def sweep(per_q, alphas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)):
     return res
 
 
-def encode(tok, rows, max_len):
-    enc = tok.encode_batch([f"{q} [SEP] {s}" for q, s, *_ in rows])
+def pair_text(question, sentence, prev, context_words):
+    """What the reader reads: `question [SEP] sentence`, then, when
+    `context_words` > 0 and the sentence has one before it, `[SEP]` and the
+    first `context_words` words of that sentence (the subject a pronoun in
+    the candidate usually points back to). src/embed/reader.rs builds the
+    same text."""
+    context = " ".join(prev.split()[:context_words]) if context_words else ""
+    return f"{question} [SEP] {sentence} [SEP] {context}" if context else f"{question} [SEP] {sentence}"
+
+
+def triples(rows):
+    """(question, sentence, sentence before) of training rows."""
+    return [(r[0], r[1], r[6]) for r in rows]
+
+
+def encode(tok, pairs, max_len, context_words):
+    """Word-piece ids of each (question, sentence, sentence before)'s pair text."""
+    enc = tok.encode_batch([pair_text(q, s, p, context_words) for q, s, p in pairs])
     return [e.ids[:max_len] if len(e.ids) <= max_len else e.ids[: max_len - 1] + [e.ids[-1]] for e in enc]
 
 
@@ -483,7 +513,7 @@ def score(model, ids, tokens_per_batch=4096):
 def per_question(rows, logits):
     """For each question: (answerable, best logit, whether the best sentence is a positive)."""
     best = {}
-    for (q, s, l, a, qi, answerable), z in zip(rows, logits):
+    for (q, s, l, a, qi, answerable, _), z in zip(rows, logits):
         k = (a, qi)
         if k not in best or z > best[k][1]:
             best[k] = (answerable, z, l > 0.5)
@@ -522,6 +552,8 @@ def main():
     ap.add_argument("--own-negatives", type=int, default=4, help="negatives kept from the gold paragraph")
     ap.add_argument("--other", type=int, default=2, help="sentences from the article's other paragraphs")
     ap.add_argument("--max-len", type=int, default=128)
+    ap.add_argument("--context-words", type=int, default=CONTEXT_WORDS,
+                    help="words of the sentence before a candidate read after it (0: the candidate alone)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--limit", type=int, default=0, help="train rows at most (0: all), for a smoke run")
     ap.add_argument("--candidates", metavar="FILE",
@@ -557,12 +589,13 @@ def main():
         cfg = json.load(open(os.path.join(args.evaluate, "config.json")))
         model = Reader(Bert(cfg, {k: v.float() for k, v in load_file(os.path.join(args.evaluate, "model.safetensors")).items()}))
         head = json.load(open(os.path.join(args.evaluate, "head.json")))
+        context_words = head.get("context_words", 0)
         model.head.weight.data = torch.tensor([head["weight"]])
         model.head.bias.data = torch.tensor([head["bias"]])
         tok = Tokenizer.from_file(os.path.join(args.evaluate, "tokenizer.json"))
         tok.no_padding()
         tok.no_truncation()
-        per_q = served_report(model, tok, served, sorted(VALIDATION_V11), args.max_len, args.hard)
+        per_q = served_report(model, tok, served, sorted(VALIDATION_V11), args.max_len, context_words, args.hard)
         if args.dump:
             # Per validation question: answerable, then per candidate (the
             # reader's logit, the ranker's score, whether it holds a gold
@@ -597,8 +630,8 @@ def main():
     tok = Tokenizer.from_file(os.path.join(args.base, "tokenizer.json"))
     tok.no_padding()
     tok.no_truncation()
-    train_ids = encode(tok, train_rows, args.max_len)
-    val_ids = encode(tok, val_rows, args.max_len)
+    train_ids = encode(tok, triples(train_rows), args.max_len, args.context_words)
+    val_ids = encode(tok, triples(val_rows), args.max_len, args.context_words)
     labels = torch.tensor([r[2] for r in train_rows])
     # Rows of a human-written unanswerable question: the hard negatives the
     # reader exists for, weighted by --unanswerable-weight.
@@ -692,6 +725,8 @@ def main():
         "swapped_pairs": len(swapped_rows),
         "swapped_questions": len({(r[3], r[4]) for r in swapped_rows}),
         "other": args.other,
+        "context_words": args.context_words,
+        "max_len": args.max_len,
         "train_pairs": len(train_rows),
         "train_positive": int(labels.sum()),
         "train_seconds": round(train_seconds),
@@ -706,8 +741,9 @@ def main():
         "validation_mean": round(mean, 4),
         "note": "validation candidates are the question's paragraph plus the article's best-overlapping sentences, not the served retrieval",
     }
+    context_words = args.context_words
     if served is not None:
-        per_q = served_report(model, tok, served, sorted(VALIDATION_V11), args.max_len, args.hard)
+        per_q = served_report(model, tok, served, sorted(VALIDATION_V11), args.max_len, context_words, args.hard)
         report["candidates"] = f"served: the ranker's best {args.hard} per question, plus the gold paragraph's answer sentences and {args.own_negatives} of its others"
         report["served_validation"] = [
             {"alpha": a, "mean": round(m, 4), "threshold": t, "right": round(r, 4), "refused": round(u, 4), "top1": round(t1, 4)}
@@ -722,6 +758,7 @@ def main():
         "weight": [float(x) for x in model.head.weight.detach().reshape(-1)],
         "bias": float(model.head.bias.detach().reshape(-1)[0]),
         "threshold": float(threshold),
+        "context_words": args.context_words,
     }
     json.dump(head, open(os.path.join(args.out, "head.json"), "w"))
     for f in ("tokenizer.json", "config.json"):
@@ -730,16 +767,18 @@ def main():
     # Reference logits for the Rust parity test: fixed pairs scored by the
     # saved (f16) encoder and the saved head.
     probe = [
-        ("When was the joint venture set up?", "The joint venture was formally set up in April 2026 by SoftBank, NEC, Sony, and Honda."),
-        ("When was the joint venture set up?", "Japan is investing billions in homegrown AI."),
-        ("Who is the chief executive?", "The project is led by a consortium of four companies."),
+        ("When was the joint venture set up?", "The joint venture was formally set up in April 2026 by SoftBank, NEC, Sony, and Honda.", ""),
+        ("When was the joint venture set up?", "Japan is investing billions in homegrown AI.", ""),
+        ("Who is the chief executive?", "The project is led by a consortium of four companies.", ""),
+        ("When was the joint venture set up?", "It was formally set up in April 2026.",
+         "SoftBank, NEC, Sony and Honda announced a joint venture to build homegrown AI models for Japanese industry, with government support over five years."),
     ]
     saved = Reader(Bert(cfg, {k: v.float() for k, v in out.items()}))
     saved.head.weight.data = torch.tensor([head["weight"]])
     saved.head.bias.data = torch.tensor([head["bias"]])
-    ref = score(saved, encode(tok, probe, args.max_len))
+    ref = score(saved, encode(tok, probe, args.max_len, args.context_words))
     json.dump(
-        [{"question": q, "sentence": s, "logit": float(z)} for (q, s), z in zip(probe, ref)],
+        [{"question": q, "sentence": s, "before": p, "logit": float(z)} for (q, s, p), z in zip(probe, ref)],
         open(os.path.join(args.out, "probe.json"), "w"),
         indent=1,
     )
