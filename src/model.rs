@@ -775,6 +775,13 @@ impl Document {
         &self.text[self.sentence(p, i).bytes]
     }
 
+    /// The text of the sentence before sentence `i` of passage `p`, or ""
+    /// for the passage's first (what a pronoun in sentence `i` most often
+    /// points back to).
+    pub fn sentence_before(&self, p: &Passage, i: usize) -> &str {
+        i.checked_sub(1).map_or("", |b| self.sentence_text(p, b))
+    }
+
     /// The heading above passage `p`, if any.
     pub fn section(&self, p: &Passage) -> Option<&str> {
         self.segments.section(p)

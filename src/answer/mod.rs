@@ -377,12 +377,15 @@ fn read_candidates(
     n: usize,
 ) -> Result<Vec<f32>> {
     let n = cands.len().min(n);
-    let texts: Vec<&str> = cands[..n]
+    let pairs: Vec<embed::reader::Pair<'_>> = cands[..n]
         .iter()
-        .map(|(_, c)| c.doc.sentence_text(&c.passage, c.sentence))
+        .map(|(_, c)| embed::reader::Pair {
+            sentence: c.doc.sentence_text(&c.passage, c.sentence),
+            before: c.doc.sentence_before(&c.passage, c.sentence),
+        })
         .collect();
     let scores: Vec<f32> = reader
-        .logits(question, &texts)?
+        .logits(question, &pairs)?
         .into_iter()
         .zip(&cands[..n])
         .map(|(z, (score, _))| z + READER_RANK_WEIGHT * *score as f32)

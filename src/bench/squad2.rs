@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::answer::{AskRequest, AskStatus};
 use crate::config::ReaderMode;
 use crate::config::VectorMode;
+use crate::embed::reader::Pair;
 use crate::engine::Engine;
 use crate::search::Filters;
 
@@ -236,7 +237,8 @@ fn reader_throughput(engine: &Engine, probes: &[Probe<'_>]) -> anyhow::Result<()
         return Ok(());
     };
     let reader = vectors.reader()?;
-    let mut work: Vec<(&str, Vec<String>)> = Vec::new();
+    // Per question: its (sentence, sentence before) pairs.
+    let mut work: Vec<(&str, Vec<(String, String)>)> = Vec::new();
     for p in probes.iter().take(200) {
         let res = engine.ask_with(
             &AskRequest {
@@ -246,14 +248,17 @@ fn reader_throughput(engine: &Engine, probes: &[Probe<'_>]) -> anyhow::Result<()
             },
             ReaderMode::Off,
         )?;
-        let sentences: Vec<String> = res
+        let sentences: Vec<(String, String)> = res
             .related
             .iter()
             .flat_map(|r| {
-                r.hit
-                    .doc
-                    .sentences(&r.hit.passage)
-                    .map(|s| r.hit.doc.text[s.bytes].to_string())
+                let (doc, p) = (r.hit.doc, &r.hit.passage);
+                (0..p.sentence_count()).map(move |i| {
+                    (
+                        doc.sentence_text(p, i).to_string(),
+                        doc.sentence_before(p, i).to_string(),
+                    )
+                })
             })
             .take(8)
             .collect();
@@ -261,16 +266,20 @@ fn reader_throughput(engine: &Engine, probes: &[Probe<'_>]) -> anyhow::Result<()
     }
     let mut pieces = 0usize;
     let mut pairs = 0usize;
+    fn as_pairs(ss: &[(String, String)]) -> Vec<Pair<'_>> {
+        ss.iter()
+            .map(|(sentence, before)| Pair { sentence, before })
+            .collect()
+    }
     for (q, ss) in &work {
-        for s in ss {
-            pieces += reader.pair_tokens(q, s)?;
+        for &p in &as_pairs(ss) {
+            pieces += reader.pair_tokens(q, p)?;
             pairs += 1;
         }
     }
     let t = Instant::now();
     for (q, ss) in &work {
-        let texts: Vec<&str> = ss.iter().map(String::as_str).collect();
-        reader.logits(q, &texts)?;
+        reader.logits(q, &as_pairs(ss))?;
     }
     let secs = t.elapsed().as_secs_f64();
     println!(
@@ -502,10 +511,7 @@ fn export(
                     doc: &c.doc.meta.id,
                     sentence: c.sentence,
                     text,
-                    prev: c
-                        .sentence
-                        .checked_sub(1)
-                        .map_or("", |s| c.doc.sentence_text(&c.passage, s)),
+                    prev: c.doc.sentence_before(&c.passage, c.sentence),
                     score: *score,
                     model_p: crate::answer::model_answerability(&ranked.q, &ranked.cands, i),
                     gold: p.golds.iter().any(|g| text.contains(g)),

@@ -2,9 +2,10 @@
 //! candidate sentence together and scores how likely the sentence answers
 //! it. It is the sentence encoder's architecture fine-tuned on SQuAD
 //! tuning data (`scripts/reader/train.py`, `models/reader-minilm-l6/`):
-//! `question [SEP] sentence` is tokenized as one text, encoded, mean-pooled
-//! and normalised exactly as an embedding is, and one linear unit turns
-//! that vector into a logit. No IO beyond loading; no network ever.
+//! `question [SEP] sentence [SEP] the start of the sentence before` is
+//! tokenized as one text, encoded, mean-pooled and normalised exactly as an
+//! embedding is, and one linear unit turns that vector into a logit. No IO
+//! beyond loading; no network ever.
 
 use std::path::Path;
 
@@ -47,6 +48,20 @@ struct Head {
     weight: Vec<f32>,
     /// The bias.
     bias: f32,
+    /// Words of the sentence before a candidate that the weights were
+    /// trained to read after it (0, or absent: the candidate alone).
+    #[serde(default)]
+    context_words: usize,
+}
+
+/// One candidate the reader reads with the question.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pair<'a> {
+    /// The candidate sentence.
+    pub(crate) sentence: &'a str,
+    /// The sentence before it in its passage ("" for a passage's first):
+    /// what a pronoun in the candidate usually points back to.
+    pub(crate) before: &'a str,
 }
 
 /// A loaded reader.
@@ -57,6 +72,9 @@ pub(crate) struct Reader {
     weight: [f32; DIM],
     /// The linear unit's bias.
     bias: f32,
+    /// Words of the sentence before a candidate read after it, as trained
+    /// (`head.json`): the pair text must be the one training built.
+    context_words: usize,
 }
 
 /// Most pairs per forward pass. One pass runs on one thread, so one
@@ -84,15 +102,16 @@ impl Reader {
             encoder: Embedder::load_pinned(dir, &FILES)?,
             weight,
             bias: head.bias,
+            context_words: head.context_words,
         })
     }
 
-    /// The reader's logit for each sentence as an answer to `question`, in
+    /// The reader's logit for each pair as an answer to `question`, in
     /// order: higher is likelier.
-    pub(crate) fn logits(&self, question: &str, sentences: &[&str]) -> Result<Vec<f32>> {
-        let pairs: Vec<String> = sentences
+    pub(crate) fn logits(&self, question: &str, pairs: &[Pair<'_>]) -> Result<Vec<f32>> {
+        let pairs: Vec<String> = pairs
             .iter()
-            .map(|s| format!("{question} [SEP] {s}"))
+            .map(|&p| pair_text(question, p, self.context_words))
             .collect();
         let texts: Vec<&str> = pairs.iter().map(String::as_str).collect();
         Ok(self
@@ -110,10 +129,27 @@ impl Reader {
     }
 
     /// Word pieces the reader reads for one pair (for cost reports).
-    pub(crate) fn pair_tokens(&self, question: &str, sentence: &str) -> Result<usize> {
+    pub(crate) fn pair_tokens(&self, question: &str, pair: Pair<'_>) -> Result<usize> {
         self.encoder
-            .token_count(&format!("{question} [SEP] {sentence}"))
+            .token_count(&pair_text(question, pair, self.context_words))
     }
+}
+
+/// The text the reader reads for one pair: `question [SEP] sentence`, then
+/// `[SEP]` and the first `context_words` words of the sentence before, when
+/// there is one (`pair_text` in `scripts/reader/train.py` builds the same).
+fn pair_text(question: &str, pair: Pair<'_>, context_words: usize) -> String {
+    let mut context = pair.before.split_whitespace().take(context_words);
+    let mut text = format!("{question} [SEP] {}", pair.sentence);
+    if let Some(first) = context.next() {
+        text.push_str(" [SEP] ");
+        text.push_str(first);
+        for word in context {
+            text.push(' ');
+            text.push_str(word);
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -134,6 +170,8 @@ mod tests {
         struct Probe {
             question: String,
             sentence: String,
+            #[serde(default)]
+            before: String,
             logit: f32,
         }
         let probes: Vec<Probe> = serde_json::from_slice(
@@ -141,8 +179,14 @@ mod tests {
         )
         .unwrap();
         assert!(probes.len() >= 3);
+        fn pair(p: &Probe) -> Pair<'_> {
+            Pair {
+                sentence: &p.sentence,
+                before: &p.before,
+            }
+        }
         for p in &probes {
-            let got = reader().logits(&p.question, &[&p.sentence]).unwrap()[0];
+            let got = reader().logits(&p.question, &[pair(p)]).unwrap()[0];
             assert!(
                 (got - p.logit).abs() < 2e-3,
                 "{}: {got} vs {}",
@@ -152,10 +196,37 @@ mod tests {
         }
         // Batched with others, each pair scores as alone.
         let q = &probes[0].question;
-        let all: Vec<&str> = probes.iter().map(|p| p.sentence.as_str()).collect();
+        let all: Vec<Pair> = probes.iter().map(pair).collect();
         let together = reader().logits(q, &all).unwrap();
         let alone = reader().logits(q, &all[..1]).unwrap();
         assert!((together[0] - alone[0]).abs() < 1e-4);
+    }
+
+    /// The pair text is training's: the context is the first words of the
+    /// sentence before, spaces collapsed, and nothing when there is none or
+    /// the weights read none.
+    #[test]
+    fn the_pair_text_is_the_one_training_builds() {
+        let pair = Pair {
+            sentence: "He moved there.",
+            before: "Tesla  left\nParis in 1884 for New York.",
+        };
+        assert_eq!(
+            pair_text("Where did Tesla go?", pair, 4),
+            "Where did Tesla go? [SEP] He moved there. [SEP] Tesla left Paris in"
+        );
+        assert_eq!(
+            pair_text("Where did Tesla go?", pair, 0),
+            "Where did Tesla go? [SEP] He moved there."
+        );
+        let first = Pair {
+            before: " ",
+            ..pair
+        };
+        assert_eq!(
+            pair_text("Where did Tesla go?", first, 4),
+            "Where did Tesla go? [SEP] He moved there."
+        );
     }
 
     #[test]
