@@ -26,9 +26,14 @@ questions included: they choose the operating point and give the
 out-of-fold figures. Articles 24-47 are never read.
 
 The model is the serving model exactly: `[CLS] question [SEP] sentence [SEP]`
-tokenized by the vendored tokenizer as one text (segment ids all 0, as
-src/embed/bert.rs computes), BERT, mean pooling over the mask, L2
-normalisation, then one linear unit: logit = w . v + b. The output directory
+(with --context-words N, then the first N words of the sentence before,
+after one more [SEP]: `pair_text`) tokenized by the vendored tokenizer as
+one text (segment ids all 0, as src/embed/bert.rs computes), BERT, mean
+pooling over the mask, L2 normalisation, then one linear unit:
+logit = w . v + b. With --span-weight, training also asks the last layer's
+word pieces where the gold string starts and ends in each positive pair (an
+auxiliary loss whose head is never saved), so the encoder learns where an
+answer is as well as whether there is one. The output directory
 gets model.safetensors (the encoder, f16, the base model's tensor names),
 head.json (w, b and the threshold logit chosen on the validation articles),
 tokenizer.json and config.json (the base model's, unchanged), training.json
@@ -120,6 +125,16 @@ class Bert(torch.nn.Module):
         return F.linear(x, self.w(name + ".weight"), self.w(name + ".bias"))
 
     def forward(self, ids, mask):
+        return self.pool(self.states(ids, mask), mask)
+
+    @staticmethod
+    def pool(x, mask):
+        m = mask.unsqueeze(-1).float()
+        pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        return F.normalize(pooled, dim=-1)
+
+    def states(self, ids, mask):
+        """The last layer's word-piece states."""
         b, n = ids.shape
         x = (
             F.embedding(ids, self.w("embeddings.word_embeddings.weight"))
@@ -143,13 +158,11 @@ class Bert(torch.nn.Module):
             h = F.gelu(self.lin(x, f"{p}.intermediate.dense"))
             h = F.dropout(self.lin(h, f"{p}.output.dense"), self.dropout, self.training)
             x = self.ln(x + h, f"{p}.output.LayerNorm")
-        m = mask.unsqueeze(-1).float()
-        pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
-        return F.normalize(pooled, dim=-1)
+        return x
 
 
 class Reader(torch.nn.Module):
-    def __init__(self, bert):
+    def __init__(self, bert, span=False):
         super().__init__()
         self.bert = bert
         dim = bert.w("embeddings.word_embeddings.weight").shape[1]
@@ -161,9 +174,22 @@ class Reader(torch.nn.Module):
         with torch.no_grad():
             self.head.weight.normal_(0.0, HEAD_NORM / math.sqrt(dim))
             self.head.bias.zero_()
+        # Training only (--span-weight): start and end logits of the answer
+        # over the word pieces. Never saved; the served reader is the
+        # pooled head alone. Made only when asked for, so that without it
+        # the random draws, and so the weights, are as before it existed.
+        self.span = torch.nn.Linear(dim, 2) if span else None
 
     def forward(self, ids, mask):
         return self.head(self.bert(ids, mask)).squeeze(-1)
+
+    def with_spans(self, ids, mask):
+        """The logit, and the start and end logits per word piece (padding
+        masked out)."""
+        x = self.bert.states(ids, mask)
+        logit = self.head(self.bert.pool(x, mask)).squeeze(-1)
+        se = self.span(x).masked_fill(mask.unsqueeze(-1) == 0, -1e4)
+        return logit, se[..., 0], se[..., 1]
 
 
 def load_articles(squad, squad2):
@@ -211,7 +237,8 @@ def candidates(paras, spans, bags, question, pi, other):
 
 
 def build(articles, which, rng, own_negatives, other):
-    """(question, sentence, label, article, question index) rows."""
+    """(question, sentence, label, article, question index, answerable,
+    sentence before, gold strings) rows."""
     rows = []
     for a in which:
         paras, qs = articles[a]
@@ -233,7 +260,7 @@ def build(articles, which, rng, own_negatives, other):
                 labelled = [(c, l) for c, l in labelled if c in keep]
             for (j, si), l in labelled:
                 s, e = spans[j][si]
-                rows.append((question, paras[j][s:e], float(l), a, qi, starts is not None, before(paras[j], spans[j], si)))
+                rows.append((question, paras[j][s:e], float(l), a, qi, starts is not None, before(paras[j], spans[j], si), tuple(texts or ())))
     return rows
 
 
@@ -291,7 +318,7 @@ def build_served(articles, served, which, rng, hard, own_negatives):
                 for t in own[:own_negatives]:
                     seen[t] = False
             for t, label in seen.items():
-                rows.append((q["question"], t, float(label), a, qi, answerable, prev.get(t, "")))
+                rows.append((q["question"], t, float(label), a, qi, answerable, prev.get(t, ""), tuple(q["golds"])))
     return rows
 
 
@@ -362,7 +389,7 @@ def build_swapped(articles, which, rng, share):
             if twin is None:
                 continue
             for i, (s, e) in enumerate(spans):
-                rows.append((twin, paras[pi][s:e], 0.0, a, -1 - qi, False, before(paras[pi], spans, i)))
+                rows.append((twin, paras[pi][s:e], 0.0, a, -1 - qi, False, before(paras[pi], spans, i), ()))
     return rows
 
 
@@ -409,6 +436,31 @@ def pair_text(question, sentence, prev, context_words):
     same text."""
     context = " ".join(prev.split()[:context_words]) if context_words else ""
     return f"{question} [SEP] {sentence} [SEP] {context}" if context else f"{question} [SEP] {sentence}"
+
+
+def answer_spans(tok, rows, ids, max_len, context_words):
+    """Per row: the (first, last) word piece of a gold string inside the
+    candidate sentence of its pair text, or (-1, -1) when the row is a
+    negative, holds no gold string, or the string was cut by --max-len.
+    The auxiliary span loss (--span-weight) reads these."""
+    out = []
+    texts = [pair_text(r[0], r[1], r[6], context_words) for r in rows]
+    enc = tok.encode_batch(texts)
+    for r, e, kept in zip(rows, enc, ids):
+        span = (-1, -1)
+        if r[2] > 0.5:
+            base = len(r[0]) + len(" [SEP] ")
+            for g in r[7]:
+                k = r[1].find(g) if g else -1
+                if k < 0:
+                    continue
+                cs, ce = base + k, base + k + len(g)
+                toks = [i for i, (a, b) in enumerate(e.offsets) if b > a and a < ce and b > cs and i < len(kept) - 1]
+                if toks:
+                    span = (toks[0], toks[-1])
+                    break
+        out.append(span)
+    return out
 
 
 def triples(rows):
@@ -513,7 +565,7 @@ def score(model, ids, tokens_per_batch=4096):
 def per_question(rows, logits):
     """For each question: (answerable, best logit, whether the best sentence is a positive)."""
     best = {}
-    for (q, s, l, a, qi, answerable, _), z in zip(rows, logits):
+    for (q, s, l, a, qi, answerable, *_), z in zip(rows, logits):
         k = (a, qi)
         if k not in best or z > best[k][1]:
             best[k] = (answerable, z, l > 0.5)
@@ -568,6 +620,10 @@ def main():
                     "its candidates and a null candidate of logit 0, the target being the gold sentences "
                     "(answerable) or the null (unanswerable), which trains the served decision (best "
                     "logit against a threshold) directly")
+    ap.add_argument("--span-weight", type=float, default=0.0,
+                    help="weight of an auxiliary loss (training only): on positive pairs, the start and end word "
+                    "pieces of the gold string in the sentence, so the encoder learns where an answer is, not "
+                    "only whether (0: off)")
     ap.add_argument("--evaluate", metavar="DIR",
                     help="train nothing: report the served path (--candidates) for the reader in DIR")
     ap.add_argument("--dump", metavar="FILE",
@@ -633,9 +689,12 @@ def main():
     train_ids = encode(tok, triples(train_rows), args.max_len, args.context_words)
     val_ids = encode(tok, triples(val_rows), args.max_len, args.context_words)
     labels = torch.tensor([r[2] for r in train_rows])
+    spans = torch.tensor(answer_spans(tok, train_rows, train_ids, args.max_len, args.context_words)) if args.span_weight else None
     # Rows of a human-written unanswerable question: the hard negatives the
     # reader exists for, weighted by --unanswerable-weight.
     row_weight = torch.tensor([1.0 if r[5] else args.unanswerable_weight for r in train_rows])
+    if spans is not None:
+        print(f"answer spans located in {int((spans[:, 0] >= 0).sum())} of {int(labels.sum())} positive pairs", flush=True)
     print(
         f"train: {len(train_rows)} pairs ({int(labels.sum())} positive); "
         f"validation: {len(val_rows)} pairs over {len({(r[3], r[4]) for r in val_rows})} questions",
@@ -644,7 +703,7 @@ def main():
 
     cfg = json.load(open(os.path.join(args.base, "config.json")))
     base = load_file(os.path.join(args.base, "model.safetensors"))
-    model = Reader(Bert(cfg, base))
+    model = Reader(Bert(cfg, base), span=args.span_weight > 0)
     # The word-piece table stays as the base model has it: a third of the
     # parameters, a dense gradient every step on two cores, and little to
     # gain from 50k pairs.
@@ -652,14 +711,15 @@ def main():
     pos_weight = (
         ((len(labels) - labels.sum()) / labels.sum()).detach() if args.balance == "pos-weight" else None
     )
-    enc = [(n, p) for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
+    enc = [(n, p) for n, p in model.named_parameters() if p.requires_grad and not n.startswith(("head.", "span."))]
     decay = [p for n, p in enc if p.dim() >= 2]
     no_decay = [p for n, p in enc if p.dim() < 2]
     opt = torch.optim.AdamW(
         [
             {"params": decay, "weight_decay": 0.01},
             {"params": no_decay, "weight_decay": 0.0},
-            {"params": list(model.head.parameters()), "weight_decay": 0.0, "lr": args.head_lr},
+            {"params": list(model.head.parameters()) + (list(model.span.parameters()) if model.span else []),
+             "weight_decay": 0.0, "lr": args.head_lr},
         ],
         lr=args.lr,
     )
@@ -690,6 +750,16 @@ def main():
     for step, b in enumerate(plan):
         if args.loss == "listwise":
             loss = listwise_loss(model, train_ids, labels, b, args.tokens_per_batch)
+        elif args.span_weight:
+            t, m = tensors(train_ids, b)
+            logit, start, end = model.with_spans(t, m)
+            loss = F.binary_cross_entropy_with_logits(logit, labels[b], weight=row_weight[b], pos_weight=pos_weight)
+            sp = spans[b]
+            has = sp[:, 0] >= 0
+            if has.any():
+                loss = loss + args.span_weight * 0.5 * (
+                    F.cross_entropy(start[has], sp[has, 0]) + F.cross_entropy(end[has], sp[has, 1])
+                )
         else:
             t, m = tensors(train_ids, b)
             loss = F.binary_cross_entropy_with_logits(
@@ -727,6 +797,7 @@ def main():
         "other": args.other,
         "context_words": args.context_words,
         "max_len": args.max_len,
+        "span_weight": args.span_weight,
         "train_pairs": len(train_rows),
         "train_positive": int(labels.sum()),
         "train_seconds": round(train_seconds),
