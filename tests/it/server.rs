@@ -45,7 +45,7 @@ const TOKEN: &str = "server-test-token-0123456789";
 async fn nested_corpus_server() -> (
     tempfile::TempDir,
     tempfile::TempDir,
-    std::process::Child,
+    super::support::Server,
     String,
 ) {
     let corpus = tempfile::tempdir().unwrap();

@@ -118,10 +118,37 @@ pub fn verbatim_cmd(args: &[&str], corpus: &Path, index: &Path) -> Command {
     c
 }
 
+/// A spawned `verbatim serve`, killed and reaped when dropped: a test that
+/// fails (panics) before it stops its server must not leave the server
+/// running, holding the test runner's output pipe open. Derefs to the
+/// [`Child`] for `kill`, `wait` and `id`.
+pub struct Server(Child);
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Both fail harmlessly when the test already stopped it.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `verbatim serve` on 127.0.0.1:0 over `corpus` and `index` with
-/// `env` set; returns the child and its address once it answers `/readyz`.
+/// `env` set; returns the server and its address once it answers `/readyz`.
 /// Its log is drained in a thread so it never blocks on a full pipe.
-pub async fn spawn_serve(corpus: &Path, index: &Path, env: &[(&str, &str)]) -> (Child, String) {
+pub async fn spawn_serve(corpus: &Path, index: &Path, env: &[(&str, &str)]) -> (Server, String) {
     let (child, addr, _) = spawn_serve_logged(corpus, index, env).await;
     (child, addr)
 }
@@ -132,7 +159,11 @@ pub async fn spawn_serve_logged(
     corpus: &Path,
     index: &Path,
     env: &[(&str, &str)],
-) -> (Child, String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+) -> (
+    Server,
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
     let mut child = verbatim_cmd(
         &["serve", "--addr", "127.0.0.1:0", "--log-format", "json"],
         corpus,
@@ -142,6 +173,7 @@ pub async fn spawn_serve_logged(
     .envs(env.iter().copied())
     .stderr(Stdio::piped())
     .spawn()
+    .map(Server)
     .unwrap();
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     // The server logs the address it listens on.
