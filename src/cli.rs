@@ -85,6 +85,15 @@ pub struct GlobalFlags {
         value_name = "PROGRAM"
     )]
     pub pdf_helper: Option<PathBuf>,
+    /// The languages OCR reads scans in, Tesseract's names joined by `+`
+    /// [default: eng, and jpn when installed].
+    #[arg(
+        long,
+        global = true,
+        env = "VERBATIM_OCR_LANGUAGES",
+        value_name = "LANGS"
+    )]
+    pub ocr_languages: Option<String>,
 }
 
 /// `--mode`: `lexical` or `hybrid` (the search module's own reading, so
@@ -382,6 +391,7 @@ impl Flags {
             pdf_max_memory_mb: g.pdf_max_memory_mb,
             pdf_max_text_mb: g.pdf_max_text_mb,
             pdf_helper: g.pdf_helper.clone(),
+            ocr_languages: g.ocr_languages.clone(),
             ..Default::default()
         };
         if let Command::Serve(s) = &self.command {

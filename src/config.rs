@@ -63,6 +63,9 @@ pub struct RawConfig {
     pub pdf_max_text_mb: Option<u64>,
     /// The program that extracts PDFs (`PROGRAM extract-pdf`).
     pub pdf_helper: Option<PathBuf>,
+    /// The languages OCR reads scans in, Tesseract's names joined by `+`
+    /// (`eng+chi_sim`); unset: English, and Japanese when installed.
+    pub ocr_languages: Option<String>,
 }
 
 /// A secret that never appears in logs or debug output.
@@ -117,6 +120,7 @@ impl RawConfig {
             pdf_max_memory_mb: self.pdf_max_memory_mb.or(lower.pdf_max_memory_mb),
             pdf_max_text_mb: self.pdf_max_text_mb.or(lower.pdf_max_text_mb),
             pdf_helper: self.pdf_helper.or(lower.pdf_helper),
+            ocr_languages: self.ocr_languages.or(lower.ocr_languages),
         }
     }
 
@@ -268,6 +272,38 @@ pub struct Config {
     pub reader: ReaderMode,
     /// PDF extraction.
     pub pdf: PdfLimits,
+    /// The languages OCR reads, as configured; `None` is the default
+    /// (English, and Japanese when its data is installed).
+    pub ocr_languages: Option<Vec<String>>,
+}
+
+/// Most languages one OCR setting may name: Tesseract slows with each.
+const MAX_OCR_LANGUAGES: usize = 8;
+
+/// `ocr_languages` checked: Tesseract language names (letters, digits and
+/// `_`, as `chi_sim`), joined by `+`, each once, at most
+/// [`MAX_OCR_LANGUAGES`]. Whether each is installed is OCR's to find out,
+/// when it first runs.
+fn ocr_languages(raw: Option<String>) -> Result<Option<Vec<String>>, String> {
+    let Some(raw) = raw else { return Ok(None) };
+    let names: Vec<String> = raw.split('+').map(|s| s.trim().to_string()).collect();
+    let bad = |why: &str| {
+        Err(format!(
+            "invalid ocr_languages `{raw}`: {why}; expected Tesseract language names joined by `+`, such as eng+jpn"
+        ))
+    };
+    if names.len() > MAX_OCR_LANGUAGES {
+        return bad(&format!("more than {MAX_OCR_LANGUAGES} languages"));
+    }
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return bad(&format!("`{n}` is not a language name"));
+        }
+        if names[..i].contains(n) {
+            return bad(&format!("`{n}` is named twice"));
+        }
+    }
+    Ok(Some(names))
 }
 
 /// Whether `host` is a host with an optional port (`newsroom.example`,
@@ -403,6 +439,7 @@ impl Config {
                     helper: raw.pdf_helper,
                 }
             },
+            ocr_languages: ocr_languages(raw.ocr_languages)?,
         })
     }
 }
@@ -427,6 +464,37 @@ mod tests {
         );
         let err = toml::from_str::<RawConfig>("vectors = \"bogus\"").unwrap_err();
         assert!(err.message().contains("`auto`, `on`, `off`"), "{err}");
+    }
+
+    #[test]
+    fn ocr_languages_are_checked_names() {
+        let with = |s: &str| {
+            Config::resolve(RawConfig {
+                ocr_languages: Some(s.into()),
+                ..Default::default()
+            })
+            .map(|c| c.ocr_languages)
+        };
+        assert_eq!(
+            with("eng+chi_sim").unwrap(),
+            Some(vec!["eng".to_string(), "chi_sim".to_string()])
+        );
+        assert_eq!(with(" jpn ").unwrap(), Some(vec!["jpn".to_string()]));
+        assert_eq!(
+            Config::resolve(RawConfig::default()).unwrap().ocr_languages,
+            None
+        );
+        for bad in [
+            "",
+            "eng+",
+            "eng;rm",
+            "eng+eng",
+            "../eng",
+            "a+b+c+d+e+f+g+h+i",
+        ] {
+            let err = with(bad).unwrap_err();
+            assert!(err.contains("ocr_languages"), "{bad}: {err}");
+        }
     }
 
     #[test]

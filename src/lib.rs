@@ -77,7 +77,9 @@ pub use index::{
 };
 pub use ingest::frontmatter::FrontMatter;
 pub use ingest::pdf::{extract_no_pdfs, extract_pdfs_with, limit_pdfs};
-pub use ingest::{load_corpus, load_corpus_strict, parse_document, Corpus, FileRecord, Problem};
+pub use ingest::{
+    load_corpus, load_corpus_strict, parse_document, read_scans_in, Corpus, FileRecord, Problem,
+};
 pub use live::{Live, Mode, NewDocument, WriteError};
 pub use model::{
     CacheStats, Citation, DocMeta, Document, Passage, Segmentation, Sentence, Span, Text,

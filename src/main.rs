@@ -59,6 +59,9 @@ fn main() -> std::process::ExitCode {
     // `extract-pdf` command). When it cannot name itself, PDFs are skipped
     // with the reason, never parsed in this process.
     verbatim::limit_pdfs(config.pdf.clone());
+    // Scans are read in the configured languages (checked installed when
+    // OCR first runs; a missing one skips each scan with the package).
+    verbatim::read_scans_in(config.ocr_languages.clone());
     match config
         .pdf
         .helper

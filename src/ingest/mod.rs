@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::model::{DocMeta, Document};
 use crate::segment::{first_heading_or_line, Markup};
 pub(crate) use doc::{document_from_text, is_valid_id, is_valid_url, slug};
+pub use ocr::read_scans_in;
 pub(crate) use paged::TextCache;
 
 /// How a file ending is read.

@@ -32,9 +32,58 @@ const TIMEOUT: Duration = Duration::from_secs(300);
 /// words, far more than any scan of real pages holds.
 const MAX_TSV_BYTES: u64 = 16 << 20;
 
-/// The languages read, in Tesseract's `-l` spelling: English and Japanese
-/// when both are installed, else English.
+/// The languages read by default, in Tesseract's `-l` spelling: English
+/// and Japanese when both are installed, else English.
 const LANGUAGES: [&str; 2] = ["eng", "jpn"];
+
+/// The languages configured (`ocr_languages`), set once at start by
+/// [`read_scans_in`]; unset, [`LANGUAGES`].
+static CONFIGURED: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Sets the languages OCR reads scans in, from the configuration; `None`
+/// keeps the default. Call before anything is read.
+pub fn read_scans_in(languages: Option<Vec<String>>) {
+    if let Some(l) = languages {
+        let _ = CONFIGURED.set(l);
+    }
+}
+
+/// The `-l` languages to run with, given what was configured (`None`: the
+/// default) and what `tesseract --list-langs` listed. Every configured
+/// language must be installed; by default English must be, and Japanese
+/// is added when it is. `Err` names what is missing and the package that
+/// has it.
+fn choose_languages(
+    configured: Option<&[String]>,
+    listed: &str,
+) -> std::result::Result<Vec<String>, String> {
+    let installed = |l: &str| listed.lines().any(|x| x.trim() == l);
+    let package = |l: &str| format!("tesseract-ocr-{}", l.to_lowercase().replace('_', "-"));
+    match configured {
+        Some(wanted) => {
+            let missing: Vec<&String> = wanted.iter().filter(|l| !installed(l)).collect();
+            if missing.is_empty() {
+                Ok(wanted.to_vec())
+            } else {
+                Err(format!(
+                    "OCR is set to read {}, but Tesseract has no data for {}; install the Debian package{} {}",
+                    wanted.join("+"),
+                    missing.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", "),
+                    if missing.len() > 1 { "s" } else { "" },
+                    missing.iter().map(|l| package(l)).collect::<Vec<_>>().join(" ")
+                ))
+            }
+        }
+        None if !installed("eng") => Err(
+            "OCR needs Tesseract 5 with its English data, which is not installed; install the Debian packages tesseract-ocr and tesseract-ocr-jpn".into(),
+        ),
+        None => Ok(LANGUAGES
+            .into_iter()
+            .filter(|l| installed(l))
+            .map(String::from)
+            .collect()),
+    }
+}
 
 /// The Tesseract this process runs: its program, version and languages,
 /// found once. `Err` says why there is none.
@@ -48,7 +97,8 @@ fn tesseract() -> &'static std::result::Result<Tesseract, String> {
 struct Tesseract {
     /// The program to run.
     program: String,
-    /// `-l` argument: the installed [`LANGUAGES`].
+    /// `-l` argument: the configured languages, else the installed
+    /// [`LANGUAGES`].
     languages: String,
     /// What its answers are kept under in the text cache: its version and
     /// languages, so another Tesseract reads every image again.
@@ -82,14 +132,7 @@ impl Tesseract {
         }
         let listed = out(&["--list-langs"])?;
         let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
-        let installed: Vec<&str> = LANGUAGES
-            .into_iter()
-            .filter(|l| listed.lines().any(|x| x.trim() == *l))
-            .collect();
-        if !installed.contains(&"eng") {
-            return Err(missing("its English data is not installed".into()));
-        }
-        let languages = installed.join("+");
+        let languages = choose_languages(CONFIGURED.get().map(Vec::as_slice), &listed)?.join("+");
         Ok(Tesseract {
             extractor: format!("{version} -l {languages} tsv"),
             program,
@@ -292,6 +335,28 @@ pub(crate) fn document(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Configured languages must all be installed, and the error names the
+    /// package for each missing one; by default English is required and
+    /// Japanese added when present.
+    #[test]
+    fn the_languages_read_are_the_configured_or_installed_ones() {
+        let listed = "List of available languages in \"/usr/share/tesseract-ocr/5/tessdata/\" (3):\neng\njpn\nosd\n";
+        assert_eq!(choose_languages(None, listed).unwrap(), ["eng", "jpn"]);
+        assert_eq!(choose_languages(None, "x:\neng\nosd\n").unwrap(), ["eng"]);
+        assert!(choose_languages(None, "x:\njpn\n")
+            .unwrap_err()
+            .contains("tesseract-ocr"));
+        let wanted = ["jpn".to_string()];
+        assert_eq!(choose_languages(Some(&wanted), listed).unwrap(), ["jpn"]);
+        let wanted = ["eng".to_string(), "chi_sim".to_string(), "Fra".to_string()];
+        let err = choose_languages(Some(&wanted), listed).unwrap_err();
+        assert!(
+            err.contains("chi_sim, Fra")
+                && err.contains("packages tesseract-ocr-chi-sim tesseract-ocr-fra"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn tsv_words_make_lines_paragraphs_and_pages() {

@@ -151,6 +151,58 @@ fn without_tesseract_scans_are_skipped_with_the_package_to_install() {
     assert!(stdout.contains("indexed 1 documents"), "{stdout}");
 }
 
+/// The languages OCR reads come from the configuration: a language whose
+/// data is not installed skips each scan with the package that has it (the
+/// rest of the corpus is indexed), and an installed one reads them.
+#[test]
+fn scans_are_read_in_the_configured_languages() {
+    assert!(
+        tesseract_installed(),
+        "needs Tesseract: run scripts/test.sh"
+    );
+    let corpus = scanned_corpus();
+    let idx = tempfile::tempdir().unwrap();
+    let out = super::support::verbatim_cmd(&["index"], corpus.path(), idx.path())
+        .env("VERBATIM_OCR_LANGUAGES", "eng+zzz_none")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for f in ["memo.png", "pages.tif", "scan.pdf"] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&format!("skipped {f}")))
+            .unwrap_or_else(|| panic!("{f} is not reported: {stderr}"));
+        assert!(
+            line.contains("no data for zzz_none")
+                && line.contains("install the Debian package tesseract-ocr-zzz-none"),
+            "{line}"
+        );
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("indexed 1 documents"));
+    let out = super::support::verbatim_cmd(
+        &["index", "--ocr-languages", "eng"],
+        corpus.path(),
+        idx.path(),
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("skipped"),
+        "{stderr}"
+    );
+    let bad = super::support::verbatim_cmd(
+        &["index", "--ocr-languages", "eng;rm"],
+        corpus.path(),
+        idx.path(),
+    )
+    .output()
+    .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid ocr_languages"));
+}
+
 #[test]
 fn a_scan_is_read_by_ocr_once_and_then_from_the_text_cache() {
     assert!(
