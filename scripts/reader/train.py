@@ -393,6 +393,68 @@ def build_swapped(articles, which, rng, share):
     return rows
 
 
+# General English opposites (both ways), for antonym twins (--antonyms): one
+# of the commonest ways SQuAD 2.0's writers made a question unanswerable
+# (Rajpurkar et al. 2018 count antonyms in 20% of them, entity swaps in 21%).
+OPPOSITES = dict(
+    pair
+    for a, b in [
+        ("largest", "smallest"), ("biggest", "smallest"), ("highest", "lowest"), ("most", "least"),
+        ("first", "last"), ("earliest", "latest"), ("oldest", "newest"), ("longest", "shortest"),
+        ("before", "after"), ("increase", "decrease"), ("increased", "decreased"), ("north", "south"),
+        ("east", "west"), ("northern", "southern"), ("eastern", "western"), ("maximum", "minimum"),
+        ("larger", "smaller"), ("higher", "lower"), ("older", "younger"), ("best", "worst"),
+        ("better", "worse"), ("won", "lost"), ("win", "lose"), ("early", "late"), ("above", "below"),
+        ("major", "minor"), ("upper", "lower"), ("opened", "closed"),
+        ("public", "private"), ("domestic", "foreign"), ("ancient", "modern"), ("top", "bottom"),
+        ("rich", "poor"), ("strongest", "weakest"), ("fastest", "slowest"), ("imported", "exported"),
+        ("legal", "illegal"), ("accepted", "rejected"), ("successful", "unsuccessful"), ("common", "rare"),
+        ("heaviest", "lightest"), ("inner", "outer"), ("minimum", "maximum"), ("less", "more"),
+    ]
+    for pair in ((a, b), (b, a))
+)
+
+
+def antonym_twin(question, paragraph, rng):
+    """The question with one word replaced by its opposite (OPPOSITES), when
+    the paragraph never uses that opposite (else the twin might be
+    answerable); None when it has no such word."""
+    options = []
+    for m in re.finditer(r"[A-Za-z]+", question):
+        w = m.group(0).lower()
+        other = OPPOSITES.get(w)
+        if other and not re.search(rf"\b{other}\b", paragraph, re.I):
+            options.append((m.start(), m.end(), other))
+    if not options:
+        return None
+    s, e, other = rng.choice(options)
+    if question[s].isupper():
+        other = other[0].upper() + other[1:]
+    return question[:s] + other + question[e:]
+
+
+def build_antonyms(articles, which, rng, share):
+    """As build_swapped, for antonym twins (`antonym_twin`): `share` of the
+    answerable questions of `which`, each twin against every sentence of its
+    gold paragraph, all negatives. (Negated twins were tried and dropped:
+    "not" goes after the subject in English, which needs a parser to place;
+    put after the auxiliary it makes "How many goals did not McManus kick?",
+    a cue no reader's question has.)"""
+    rows = []
+    for a in which:
+        paras, qs = articles[a]
+        for qi, (question, pi, starts, texts) in enumerate(qs):
+            if starts is None or rng.random() >= share:
+                continue
+            twin = antonym_twin(question, paras[pi], rng)
+            if twin is None:
+                continue
+            spans = sentences(paras[pi])
+            for i, (s0, e0) in enumerate(spans):
+                rows.append((twin, paras[pi][s0:e0], 0.0, a, -1_000_000 - qi, False, before(paras[pi], spans, i), ()))
+    return rows
+
+
 def served_report(model, tok, served, which, max_len, context_words, depth=8):
     """The served path over `which`, as `ask` runs it: the reader scores the
     ranker's best `depth` candidates; a question is answered when the best
@@ -615,6 +677,9 @@ def main():
     ap.add_argument("--hard", type=int, default=8, help="served candidates read per question (with --candidates)")
     ap.add_argument("--swapped", type=float, default=0.0,
                     help="share of answerable training questions given an entity-swapped unanswerable twin")
+    ap.add_argument("--antonyms", type=float, default=0.0,
+                    help="share of answerable training questions given an antonym twin (a word replaced by its "
+                    "opposite, OPPOSITES), paired with its gold paragraph as negatives")
     ap.add_argument("--loss", choices=["pointwise", "listwise"], default="pointwise",
                     help="pointwise: binary cross-entropy per pair; listwise: per question, a softmax over "
                     "its candidates and a null candidate of logit 0, the target being the gold sentences "
@@ -679,6 +744,10 @@ def main():
         train_rows = build(articles, train_articles, rng, args.own_negatives, args.other)
     swapped_rows = build_swapped(articles, train_articles, rng, args.swapped) if args.swapped else []
     train_rows += swapped_rows
+    # Drawn after the swapped twins, and only when asked for, so that
+    # without them the data and its order are as before.
+    antonym_rows = build_antonyms(articles, train_articles, rng, args.antonyms) if args.antonyms else []
+    train_rows += antonym_rows
     val_rows = build(articles, sorted(VALIDATION_V11), rng, None, args.other)
     rng.shuffle(train_rows)
     if args.limit:
@@ -794,6 +863,9 @@ def main():
         "swapped_share": args.swapped,
         "swapped_pairs": len(swapped_rows),
         "swapped_questions": len({(r[3], r[4]) for r in swapped_rows}),
+        "antonym_share": args.antonyms,
+        "antonym_questions": len({(r[3], r[4]) for r in antonym_rows}),
+        "antonym_pairs": len(antonym_rows),
         "other": args.other,
         "context_words": args.context_words,
         "max_len": args.max_len,
