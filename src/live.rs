@@ -289,6 +289,7 @@ impl Staged {
             sha256: hex::encode(sha2::Sha256::digest(bytes)),
             hashed_at_ns: ingest::now_ns(),
             doc_ids: docs.iter().map(|d| d.meta.id.clone()).collect(),
+            ocr: ingest::read_by_ocr(docs),
         };
         Ok(Staged {
             tmp,

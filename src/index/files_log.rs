@@ -153,6 +153,7 @@ mod tests {
             sha256: sha.into(),
             hashed_at_ns: 3,
             doc_ids: vec![format!("doc-{sha}")],
+            ocr: None,
         }
     }
 

@@ -160,6 +160,11 @@ fn file_digest(path: &str, r: &FileRecord) -> [u8; 32] {
         r.size,
         r.sha256
     ));
+    // The languages OCR read it in, when it did: scans read again in other
+    // languages are another corpus. Absent, the digest is as before.
+    if let Some(ocr) = &r.ocr {
+        hasher.update(format!("ocr {ocr}\n"));
+    }
     hasher.finalize().into()
 }
 
@@ -200,7 +205,31 @@ mod tests {
             sha256: sha.into(),
             hashed_at_ns: 2,
             doc_ids: vec!["a".into()],
+            ocr: None,
         }
+    }
+
+    /// A record without OCR languages digests as records did before the
+    /// field existed (an index built then stays fresh); one read in other
+    /// languages is another corpus.
+    #[test]
+    fn ocr_languages_move_the_fingerprint_only_when_recorded() {
+        let mut files = BTreeMap::new();
+        files.insert("scan.png".to_string(), record("aa"));
+        let plain = fingerprint(&files);
+        let mut hasher = Sha256::new();
+        hasher.update(format!(
+            "verbatim corpus; analysis v{}; schema v{}\nscan.png\t3\taa\n",
+            crate::analysis::ANALYSIS_VERSION,
+            SCHEMA_VERSION
+        ));
+        let before: [u8; 32] = hasher.finalize().into();
+        assert_eq!(plain, hex::encode(before));
+        files.get_mut("scan.png").unwrap().ocr = Some("eng".into());
+        let eng = fingerprint(&files);
+        files.get_mut("scan.png").unwrap().ocr = Some("eng+jpn".into());
+        let both = fingerprint(&files);
+        assert!(plain != eng && eng != both && plain != both);
     }
 
     #[test]

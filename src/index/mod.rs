@@ -494,7 +494,11 @@ pub(crate) fn sync(
     let changed: Vec<&String> = corpus
         .files
         .iter()
-        .filter(|(p, r)| m.files.get(*p).is_none_or(|o| o.sha256 != r.sha256))
+        .filter(|(p, r)| {
+            m.files
+                .get(*p)
+                .is_none_or(|o| o.sha256 != r.sha256 || o.ocr != r.ocr)
+        })
         .map(|(p, _)| p)
         .collect();
     let removed: Vec<&String> = m

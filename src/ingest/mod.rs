@@ -90,6 +90,13 @@ pub struct FileRecord {
     pub hashed_at_ns: u128,
     /// Ids of the documents the file holds (none when it was skipped).
     pub doc_ids: Vec<String>,
+    /// The languages OCR read its scanned pages in (Tesseract's `-l`,
+    /// `eng+jpn`); `None` when OCR read none of it, or the record predates
+    /// this field. A different setting now makes the file stale
+    /// ([`FileRecord::ocr_stale`]), so a change of languages reads its
+    /// scans again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<String>,
 }
 
 /// How long before the hash was taken a modification must be for size and
@@ -106,7 +113,26 @@ impl FileRecord {
         self.size == size
             && self.mtime_ns == mtime_ns
             && mtime_ns.saturating_add(RACY_WINDOW_NS) < self.hashed_at_ns
+            && !self.ocr_stale()
     }
+
+    /// Whether OCR read this file's scans in other languages than it would
+    /// now. Asks Tesseract only for a file OCR read; when Tesseract cannot
+    /// run now, the text read before stands.
+    pub(crate) fn ocr_stale(&self) -> bool {
+        self.ocr
+            .as_ref()
+            .is_some_and(|then| ocr::languages_now().is_some_and(|now| *then != now))
+    }
+}
+
+/// The languages OCR read `docs` (one file's documents, just parsed) in,
+/// for its [`FileRecord`]; `None` when OCR read no page of them.
+pub(crate) fn read_by_ocr(docs: &[Document]) -> Option<String> {
+    docs.iter()
+        .any(|d| d.meta.ocr_pages.iter().any(Option::is_some))
+        .then(ocr::languages_now)
+        .flatten()
 }
 
 /// Nanoseconds since the epoch, now.
@@ -447,19 +473,21 @@ fn load_file(
     let key = rel.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     let (size, mtime) = (meta.len(), mtime_ns(&meta));
-    let record = |sha256: String, hashed_at_ns: u128| FileRecord {
+    let record = |sha256: String, hashed_at_ns: u128, ocr: Option<String>| FileRecord {
         size,
         mtime_ns: mtime,
         sha256,
         hashed_at_ns,
         doc_ids: Vec::new(),
+        ocr,
     };
+    let held = previous.and_then(|p| p.get(&key));
     // Unchanged since it was hashed, and kept: not even read.
-    if let (Some(store), Some(r)) = (store, previous.and_then(|p| p.get(&key))) {
+    if let (Some(store), Some(r)) = (store, held) {
         if r.stat_vouches(size, mtime) {
             if let Some(docs) = store.documents(&key, &r.sha256) {
                 return Ok(Ok(Loaded {
-                    record: record(r.sha256.clone(), r.hashed_at_ns),
+                    record: record(r.sha256.clone(), r.hashed_at_ns, r.ocr.clone()),
                     key,
                     docs,
                     errors: Vec::new(),
@@ -475,20 +503,30 @@ fn load_file(
             }))
         }
     };
-    let (sha256, hashed_at_ns) = match previous.and_then(|p| p.get(&key)) {
+    let (sha256, hashed_at_ns) = match held {
         Some(r) if r.stat_vouches(size, mtime) && size == bytes.len() as u64 => {
             (r.sha256.clone(), r.hashed_at_ns)
         }
         _ => (hex::encode(Sha256::digest(&bytes)), now_ns()),
     };
-    // Read and hashed, but parsed before: the content decides, not the stat.
-    let (docs, errors) = match store.and_then(|s| s.documents(&key, &sha256)) {
-        Some(docs) => (docs, Vec::new()),
-        None => parse_file_cached(&rel, &bytes, pdf_texts.map(|c| (c, sha256.as_str()))),
+    // Read and hashed, but parsed before: the content decides, not the
+    // stat; unless OCR read it in other languages than it would now.
+    let stale = held.is_some_and(FileRecord::ocr_stale);
+    let reused = store
+        .filter(|_| !stale)
+        .and_then(|s| s.documents(&key, &sha256));
+    let (docs, errors, ocr) = match reused {
+        Some(docs) => (docs, Vec::new(), held.and_then(|r| r.ocr.clone())),
+        None => {
+            let (docs, errors) =
+                parse_file_cached(&rel, &bytes, pdf_texts.map(|c| (c, sha256.as_str())));
+            let ocr = read_by_ocr(&docs);
+            (docs, errors, ocr)
+        }
     };
     Ok(Ok(Loaded {
         key,
-        record: record(sha256, hashed_at_ns),
+        record: record(sha256, hashed_at_ns, ocr),
         docs,
         errors,
     }))

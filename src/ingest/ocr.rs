@@ -48,6 +48,13 @@ pub fn read_scans_in(languages: Option<Vec<String>>) {
     }
 }
 
+/// The `-l` argument OCR runs with now (`eng+jpn`), or `None` when
+/// Tesseract cannot run: what a file's record keeps of how its scans were
+/// read.
+pub(crate) fn languages_now() -> Option<String> {
+    tesseract().as_ref().ok().map(|t| t.languages.clone())
+}
+
 /// The `-l` languages to run with, given what was configured (`None`: the
 /// default) and what `tesseract --list-langs` listed. Every configured
 /// language must be installed; by default English must be, and Japanese

@@ -174,20 +174,34 @@ fn scans_are_read_in_the_configured_languages() {
             "install the Debian package tesseract-ocr-zzz-none",
         ],
     );
+    // One index: read in English, then in English and Japanese (the three
+    // scans are read again and applied in place; the note is not), then
+    // unchanged (fresh).
     let corpus = scanned_corpus();
     let idx = tempfile::tempdir().unwrap();
-    let out = super::support::verbatim_cmd(
-        &["index", "--ocr-languages", "eng"],
-        corpus.path(),
-        idx.path(),
-    )
-    .output()
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let index_in = |languages: &str| {
+        let out = super::support::verbatim_cmd(
+            &["index", "--ocr-languages", languages],
+            corpus.path(),
+            idx.path(),
+        )
+        .output()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            out.status.success() && !stderr.contains("skipped"),
+            "{stderr}"
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(index_in("eng").contains("indexed 4 documents"));
+    let again = index_in("eng+jpn");
     assert!(
-        out.status.success() && !stderr.contains("skipped"),
-        "{stderr}"
+        again.contains("3 changed or new and 0 removed file(s) applied in place"),
+        "{again}"
     );
+    let same = index_in("eng+jpn");
+    assert!(same.contains("index is up to date"), "{same}");
     let bad = super::support::verbatim_cmd(
         &["index", "--ocr-languages", "eng;rm"],
         corpus.path(),
