@@ -483,8 +483,11 @@ pub fn index(config: &Config, force: bool, strict: bool) -> anyhow::Result<()> {
     bar.finish_and_clear();
     corpus.keep(&config.index_dir);
     let t_vectors = Instant::now();
-    if crate::engine::embed_corpus(&corpus.documents, &config.index_dir, config.vectors)? {
+    if let Some(embedded) =
+        crate::engine::embed_corpus(&corpus.documents, &config.index_dir, config.vectors)?
+    {
         tracing::info!(
+            embedded,
             seconds = t_vectors.elapsed().as_secs_f64(),
             "passage and sentence vectors ready"
         );

@@ -34,6 +34,28 @@ pub(crate) fn writer_gone(pid: u32) -> bool {
     pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
+/// Removes the hidden temporaries of `file_name` in `dir` (see
+/// [`temporary_for`]) that this process or a gone one left: a write that
+/// failed, or a process killed in the middle of one.
+pub(crate) fn remove_stale_temporaries(dir: &Path, file_name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{file_name}.tmp-");
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(&prefix) {
+            continue;
+        }
+        let Some(pid) = temporary_writer(&name) else {
+            continue;
+        };
+        if pid == std::process::id() || writer_gone(pid) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Makes the renames in `dir` durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir)

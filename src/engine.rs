@@ -78,7 +78,11 @@ impl Writer {
         }
         let passages = manifest.passages;
         drop(manifest);
-        let semantic = open_semantic(passages, index_dir, vectors)?;
+        let semantic = if vectors_on(passages, vectors) {
+            Some(Semantic::open(&embed::default_dir(), index_dir)?)
+        } else {
+            None
+        };
         Ok(Some(Writer { index, semantic }))
     }
 
@@ -428,32 +432,38 @@ impl Engine {
 }
 
 /// Embeds every text of `docs` that the vector log of `index_dir` lacks,
-/// now (for `verbatim index`); returns whether vectors are on.
-pub(crate) fn embed_corpus(docs: &[Document], index_dir: &Path, mode: VectorMode) -> Result<bool> {
+/// now (for `verbatim index`); returns how many it embedded, or `None`
+/// when vectors are off.
+pub(crate) fn embed_corpus(
+    docs: &[Document],
+    index_dir: &Path,
+    mode: VectorMode,
+) -> Result<Option<usize>> {
     let passages = docs.iter().map(|d| d.segments.len()).sum();
-    let Some(semantic) = open_semantic(passages, index_dir, mode)? else {
-        return Ok(false);
-    };
-    semantic.fill(docs.iter())?;
-    Ok(true)
+    if !vectors_on(passages, mode) {
+        return Ok(None);
+    }
+    let (semantic, missing) = Semantic::open_for(&embed::default_dir(), index_dir, docs.iter())?;
+    if missing == 0 {
+        return Ok(Some(0));
+    }
+    semantic.fill(docs.iter()).map(Some)
 }
 
-/// The model and this index directory's vectors, or `None` when `mode` is
-/// `off` (or `auto` above [`AUTO_VECTOR_PASSAGES`]).
-fn open_semantic(passages: usize, index_dir: &Path, mode: VectorMode) -> Result<Option<Semantic>> {
+/// Whether a corpus of `passages` has vectors under `mode`: not when
+/// `off`, nor under `auto` above [`AUTO_VECTOR_PASSAGES`].
+fn vectors_on(passages: usize, mode: VectorMode) -> bool {
     match mode {
-        VectorMode::Off => Ok(None),
+        VectorMode::Off => false,
         VectorMode::Auto if passages > AUTO_VECTOR_PASSAGES => {
             tracing::info!(
                 passages,
                 limit = AUTO_VECTOR_PASSAGES,
                 "vectors are off above the automatic limit; set vectors = \"on\" to build them"
             );
-            Ok(None)
+            false
         }
-        VectorMode::Auto | VectorMode::On => {
-            Semantic::open(&embed::default_dir(), index_dir).map(Some)
-        }
+        VectorMode::Auto | VectorMode::On => true,
     }
 }
 
@@ -479,7 +489,7 @@ pub(crate) fn read_corpus(
     Ok(corpus)
 }
 
-/// The vectors an engine runs with ([`open_semantic`]), with every text of
+/// The vectors an engine runs with ([`vectors_on`]), with every text of
 /// `docs` embedded now when few are missing (or when `wait`), else in a
 /// background thread while the engine starts lexical.
 fn semantic_for(
@@ -489,11 +499,15 @@ fn semantic_for(
     wait: bool,
 ) -> Result<Option<Arc<Semantic>>> {
     let passages = docs.iter().map(|d| d.segments.len()).sum();
-    let Some(semantic) = open_semantic(passages, index_dir, mode)? else {
+    if !vectors_on(passages, mode) {
         return Ok(None);
-    };
+    }
+    let (semantic, missing) = Semantic::open_for(
+        &embed::default_dir(),
+        index_dir,
+        docs.iter().map(|d| d.as_ref()),
+    )?;
     let semantic = Arc::new(semantic);
-    let missing = semantic.missing(docs.iter().map(|d| d.as_ref()));
     if missing == 0 {
         return Ok(Some(semantic));
     }

@@ -7,17 +7,24 @@
 //! - in memory, one [`Vectors`] per process and model folder, shared by
 //!   every engine and snapshot (entries are only ever added, so a snapshot
 //!   taken earlier never loses one it used);
-//! - on disk, one append-only [`VectorLog`] per index directory, read at
-//!   open and appended to (then fsynced) after every batch, so a crash in
-//!   the middle of a long fill resumes where it stopped.
+//! - on disk, one append-only [`VectorLog`] per index directory, streamed
+//!   into memory at open (a block at a time, straight into the packed
+//!   vectors: one copy of each) and appended to (then fsynced) after every
+//!   batch, so a crash in the middle of a long fill resumes where it
+//!   stopped.
 //!
 //! The log is a cache, never a source of truth: each record carries a
 //! checksum, and a torn or damaged record is dropped and its text embedded
 //! again. Vectors are unit length and stored as f16 (768 bytes each).
+//!
+//! An engine opening a corpus loads only the vectors of the corpus's texts
+//! ([`Semantic::open_for`]); when the others (texts removed or changed
+//! since, repeated records) are at least [`COMPACT_SHARE`] of the log, the
+//! log is rewritten without them, so it no longer grows with every edit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -92,28 +99,146 @@ fn dot(query: &Vector, stored: &[f16]) -> f32 {
     sums.iter().sum::<f32>() + tail
 }
 
+/// Vectors per block of the memo's storage (3 MiB): the memo grows a block
+/// at a time and never moves what it holds, where one doubling vector
+/// would hold two copies of every vector while it grows.
+const BLOCK: usize = 4096;
+
 /// Vectors by key, packed.
 #[derive(Default)]
 struct Memo {
-    /// Key to slot (the slot's vector is `data[slot * DIM..][..DIM]`).
+    /// Key to slot (the slot's vector is the `slot % BLOCK`-th of block
+    /// `slot / BLOCK`).
     slots: HashMap<Key, u32>,
-    /// All vectors, back to back.
-    data: Vec<f16>,
+    /// All vectors, back to back, [`BLOCK`] to a block; only the last
+    /// block has room.
+    blocks: Vec<Vec<f16>>,
 }
 
 impl Memo {
-    fn insert(&mut self, key: Key, v: &[f16]) {
-        if self.slots.contains_key(&key) {
-            return;
+    /// Adds `key`'s vector unless it is held; returns its slot.
+    fn insert(&mut self, key: Key, v: &[f16]) -> u32 {
+        self.insert_with(key, |data| data.extend_from_slice(v))
+    }
+
+    /// [`Memo::insert`] of a vector as the log stores it (little-endian).
+    fn insert_le(&mut self, key: Key, le: &[u8]) -> u32 {
+        self.insert_with(key, |data| {
+            data.extend(le.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])))
+        })
+    }
+
+    fn insert_with(&mut self, key: Key, push: impl FnOnce(&mut Vec<f16>)) -> u32 {
+        if let Some(&slot) = self.slots.get(&key) {
+            return slot;
         }
-        let slot = (self.data.len() / DIM) as u32;
-        self.data.extend_from_slice(v);
-        self.slots.insert(key, slot);
+        let slot = self.slots.len();
+        if slot.is_multiple_of(BLOCK) {
+            self.blocks.push(Vec::with_capacity(BLOCK * DIM));
+        }
+        let block = self.blocks.last_mut().expect("pushed above");
+        push(block);
+        debug_assert_eq!(block.len(), (slot % BLOCK + 1) * DIM);
+        self.slots.insert(key, slot as u32);
+        slot as u32
     }
 
     fn get(&self, key: &Key) -> Option<&[f16]> {
-        let slot = *self.slots.get(key)? as usize;
-        Some(&self.data[slot * DIM..(slot + 1) * DIM])
+        Some(self.at(*self.slots.get(key)?))
+    }
+
+    /// Streams `log`'s intact records in, a block at a time, so nothing
+    /// of the file is held but the vectors kept; with `keep`, only the
+    /// records of its keys. Sets which slots the log holds.
+    fn load(&mut self, log: &VectorLog, keep: Option<&HashSet<Key>>) -> Result<Loaded> {
+        let on_disk = log.records_on_disk();
+        self.slots
+            .reserve(keep.map_or(on_disk, |k| k.len().min(on_disk)));
+        let mut held = Slots::default();
+        let mut unused = 0;
+        let scan = log.scan(|key, le| {
+            if keep.is_some_and(|k| !k.contains(&key)) || !held.insert(self.insert_le(key, le)) {
+                // A text not asked for, or a repeated record.
+                unused += 1;
+            }
+        })?;
+        *log.held.lock().unwrap_or_else(|e| e.into_inner()) = held;
+        Ok(Loaded {
+            intact: scan.intact,
+            unused: unused + scan.damaged,
+        })
+    }
+
+    /// Rewrites `log` with the records of `keys` it holds and no other, in
+    /// slot order (the order they were loaded and appended in); returns
+    /// how many it kept.
+    fn compact(&self, log: &VectorLog, keys: &HashSet<Key>) -> Result<usize> {
+        let mut keep: Vec<(u32, Key)> = {
+            let held = log.held.lock().unwrap_or_else(|e| e.into_inner());
+            keys.iter()
+                .filter_map(|k| {
+                    let slot = *self.slots.get(k)?;
+                    held.contains(slot).then_some((slot, *k))
+                })
+                .collect()
+        };
+        keep.sort_unstable_by_key(|&(slot, _)| slot);
+        log.rewrite(keep.iter().map(|&(slot, k)| (k, self.at(slot))))?;
+        let mut held = Slots::default();
+        for &(slot, _) in &keep {
+            held.insert(slot);
+        }
+        *log.held.lock().unwrap_or_else(|e| e.into_inner()) = held;
+        Ok(keep.len())
+    }
+
+    fn at(&self, slot: u32) -> &[f16] {
+        let (block, i) = (slot as usize / BLOCK, slot as usize % BLOCK);
+        &self.blocks[block][i * DIM..(i + 1) * DIM]
+    }
+}
+
+/// What loading a log found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Loaded {
+    /// Intact records read.
+    intact: usize,
+    /// Records not kept: texts not asked for, repeats, damaged records.
+    unused: usize,
+}
+
+/// The share of a log's records left unused at load ([`Loaded`]) from
+/// which it is rewritten without them. Each rewrite then frees at least a
+/// third of what it writes, so the rewrites of a log cost a constant
+/// factor of its appends, while a log of a corpus that changes little is
+/// left alone.
+const COMPACT_SHARE: f64 = 0.25;
+
+impl Loaded {
+    fn worth_compacting(&self) -> bool {
+        self.unused > 0 && self.unused as f64 >= COMPACT_SHARE * (self.intact + self.unused) as f64
+    }
+}
+
+/// A set of memo slots, a bit each.
+#[derive(Default)]
+struct Slots(Vec<u64>);
+
+impl Slots {
+    /// Adds `slot`; whether it was new.
+    fn insert(&mut self, slot: u32) -> bool {
+        let (word, bit) = (slot as usize / 64, 1u64 << (slot % 64));
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        let new = self.0[word] & bit == 0;
+        self.0[word] |= bit;
+        new
+    }
+
+    fn contains(&self, slot: u32) -> bool {
+        let (word, bit) = (slot as usize / 64, 1u64 << (slot % 64));
+        self.0.get(word).is_some_and(|w| w & bit != 0)
     }
 }
 
@@ -263,14 +388,55 @@ impl Vectors {
             .len()
     }
 
-    /// Reads `log`'s records into memory; returns how many it held.
-    pub(crate) fn load(&self, log: &VectorLog) -> Result<usize> {
-        let records = log.read()?;
+    /// Streams `log` into memory ([`Memo::load`]).
+    fn load(&self, log: &VectorLog, keep: Option<&HashSet<Key>>) -> Result<Loaded> {
         let mut memo = self.memo.write().unwrap_or_else(|e| e.into_inner());
-        for (key, v) in &records {
-            memo.insert(*key, v);
+        memo.load(log, keep)
+    }
+
+    /// Rewrites `log` with the records of `keys` it holds ([`Memo::compact`]).
+    fn compact(&self, log: &VectorLog, keys: &HashSet<Key>) -> Result<usize> {
+        let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
+        memo.compact(log, keys)
+    }
+
+    /// How many of `keys` have no record in `log`.
+    fn lacking_keys<'k>(&self, log: &VectorLog, keys: impl Iterator<Item = &'k Key>) -> usize {
+        let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
+        let held = log.held.lock().unwrap_or_else(|e| e.into_inner());
+        keys.filter(|k| !memo.slots.get(*k).is_some_and(|&s| held.contains(s)))
+            .count()
+    }
+
+    /// The distinct texts of `texts` that `log` has no record of: those
+    /// this process has a vector for (their keys and slots), and those it
+    /// must embed.
+    fn sort_out<'t>(
+        &self,
+        log: &VectorLog,
+        texts: impl Iterator<Item = &'t str>,
+    ) -> (Vec<(Key, u32)>, Vec<&'t str>) {
+        let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
+        let held = log.held.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = HashSet::new();
+        let (mut known, mut todo) = (Vec::new(), Vec::new());
+        for t in texts {
+            let k = key_of(t);
+            match memo.slots.get(&k) {
+                Some(&slot) if held.contains(slot) => {}
+                Some(&slot) => {
+                    if seen.insert(k) {
+                        known.push((k, slot));
+                    }
+                }
+                None => {
+                    if seen.insert(k) {
+                        todo.push(t);
+                    }
+                }
+            }
         }
-        Ok(records.len())
+        (known, todo)
     }
 
     /// Gives `log` a vector for every text of `texts` it lacks: copied
@@ -281,22 +447,17 @@ impl Vectors {
     /// calls once `cancel` is up (what was appended stays: vectors are kept
     /// by content).
     pub(crate) fn fill(&self, log: &VectorLog, texts: &[&str], cancel: &Cancel) -> Result<usize> {
-        let lacking = log.lacking(texts.iter().copied());
-        let (known, todo): (Vec<(Key, Vec<f16>)>, Vec<&str>) = {
-            let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
-            let mut known = Vec::new();
-            let mut todo = Vec::new();
-            for t in lacking {
-                let k = key_of(t);
-                match memo.get(&k) {
-                    Some(v) => known.push((k, v.to_vec())),
-                    None => todo.push(t),
-                }
-            }
-            (known, todo)
-        };
+        let (known, todo) = self.sort_out(log, texts.iter().copied());
         for chunk in known.chunks(1024) {
-            log.append(chunk)?;
+            let records: Vec<(Key, Vec<f16>)> = {
+                let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
+                chunk
+                    .iter()
+                    .map(|&(k, slot)| (k, memo.at(slot).to_vec()))
+                    .collect()
+            };
+            log.append(&records)?;
+            log.hold(chunk.iter().map(|&(_, slot)| slot));
         }
         if todo.is_empty() {
             return Ok(0);
@@ -340,12 +501,11 @@ impl Vectors {
                 .map(|(t, v)| (key_of(t), v.iter().map(|x| f16::from_f32(*x)).collect()))
                 .collect();
             log.append(&packed)?;
-            {
+            let slots: Vec<u32> = {
                 let mut memo = self.memo.write().unwrap_or_else(|e| e.into_inner());
-                for (k, v) in &packed {
-                    memo.insert(*k, v);
-                }
-            }
+                packed.iter().map(|(k, v)| memo.insert(*k, v)).collect()
+            };
+            log.hold(slots);
             *done += batch.len();
             self.pending.fetch_sub(batch.len(), Ordering::Relaxed);
             metrics::counter!("verbatim_vectors_embedded_total").increment(batch.len() as u64);
@@ -374,24 +534,54 @@ pub(crate) struct Semantic {
 }
 
 impl Semantic {
-    /// Loads the model from `model_dir` and the vectors already in
-    /// `index_dir`'s log.
+    /// Loads the model from `model_dir` and every vector of `index_dir`'s
+    /// log (for a writer, which reads no corpus).
     pub(crate) fn open(model_dir: &Path, index_dir: &Path) -> Result<Semantic> {
         let vectors = Vectors::shared(model_dir)?;
         let log = VectorLog::new(index_dir);
-        let n = vectors.load(&log)?;
-        tracing::debug!(records = n, "vector log loaded");
+        let loaded = vectors.load(&log, None)?;
+        tracing::debug!(records = loaded.intact, "vector log loaded");
         Ok(Semantic { vectors, log })
+    }
+
+    /// Loads the model from `model_dir` and, of `index_dir`'s log, the
+    /// vectors of `docs`' texts alone. When the others are at least
+    /// [`COMPACT_SHARE`] of the log, rewrites it without them (a failure
+    /// to is logged: the log stays as it was). Returns it with how many
+    /// distinct texts of `docs` have no vector in the log.
+    pub(crate) fn open_for<'d>(
+        model_dir: &Path,
+        index_dir: &Path,
+        docs: impl Iterator<Item = &'d Document>,
+    ) -> Result<(Semantic, usize)> {
+        let vectors = Vectors::shared(model_dir)?;
+        let log = VectorLog::new(index_dir);
+        let live: HashSet<Key> = docs.flat_map(texts_of).map(key_of).collect();
+        let loaded = vectors.load(&log, Some(&live))?;
+        tracing::debug!(
+            records = loaded.intact,
+            unused = loaded.unused,
+            "vector log loaded"
+        );
+        if loaded.worth_compacting() {
+            match vectors.compact(&log, &live) {
+                Ok(kept) => tracing::info!(
+                    kept,
+                    dropped = loaded.unused,
+                    "vector log rewritten without the vectors of texts no longer in the corpus"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "vector log not compacted; it keeps its unused vectors")
+                }
+            }
+        }
+        let missing = vectors.lacking_keys(&log, live.iter());
+        Ok((Semantic { vectors, log }, missing))
     }
 
     /// The vectors (for scoring).
     pub(crate) fn vectors(&self) -> &Vectors {
         &self.vectors
-    }
-
-    /// How many texts of `docs` this index's log lacks.
-    pub(crate) fn missing<'d>(&self, docs: impl Iterator<Item = &'d Document>) -> usize {
-        self.log.lacking(docs.flat_map(texts_of)).len()
     }
 
     /// Embeds (and persists) every text of `docs` that has no vector.
@@ -426,12 +616,14 @@ pub(crate) struct VectorLog {
     /// `vectors-<model>.bin` in the index directory.
     path: PathBuf,
     /// Appends are serialized (a background fill and a live write may both
-    /// append); `None` until the first append opens the file.
+    /// append); `None` until the first append opens the file, and again
+    /// after a rewrite replaced it.
     file: Mutex<Option<File>>,
-    /// Keys the log holds (read at load, added to on append): a text this
-    /// process already has a vector for still goes into this index's log,
-    /// so the next process finds it there.
-    keys: Mutex<std::collections::HashSet<Key>>,
+    /// The memo slots this log holds a record of (set at load, added to on
+    /// append): a text this process already has a vector for still goes
+    /// into this index's log, so the next process finds it there. Slots,
+    /// not keys, so each key is held once, by the memo.
+    held: Mutex<Slots>,
 }
 
 fn checksum(key: &Key, v: &[u8]) -> [u8; 4] {
@@ -442,68 +634,114 @@ fn checksum(key: &Key, v: &[u8]) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
+/// Appends one record (key, vector, checksum) to `buf`.
+fn encode(buf: &mut Vec<u8>, key: &Key, v: &[f16]) {
+    let start = buf.len();
+    buf.extend_from_slice(key);
+    for x in v {
+        buf.extend_from_slice(&x.to_le_bytes());
+    }
+    let sum = checksum(key, &buf[start + 16..]);
+    buf.extend_from_slice(&sum);
+}
+
+/// What one pass over a log found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Scan {
+    /// Records whose checksum held.
+    intact: usize,
+    /// Records that failed it, and a torn tail.
+    damaged: usize,
+}
+
+/// Reads into `buf` until it is full or the reader ends; returns how many
+/// bytes it read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 impl VectorLog {
     /// The log of `index_dir` (nothing is read or created yet).
     pub(crate) fn new(index_dir: &Path) -> VectorLog {
         VectorLog {
             path: index_dir.join(format!("vectors-{MODEL_TAG}.bin")),
             file: Mutex::new(None),
-            keys: Mutex::default(),
+            held: Mutex::default(),
         }
     }
 
-    /// Every intact record. A record that fails its checksum, or a torn
-    /// tail, is skipped (its text will be embedded again); a log of another
-    /// format is ignored.
-    fn read(&self) -> Result<Vec<(Key, Vec<f16>)>> {
-        let bytes = match fs::read(&self.path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&self.path, e)),
+    /// How many records the file's length has room for (0 when absent).
+    fn records_on_disk(&self) -> usize {
+        fs::metadata(&self.path).map_or(0, |m| {
+            usize::try_from(m.len().saturating_sub(MAGIC.len() as u64)).unwrap_or(0) / RECORD
+        })
+    }
+
+    /// Hands every intact record to `each` (its key and its vector's
+    /// little-endian bytes), in order, reading the file once a block at a
+    /// time. A record that fails its checksum, or a torn tail, is skipped
+    /// (its text will be embedded again); a log of another format is
+    /// ignored.
+    fn scan(&self, mut each: impl FnMut(Key, &[u8])) -> Result<Scan> {
+        let io = |e| Error::io(&self.path, e);
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Scan::default()),
+            Err(e) => return Err(io(e)),
         };
-        let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
+        let mut r = BufReader::with_capacity(RECORD * 256, file);
+        let mut head = [0u8; MAGIC.len()];
+        if read_full(&mut r, &mut head).map_err(io)? < head.len() || &head != MAGIC {
             tracing::warn!(path = %self.path.display(), "vector log of another format ignored");
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::with_capacity(body.len() / RECORD);
-        let mut damaged = 0usize;
-        for rec in body.chunks(RECORD) {
-            if rec.len() < RECORD {
-                damaged += 1;
-                continue;
+            return Ok(Scan::default());
+        }
+        let mut scan = Scan::default();
+        let mut rec = [0u8; RECORD];
+        loop {
+            let n = read_full(&mut r, &mut rec).map_err(io)?;
+            if n < RECORD {
+                scan.damaged += usize::from(n > 0);
+                break;
             }
             let (key, rest) = rec.split_at(16);
             let (v, sum) = rest.split_at(DIM * 2);
             let key: Key = key.try_into().expect("16 bytes");
             if checksum(&key, v) != sum {
-                damaged += 1;
+                scan.damaged += 1;
                 continue;
             }
-            let v = v
-                .chunks_exact(2)
-                .map(|b| f16::from_le_bytes([b[0], b[1]]))
-                .collect();
-            out.push((key, v));
+            scan.intact += 1;
+            each(key, v);
         }
-        self.keys
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(out.iter().map(|(k, _)| *k));
-        if damaged > 0 {
+        if scan.damaged > 0 {
             tracing::warn!(
                 path = %self.path.display(),
-                damaged,
+                damaged = scan.damaged,
                 "vector log records dropped; their texts will be embedded again"
             );
         }
-        Ok(out)
+        Ok(scan)
     }
 
-    /// Appends records and fsyncs, holding an exclusive lock on the file
-    /// (processes sharing an index directory append in turn). A torn tail
-    /// from an earlier crash is cut off first, so records stay aligned.
-    fn append(&self, records: &[(Key, Vec<f16>)]) -> Result<()> {
-        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+    /// Notes that the log now holds records of these memo slots.
+    fn hold(&self, slots: impl IntoIterator<Item = u32>) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        for s in slots {
+            held.insert(s);
+        }
+    }
+
+    /// The open file, opened (and created) on first use.
+    fn opened<'g>(&self, guard: &'g mut Option<File>) -> Result<&'g mut File> {
         if guard.is_none() {
             if let Some(dir) = self.path.parent() {
                 fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -517,39 +755,92 @@ impl VectorLog {
                 .map_err(|e| Error::io(&self.path, e))?;
             *guard = Some(f);
         }
-        let f = guard.as_mut().expect("opened above");
+        Ok(guard.as_mut().expect("opened above"))
+    }
+
+    /// Whether `f` is no longer the file at the log's path (another
+    /// process rewrote the log since this one opened it).
+    fn replaced(&self, f: &File) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (f.metadata(), fs::metadata(&self.path)) {
+            (Ok(open), Ok(now)) => open.ino() != now.ino() || open.dev() != now.dev(),
+            _ => true,
+        }
+    }
+
+    /// Appends records and fsyncs, holding an exclusive lock on the file
+    /// (processes sharing an index directory append in turn). A torn tail
+    /// from an earlier crash is cut off first, so records stay aligned. A
+    /// log another process rewrote meanwhile is opened again first.
+    fn append(&self, records: &[(Key, Vec<f16>)]) -> Result<()> {
         let mut buf = Vec::with_capacity(records.len() * RECORD);
         for (key, v) in records {
-            let start = buf.len();
-            buf.extend_from_slice(key);
-            for x in v {
-                buf.extend_from_slice(&x.to_le_bytes());
-            }
-            let sum = checksum(key, &buf[start + 16..]);
-            buf.extend_from_slice(&sum);
+            encode(&mut buf, key, v);
         }
-        f.lock().map_err(|e| Error::io(&self.path, e))?;
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let replaced = {
+            let f = self.opened(&mut guard)?;
+            f.lock().map_err(|e| Error::io(&self.path, e))?;
+            let replaced = self.replaced(f);
+            if replaced {
+                let _ = f.unlock();
+            }
+            replaced
+        };
+        if replaced {
+            *guard = None;
+            let f = self.opened(&mut guard)?;
+            f.lock().map_err(|e| Error::io(&self.path, e))?;
+        }
+        let f = guard.as_mut().expect("opened above");
         let result = append_locked(f, &buf).map_err(|e| Error::io(&self.path, e));
         let _ = f.unlock();
-        if result.is_ok() {
-            self.keys
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend(records.iter().map(|(k, _)| *k));
-        }
         result
     }
 
-    /// The distinct texts among `texts` this log lacks.
-    fn lacking<'t>(&self, texts: impl Iterator<Item = &'t str>) -> Vec<&'t str> {
-        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        let mut seen = std::collections::HashSet::new();
-        texts
-            .filter(|t| {
-                let k = key_of(t);
-                !keys.contains(&k) && seen.insert(k)
-            })
-            .collect()
+    /// Replaces the log by one holding `records` alone: written whole
+    /// under a hidden temporary name, synced, and renamed over the log
+    /// while holding its lock (a process appending meanwhile waits, then
+    /// finds the file replaced and appends to the new one). A crash at any
+    /// point leaves the old log or the new one, never a mix.
+    fn rewrite<'v>(&self, records: impl Iterator<Item = (Key, &'v [f16])>) -> Result<()> {
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let f = self.opened(&mut guard)?;
+        f.lock().map_err(|e| Error::io(&self.path, e))?;
+        let result = self.write_replacement(records);
+        let _ = f.unlock();
+        // The next append opens the new file.
+        *guard = None;
+        result
+    }
+
+    fn write_replacement<'v>(&self, records: impl Iterator<Item = (Key, &'v [f16])>) -> Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let name = self
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("vectors");
+        crate::durable::remove_stale_temporaries(dir, name);
+        let tmp = crate::durable::temporary_for(&self.path);
+        let io = |e| Error::io(&tmp, e);
+        let written = (|| -> std::io::Result<()> {
+            let mut out = BufWriter::with_capacity(RECORD * 256, File::create(&tmp)?);
+            out.write_all(MAGIC)?;
+            let mut buf = Vec::with_capacity(RECORD);
+            for (key, v) in records {
+                buf.clear();
+                encode(&mut buf, &key, v);
+                out.write_all(&buf)?;
+            }
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(io(e));
+        }
+        fs::rename(&tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        crate::durable::sync_dir(dir)
     }
 }
 
@@ -609,17 +900,49 @@ mod tests {
             .collect()
     }
 
+    /// Every intact record of `log`, in order.
+    fn read(log: &VectorLog) -> Vec<(Key, Vec<f16>)> {
+        let mut out = Vec::new();
+        log.scan(|k, le| {
+            let v = le
+                .chunks_exact(2)
+                .map(|b| f16::from_le_bytes([b[0], b[1]]))
+                .collect();
+            out.push((k, v));
+        })
+        .unwrap();
+        out
+    }
+
+    fn keys(records: &[(Key, Vec<f16>)]) -> HashSet<Key> {
+        records.iter().map(|(k, _)| *k).collect()
+    }
+
     #[test]
     fn the_log_reads_back_what_was_appended() {
         let dir = tempfile::tempdir().unwrap();
         let log = VectorLog::new(dir.path());
         log.append(&records(3)).unwrap();
         log.append(&records(5)[3..]).unwrap();
-        assert_eq!(log.read().unwrap(), records(5));
+        assert_eq!(read(&log), records(5));
         // A fresh handle (a restarted process) appends after them.
         let again = VectorLog::new(dir.path());
         again.append(&records(6)[5..]).unwrap();
-        assert_eq!(again.read().unwrap(), records(6));
+        assert_eq!(read(&again), records(6));
+        // Loaded whole, every record is one slot the log holds.
+        let mut memo = Memo::default();
+        let loaded = memo.load(&again, None).unwrap();
+        assert_eq!(
+            loaded,
+            Loaded {
+                intact: 6,
+                unused: 0
+            }
+        );
+        for (k, v) in records(6) {
+            assert_eq!(memo.get(&k), Some(v.as_slice()));
+        }
+        assert!((0..6).all(|s| again.held.lock().unwrap().contains(s)));
     }
 
     #[test]
@@ -632,12 +955,19 @@ mod tests {
         bytes[16 + RECORD + 20] ^= 0xff;
         bytes.extend_from_slice(&[7u8; RECORD / 2]);
         fs::write(&log.path, &bytes).unwrap();
-        let read = log.read().unwrap();
         let want = records(3);
-        assert_eq!(read, vec![want[0].clone(), want[2].clone()]);
+        assert_eq!(read(&log), vec![want[0].clone(), want[2].clone()]);
+        let loaded = Memo::default().load(&log, None).unwrap();
+        assert_eq!(
+            loaded,
+            Loaded {
+                intact: 2,
+                unused: 2
+            }
+        );
         let again = VectorLog::new(dir.path());
         again.append(&records(4)[3..]).unwrap();
-        assert_eq!(again.read().unwrap().len(), 3);
+        assert_eq!(read(&again).len(), 3);
     }
 
     #[test]
@@ -645,8 +975,132 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = VectorLog::new(dir.path());
         fs::write(&log.path, b"something else entirely, not vectors").unwrap();
-        assert!(log.read().unwrap().is_empty());
+        assert!(read(&log).is_empty());
         log.append(&records(1)).unwrap();
-        assert_eq!(log.read().unwrap(), records(1));
+        assert_eq!(read(&log), records(1));
+    }
+
+    #[test]
+    fn a_load_keeps_the_texts_asked_for_and_compaction_drops_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = VectorLog::new(dir.path());
+        let all = records(8);
+        log.append(&all).unwrap();
+        // Two repeats, as a second process embedding the same texts leaves.
+        log.append(&all[1..3]).unwrap();
+        let live = keys(&all[..5]);
+        let mut memo = Memo::default();
+        let loaded = memo.load(&log, Some(&live)).unwrap();
+        // Three texts not asked for, two repeats.
+        assert_eq!(
+            loaded,
+            Loaded {
+                intact: 10,
+                unused: 5
+            }
+        );
+        assert!(loaded.worth_compacting());
+        assert_eq!(
+            memo.slots.len(),
+            5,
+            "only the texts asked for are in memory"
+        );
+        assert!(memo.get(&all[6].0).is_none());
+
+        assert_eq!(memo.compact(&log, &live).unwrap(), 5);
+        assert_eq!(read(&log), all[..5].to_vec(), "kept in the order appended");
+        // A fresh start finds nothing unused, so leaves the log alone.
+        let again = VectorLog::new(dir.path());
+        let loaded = Memo::default().load(&again, Some(&live)).unwrap();
+        assert_eq!(
+            loaded,
+            Loaded {
+                intact: 5,
+                unused: 0
+            }
+        );
+        assert!(!loaded.worth_compacting());
+        // The handle that compacted appends to the new file.
+        log.append(&records(9)[8..]).unwrap();
+        assert_eq!(read(&again).len(), 6);
+    }
+
+    #[test]
+    fn the_memo_grows_by_blocks_and_never_moves_a_vector() {
+        let mut memo = Memo::default();
+        let v = |i: usize| vec![f16::from_f32(i as f32 / 8192.0); DIM];
+        let key = |i: usize| key_of(&format!("t{i}"));
+        assert_eq!(memo.insert(key(0), &v(0)), 0);
+        let first = memo.at(0).as_ptr();
+        for i in 1..BLOCK + 3 {
+            assert_eq!(memo.insert(key(i), &v(i)), i as u32);
+        }
+        assert_eq!(
+            memo.insert(key(7), &v(99)),
+            7,
+            "a held key keeps its vector"
+        );
+        assert_eq!(memo.blocks.len(), 2);
+        assert_eq!(memo.at(0).as_ptr(), first);
+        for i in [0, 7, BLOCK - 1, BLOCK, BLOCK + 2] {
+            assert_eq!(memo.get(&key(i)), Some(v(i).as_slice()), "slot {i}");
+        }
+    }
+
+    #[test]
+    fn a_log_with_few_unused_records_is_left_alone() {
+        let just_under = Loaded {
+            intact: 7,
+            unused: 2,
+        };
+        let at_the_share = Loaded {
+            intact: 6,
+            unused: 2,
+        };
+        assert!(!just_under.worth_compacting());
+        assert!(at_the_share.worth_compacting());
+        assert!(!Loaded {
+            intact: 0,
+            unused: 0
+        }
+        .worth_compacting());
+    }
+
+    #[test]
+    fn an_appender_finds_a_log_another_process_rewrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let all = records(4);
+        // Another process's handle, its file already open.
+        let other = VectorLog::new(dir.path());
+        other.append(&all[..2]).unwrap();
+        // This one rewrites the log with the first record alone.
+        let this = VectorLog::new(dir.path());
+        let mut memo = Memo::default();
+        memo.load(&this, None).unwrap();
+        memo.compact(&this, &keys(&all[..1])).unwrap();
+        assert_eq!(read(&this), all[..1].to_vec());
+        // The other appends to the new file, not to the unlinked old one.
+        other.append(&all[3..4]).unwrap();
+        assert_eq!(read(&this), vec![all[0].clone(), all[3].clone()]);
+    }
+
+    #[test]
+    fn a_rewrite_clears_the_temporaries_of_a_crashed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = VectorLog::new(dir.path());
+        log.append(&records(2)).unwrap();
+        let name = log.path.file_name().unwrap().to_str().unwrap().to_owned();
+        // What a process killed in the middle of a rewrite leaves: its
+        // temporary (the log itself is untouched until the rename).
+        let litter = dir.path().join(format!(".{name}.tmp-999999999"));
+        fs::write(&litter, b"half a log").unwrap();
+        assert_eq!(read(&log), records(2));
+        let mut memo = Memo::default();
+        memo.load(&log, None).unwrap();
+        memo.compact(&log, &keys(&records(1))).unwrap();
+        assert!(!litter.exists());
+        assert_eq!(read(&log), records(1));
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "no temporary is left behind");
     }
 }

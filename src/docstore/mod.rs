@@ -230,7 +230,7 @@ pub(crate) fn write(index_dir: &Path, files: &[Kept<'_>]) -> Result<()> {
         table.u64(start as u64);
         table.u64((records.buf.len() - start) as u64);
     }
-    remove_stale_temporaries(index_dir);
+    crate::durable::remove_stale_temporaries(index_dir, FILE);
     let path = index_dir.join(FILE);
     let tmp = crate::durable::temporary_for(&path);
     let io = |e| Error::io(&tmp, e);
@@ -257,27 +257,6 @@ pub(crate) fn write(index_dir: &Path, files: &[Kept<'_>]) -> Result<()> {
     }
     fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     crate::durable::sync_dir(index_dir)
-}
-
-/// Removes hidden store files of writers that are gone.
-fn remove_stale_temporaries(index_dir: &Path) {
-    let Ok(entries) = fs::read_dir(index_dir) else {
-        return;
-    };
-    let prefix = format!(".{FILE}.tmp-");
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.starts_with(&prefix) {
-            continue;
-        }
-        // This process's own (an earlier write of it failed) or a gone one's.
-        let Some(pid) = crate::durable::temporary_writer(&name) else {
-            continue;
-        };
-        if pid == std::process::id() || crate::durable::writer_gone(pid) {
-            let _ = fs::remove_file(e.path());
-        }
-    }
 }
 
 #[cfg(test)]

@@ -202,6 +202,38 @@ fn vectors_are_kept_by_content_and_never_computed_twice() {
 }
 
 #[test]
+fn the_vectors_of_texts_gone_from_the_corpus_leave_the_log() {
+    let a = ("a.md", "# Robots\n\nRobots build cars in Nagoya.");
+    let b = (
+        "b.md",
+        "# Chips\n\nJapan funds chip plants in Hokkaido. Rapidus makes them.\n\n\
+         Kumamoto hosts another plant. Engineers move north.",
+    );
+    let corpus = corpus_of(&[a, b]);
+    let index = tempfile::tempdir().unwrap();
+    run_ok(verbatim_cmd(&["index"], corpus.path(), index.path()));
+    let both = log_size(index.path());
+    std::fs::remove_file(corpus.path().join("b.md")).unwrap();
+    let out = run_ok(verbatim_cmd(&["index"], corpus.path(), index.path()));
+    assert!(out.contains("vector log rewritten"), "{out}");
+    assert!(
+        out.contains("embedded=0"),
+        "no kept text is embedded again: {out}"
+    );
+    // What is left is what a build of the remaining corpus alone writes.
+    let alone = corpus_of(&[a]);
+    let fresh = tempfile::tempdir().unwrap();
+    run_ok(verbatim_cmd(&["index"], alone.path(), fresh.path()));
+    let after = log_size(index.path());
+    assert!(after < both);
+    assert_eq!(after, log_size(fresh.path()));
+    // A start with nothing unused leaves the log alone.
+    let out = run_ok(verbatim_cmd(&["index"], corpus.path(), index.path()));
+    assert!(!out.contains("vector log rewritten"), "{out}");
+    assert_eq!(log_size(index.path()), after);
+}
+
+#[test]
 fn a_live_write_is_embedded_before_it_is_acknowledged() {
     let corpus = corpus_of(&[("a.md", "# A\n\nRobots build cars.")]);
     let index = tempfile::tempdir().unwrap();
