@@ -7,11 +7,13 @@
 //! - in memory, one [`Vectors`] per process and model folder, shared by
 //!   every engine and snapshot (entries are only ever added, so a snapshot
 //!   taken earlier never loses one it used);
-//! - on disk, one append-only [`VectorLog`] per index directory, streamed
-//!   into memory at open (a block at a time, straight into the packed
-//!   vectors: one copy of each) and appended to (then fsynced) after every
-//!   batch, so a crash in the middle of a long fill resumes where it
-//!   stopped.
+//! - on disk, one append-only [`VectorLog`] per index directory, appended
+//!   to (then fsynced) after every batch, so a crash in the middle of a
+//!   long fill resumes where it stopped.
+//!
+//! The process reads the vectors its logs held at open in place, from the
+//! mapped file (page cache, not heap: the heap holds a key and a place per
+//! vector); vectors embedded since are in its own blocks.
 //!
 //! The log is a cache, never a source of truth: each record carries a
 //! checksum, and a torn or damaged record is dropped and its text embedded
@@ -24,13 +26,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use half::f16;
+use memmap2::{Mmap, UncheckedAdvice};
 use sha2::{Digest, Sha256};
 
 use crate::cancel::Cancel;
@@ -99,80 +102,167 @@ fn dot(query: &Vector, stored: &[f16]) -> f32 {
     sums.iter().sum::<f32>() + tail
 }
 
-/// Vectors per block of the memo's storage (3 MiB): the memo grows a block
-/// at a time and never moves what it holds, where one doubling vector
-/// would hold two copies of every vector while it grows.
+/// Vectors per block of the memo's own storage (3 MiB): it grows a block at
+/// a time and never moves what it holds, where one doubling vector would
+/// hold two copies of every vector while it grows.
 const BLOCK: usize = 4096;
 
-/// Vectors by key, packed.
+/// Records verified between two releases of the mapping's pages at load
+/// (about 12 MiB), so a load's resident memory never holds the whole log.
+const VERIFY_WINDOW: usize = 16 * 1024;
+
+// Vectors are read in place from the mapped log, whose f16 values are
+// little-endian.
+const _: () = assert!(
+    cfg!(target_endian = "little"),
+    "the vector log is little-endian"
+);
+
+/// Where a memo slot's vector is.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// The n-th vector of the memo's own blocks (embedded by this process,
+    /// or copied from a mapping it let go).
+    Block(u32),
+    /// Record `record` of mapping `map` (a vector log as it was at load).
+    Mapped { map: u32, record: u32 },
+}
+
+/// Every vector this process knows, by key: most in place in the mapped
+/// vector logs (page cache, not heap), the rest in the memo's blocks.
 #[derive(Default)]
 struct Memo {
-    /// Key to slot (the slot's vector is the `slot % BLOCK`-th of block
-    /// `slot / BLOCK`).
+    /// Key to slot: a dense number per key, by which a log notes what it
+    /// holds ([`Slots`]).
     slots: HashMap<Key, u32>,
-    /// All vectors, back to back, [`BLOCK`] to a block; only the last
-    /// block has room.
+    /// Where each slot's vector is.
+    places: Vec<Place>,
+    /// The memo's own vectors, back to back, [`BLOCK`] to a block; only the
+    /// last block has room.
     blocks: Vec<Vec<f16>>,
+    /// Vectors in `blocks`.
+    in_blocks: usize,
+    /// Mapped vector logs, by [`Place::Mapped`]'s `map`; `None` once no
+    /// slot reads it (a compaction replaced it).
+    maps: Vec<Option<Mmap>>,
 }
 
 impl Memo {
-    /// Adds `key`'s vector unless it is held; returns its slot.
+    /// Adds `key`'s vector to the blocks unless it is held; returns its slot.
     fn insert(&mut self, key: Key, v: &[f16]) -> u32 {
-        self.insert_with(key, |data| data.extend_from_slice(v))
-    }
-
-    /// [`Memo::insert`] of a vector as the log stores it (little-endian).
-    fn insert_le(&mut self, key: Key, le: &[u8]) -> u32 {
-        self.insert_with(key, |data| {
-            data.extend(le.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])))
-        })
-    }
-
-    fn insert_with(&mut self, key: Key, push: impl FnOnce(&mut Vec<f16>)) -> u32 {
         if let Some(&slot) = self.slots.get(&key) {
             return slot;
         }
-        let slot = self.slots.len();
-        if slot.is_multiple_of(BLOCK) {
+        let place = self.push_block(v);
+        self.add(key, place)
+    }
+
+    fn push_block(&mut self, v: &[f16]) -> Place {
+        let n = self.in_blocks;
+        if n.is_multiple_of(BLOCK) {
             self.blocks.push(Vec::with_capacity(BLOCK * DIM));
         }
-        let block = self.blocks.last_mut().expect("pushed above");
-        push(block);
-        debug_assert_eq!(block.len(), (slot % BLOCK + 1) * DIM);
-        self.slots.insert(key, slot as u32);
-        slot as u32
+        self.blocks
+            .last_mut()
+            .expect("pushed above")
+            .extend_from_slice(v);
+        self.in_blocks += 1;
+        Place::Block(n as u32)
+    }
+
+    /// A new slot for `key` (not held) at `place`.
+    fn add(&mut self, key: Key, place: Place) -> u32 {
+        let slot = self.places.len() as u32;
+        self.places.push(place);
+        self.slots.insert(key, slot);
+        slot
     }
 
     fn get(&self, key: &Key) -> Option<&[f16]> {
         Some(self.at(*self.slots.get(key)?))
     }
 
-    /// Streams `log`'s intact records in, a block at a time, so nothing
-    /// of the file is held but the vectors kept; with `keep`, only the
-    /// records of its keys. Sets which slots the log holds.
-    fn load(&mut self, log: &VectorLog, keep: Option<&HashSet<Key>>) -> Result<Loaded> {
-        let on_disk = log.records_on_disk();
-        self.slots
-            .reserve(keep.map_or(on_disk, |k| k.len().min(on_disk)));
-        let mut held = Slots::default();
-        let mut unused = 0;
-        let scan = log.scan(|key, le| {
-            if keep.is_some_and(|k| !k.contains(&key)) || !held.insert(self.insert_le(key, le)) {
-                // A text not asked for, or a repeated record.
-                unused += 1;
+    fn at(&self, slot: u32) -> &[f16] {
+        match self.places[slot as usize] {
+            Place::Block(n) => {
+                let (block, i) = (n as usize / BLOCK, n as usize % BLOCK);
+                &self.blocks[block][i * DIM..(i + 1) * DIM]
             }
-        })?;
+            Place::Mapped { map, record } => {
+                let map = self.maps[map as usize]
+                    .as_ref()
+                    .expect("a mapping some slot reads is kept");
+                bytemuck::cast_slice(vector_bytes(map, record as usize))
+            }
+        }
+    }
+
+    /// Maps `log` and takes its intact records in place, verifying each
+    /// (the pages read are released as it goes, so the log is never
+    /// resident whole); with `keep`, only the records of its keys. Sets
+    /// which slots the log holds.
+    fn load(&mut self, log: &VectorLog, keep: Option<&HashSet<Key>>) -> Result<Loaded> {
+        let Some((map, torn)) = log.map()? else {
+            *log.held.lock().unwrap_or_else(|e| e.into_inner()) = Slots::default();
+            return Ok(Loaded {
+                intact: 0,
+                unused: 0,
+            });
+        };
+        let map_id = self.maps.len() as u32;
+        let records = records_in_len(map.len());
+        self.slots
+            .reserve(keep.map_or(records, |k| k.len().min(records)));
+        let mut held = Slots::default();
+        let (mut intact, mut unused, mut mapped) = (0, torn, 0);
+        for window in (0..records).step_by(VERIFY_WINDOW) {
+            let end = (window + VERIFY_WINDOW).min(records);
+            for record in window..end {
+                let Some(key) = intact_key(&map, record) else {
+                    unused += 1;
+                    continue;
+                };
+                intact += 1;
+                if keep.is_some_and(|k| !k.contains(&key)) {
+                    unused += 1;
+                    continue;
+                }
+                let slot = match self.slots.get(&key) {
+                    Some(&slot) => slot,
+                    None => {
+                        mapped += 1;
+                        self.add(
+                            key,
+                            Place::Mapped {
+                                map: map_id,
+                                record: record as u32,
+                            },
+                        )
+                    }
+                };
+                if !held.insert(slot) {
+                    unused += 1; // a repeated record
+                }
+            }
+            release(
+                &map,
+                record_offset(window),
+                record_offset(end) - record_offset(window),
+            );
+        }
+        if mapped > 0 {
+            self.maps.push(Some(map));
+        }
         *log.held.lock().unwrap_or_else(|e| e.into_inner()) = held;
-        Ok(Loaded {
-            intact: scan.intact,
-            unused: unused + scan.damaged,
-        })
+        Ok(Loaded { intact, unused })
     }
 
     /// Rewrites `log` with the records of `keys` it holds and no other, in
-    /// slot order (the order they were loaded and appended in); returns
-    /// how many it kept.
-    fn compact(&self, log: &VectorLog, keys: &HashSet<Key>) -> Result<usize> {
+    /// slot order (the order they were loaded and appended in), then reads
+    /// them from the new file: the old one's space is freed once nothing
+    /// reads it (a slot still reading it, from an earlier load of the same
+    /// log, is copied to the blocks first). Returns how many it kept.
+    fn compact(&mut self, log: &VectorLog, keys: &HashSet<Key>) -> Result<usize> {
         let mut keep: Vec<(u32, Key)> = {
             let held = log.held.lock().unwrap_or_else(|e| e.into_inner());
             keys.iter()
@@ -183,18 +273,79 @@ impl Memo {
                 .collect()
         };
         keep.sort_unstable_by_key(|&(slot, _)| slot);
-        log.rewrite(keep.iter().map(|&(slot, k)| (k, self.at(slot))))?;
+        let written = log.rewrite(keep.iter().map(|&(slot, k)| (k, self.at(slot))))?;
         let mut held = Slots::default();
         for &(slot, _) in &keep {
             held.insert(slot);
         }
         *log.held.lock().unwrap_or_else(|e| e.into_inner()) = held;
+        // Read the kept vectors from the new file, and let go of the
+        // mappings they were read from when nothing else reads them.
+        let map_id = self.maps.len() as u32;
+        let old: HashSet<u32> = keep
+            .iter()
+            .filter_map(|&(slot, _)| match self.places[slot as usize] {
+                Place::Mapped { map, .. } => Some(map),
+                Place::Block(_) => None,
+            })
+            .collect();
+        for (record, &(slot, _)) in keep.iter().enumerate() {
+            self.places[slot as usize] = Place::Mapped {
+                map: map_id,
+                record: record as u32,
+            };
+        }
+        self.maps.push(Some(written));
+        for slot in 0..self.places.len() {
+            if let Place::Mapped { map, .. } = self.places[slot] {
+                if old.contains(&map) {
+                    let v = self.at(slot as u32).to_vec();
+                    self.places[slot] = self.push_block(&v);
+                }
+            }
+        }
+        for m in old {
+            self.maps[m as usize] = None;
+        }
         Ok(keep.len())
     }
+}
 
-    fn at(&self, slot: u32) -> &[f16] {
-        let (block, i) = (slot as usize / BLOCK, slot as usize % BLOCK);
-        &self.blocks[block][i * DIM..(i + 1) * DIM]
+/// Byte offset of record `record` in a log.
+fn record_offset(record: usize) -> usize {
+    MAGIC.len() + record * RECORD
+}
+
+/// Whole records in a log of `len` bytes.
+fn records_in_len(len: usize) -> usize {
+    len.saturating_sub(MAGIC.len()) / RECORD
+}
+
+/// The key of record `record` when its checksum holds.
+fn intact_key(map: &[u8], record: usize) -> Option<Key> {
+    let rec = &map[record_offset(record)..record_offset(record + 1)];
+    let (key, rest) = rec.split_at(16);
+    let (v, sum) = rest.split_at(DIM * 2);
+    let key: Key = key.try_into().expect("16 bytes");
+    (checksum(&key, v) == sum).then_some(key)
+}
+
+/// The vector bytes of record `record` (little-endian f16).
+fn vector_bytes(map: &[u8], record: usize) -> &[u8] {
+    let at = record_offset(record) + 16;
+    &map[at..at + DIM * 2]
+}
+
+/// Drops `len` bytes of `map` from `offset` out of this process's
+/// resident memory (they are read again from the file when next used).
+fn release(map: &Mmap, offset: usize, len: usize) {
+    // SAFETY: the mapping is read-only and never written through, so
+    // nothing is lost by dropping its pages: the next access maps them
+    // again from the file, whose bytes at these offsets never change (the
+    // log is appended to, or replaced by a rename, never rewritten in
+    // place).
+    if let Err(e) = unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, offset, len) } {
+        tracing::debug!(error = %e, "could not release the vector log's pages");
     }
 }
 
@@ -396,7 +547,7 @@ impl Vectors {
 
     /// Rewrites `log` with the records of `keys` it holds ([`Memo::compact`]).
     fn compact(&self, log: &VectorLog, keys: &HashSet<Key>) -> Result<usize> {
-        let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
+        let mut memo = self.memo.write().unwrap_or_else(|e| e.into_inner());
         memo.compact(log, keys)
     }
 
@@ -645,30 +796,6 @@ fn encode(buf: &mut Vec<u8>, key: &Key, v: &[f16]) {
     buf.extend_from_slice(&sum);
 }
 
-/// What one pass over a log found.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Scan {
-    /// Records whose checksum held.
-    intact: usize,
-    /// Records that failed it, and a torn tail.
-    damaged: usize,
-}
-
-/// Reads into `buf` until it is full or the reader ends; returns how many
-/// bytes it read.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 impl VectorLog {
     /// The log of `index_dir` (nothing is read or created yet).
     pub(crate) fn new(index_dir: &Path) -> VectorLog {
@@ -679,57 +806,40 @@ impl VectorLog {
         }
     }
 
-    /// How many records the file's length has room for (0 when absent).
-    fn records_on_disk(&self) -> usize {
-        fs::metadata(&self.path).map_or(0, |m| {
-            usize::try_from(m.len().saturating_sub(MAGIC.len() as u64)).unwrap_or(0) / RECORD
-        })
-    }
-
-    /// Hands every intact record to `each` (its key and its vector's
-    /// little-endian bytes), in order, reading the file once a block at a
-    /// time. A record that fails its checksum, or a torn tail, is skipped
-    /// (its text will be embedded again); a log of another format is
-    /// ignored.
-    fn scan(&self, mut each: impl FnMut(Key, &[u8])) -> Result<Scan> {
+    /// The log's whole records, mapped, and 1 when a torn record follows
+    /// them (0 otherwise); `None` when there is no log yet, or one of
+    /// another format (ignored, with a warning). The torn part is left out
+    /// of the mapping: the next append cuts it off the file.
+    fn map(&self) -> Result<Option<(Mmap, usize)>> {
         let io = |e| Error::io(&self.path, e);
         let file = match File::open(&self.path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Scan::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(e)),
         };
-        let mut r = BufReader::with_capacity(RECORD * 256, file);
+        let len = usize::try_from(file.metadata().map_err(io)?.len()).unwrap_or(usize::MAX);
         let mut head = [0u8; MAGIC.len()];
-        if read_full(&mut r, &mut head).map_err(io)? < head.len() || &head != MAGIC {
-            tracing::warn!(path = %self.path.display(), "vector log of another format ignored");
-            return Ok(Scan::default());
-        }
-        let mut scan = Scan::default();
-        let mut rec = [0u8; RECORD];
-        loop {
-            let n = read_full(&mut r, &mut rec).map_err(io)?;
-            if n < RECORD {
-                scan.damaged += usize::from(n > 0);
-                break;
+        let head_ok = len >= MAGIC.len() && {
+            use std::os::unix::fs::FileExt;
+            file.read_exact_at(&mut head, 0).is_ok() && &head == MAGIC
+        };
+        if !head_ok {
+            if len > 0 {
+                tracing::warn!(path = %self.path.display(), "vector log of another format ignored");
             }
-            let (key, rest) = rec.split_at(16);
-            let (v, sum) = rest.split_at(DIM * 2);
-            let key: Key = key.try_into().expect("16 bytes");
-            if checksum(&key, v) != sum {
-                scan.damaged += 1;
-                continue;
-            }
-            scan.intact += 1;
-            each(key, v);
+            return Ok(None);
         }
-        if scan.damaged > 0 {
-            tracing::warn!(
-                path = %self.path.display(),
-                damaged = scan.damaged,
-                "vector log records dropped; their texts will be embedded again"
-            );
+        let whole = records_in_len(len);
+        // SAFETY: verbatim only ever appends to a log, cuts a torn record
+        // off its end (past every whole record mapped here), or replaces
+        // it by a rename; the mapped bytes never change under us.
+        let map = unsafe {
+            memmap2::MmapOptions::new()
+                .len(record_offset(whole))
+                .map(&file)
         }
-        Ok(scan)
+        .map_err(io)?;
+        Ok(Some((map, usize::from(record_offset(whole) != len))))
     }
 
     /// Notes that the log now holds records of these memo slots.
@@ -803,7 +913,7 @@ impl VectorLog {
     /// while holding its lock (a process appending meanwhile waits, then
     /// finds the file replaced and appends to the new one). A crash at any
     /// point leaves the old log or the new one, never a mix.
-    fn rewrite<'v>(&self, records: impl Iterator<Item = (Key, &'v [f16])>) -> Result<()> {
+    fn rewrite<'v>(&self, records: impl Iterator<Item = (Key, &'v [f16])>) -> Result<Mmap> {
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
         let f = self.opened(&mut guard)?;
         f.lock().map_err(|e| Error::io(&self.path, e))?;
@@ -814,7 +924,13 @@ impl VectorLog {
         result
     }
 
-    fn write_replacement<'v>(&self, records: impl Iterator<Item = (Key, &'v [f16])>) -> Result<()> {
+    /// Writes the new log and renames it over the old; returns it mapped
+    /// (from the file written, so a later rewrite by another process
+    /// cannot put another file under it).
+    fn write_replacement<'v>(
+        &self,
+        records: impl Iterator<Item = (Key, &'v [f16])>,
+    ) -> Result<Mmap> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let name = self
             .path
@@ -824,8 +940,14 @@ impl VectorLog {
         crate::durable::remove_stale_temporaries(dir, name);
         let tmp = crate::durable::temporary_for(&self.path);
         let io = |e| Error::io(&tmp, e);
-        let written = (|| -> std::io::Result<()> {
-            let mut out = BufWriter::with_capacity(RECORD * 256, File::create(&tmp)?);
+        let written = (|| -> std::io::Result<Mmap> {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
+            let mut out = BufWriter::with_capacity(RECORD * 256, file);
             out.write_all(MAGIC)?;
             let mut buf = Vec::with_capacity(RECORD);
             for (key, v) in records {
@@ -833,14 +955,22 @@ impl VectorLog {
                 encode(&mut buf, &key, v);
                 out.write_all(&buf)?;
             }
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            // SAFETY: this file is appended to or replaced, never
+            // rewritten in place (see `VectorLog::map`).
+            unsafe { Mmap::map(&file) }
         })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(io(e));
-        }
+        let map = match written {
+            Ok(map) => map,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(io(e));
+            }
+        };
         fs::rename(&tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
-        crate::durable::sync_dir(dir)
+        crate::durable::sync_dir(dir)?;
+        Ok(map)
     }
 }
 
@@ -902,16 +1032,16 @@ mod tests {
 
     /// Every intact record of `log`, in order.
     fn read(log: &VectorLog) -> Vec<(Key, Vec<f16>)> {
-        let mut out = Vec::new();
-        log.scan(|k, le| {
-            let v = le
-                .chunks_exact(2)
-                .map(|b| f16::from_le_bytes([b[0], b[1]]))
-                .collect();
-            out.push((k, v));
-        })
-        .unwrap();
-        out
+        let Some((map, _)) = log.map().unwrap() else {
+            return Vec::new();
+        };
+        (0..records_in_len(map.len()))
+            .filter_map(|r| {
+                let key = intact_key(&map, r)?;
+                let v: &[f16] = bytemuck::cast_slice(vector_bytes(&map, r));
+                Some((key, v.to_vec()))
+            })
+            .collect()
     }
 
     fn keys(records: &[(Key, Vec<f16>)]) -> HashSet<Key> {
@@ -1007,8 +1137,25 @@ mod tests {
         );
         assert!(memo.get(&all[6].0).is_none());
 
+        assert!(memo
+            .places
+            .iter()
+            .all(|p| matches!(p, Place::Mapped { map: 0, .. })));
+        for (k, v) in &all[..5] {
+            assert_eq!(memo.get(k), Some(v.as_slice()), "read in place");
+        }
+
         assert_eq!(memo.compact(&log, &live).unwrap(), 5);
         assert_eq!(read(&log), all[..5].to_vec(), "kept in the order appended");
+        // Read from the new file now; the old one's mapping is let go.
+        assert!(memo.maps[0].is_none());
+        assert!(memo
+            .places
+            .iter()
+            .all(|p| matches!(p, Place::Mapped { map: 1, .. })));
+        for (k, v) in &all[..5] {
+            assert_eq!(memo.get(k), Some(v.as_slice()));
+        }
         // A fresh start finds nothing unused, so leaves the log alone.
         let again = VectorLog::new(dir.path());
         let loaded = Memo::default().load(&again, Some(&live)).unwrap();
@@ -1079,6 +1226,11 @@ mod tests {
         memo.load(&this, None).unwrap();
         memo.compact(&this, &keys(&all[..1])).unwrap();
         assert_eq!(read(&this), all[..1].to_vec());
+        // The vector compaction dropped from the log stays readable here
+        // (a snapshot may hold it), copied out of the mapping let go.
+        assert!(memo.maps[0].is_none());
+        assert_eq!(memo.get(&all[1].0), Some(all[1].1.as_slice()));
+        assert!(matches!(memo.places[1], Place::Block(0)));
         // The other appends to the new file, not to the unlinked old one.
         other.append(&all[3..4]).unwrap();
         assert_eq!(read(&this), vec![all[0].clone(), all[3].clone()]);
