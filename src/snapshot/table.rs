@@ -25,6 +25,32 @@ pub(crate) type Slot = usize;
 /// keys), so a table is laid out the same way on every run.
 type ShardHasher = BuildHasherDefault<DefaultHasher>;
 
+/// A document as a map key: hashed and compared by its id, which it
+/// lends (`Borrow<str>`), so a map looks it up by `&str`.
+#[derive(Clone)]
+struct IdKey(Arc<Document>);
+
+impl std::borrow::Borrow<str> for IdKey {
+    fn borrow(&self) -> &str {
+        &self.0.meta.id
+    }
+}
+
+impl std::hash::Hash for IdKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As `str` hashes, which `Borrow` requires.
+        self.0.meta.id.as_str().hash(state);
+    }
+}
+
+impl PartialEq for IdKey {
+    fn eq(&self, other: &IdKey) -> bool {
+        self.0.meta.id == other.0.meta.id
+    }
+}
+
+impl Eq for IdKey {}
+
 /// Documents in insertion order, by slot and by id. Cloning is cheap (a
 /// pointer per chunk and per shard), and changes copy on write.
 #[derive(Clone, Default)]
@@ -33,8 +59,9 @@ pub(crate) struct DocTable {
     /// slot empty, so the slots of the others never move.
     chunks: Vec<Arc<Vec<Option<Arc<Document>>>>>,
     /// Document id → slot, split by the id's hash into `SHARDS` maps
-    /// (empty until the first document).
-    shards: Vec<Arc<HashMap<Box<str>, Slot>>>,
+    /// (empty until the first document). Keyed by the document itself, so
+    /// the id is not held a second time.
+    shards: Vec<Arc<HashMap<IdKey, Slot>>>,
     /// Slots taken, empty ones included: where the next document goes.
     slots: usize,
     /// Documents held.
@@ -151,8 +178,7 @@ impl DocTable {
             self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
         }
         let last = self.chunks.last_mut().expect("a chunk was just ensured");
-        Arc::make_mut(&mut self.shards[shard_of(&d.meta.id)])
-            .insert(d.meta.id.as_str().into(), slot);
+        Arc::make_mut(&mut self.shards[shard_of(&d.meta.id)]).insert(IdKey(d.clone()), slot);
         self.passages += d.segments.len();
         self.text_bytes[usize::from(!d.text.is_mapped())] += d.text.len();
         Arc::make_mut(last).push(Some(d));
