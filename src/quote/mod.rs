@@ -349,7 +349,9 @@ fn stitched<'a>(
     candidates: &[(&'a Document, Passage)],
     single_equal: usize,
 ) -> Result<Option<QuoteCheck<'a>>> {
-    if qn.len() < 2 * stitch::MIN_PIECE_WORDS {
+    // Nothing more is retrieved for a stitch that could not win: a quote
+    // whose best single span misses fewer than a piece's words.
+    if !stitch::can_beat(qn.len(), single_equal) {
         return Ok(None);
     }
     let mut cands = candidates.to_vec();

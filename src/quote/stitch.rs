@@ -66,6 +66,15 @@ fn longest_runs(quote: &[&str], sources: &[Vec<&str>]) -> Vec<(usize, usize, usi
     best
 }
 
+/// Whether a quote of `quote_len` words can be stitched at all when its
+/// best single span matches `single_equal` of them: a stitch needs two
+/// pieces, and [`MIN_PIECE_WORDS`] more equal words than that span, out
+/// of at most every word of the quote. When it cannot, a caller need not
+/// look for sources to stitch from.
+pub(crate) fn can_beat(quote_len: usize, single_equal: usize) -> bool {
+    quote_len >= 2 * MIN_PIECE_WORDS && single_equal + MIN_PIECE_WORDS <= quote_len
+}
+
 /// The groups covering the quote, in quote order, when the quote is two or
 /// more groups whose equal words outnumber `single_equal` (the best single
 /// span's) by at least [`MIN_PIECE_WORDS`]; `None` otherwise.
@@ -75,7 +84,7 @@ pub(crate) fn stitch(
     single_equal: usize,
 ) -> Option<Vec<Group>> {
     let n = quote.len();
-    if n < 2 * MIN_PIECE_WORDS {
+    if !can_beat(n, single_equal) {
         return None;
     }
     let runs = longest_runs(quote, sources);
@@ -259,5 +268,25 @@ mod tests {
         let g = stitch(&q, &[a, b], 4).expect("a stitch");
         assert_eq!(g.len(), 2);
         assert_eq!((g[0].quote, g[1].quote), ((0, 4), (5, 9)));
+    }
+
+    proptest::proptest! {
+        /// A stitch is only ever found where `can_beat` says one may be:
+        /// its equal words never exceed the quote's.
+        #[test]
+        fn a_stitch_is_found_only_where_one_can_beat_the_single_span(
+            quote in proptest::collection::vec(0u8..6, 0..24),
+            sources in proptest::collection::vec(proptest::collection::vec(0u8..6, 0..30), 1..4),
+            single_equal in 0usize..24,
+        ) {
+            let name = |w: &u8| ["a", "b", "c", "d", "e", "f"][*w as usize];
+            let q: Vec<&str> = quote.iter().map(name).collect();
+            let s: Vec<Vec<&str>> = sources.iter().map(|s| s.iter().map(name).collect()).collect();
+            if let Some(groups) = stitch(&q, &s, single_equal) {
+                proptest::prop_assert!(can_beat(q.len(), single_equal));
+                let exact: usize = groups.iter().map(|g| g.equal).sum();
+                proptest::prop_assert!(exact <= q.len());
+            }
+        }
     }
 }
