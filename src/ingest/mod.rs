@@ -562,7 +562,11 @@ pub(crate) fn load_corpus_with(
     let mut records = BTreeMap::new();
     let mut problems = Vec::new();
     let mut whole = BTreeSet::new();
-    let mut seen: HashMap<String, String> = HashMap::new();
+    // Id → where its document is in `documents` (its origin is read from
+    // there when a duplicate turns up): one copy of the id, hashed fast,
+    // sized once.
+    let mut seen: rustc_hash::FxHashMap<String, usize> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(total, Default::default());
     for loaded in read {
         let Loaded {
             key,
@@ -579,18 +583,19 @@ pub(crate) fn load_corpus_with(
         let mut is_whole = errors.is_empty();
         problems.extend(errors.into_iter().map(|error| Problem { error }));
         for d in docs {
-            if let Some(first) = seen.get(&d.meta.id) {
+            if let Some(&first) = seen.get(&d.meta.id) {
+                let first: &Document = &documents[first];
                 problems.push(Problem {
                     error: Error::DuplicateId {
                         id: d.meta.id.clone(),
-                        first: first.into(),
+                        first: first.origin.clone().into(),
                         second: d.origin.clone().into(),
                     },
                 });
                 is_whole = false;
                 continue;
             }
-            seen.insert(d.meta.id.clone(), d.origin.clone());
+            seen.insert(d.meta.id.clone(), documents.len());
             record.doc_ids.push(d.meta.id.clone());
             documents.push(d);
         }
