@@ -145,6 +145,11 @@ pub struct DocMeta {
     /// ingest alone, never by front matter.
     #[serde(skip)]
     pub ocr_pages: Vec<Option<u8>>,
+    /// Byte ranges of the text's words OCR was unsure of (a confidence
+    /// under 60 of 100), in order: where the text may not be the scan's.
+    /// Set by ingest alone.
+    #[serde(skip)]
+    pub ocr_unclear: Vec<(u32, u32)>,
 }
 
 /// What a passage is, as a reader meets it.

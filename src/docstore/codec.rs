@@ -87,6 +87,11 @@ impl Encoder {
         for c in &m.ocr_pages {
             self.usize(c.map_or(0, |c| usize::from(c) + 1));
         }
+        self.usize(m.ocr_unclear.len());
+        for &(s, e) in &m.ocr_unclear {
+            self.usize(s as usize);
+            self.usize(e as usize);
+        }
         self.str(&d.origin);
         self.str(&d.version);
         self.usize(d.chars);
@@ -234,6 +239,17 @@ impl<'a> Decoder<'a> {
                     });
                 }
                 pages
+            },
+            ocr_unclear: {
+                let n = self.count()?;
+                let mut ranges = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let s = u32::try_from(self.usize()?).ok()?;
+                    let e = u32::try_from(self.usize()?).ok()?;
+                    within(&(s as usize..e as usize)).then_some(())?;
+                    ranges.push((s, e));
+                }
+                ranges
             },
         };
         let origin = self.string()?;

@@ -50,7 +50,7 @@ const MAGIC: &[u8; 8] = b"VBDOCS\x00\x01";
 const FORMAT: &str = concat!(
     "verbatim ",
     env!("CARGO_PKG_VERSION"),
-    "; segmentation 3; ocr pages"
+    "; segmentation 3; ocr pages; ocr unclear words"
 );
 
 /// Where one file's documents are.
@@ -272,7 +272,10 @@ mod tests {
     fn documents_come_back_mapped_and_equal() {
         let dir = tempfile::tempdir().unwrap();
         let a = doc("a.md", "# A\n\nOne “quoted” paragraph. Two sentences.\n");
-        let b = doc("b.md", "Ünïcode text.\n\n- an item\n");
+        let mut b = doc("b.md", "Ünïcode text.\n\n- an item\n");
+        // As OCR leaves them: words it was unsure of, by byte range.
+        b.meta.ocr_pages = vec![Some(71)];
+        b.meta.ocr_unclear = vec![(0, 8), (16, 20)];
         let c = doc("c.md", "Third.\n");
         write(
             dir.path(),

@@ -223,6 +223,7 @@ pub fn parse_document(origin: &Path, raw: &str) -> Result<Document> {
         language: fm.language,
         questions: fm.questions,
         ocr_pages: Vec::new(),
+        ocr_unclear: Vec::new(),
     };
     Ok(document_from_text(
         meta,
@@ -430,6 +431,7 @@ fn json_line(rel: &Path, i: usize, line: &str) -> std::result::Result<Document, 
         language: j.language,
         questions: Vec::new(),
         ocr_pages: Vec::new(),
+        ocr_unclear: Vec::new(),
     };
     Ok(document_from_text(
         meta,

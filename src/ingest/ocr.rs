@@ -141,7 +141,7 @@ impl Tesseract {
         let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
         let languages = choose_languages(CONFIGURED.get().map(Vec::as_slice), &listed)?.join("+");
         Ok(Tesseract {
-            extractor: format!("{version} -l {languages} tsv"),
+            extractor: format!("{version} -l {languages} tsv words"),
             program,
             languages,
         })
@@ -185,8 +185,11 @@ impl Tesseract {
 /// out. Pages are numbered from 1; a page with no word is empty, so every
 /// later page keeps its number. A page's confidence is the mean of its
 /// words' (Tesseract's 0-100), rounded; `None` for a page with no word.
+/// The words under [`UNCLEAR_CONFIDENCE`] are kept as byte ranges of their
+/// page's text.
 pub(crate) fn pages_of_tsv(tsv: &str) -> Pages {
     let mut pages: Vec<String> = Vec::new();
+    let mut unclear: Vec<Vec<(u32, u32)>> = Vec::new();
     // Per page, the sum of its words' confidences and their count.
     let mut confidence: Vec<(f64, u32)> = Vec::new();
     // The (page, block, paragraph, line) of the last word written.
@@ -206,12 +209,12 @@ pub(crate) fn pages_of_tsv(tsv: &str) -> Pages {
         while pages.len() < page {
             pages.push(String::new());
             confidence.push((0.0, 0));
+            unclear.push(Vec::new());
         }
-        if let Ok(c) = cols[10].parse::<f64>() {
-            if c >= 0.0 {
-                confidence[page - 1].0 += c.min(100.0);
-                confidence[page - 1].1 += 1;
-            }
+        let conf = cols[10].parse::<f64>().ok().filter(|c| *c >= 0.0);
+        if let Some(c) = conf {
+            confidence[page - 1].0 += c.min(100.0);
+            confidence[page - 1].1 += 1;
         }
         let text = &mut pages[page - 1];
         match last {
@@ -226,15 +229,31 @@ pub(crate) fn pages_of_tsv(tsv: &str) -> Pages {
             }
             _ => {}
         }
+        let start = text.len();
         text.push_str(word);
+        if conf.is_some_and(|c| c < UNCLEAR_CONFIDENCE) {
+            if let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(text.len())) {
+                unclear[page - 1].push((s, e));
+            }
+        }
         last = Some(at);
     }
     let ocr = confidence
         .into_iter()
         .map(|(sum, n)| (n > 0).then(|| (sum / f64::from(n)).round() as u8))
         .collect();
-    Pages { text: pages, ocr }
+    Pages {
+        text: pages,
+        ocr,
+        unclear,
+    }
 }
+
+/// A word OCR read with less confidence than this (Tesseract's 0-100) is
+/// one it was unsure of: a quote that differs from the text only at such
+/// words says the difference is probably a misreading. A round figure,
+/// not fitted: Tesseract gives clean print 90 and more.
+pub(crate) const UNCLEAR_CONFIDENCE: f64 = 60.0;
 
 /// A PDF page whose text layer holds fewer non-space characters than this
 /// is a scan, read by OCR: a scanner's stamp ("p. 3", a Bates number) is
@@ -313,6 +332,10 @@ pub(super) fn read_scanned_pages(
                 pages.ocr.resize(i + 1, None);
             }
             pages.ocr[i] = read.ocr.into_iter().next().flatten();
+            if pages.unclear.len() <= i {
+                pages.unclear.resize(i + 1, Vec::new());
+            }
+            pages.unclear[i] = read.unclear.into_iter().next().unwrap_or_default();
         }
     }
     Ok(scanned.len())
@@ -362,6 +385,38 @@ mod tests {
             err.contains("chi_sim, Fra")
                 && err.contains("packages tesseract-ocr-chi-sim tesseract-ocr-fra"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn words_ocr_was_unsure_of_are_ranges_of_their_page() {
+        let head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n";
+        let w = |page: u32, line: u32, conf: &str, text: &str| {
+            format!("5\t{page}\t1\t1\t{line}\t1\t0\t0\t1\t1\t{conf}\t{text}\n")
+        };
+        let tsv = [
+            head.to_string(),
+            w(1, 1, "96", "The"),
+            w(1, 1, "31.2", "rn0del"),
+            w(1, 2, "95", "works."),
+            w(2, 1, "12", "Blur"),
+            w(2, 1, "60", "edge"),
+            w(2, 1, "-1", "x"),
+        ]
+        .concat();
+        let pages = pages_of_tsv(&tsv);
+        let words = |i: usize| -> Vec<&str> {
+            pages.unclear[i]
+                .iter()
+                .map(|&(s, e)| &pages.text[i][s as usize..e as usize])
+                .collect()
+        };
+        assert_eq!(pages.text, ["The rn0del\nworks.", "Blur edge x"]);
+        assert_eq!(words(0), ["rn0del"]);
+        assert_eq!(
+            words(1),
+            ["Blur"],
+            "60 is sure enough; no confidence is not unsure"
         );
     }
 

@@ -32,6 +32,11 @@ pub(crate) struct Pages {
     /// Per page, OCR's mean word confidence (0-100) when OCR read it;
     /// shorter than `text` (or empty) when the last pages were not OCR'd.
     pub(crate) ocr: Vec<Option<u8>>,
+    /// Per page, the byte ranges in its text of the words OCR was unsure
+    /// of ([`super::ocr::UNCLEAR_CONFIDENCE`]); shorter than `text` (or
+    /// empty) as `ocr` is.
+    #[serde(default)]
+    pub(crate) unclear: Vec<Vec<(u32, u32)>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -43,6 +48,10 @@ struct Entry {
     /// [`Pages::ocr`] (absent in entries written before OCR).
     #[serde(default)]
     ocr: Vec<Option<u8>>,
+    /// [`Pages::unclear`] (absent in entries written before it; OCR's
+    /// extractor name changed with it, so no OCR'd entry lacks it).
+    #[serde(default)]
+    unclear: Vec<Vec<(u32, u32)>>,
 }
 
 impl TextCache {
@@ -64,6 +73,7 @@ impl TextCache {
         (e.extractor == extractor).then_some(Pages {
             text: e.pages,
             ocr: e.ocr,
+            unclear: e.unclear,
         })
     }
 
@@ -86,6 +96,7 @@ impl TextCache {
                 extractor: extractor.into(),
                 pages: pages.text.clone(),
                 ocr: pages.ocr.clone(),
+                unclear: pages.unclear.clone(),
             };
             std::fs::write(&tmp, serde_json::to_vec(&entry)?)?;
             std::fs::rename(&tmp, &path)
@@ -138,21 +149,56 @@ pub(super) fn cached_or_read<E>(
     Ok(pages)
 }
 
-/// The pages' trimmed text, joined by [`PAGE_BREAK`]. Each page is dropped
-/// once copied, so the text is held about once, not twice.
-fn join_pages(pages: Vec<String>) -> String {
+/// The pages' trimmed text, joined by [`PAGE_BREAK`], and where each
+/// page's first byte landed in it less where it was in the page (what to
+/// add to an offset in the page; `None` for a page whose text is all
+/// trimmed away). Each page is dropped once copied, so the text is held
+/// about once, not twice.
+fn join_pages(pages: Vec<String>) -> (String, Vec<Option<isize>>) {
     let len = pages
         .iter()
         .map(|p| p.trim().len() + PAGE_BREAK.len())
         .sum();
     let mut text = String::with_capacity(len);
+    let mut shifts = Vec::with_capacity(pages.len());
     for (i, page) in pages.into_iter().enumerate() {
         if i > 0 {
             text.push_str(PAGE_BREAK);
         }
-        text.push_str(page.trim());
+        let lead = page.len() - page.trim_start().len();
+        let kept = page.trim();
+        shifts.push((!kept.is_empty()).then(|| text.len() as isize - lead as isize));
+        text.push_str(kept);
     }
-    text
+    (text, shifts)
+}
+
+/// The pages' unclear word ranges ([`Pages::unclear`]) as ranges of the
+/// joined text, in order; a range trimmed away with its page's edge is
+/// dropped.
+fn unclear_in_text(
+    unclear: &[Vec<(u32, u32)>],
+    shifts: &[Option<isize>],
+    text: &str,
+) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for (ranges, shift) in unclear.iter().zip(shifts) {
+        let Some(shift) = *shift else {
+            continue;
+        };
+        for &(s, e) in ranges {
+            let (s, e) = (s as isize + shift, e as isize + shift);
+            let inside = 0 <= s
+                && s < e
+                && (e as usize) <= text.len()
+                && text.is_char_boundary(s as usize)
+                && text.is_char_boundary(e as usize);
+            if inside {
+                out.push((s as u32, e as u32));
+            }
+        }
+    }
+    out
 }
 
 /// A document of `pages` joined by [`PAGE_BREAK`], each passage numbered
@@ -165,7 +211,7 @@ pub(super) fn paged_document(
     empty: &str,
 ) -> std::result::Result<Document, String> {
     let mut ocr = pages.ocr;
-    let text = join_pages(pages.text);
+    let (text, shifts) = join_pages(pages.text);
     if text.trim().is_empty() {
         return Err(empty.into());
     }
@@ -181,6 +227,7 @@ pub(super) fn paged_document(
         title: crate::segment::first_heading_or_line(&text, Markup::Plain)
             .unwrap_or_else(|| stem.to_string()),
         kind: kind.into(),
+        ocr_unclear: unclear_in_text(&pages.unclear, &shifts, &text),
         ocr_pages: {
             if ocr.iter().all(Option::is_none) {
                 ocr.clear();
@@ -213,13 +260,36 @@ mod tests {
             .map(|p| p.trim())
             .collect::<Vec<_>>()
             .join(PAGE_BREAK);
-        let got = join_pages(pages);
+        let (got, shifts) = join_pages(pages);
         assert_eq!(got, want);
         assert_eq!(
             got.capacity(),
             got.len() + PAGE_BREAK.len(),
             "one allocation"
         );
-        assert_eq!(join_pages(Vec::new()), "");
+        // "One." moved 2 bytes back; the empty page has no place; "Two"
+        // moved past "One." and two breaks, less its tab.
+        let second = (4 + 2 * PAGE_BREAK.len()) as isize;
+        assert_eq!(shifts, [Some(-2), None, Some(second - 1)]);
+        assert_eq!(join_pages(Vec::new()).0, "");
+    }
+
+    /// Words OCR was unsure of keep their place in the document's text,
+    /// whatever the pages' trimming moved; one cut off by it is dropped.
+    #[test]
+    fn unclear_words_are_ranges_of_the_documents_text() {
+        let pages = Pages {
+            text: vec!["  The rn0del works.\n".into(), "\nBlur here ".into()],
+            ocr: vec![Some(80), Some(40)],
+            unclear: vec![vec![(6, 12), (2, 2)], vec![(1, 5), (9, 14)]],
+        };
+        let doc = paged_document(Path::new("s.png"), pages, "scan", "empty").unwrap();
+        let words: Vec<&str> = doc
+            .meta
+            .ocr_unclear
+            .iter()
+            .map(|&(s, e)| &doc.text[s as usize..e as usize])
+            .collect();
+        assert_eq!(words, ["rn0del", "Blur"]);
     }
 }

@@ -201,6 +201,7 @@ pub(crate) fn document(
         let mut pages = Pages {
             text: pages_by(helper(), bytes).map_err(unreadable)?,
             ocr: Vec::new(),
+            unclear: Vec::new(),
         };
         // Pages with (almost) no text layer are scans: read by OCR. A
         // failure keeps the text pages and is not kept in the cache, so

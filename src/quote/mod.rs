@@ -303,6 +303,7 @@ fn single_span<'a>(
         Verdict::Altered
     };
     let bytes = span_words[0].start..span_words[span_words.len() - 1].end;
+    let unclear = unclear_differences(&doc.meta.ocr_unclear, &doc.text, span_words, &steps);
     let (diff, mut notes) = describe(quote, qwords, &doc.text, span_words, &steps);
     if verdict == Verdict::Altered {
         let mut a = qn.to_vec();
@@ -331,7 +332,7 @@ fn single_span<'a>(
         .sum();
     Some((
         verdict,
-        make_match(doc, bytes, similarity, diff, notes),
+        make_match(doc, bytes, similarity, diff, notes, &unclear),
         equal,
     ))
 }
@@ -393,10 +394,11 @@ fn stitched<'a>(
             &steps,
         );
         let bytes = span_words[0].start..span_words[span_words.len() - 1].end;
+        let unclear = unclear_differences(&doc.meta.ocr_unclear, &doc.text, span_words, &steps);
         pieces.push(Piece {
             quote: quote_bytes(g.quote.0, g.quote.1),
             verbatim: g.exact(),
-            matched: make_match(doc, bytes, similarity, diff, notes),
+            matched: make_match(doc, bytes, similarity, diff, notes, &unclear),
         });
     }
     // Where each piece is, as its citation's label says it (the reader's
@@ -536,14 +538,55 @@ fn doc_words(doc: &Document, bytes: std::ops::Range<usize>) -> Vec<Word> {
         .collect()
 }
 
-/// Builds a match, citing the passage where the span starts.
-fn make_match(
-    doc: &Document,
+/// The source words at which a quote differs, when every one of them is a
+/// word OCR was unsure of (`unclear`: sorted byte ranges of the document
+/// `text`) and the quote adds no words of its own: then the difference is
+/// probably OCR's. Empty otherwise. Pure.
+fn unclear_differences<'t>(
+    unclear: &[(u32, u32)],
+    text: &'t str,
+    words: &[Word],
+    steps: &[Step],
+) -> Vec<&'t str> {
+    if unclear.is_empty() {
+        return Vec::new();
+    }
+    let mut differing: Vec<&Word> = Vec::new();
+    for step in steps {
+        match *step {
+            Step::Equal { .. } => {}
+            // A word the scan's text lacks altogether is no misreading.
+            Step::Insert { .. } => return Vec::new(),
+            Step::Delete { source, .. } | Step::Replace { source, .. } => {
+                differing.extend(&words[source.0..source.1]);
+            }
+        }
+    }
+    let is_unclear = |w: &Word| {
+        // The last range starting at or before the word must hold it all.
+        let i = unclear.partition_point(|&(s, _)| s as usize <= w.start);
+        i > 0 && w.end <= unclear[i - 1].1 as usize
+    };
+    if differing.is_empty() || !differing.iter().all(|w| is_unclear(w)) {
+        return Vec::new();
+    }
+    differing
+        .iter()
+        .filter_map(|w| text.get(w.start..w.end))
+        .collect()
+}
+
+/// Builds a match, citing the passage where the span starts; `unclear`
+/// are its differing words when all are words OCR was unsure of
+/// ([`unclear_differences`]).
+fn make_match<'a>(
+    doc: &'a Document,
     bytes: std::ops::Range<usize>,
     similarity: f64,
     diff: Vec<DiffPart>,
     mut notes: Vec<Note>,
-) -> QuoteMatch<'_> {
+    unclear: &[&str],
+) -> QuoteMatch<'a> {
     let passage = doc
         .passages()
         .rev()
@@ -585,12 +628,19 @@ fn make_match(
             .map(|c| (n, c))
     });
     if let Some((page, confidence)) = ocr.filter(|_| diff.iter().any(|d| d.op != DiffOp::Equal)) {
-        notes.push(Note::new(
-            NoteKind::ScanText,
+        let text = if unclear.is_empty() {
             format!(
                 "the source is a scan read by OCR (p. {page}, mean word confidence {confidence}%): a difference may be a misreading; check the scan"
-            ),
-        ));
+            )
+        } else {
+            let shown: Vec<String> = unclear.iter().take(3).map(|w| format!("“{w}”")).collect();
+            let more = if unclear.len() > 3 { ", …" } else { "" };
+            format!(
+                "the quote differs from the scan's OCR text only at words OCR was unsure of (p. {page}: {}{more}): probably a misreading; check the scan",
+                shown.join(", ")
+            )
+        };
+        notes.push(Note::new(NoteKind::ScanText, text));
     }
     let char_at = |b: usize| passage.span.start + doc.text[passage.bytes.start..b].chars().count();
     let span = Span {
@@ -907,7 +957,7 @@ fn match_with_marks<'a>(
             });
         }
         let bytes = pw[placed[0].0].start..pw[placed[placed.len() - 1].1 - 1].end;
-        return Some(make_match(doc, bytes, 1.0, diff, notes));
+        return Some(make_match(doc, bytes, 1.0, diff, notes, &[]));
     }
     None
 }
@@ -921,4 +971,73 @@ fn bracket_note(b: &str, stands_for: &str) -> Note {
             format!("“[{b}]” is an editorial substitution for “{stands_for}”, not counted against the quote")
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<Word> {
+        let mut at = 0;
+        text.split(' ')
+            .map(|w| {
+                let start = at;
+                at += w.len() + 1;
+                Word {
+                    norm: w.to_lowercase(),
+                    start,
+                    end: start + w.len(),
+                }
+            })
+            .collect()
+    }
+
+    /// A difference is put down to OCR only when every differing source
+    /// word is one it was unsure of, and the quote adds none of its own.
+    #[test]
+    fn a_difference_is_ocrs_only_at_words_ocr_was_unsure_of() {
+        let text = "The rn0del works well";
+        let w = words(text);
+        let unclear = [(4, 10)];
+        let replace = |i: usize| Step::Replace {
+            quote: (i, i + 1),
+            source: (i, i + 1),
+        };
+        let eq = |a: usize, b: usize| Step::Equal {
+            quote: (a, b),
+            source: (a, b),
+        };
+        let at_unclear = [eq(0, 1), replace(1), eq(2, 4)];
+        assert_eq!(
+            unclear_differences(&unclear, text, &w, &at_unclear),
+            ["rn0del"]
+        );
+        let at_clear = [eq(0, 1), replace(1), replace(2), eq(3, 4)];
+        assert!(unclear_differences(&unclear, text, &w, &at_clear).is_empty());
+        let adds_a_word = [
+            eq(0, 1),
+            replace(1),
+            Step::Insert {
+                quote: (2, 3),
+                at_source: 2,
+            },
+            eq(2, 4),
+        ];
+        assert!(unclear_differences(&unclear, text, &w, &adds_a_word).is_empty());
+        let dropped = [
+            eq(0, 1),
+            Step::Delete {
+                source: (1, 2),
+                at_quote: 1,
+            },
+            eq(2, 4),
+        ];
+        assert_eq!(
+            unclear_differences(&unclear, text, &w, &dropped),
+            ["rn0del"]
+        );
+        assert!(unclear_differences(&[], text, &w, &at_unclear).is_empty());
+        // A range must hold the whole word.
+        assert!(unclear_differences(&[(4, 8)], text, &w, &at_unclear).is_empty());
+    }
 }
