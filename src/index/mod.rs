@@ -394,6 +394,8 @@ fn build_into(
         .min(8);
     let mut writer: tantivy::IndexWriter =
         index.writer_with_num_threads(threads, 64_000_000 * threads)?;
+    // No merges while building: the one below makes a single segment.
+    writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
     let mut passages = 0;
     for (i, d) in docs.iter().enumerate() {
         add_document(&writer, &fields, d)?;
@@ -404,6 +406,14 @@ fn build_into(
     let lines = files_log::encode(&files_log::diff(&BTreeMap::new(), files));
     manifest.files_log = files_log::append(dir, 0, &lines)?;
     commit_with(&mut writer, &manifest)?;
+    // One segment, not one per indexing thread: a query then counts, ranks
+    // and scores one set of postings, and block-WAND raises one top-k
+    // threshold instead of one per segment. A merge keeps the commit's
+    // payload (the manifest).
+    let segments = index.searchable_segment_ids()?;
+    if segments.len() > 1 {
+        writer.merge(&segments).wait()?;
+    }
     writer.wait_merging_threads()?;
     Ok(manifest)
 }
