@@ -262,7 +262,7 @@ pub(super) fn rescored_pool(
     r: &Rescore,
 ) -> Result<Vec<(f32, tantivy::DocAddress)>> {
     use tantivy::query::{EnableScoring, Scorer};
-    use tantivy::DocSet;
+    use tantivy::{DocSet, SeekDangerResult};
     let searcher = snap.searcher();
     let mut cands: Vec<(f32, tantivy::DocAddress)> = searcher.search(
         r.core.as_ref(),
@@ -279,10 +279,23 @@ pub(super) fn rescored_pool(
         let segment = searcher.segment_reader(ord);
         let mut scorer = near.scorer(segment, 1.0)?;
         let caption_ids = captions.as_ref().and_then(|c| c.get(&segment.segment_id()));
+        // Each candidate is only asked whether it matches: `seek` would go
+        // on to the next match past a candidate that does not, which for a
+        // phrase of common words walks their postings far beyond it (a
+        // sixth of a search at 1M passages). After a miss the scorer may be
+        // left invalid: it is then only asked again, for a later doc, at
+        // or past the lower bound it gave.
+        let mut next_possible = scorer.doc();
         while i < cands.len() && cands[i].1.segment_ord == ord {
             let (score, addr) = &mut cands[i];
-            if scorer.doc() <= addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id {
-                *score += scorer.score();
+            if addr.doc_id >= next_possible {
+                match scorer.seek_danger(addr.doc_id) {
+                    SeekDangerResult::Found => {
+                        *score += scorer.score();
+                        next_possible = addr.doc_id + 1;
+                    }
+                    SeekDangerResult::SeekLowerBound(bound) => next_possible = bound,
+                }
             }
             if caption_ids.is_some_and(|c| c.binary_search(&addr.doc_id).is_ok()) {
                 *score *= CAPTION_WEIGHT;
