@@ -1,7 +1,10 @@
 //! What every durable file write shares: hidden temporary names that say
-//! which process wrote them, and the fsync of a directory after a rename.
-//! One copy, so every writer names and recognises temporaries alike.
+//! which process wrote them, the fsync of a directory after a rename, and
+//! replacing a file whole ([`replace`]). One copy, so every writer names
+//! and recognises temporaries alike.
 
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -54,6 +57,47 @@ pub(crate) fn remove_stale_temporaries(dir: &Path, file_name: &str) {
             let _ = std::fs::remove_file(e.path());
         }
     }
+}
+
+/// Replaces `path` whole with what `write` writes: first to a hidden
+/// temporary beside it (the stale temporaries of earlier writes removed),
+/// synced, then renamed over `path`, and the directory synced. A failure
+/// before the rename removes the temporary and leaves `path` as it was, so
+/// a crash at any point leaves the old file or the new one. Returns the
+/// new file, open for reading (to map it).
+pub(crate) fn replace(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<File> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+        remove_stale_temporaries(dir, name);
+    }
+    let tmp = temporary_for(path);
+    let written = (|| -> std::io::Result<File> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        out.flush()?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(file)
+    })();
+    let file = match written {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io(&tmp, e));
+        }
+    };
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    sync_dir(dir)?;
+    Ok(file)
 }
 
 /// Makes the renames in `dir` durable.

@@ -26,7 +26,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -214,12 +214,12 @@ impl Memo {
         self.slots
             .reserve(keep.map_or(records, |k| k.len().min(records)));
         let mut held = Slots::default();
-        let (mut intact, mut unused, mut mapped) = (0, torn, 0);
+        let (mut intact, mut unused, mut mapped, mut damaged) = (0, 0, 0, torn);
         for window in (0..records).step_by(VERIFY_WINDOW) {
             let end = (window + VERIFY_WINDOW).min(records);
             for record in window..end {
                 let Some(key) = intact_key(&map, record) else {
-                    unused += 1;
+                    damaged += 1;
                     continue;
                 };
                 intact += 1;
@@ -253,8 +253,18 @@ impl Memo {
         if mapped > 0 {
             self.maps.push(Some(map));
         }
+        if damaged > 0 {
+            tracing::warn!(
+                path = %log.path.display(),
+                damaged,
+                "vector log records dropped; their texts will be embedded again"
+            );
+        }
         *log.held.lock().unwrap_or_else(|e| e.into_inner()) = held;
-        Ok(Loaded { intact, unused })
+        Ok(Loaded {
+            intact,
+            unused: unused + damaged,
+        })
     }
 
     /// Rewrites `log` with the records of `keys` it holds and no other, in
@@ -931,23 +941,7 @@ impl VectorLog {
         &self,
         records: impl Iterator<Item = (Key, &'v [f16])>,
     ) -> Result<Mmap> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let name = self
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("vectors");
-        crate::durable::remove_stale_temporaries(dir, name);
-        let tmp = crate::durable::temporary_for(&self.path);
-        let io = |e| Error::io(&tmp, e);
-        let written = (|| -> std::io::Result<Mmap> {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)?;
-            let mut out = BufWriter::with_capacity(RECORD * 256, file);
+        let file = crate::durable::replace(&self.path, |out| {
             out.write_all(MAGIC)?;
             let mut buf = Vec::with_capacity(RECORD);
             for (key, v) in records {
@@ -955,22 +949,11 @@ impl VectorLog {
                 encode(&mut buf, &key, v);
                 out.write_all(&buf)?;
             }
-            let file = out.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
-            // SAFETY: this file is appended to or replaced, never
-            // rewritten in place (see `VectorLog::map`).
-            unsafe { Mmap::map(&file) }
-        })();
-        let map = match written {
-            Ok(map) => map,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(io(e));
-            }
-        };
-        fs::rename(&tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
-        crate::durable::sync_dir(dir)?;
-        Ok(map)
+            Ok(())
+        })?;
+        // SAFETY: this file is appended to or replaced, never rewritten in
+        // place (see `VectorLog::map`).
+        unsafe { Mmap::map(&file) }.map_err(|e| Error::io(&self.path, e))
     }
 }
 

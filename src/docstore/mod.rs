@@ -24,7 +24,7 @@ mod codec;
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
 
@@ -33,7 +33,7 @@ use std::sync::Arc;
 use memmap2::{Mmap, UncheckedAdvice};
 use tantivy::directory::OwnedBytes;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Document, Text};
 
 use codec::{Decoder, Encoder};
@@ -230,13 +230,7 @@ pub(crate) fn write(index_dir: &Path, files: &[Kept<'_>]) -> Result<()> {
         table.u64(start as u64);
         table.u64((records.buf.len() - start) as u64);
     }
-    crate::durable::remove_stale_temporaries(index_dir, FILE);
-    let path = index_dir.join(FILE);
-    let tmp = crate::durable::temporary_for(&path);
-    let io = |e| Error::io(&tmp, e);
-    let file = fs::File::create(&tmp).map_err(io)?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    let written = (|| -> std::io::Result<fs::File> {
+    crate::durable::replace(&index_dir.join(FILE), |out| {
         out.write_all(MAGIC)?;
         for part in [FORMAT.as_bytes(), &table.buf, &records.buf] {
             out.write_all(&(part.len() as u64).to_le_bytes())?;
@@ -247,16 +241,9 @@ pub(crate) fn write(index_dir: &Path, files: &[Kept<'_>]) -> Result<()> {
                 out.write_all(d.text.as_bytes())?;
             }
         }
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        Ok(file)
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-    crate::durable::sync_dir(index_dir)
+        Ok(())
+    })
+    .map(drop)
 }
 
 #[cfg(test)]

@@ -194,13 +194,7 @@ const CURRENT: &str = "CURRENT";
 
 /// Writes `bytes` to `path` durably: temp file, fsync, rename, fsync dir.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = crate::durable::temporary_for(path);
-    let mut f = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    crate::durable::sync_dir(dir)
+    crate::durable::replace(path, |out| out.write_all(bytes)).map(drop)
 }
 
 /// Takes the index directory's build lock (blocking until other builders
