@@ -439,15 +439,27 @@ pub(crate) fn embed_corpus(
     index_dir: &Path,
     mode: VectorMode,
 ) -> Result<Option<usize>> {
-    let passages = docs.iter().map(|d| d.segments.len()).sum();
-    if !vectors_on(passages, mode) {
+    let Some((semantic, missing)) = corpus_semantic(docs.iter(), index_dir, mode)? else {
         return Ok(None);
-    }
-    let (semantic, missing) = Semantic::open_for(&embed::default_dir(), index_dir, docs.iter())?;
+    };
     if missing == 0 {
         return Ok(Some(0));
     }
     semantic.fill(docs.iter()).map(Some)
+}
+
+/// The vectors of a corpus of `docs` ([`Semantic::open_for`]) with how
+/// many of its texts lack one, or `None` when vectors are off for it.
+fn corpus_semantic<'d>(
+    docs: impl Iterator<Item = &'d Document> + Clone,
+    index_dir: &Path,
+    mode: VectorMode,
+) -> Result<Option<(Semantic, usize)>> {
+    let passages = docs.clone().map(|d| d.segments.len()).sum();
+    if !vectors_on(passages, mode) {
+        return Ok(None);
+    }
+    Semantic::open_for(&embed::default_dir(), index_dir, docs).map(Some)
 }
 
 /// Whether a corpus of `passages` has vectors under `mode`: not when
@@ -498,15 +510,11 @@ fn semantic_for(
     mode: VectorMode,
     wait: bool,
 ) -> Result<Option<Arc<Semantic>>> {
-    let passages = docs.iter().map(|d| d.segments.len()).sum();
-    if !vectors_on(passages, mode) {
+    let Some((semantic, missing)) =
+        corpus_semantic(docs.iter().map(|d| d.as_ref()), index_dir, mode)?
+    else {
         return Ok(None);
-    }
-    let (semantic, missing) = Semantic::open_for(
-        &embed::default_dir(),
-        index_dir,
-        docs.iter().map(|d| d.as_ref()),
-    )?;
+    };
     let semantic = Arc::new(semantic);
     if missing == 0 {
         return Ok(Some(semantic));
