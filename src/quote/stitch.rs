@@ -271,22 +271,41 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A stitch is only ever found where `can_beat` says one may be:
-        /// its equal words never exceed the quote's.
+        /// `can_beat`'s early answer never changes the result: with any
+        /// `single_equal`, a stitch is the one found without the single
+        /// span to beat, kept when it beats that span, because its equal
+        /// words never exceed the quote's.
         #[test]
         fn a_stitch_is_found_only_where_one_can_beat_the_single_span(
-            quote in proptest::collection::vec(0u8..6, 0..24),
-            sources in proptest::collection::vec(proptest::collection::vec(0u8..6, 0..30), 1..4),
+            sources in proptest::collection::vec(proptest::collection::vec(0u8..12, 4..30), 1..4),
+            // The quote: runs cut from the sources (source, start, length),
+            // each followed by a word of its own or none.
+            cuts in proptest::collection::vec((0usize..4, 0usize..30, 1usize..10, 0u8..16), 1..5),
             single_equal in 0usize..24,
         ) {
-            let name = |w: &u8| ["a", "b", "c", "d", "e", "f"][*w as usize];
-            let q: Vec<&str> = quote.iter().map(name).collect();
-            let s: Vec<Vec<&str>> = sources.iter().map(|s| s.iter().map(name).collect()).collect();
-            if let Some(groups) = stitch(&q, &s, single_equal) {
-                proptest::prop_assert!(can_beat(q.len(), single_equal));
-                let exact: usize = groups.iter().map(|g| g.equal).sum();
-                proptest::prop_assert!(exact <= q.len());
+            const WORDS: [&str; 16] = [
+                "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p",
+            ];
+            let s: Vec<Vec<&str>> = sources
+                .iter()
+                .map(|s| s.iter().map(|&w| WORDS[w as usize]).collect())
+                .collect();
+            let mut q: Vec<&str> = Vec::new();
+            for &(src, start, len, own) in &cuts {
+                let src = &s[src % s.len()];
+                let start = start % src.len();
+                q.extend(&src[start..(start + len).min(src.len())]);
+                if own >= 12 {
+                    q.push(WORDS[own as usize]);
+                }
             }
+            let exact = |g: &Vec<Group>| g.iter().map(|g| g.equal).sum::<usize>();
+            let free = stitch(&q, &s, 0);
+            if let Some(groups) = &free {
+                proptest::prop_assert!(exact(groups) <= q.len());
+            }
+            let want = free.filter(|g| exact(g) >= single_equal + MIN_PIECE_WORDS);
+            proptest::prop_assert_eq!(stitch(&q, &s, single_equal), want);
         }
     }
 }
