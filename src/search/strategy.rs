@@ -281,8 +281,8 @@ pub(super) fn rescored_pool(
         let caption_ids = captions.as_ref().and_then(|c| c.get(&segment.segment_id()));
         // Each candidate is only asked whether it matches: `seek` would go
         // on to the next match past a candidate that does not, which for a
-        // phrase of common words walks their postings far beyond it (a
-        // sixth of a search at 1M passages). After a miss the scorer may be
+        // phrase of common words walks their postings far beyond it (17% of
+        // a search's profile samples at 1M passages). After a miss the scorer may be
         // left invalid: it is then only asked again, for a later doc, at
         // or past the lower bound it gave.
         let mut next_possible = scorer.doc();

@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use rustc_hash::FxBuildHasher;
-use std::sync::Arc;
 
 use crate::model::Document;
 
