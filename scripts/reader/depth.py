@@ -16,7 +16,7 @@ gold string, answered or not) over the answerable questions.
 import json
 import sys
 
-from judges import point, rates
+from judges import out_of_fold
 
 
 def main():
@@ -30,20 +30,9 @@ def main():
             best = max(cs, key=lambda c: c["logit"] + alpha * c["score"]) if cs else None
             score = best["logit"] + alpha * best["score"] if best else float("-inf")
             judged.append((q["article"], q["answerable"], score, bool(best and best["gold"])))
-        tot_r = tot_u = all_a = all_u = 0
-        for held in sorted({j[0] for j in judged}):
-            tr = [j for j in judged if j[0] != held]
-            te = [j for j in judged if j[0] == held]
-            t = point([j[2] for j in tr], [j[1] for j in tr], [j[3] for j in tr])
-            r, u = rates([j[2] for j in te], [j[1] for j in te], [j[3] for j in te], t)
-            na = sum(j[1] for j in te)
-            tot_r += r * na
-            tot_u += u * (len(te) - na)
-            all_a += na
-            all_u += len(te) - na
         answerable = [j for j in judged if j[1]]
         top1 = sum(j[3] for j in answerable) / max(1, len(answerable))
-        right, refused = tot_r / all_a, tot_u / all_u
+        right, refused = out_of_fold(judged)
         print(
             f"depth {depth}: out-of-fold right {right:.4f} refused {refused:.4f} "
             f"mean {(right + refused) / 2:.4f}; top-1 {top1:.4f}"

@@ -40,6 +40,24 @@ def point(x, y_ans, right):
     """The threshold on scores x maximising the mean of the two rates."""
     return max(sorted(set(np.round(x, 3))), key=lambda t: sum(rates(x, y_ans, right, t)))
 
+def out_of_fold(judged):
+    """Answerable right and unanswerable refused, pooled, with the
+    threshold chosen on every other article and measured on each; `judged`
+    holds (article, answerable, score, best holds gold) per question."""
+    tot_r = tot_u = all_a = all_u = 0
+    for held in sorted({j[0] for j in judged}):
+        tr = [j for j in judged if j[0] != held]
+        te = [j for j in judged if j[0] == held]
+        t = point([j[2] for j in tr], [j[1] for j in tr], [j[3] for j in tr])
+        r, u = rates([j[2] for j in te], [j[1] for j in te], [j[3] for j in te], t)
+        na = sum(j[1] for j in te)
+        tot_r += r * na
+        tot_u += u * (len(te) - na)
+        all_a += na
+        all_u += len(te) - na
+    return tot_r / all_a, tot_u / all_u
+
+
 def logistic(X, y, l2=1.0, iters=3000, lr=0.1):
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z = (X - mu) / sd

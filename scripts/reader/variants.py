@@ -17,25 +17,10 @@ import json
 import math
 import sys
 
-from judges import point, rates
+from judges import out_of_fold
 
 DEPTH = 4
 ALPHA = 0.2
-
-
-def out_of_fold(judged):
-    tot_r = tot_u = all_a = all_u = 0
-    for held in sorted({j[0] for j in judged}):
-        tr = [j for j in judged if j[0] != held]
-        te = [j for j in judged if j[0] == held]
-        t = point([j[2] for j in tr], [j[1] for j in tr], [j[3] for j in tr])
-        r, u = rates([j[2] for j in te], [j[1] for j in te], [j[3] for j in te], t)
-        na = sum(j[1] for j in te)
-        tot_r += r * na
-        tot_u += u * (len(te) - na)
-        all_a += na
-        all_u += len(te) - na
-    return tot_r / all_a, tot_u / all_u
 
 
 def judge(rows, logits, score):
